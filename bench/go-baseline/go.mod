@@ -1,0 +1,3 @@
+module releasegate/bench/go-baseline
+
+go 1.19

@@ -1,0 +1,53 @@
+// What the engine concludes about one request: the environment it belongs
+// to and every violation found, each with the rule and mode that apply.
+// Turning this into allow / warn / deny is the webhook layer's job.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace releasegate::rules {
+
+// Ordered by severity: the most severe violation decides.
+enum class Mode { Audit, Warn, Enforce };
+
+enum class Rule {
+  Provenance,           // created, changed or deleted outside the GitOps delivery
+  ImageReference,       // an image reference that does not parse
+  ImageRegistry,        // image from a registry that is not allowed
+  ImageForbiddenTag,    // e.g. :latest (also implied by a missing tag)
+  ImageDigestRequired,  // the environment requires digest-pinned images
+  ImagePromotion,       // tag or digest not promoted to the environment
+};
+inline constexpr std::size_t kRuleCount = 6;
+inline constexpr std::array<Rule, kRuleCount> kAllRules = {
+    Rule::Provenance,        Rule::ImageReference,      Rule::ImageRegistry,
+    Rule::ImageForbiddenTag, Rule::ImageDigestRequired, Rule::ImagePromotion};
+
+std::string_view to_string(Rule rule);  // the rule's name in rules files and messages
+std::string_view to_string(Mode mode);
+std::optional<Rule> rule_from_string(std::string_view name);
+std::optional<Mode> mode_from_string(std::string_view name);
+
+struct Violation {
+  Rule rule;
+  Mode mode;
+  std::string message;  // names the offending value, what is accepted and how to fix it
+};
+
+enum class Governance {
+  NotGoverned,  // kind not governed, exempt namespace, or no environment
+  Governed,
+};
+
+struct Decision {
+  Governance governance = Governance::NotGoverned;
+  std::string environment;      // empty when not governed
+  bool provenance_exempt = false;  // requester is an exempt user or group
+  std::vector<Violation> violations;
+};
+
+}  // namespace releasegate::rules

@@ -1,0 +1,26 @@
+// Mutation: pinning promoted images to the digest their Promotion record
+// gives, so that what runs is exactly what was promoted even if the tag is
+// later moved in the registry.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "rules/request.h"
+#include "rules/rule_set.h"
+
+namespace releasegate::rules {
+
+struct ImagePin {
+  ContainerList list;
+  std::size_t index;  // container position in its list
+  std::string image;  // the new reference: as written, plus @digest
+};
+
+// The pins for a Pod CREATE or UPDATE in a governed environment: every
+// container image written with a tag but no digest whose tag is promoted to
+// the environment with a digest. Images already carrying a digest are left
+// alone, which makes the result idempotent under reinvocation.
+std::vector<ImagePin> digest_pins(const RuleSet& rules, const AdmissionRequest& request);
+
+}  // namespace releasegate::rules

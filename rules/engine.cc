@@ -1,0 +1,204 @@
+#include "rules/engine.h"
+
+#include <algorithm>
+
+#include "rules/image_reference.h"
+
+namespace releasegate::rules {
+namespace {
+
+constexpr std::size_t kVersionsShownInMessages = 5;
+
+// Marks the GitOps controllers put on every object they apply.
+constexpr std::string_view kKustomizeName = "kustomize.toolkit.fluxcd.io/name";
+constexpr std::string_view kKustomizeNamespace = "kustomize.toolkit.fluxcd.io/namespace";
+constexpr std::string_view kHelmName = "helm.toolkit.fluxcd.io/name";
+constexpr std::string_view kHelmNamespace = "helm.toolkit.fluxcd.io/namespace";
+constexpr std::string_view kArgoTrackingId = "argocd.argoproj.io/tracking-id";
+constexpr std::string_view kArgoInstance = "app.kubernetes.io/instance";
+
+bool flux_marks_match(const Delivery& delivery, const ObjectView& object, std::string_view name_key,
+                      std::string_view namespace_key) {
+  auto name = object.labels.find(name_key);
+  auto ns = object.labels.find(namespace_key);
+  return name && ns && delivery.name->matches(*name) && delivery.namespace_->matches(*ns);
+}
+
+// Argo CD marks an object with its application either in the tracking-id
+// annotation ("<app>:<group>/<kind>:<namespace>/<name>") or, with label
+// tracking, in app.kubernetes.io/instance.
+std::optional<std::string_view> argo_application(const ObjectView& object) {
+  if (auto tracking = object.annotations.find(kArgoTrackingId)) return tracking->substr(0, tracking->find(':'));
+  return object.labels.find(kArgoInstance);
+}
+
+bool delivered_by(const Delivery& delivery, const ObjectView& object) {
+  switch (delivery.kind) {
+    case DeliveryKind::FluxKustomization: return flux_marks_match(delivery, object, kKustomizeName, kKustomizeNamespace);
+    case DeliveryKind::FluxHelmRelease: return flux_marks_match(delivery, object, kHelmName, kHelmNamespace);
+    case DeliveryKind::ArgoApplication: {
+      auto app = argo_application(object);
+      return app && delivery.name->matches(*app);
+    }
+  }
+  return false;
+}
+
+std::string object_description(const AdmissionRequest& request) {
+  std::string out = request.kind.kind + " ";
+  if (!request.namespace_.empty()) out += request.namespace_ + "/";
+  out += request.name.empty() ? "(unnamed)" : request.name;
+  return out;
+}
+
+std::string_view verb(Operation op) {
+  switch (op) {
+    case Operation::Create: return "created";
+    case Operation::Update: return "changed";
+    case Operation::Delete: return "deleted";
+    case Operation::Connect: return "connected to";
+  }
+  return "changed";
+}
+
+bool is_exempt_requester(const RuleSet& rules, const AdmissionRequest& request) {
+  if (rules.exempt_users.matches(request.username)) return true;
+  return std::any_of(request.groups.begin(), request.groups.end(),
+                     [&](const std::string& g) { return rules.exempt_groups.matches(g); });
+}
+
+std::string approved_deliveries(const RuleSet& rules, std::size_t env) {
+  std::string out;
+  for (const Delivery& d : rules.deliveries) {
+    if (d.environments.test(env)) out += (out.empty() ? "" : ", ") + d.text;
+  }
+  return out.empty() ? "none" : out;
+}
+
+void check_provenance(const RuleSet& rules, const AdmissionRequest& request, std::size_t env, Decision& decision) {
+  // DELETE carries the object only as oldObject.
+  const ObjectView* object = request.object ? &*request.object : request.old_object ? &*request.old_object : nullptr;
+  const std::string& env_name = rules.environments[env].name;
+  std::string subject = object_description(request);
+  if (!rules.identities.matches(request.username)) {
+    decision.violations.push_back(
+        {Rule::Provenance, rules.mode_of(Rule::Provenance),
+         subject + " was " + std::string(verb(request.operation)) + " by \"" + request.username +
+             "\", not by an approved GitOps controller (" +
+             (rules.identities.empty() ? std::string("none configured") : rules.identities.describe()) +
+             "); out-of-band changes are not allowed in " + env_name +
+             ": make the change in Git and let the GitOps controller apply it"});
+    return;
+  }
+  bool delivered = object && std::any_of(rules.deliveries.begin(), rules.deliveries.end(), [&](const Delivery& d) {
+                     return d.environments.test(env) && delivered_by(d, *object);
+                   });
+  if (!delivered) {
+    decision.violations.push_back(
+        {Rule::Provenance, rules.mode_of(Rule::Provenance),
+         subject + " was applied by " + request.username + " but carries no marks of a delivery approved for " +
+             env_name + " (approved: " + approved_deliveries(rules, env) +
+             "); deliver it through an approved Kustomization, HelmRelease or Application, or approve the delivery "
+             "for " + env_name + " in the ReleasePolicy"});
+  }
+}
+
+std::string short_version(const PromotedVersion& v) {
+  // Digests are long; 12 hex characters identify one in a message.
+  std::string text = v.text();
+  auto colon = text.find("sha256:");
+  if (colon != std::string::npos && text.size() > colon + 7 + 12) text = text.substr(0, colon + 7 + 12) + "...";
+  return text;
+}
+
+std::string promoted_list(const EnvironmentVersions* versions) {
+  if (!versions || versions->versions.empty()) return "nothing promoted";
+  std::string out = "promoted: ";
+  std::size_t shown = 0;
+  // Newest promotions are usually appended; show the most recent first.
+  for (auto it = versions->versions.rbegin(); it != versions->versions.rend() && shown < kVersionsShownInMessages;
+       ++it, ++shown) {
+    out += (shown ? ", " : "") + short_version(*it);
+  }
+  if (versions->versions.size() > shown) out += " and " + std::to_string(versions->versions.size() - shown) + " more";
+  return out;
+}
+
+void check_image(const RuleSet& rules, std::size_t env, const ContainerImage& image, Decision& decision) {
+  const Environment& environment = rules.environments[env];
+  std::string where = "container \"" + image.container + "\" (" + std::string(to_string(image.list)) + ")";
+  auto add = [&](Rule rule, std::string message) {
+    decision.violations.push_back({rule, rules.mode_of(rule), where + ": " + std::move(message)});
+  };
+  ImageParseResult parsed = parse_image_reference(image.image);
+  if (!parsed.reference) {
+    add(Rule::ImageReference, "image \"" + image.image + "\" is not a valid image reference (" + parsed.error +
+                                  "); write registry/repository:tag or @sha256:digest");
+    return;
+  }
+  const ImageReference& ref = *parsed.reference;
+  std::string repository = ref.repository();
+  if (!rules.registries.empty() && !rules.registries.matches(repository)) {
+    add(Rule::ImageRegistry, "image " + image.image + " comes from " + repository +
+                                 ", which is not an allowed registry (allowed: " + rules.registries.describe() +
+                                 "); push the image to an allowed registry");
+  }
+  if (ref.digest.empty()) {
+    std::string_view tag = ref.effective_tag();
+    if (rules.forbidden_tags.contains(std::string(tag))) {
+      add(Rule::ImageForbiddenTag, "image " + image.image + " uses the tag \"" + std::string(tag) +
+                                       "\"" + (ref.tag.empty() ? " (implied by a missing tag)" : "") +
+                                       ", which is forbidden; use a versioned tag or a digest");
+    }
+    if (environment.require_digest) {
+      add(Rule::ImageDigestRequired, "image " + image.image + " is not pinned to a digest, which " + environment.name +
+                                         " requires; write it as " + ref.normalized() + "@sha256:<digest>");
+    }
+  }
+  if (environment.promotion_open) return;
+  const EnvironmentVersions* versions = nullptr;
+  if (auto it = rules.promotions.find(repository); it != rules.promotions.end()) versions = &it->second[env];
+  bool promoted = versions && (ref.digest.empty() ? versions->by_tag.contains(std::string(ref.effective_tag()))
+                                                  : versions->by_digest.contains(ref.digest));
+  if (!promoted) {
+    std::string what = ref.digest.empty() ? "tag " + std::string(ref.effective_tag()) : "digest " + ref.digest;
+    add(Rule::ImagePromotion, "image " + image.image + " is not promoted to " + environment.name + " (" + what +
+                                  "; " + promoted_list(versions) + "); promote it to " + environment.name +
+                                  " in a Promotion record in Git, after the previous environment");
+  }
+}
+
+}  // namespace
+
+bool is_governed_kind(const GroupVersionKind& kind) {
+  const std::string& k = kind.kind;
+  if (kind.group == "apps") return k == "Deployment" || k == "StatefulSet" || k == "DaemonSet" || k == "ReplicaSet";
+  if (kind.group == "batch") return k == "Job" || k == "CronJob";
+  if (kind.group.empty()) return k == "Pod";
+  return false;
+}
+
+std::optional<std::size_t> governed_environment(const RuleSet& rules, const AdmissionRequest& request) {
+  if (!is_governed_kind(request.kind)) return std::nullopt;
+  if (rules.exempt_namespaces.matches(request.namespace_)) return std::nullopt;
+  return rules.environment_for_namespace(request.namespace_);
+}
+
+Decision evaluate(const RuleSet& rules, const AdmissionRequest& request) {
+  Decision decision;
+  std::optional<std::size_t> env = governed_environment(rules, request);
+  if (!env) return decision;
+  decision.governance = Governance::Governed;
+  decision.environment = rules.environments[*env].name;
+
+  decision.provenance_exempt = is_exempt_requester(rules, request);
+  if (!decision.provenance_exempt) check_provenance(rules, request, *env, decision);
+
+  // What runs is what matters: deleting an object never runs an image.
+  if (request.operation != Operation::Delete && request.object) {
+    for (const ContainerImage& image : request.object->images) check_image(rules, *env, image, decision);
+  }
+  return decision;
+}
+
+}  // namespace releasegate::rules

@@ -1,0 +1,35 @@
+#include "rules/request.h"
+
+namespace releasegate::rules {
+
+std::string_view to_string(Operation op) {
+  switch (op) {
+    case Operation::Create: return "CREATE";
+    case Operation::Update: return "UPDATE";
+    case Operation::Delete: return "DELETE";
+    case Operation::Connect: return "CONNECT";
+  }
+  return "UNKNOWN";
+}
+
+std::string_view to_string(ContainerList list) {
+  switch (list) {
+    case ContainerList::Containers: return "containers";
+    case ContainerList::InitContainers: return "initContainers";
+    case ContainerList::EphemeralContainers: return "ephemeralContainers";
+  }
+  return "containers";
+}
+
+std::optional<std::string_view> StringMap::find(std::string_view key) const {
+  for (const auto& [k, v] : entries_) {
+    if (k == key) return v;
+  }
+  return std::nullopt;
+}
+
+bool is_annotation_read_by_rules(std::string_view key) {
+  return key.starts_with("releasegate.io/") || key == "argocd.argoproj.io/tracking-id";
+}
+
+}  // namespace releasegate::rules

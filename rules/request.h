@@ -1,0 +1,72 @@
+// The typed view of an admission request that the rule engine evaluates.
+// Built by the webhook layer from an AdmissionReview (and by `releasegate
+// check` from manifests); the engine never sees JSON or HTTP.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace releasegate::rules {
+
+enum class Operation { Create, Update, Delete, Connect };
+
+enum class ContainerList { Containers, InitContainers, EphemeralContainers };
+
+std::string_view to_string(Operation op);
+std::string_view to_string(ContainerList list);  // the field name, e.g. "initContainers"
+
+struct ContainerImage {
+  ContainerList list = ContainerList::Containers;
+  std::size_t index = 0;  // position in its list (for JSON patches)
+  std::string container;  // container name
+  std::string image;      // the reference exactly as written
+};
+
+// Key/value pairs in document order; small enough that a scan beats a map.
+class StringMap {
+ public:
+  void set(std::string key, std::string value) { entries_.emplace_back(std::move(key), std::move(value)); }
+  // The value, or nullopt when the key is absent (an empty value is present).
+  std::optional<std::string_view> find(std::string_view key) const;
+  const std::vector<std::pair<std::string, std::string>>& entries() const { return entries_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> entries_;
+};
+
+// The annotations the engine reads. The request parser keeps only these:
+// others (kubectl's last-applied-configuration can be as large as the
+// object) are never copied.
+bool is_annotation_read_by_rules(std::string_view key);
+
+// What the rules read of one object (request.object or request.oldObject).
+struct ObjectView {
+  std::string name;
+  std::string namespace_;
+  StringMap labels;
+  StringMap annotations;              // filtered by is_annotation_read_by_rules
+  std::vector<ContainerImage> images;  // every container list of the pod spec
+};
+
+struct GroupVersionKind {
+  std::string group;  // "" for the core group
+  std::string version;
+  std::string kind;
+};
+
+struct AdmissionRequest {
+  GroupVersionKind kind;
+  Operation operation = Operation::Create;
+  std::string namespace_;
+  std::string name;
+  std::string username;
+  std::vector<std::string> groups;
+  bool dry_run = false;
+  std::optional<ObjectView> object;      // absent for DELETE
+  std::optional<ObjectView> old_object;  // present for UPDATE and DELETE
+};
+
+}  // namespace releasegate::rules

@@ -1,0 +1,49 @@
+// Loading rules: YAML documents (ReleasePolicy and Promotion, directly or in
+// ConfigMap manifests labelled releasegate.io/rules: "true") are validated
+// completely and compiled into an immutable RuleSet. Every error says where:
+// file, ConfigMap and key when there is one, line and column.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rules/rule_set.h"
+
+namespace releasegate::rules {
+
+struct LoadError {
+  std::string file;
+  std::string context;  // e.g. `ConfigMap flux-system/releasegate-rules, key podinfo.yaml`; may be empty
+  int line = 0;         // 1-based; 0 when the error is about the whole file
+  int column = 0;       // 1-based
+  std::string message;
+
+  // "file:line:col: message (context)"
+  std::string to_string() const;
+};
+
+struct RuleSource {
+  std::string file;     // a path or another name for messages
+  std::string content;  // YAML, possibly several documents
+};
+
+struct LoadOptions {
+  // The webhook's own namespace and service account are always exempt.
+  std::string own_namespace = "releasegate-system";
+  std::string own_service_account = "releasegate";
+};
+
+struct LoadResult {
+  std::shared_ptr<const RuleSet> rules;  // null when there are errors
+  std::vector<LoadError> errors;
+};
+
+// Compiles a rule set from in-memory sources.
+LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptions& options = {});
+
+// Reads every *.yaml / *.yml file (following symlinks, skipping hidden
+// entries such as kubelet's `..data`) of each directory, then compiles them.
+LoadResult load_rules(const std::vector<std::string>& directories, const LoadOptions& options = {});
+
+}  // namespace releasegate::rules

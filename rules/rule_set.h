@@ -1,0 +1,90 @@
+// The compiled rule set: every pattern compiled and every Promotion record
+// indexed when the rules are loaded, then shared read-only (as
+// std::shared_ptr<const RuleSet>) by all request threads. Nothing here is
+// parsed or scanned per request beyond the short pattern lists.
+#pragma once
+
+#include <array>
+#include <bitset>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "rules/decision.h"
+#include "rules/pattern.h"
+
+namespace releasegate::rules {
+
+inline constexpr std::size_t kMaxEnvironments = 64;
+using EnvironmentSet = std::bitset<kMaxEnvironments>;
+
+struct Environment {
+  std::string name;
+  PatternList namespaces;
+  bool promotion_open = false;  // registry and tag hygiene only, no promotion check
+  bool require_digest = false;
+};
+
+enum class DeliveryKind { FluxKustomization, FluxHelmRelease, ArgoApplication };
+
+// A GitOps delivery whose objects may run in some environments, recognised
+// by the marks its controller puts on every object it applies.
+struct Delivery {
+  DeliveryKind kind = DeliveryKind::FluxKustomization;
+  std::optional<Pattern> namespace_;  // Flux: the Kustomization/HelmRelease namespace
+  std::optional<Pattern> name;        // Flux object name, or Argo CD application name
+  EnvironmentSet environments;
+  std::string text;  // as written, for messages
+};
+
+struct PromotedVersion {
+  std::string tag;     // may be empty for a digest-only record
+  std::string digest;  // may be empty for a tag-only record
+  std::string text() const;
+};
+
+// The versions of one repository promoted to one environment.
+struct EnvironmentVersions {
+  std::vector<PromotedVersion> versions;  // in the order written, for messages
+  std::unordered_map<std::string, std::size_t> by_tag;
+  std::unordered_map<std::string, std::size_t> by_digest;
+};
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+struct RuleSet {
+  Mode default_mode = Mode::Enforce;
+  std::array<std::optional<Mode>, kRuleCount> rule_modes;  // per-rule overrides
+
+  std::vector<Environment> environments;  // ordered: promotion flows down the list
+  std::optional<std::size_t> default_environment;
+
+  PatternList identities;  // usernames of the approved GitOps controllers
+  std::vector<Delivery> deliveries;
+
+  PatternList registries;  // empty: any registry
+  std::unordered_set<std::string> forbidden_tags;
+
+  PatternList exempt_namespaces;  // not governed at all
+  PatternList exempt_users;       // exempt from provenance only
+  PatternList exempt_groups;
+
+  // Normalised repository ("ghcr.io/acme/podinfo") -> one entry per environment.
+  std::unordered_map<std::string, std::vector<EnvironmentVersions>, StringHash, std::equal_to<>> promotions;
+
+  Mode mode_of(Rule rule) const {
+    const auto& override_mode = rule_modes[static_cast<std::size_t>(rule)];
+    return override_mode ? *override_mode : default_mode;
+  }
+  // The environment index for a namespace, or nullopt when it has none.
+  std::optional<std::size_t> environment_for_namespace(std::string_view ns) const;
+};
+
+}  // namespace releasegate::rules

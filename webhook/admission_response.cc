@@ -1,0 +1,115 @@
+#include "webhook/admission_response.h"
+
+#include <nlohmann/json.hpp>
+
+namespace releasegate::webhook {
+namespace {
+
+using nlohmann::json;
+
+json review_envelope(json response) {
+  return json{{"apiVersion", kAdmissionApiVersion}, {"kind", "AdmissionReview"}, {"response", std::move(response)}};
+}
+
+std::string base64(std::string_view in) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    unsigned n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
+    out += {kAlphabet[n >> 18], kAlphabet[(n >> 12) & 63], kAlphabet[(n >> 6) & 63], kAlphabet[n & 63]};
+  }
+  if (i + 1 == in.size()) {
+    unsigned n = static_cast<unsigned char>(in[i]) << 16;
+    out += {kAlphabet[n >> 18], kAlphabet[(n >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    unsigned n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    out += {kAlphabet[n >> 18], kAlphabet[(n >> 12) & 63], kAlphabet[(n >> 6) & 63], '='};
+  }
+  return out;
+}
+
+std::string truncated(std::string text, std::size_t limit) {
+  if (text.size() <= limit) return text;
+  text.resize(limit - 3);
+  return text + "...";
+}
+
+std::string subject(const rules::AdmissionRequest& request) {
+  std::string out = request.kind.kind + " ";
+  if (!request.namespace_.empty()) out += request.namespace_ + "/";
+  return out + (request.name.empty() ? "(unnamed)" : request.name);
+}
+
+}  // namespace
+
+std::string denial_message(const AdmissionReview& review, const rules::Decision& decision) {
+  std::string message = "releasegate denied " + subject(review.request) + " in environment " + decision.environment + ":";
+  for (const rules::Violation& v : decision.violations) {
+    if (v.mode != rules::Mode::Enforce) continue;
+    message += "\n[" + std::string(rules::to_string(v.rule)) + "] " + v.message;
+  }
+  return message;
+}
+
+std::string render_validation(const AdmissionReview& review, const rules::Decision& decision, Outcome outcome) {
+  json response{{"uid", review.uid}, {"allowed", outcome != Outcome::Deny}};
+  if (outcome == Outcome::Deny) {
+    response["status"] = {{"code", 403}, {"reason", "Forbidden"}, {"message", denial_message(review, decision)}};
+  }
+  json warnings = json::array();
+  std::size_t warn_count = 0;
+  for (const rules::Violation& v : decision.violations) {
+    if (v.mode != rules::Mode::Warn) continue;
+    if (++warn_count <= kMaxWarnings) {
+      warnings.push_back(truncated("releasegate [" + std::string(rules::to_string(v.rule)) + "] " + v.message,
+                                   kMaxWarningLength));
+    }
+  }
+  if (warn_count > kMaxWarnings) {
+    warnings.back() = "releasegate: " + std::to_string(warn_count - kMaxWarnings + 1) + " more warnings";
+  }
+  if (!warnings.empty()) response["warnings"] = std::move(warnings);
+  if (outcome != Outcome::NotGoverned) {
+    std::string rules_hit;
+    for (const rules::Violation& v : decision.violations) {
+      rules_hit += (rules_hit.empty() ? "" : ",") + std::string(rules::to_string(v.rule)) + "=" +
+                   std::string(rules::to_string(v.mode));
+    }
+    response["auditAnnotations"] = {{"decision", to_string(outcome)},
+                                    {"environment", decision.environment},
+                                    {"violations", rules_hit.empty() ? "none" : rules_hit}};
+  }
+  return review_envelope(std::move(response)).dump();
+}
+
+std::string json_patch(const std::vector<rules::ImagePin>& pins) {
+  json patch = json::array();
+  for (const rules::ImagePin& pin : pins) {
+    // List names and indexes need no JSON-pointer escaping ('~', '/').
+    patch.push_back({{"op", "replace"},
+                     {"path", "/spec/" + std::string(rules::to_string(pin.list)) + "/" + std::to_string(pin.index) +
+                                  "/image"},
+                     {"value", pin.image}});
+  }
+  return patch.dump();
+}
+
+std::string render_mutation(const AdmissionReview& review, const std::vector<rules::ImagePin>& pins) {
+  json response{{"uid", review.uid}, {"allowed", true}};
+  if (!pins.empty()) {
+    response["patchType"] = "JSONPatch";
+    response["patch"] = base64(json_patch(pins));
+  }
+  return review_envelope(std::move(response)).dump();
+}
+
+std::string render_status(int code, std::string_view reason, std::string_view message) {
+  return json{{"apiVersion", "v1"}, {"kind", "Status"},  {"status", "Failure"},
+              {"code", code},       {"reason", reason}, {"message", message}}
+      .dump();
+}
+
+}  // namespace releasegate::webhook

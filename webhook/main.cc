@@ -1,0 +1,38 @@
+// releasegate: a Kubernetes admission webhook that enforces GitOps release
+// policy. Subcommands: serve, check.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "webhook/check_command.h"
+#include "webhook/serve_command.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: releasegate <command> [flags]\n"
+    "commands:\n"
+    "  serve   run the admission webhook (TLS) and its probe listener\n"
+    "  check   evaluate manifests against a rules directory offline (for CI)\n"
+    "  version print the version\n"
+    "run `releasegate <command> --help` for the command's flags\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  std::string command = args[0];
+  args.erase(args.begin());
+  if (command == "serve") return releasegate::webhook::run_serve(args);
+  if (command == "check") return releasegate::webhook::run_check(args, std::cout, std::cerr);
+  if (command == "version") {
+    std::cout << "releasegate " << RELEASEGATE_VERSION << "\n";
+    return 0;
+  }
+  std::cerr << "releasegate: unknown command \"" << command << "\"\n" << kUsage;
+  return 2;
+}

@@ -1,0 +1,113 @@
+#include "webhook/serve_command.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+
+#include "rules/rule_loader.h"
+#include "rules/rule_store.h"
+#include "webhook/flags.h"
+#include "webhook/log.h"
+#include "webhook/server.h"
+
+namespace releasegate::webhook {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: releasegate serve --tls-cert FILE --tls-key FILE --rules DIR [--rules DIR ...]\n"
+    "                         [--listen HOST:PORT (default :8443)] [--metrics-listen HOST:PORT (default :9090)]\n"
+    "                         [--workers N (default 64)] [--max-body-bytes N (default 8388608)]\n"
+    "                         [--log-level debug|info|warn|error]\n";
+
+int usage_error(const std::string& message) {
+  std::cerr << "releasegate serve: " << message << "\n" << kUsage;
+  return 2;
+}
+
+std::optional<std::size_t> positive_number(const std::string& text) {
+  if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  std::size_t n = std::stoull(text);
+  return n == 0 ? std::nullopt : std::optional<std::size_t>(n);
+}
+
+}  // namespace
+
+int run_serve(const std::vector<std::string>& args) {
+  Flags flags({"listen", "metrics-listen", "tls-cert", "tls-key", "rules", "workers", "max-body-bytes", "log-level"});
+  std::string error;
+  if (!flags.parse(args, &error)) return usage_error(error);
+  ServerOptions options;
+  for (const char* required : {"tls-cert", "tls-key", "rules"}) {
+    if (!flags.has(required)) return usage_error(std::string("--") + required + " is required");
+  }
+  options.tls = {*flags.get("tls-cert"), *flags.get("tls-key")};
+  if (auto listen = flags.get("listen")) {
+    auto address = parse_listen_address(*listen);
+    if (!address) return usage_error("--listen: expected HOST:PORT or :PORT, got \"" + *listen + "\"");
+    options.listen = *address;
+  }
+  if (auto listen = flags.get("metrics-listen")) {
+    auto address = parse_listen_address(*listen);
+    if (!address) return usage_error("--metrics-listen: expected HOST:PORT or :PORT, got \"" + *listen + "\"");
+    options.metrics_listen = *address;
+  }
+  if (auto workers = flags.get("workers")) {
+    auto n = positive_number(*workers);
+    if (!n) return usage_error("--workers must be a positive number");
+    options.workers = *n;
+  }
+  if (auto max_body = flags.get("max-body-bytes")) {
+    auto n = positive_number(*max_body);
+    if (!n) return usage_error("--max-body-bytes must be a positive number");
+    options.max_body_bytes = *n;
+  }
+  if (auto level = flags.get("log-level")) {
+    auto parsed = log_level_from_string(*level);
+    if (!parsed) return usage_error("--log-level must be debug, info, warn or error");
+    set_log_level(*parsed);
+  }
+
+  rules::LoadOptions load_options;
+  if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) load_options.own_namespace = ns;
+  std::vector<std::string> rule_dirs = flags.all("rules");
+  rules::LoadResult loaded = rules::load_rules(rule_dirs, load_options);
+  if (!loaded.rules) {
+    for (const rules::LoadError& e : loaded.errors) {
+      log(LogLevel::Error, "invalid rules",
+          {{"file", e.file}, {"line", e.line}, {"column", e.column}, {"context", e.context}, {"error", e.message}});
+    }
+    log(LogLevel::Error, "cannot start without a valid rule set", {{"errors", loaded.errors.size()}});
+    return 1;
+  }
+  rules::RuleStore store;
+  store.publish(loaded.rules);
+  log(LogLevel::Info, "rules loaded",
+      {{"directories", rule_dirs}, {"environments", loaded.rules->environments.size()},
+       {"promotedRepositories", loaded.rules->promotions.size()}});
+
+  // Block the shutdown signals before any thread starts, so that every
+  // thread inherits the mask and only sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  Server server(options, store);
+  if (!server.start(&error)) {
+    log(LogLevel::Error, "cannot start", {{"error", error}});
+    return 1;
+  }
+  log(LogLevel::Info, "serving",
+      {{"admission", options.listen.host + ":" + std::to_string(server.port())},
+       {"metrics", options.metrics_listen.host + ":" + std::to_string(server.metrics_port())}});
+  int received = 0;
+  sigwait(&signals, &received);
+  log(LogLevel::Info, "shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  server.stop();
+  log(LogLevel::Info, "stopped");
+  return 0;
+}
+
+}  // namespace releasegate::webhook
