@@ -522,6 +522,8 @@ LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptio
     }
   }
   if (!policy) {
+    // A policy document with errors of its own was already reported.
+    if (!result.errors.empty()) return result;
     result.errors.push_back({sources.empty() ? "<rules>" : sources.front().file, {}, 0, 0,
                              "no ReleasePolicy document found; a rule set has exactly one"});
     return result;

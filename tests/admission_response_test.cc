@@ -1,0 +1,167 @@
+#include "webhook/admission_response.h"
+
+#include <gtest/gtest.h>
+
+#include "rules/digest_pins.h"
+#include "rules/engine.h"
+#include "rules/rule_loader.h"
+#include "tests/test_support.h"
+#include "webhook/admission_handler.h"
+
+namespace releasegate::webhook {
+namespace {
+
+using nlohmann::json;
+using testing::ReviewSpec;
+
+std::string base64_decode(const std::string& in) {
+  static const std::string kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  unsigned buffer = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=') break;
+    auto pos = kAlphabet.find(c);
+    EXPECT_NE(pos, std::string::npos) << "not base64: " << c;
+    buffer = (buffer << 6) | static_cast<unsigned>(pos);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buffer >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+class Responses : public ::testing::Test {
+ protected:
+  rules::RuleStore store;
+  void SetUp() override { store.publish(testing::test_rules()); }
+  json handle(Endpoint endpoint, const std::string& body) {
+    HandledReview handled = AdmissionHandler(store).handle(endpoint, body);
+    EXPECT_EQ(handled.http_status, 200) << handled.body;
+    return json::parse(handled.body);
+  }
+};
+
+TEST_F(Responses, AllowEchoesUidWithAuditAnnotationsAndNoPatch) {
+  ReviewSpec spec;
+  spec.object = testing::deployment("staging", "ghcr.io/acme/podinfo:6.5.0");
+  json reply = handle(Endpoint::Validate, testing::review(spec, "uid-allow"));
+  EXPECT_EQ(reply["apiVersion"], "admission.k8s.io/v1");
+  EXPECT_EQ(reply["kind"], "AdmissionReview");
+  EXPECT_EQ(reply["response"]["uid"], "uid-allow");
+  EXPECT_EQ(reply["response"]["allowed"], true);
+  EXPECT_EQ(reply["response"]["auditAnnotations"]["decision"], "allow");
+  EXPECT_EQ(reply["response"]["auditAnnotations"]["environment"], "staging");
+  EXPECT_FALSE(reply["response"].contains("patch"));
+  EXPECT_FALSE(reply["response"].contains("patchType"));
+  EXPECT_FALSE(reply["response"].contains("status"));
+}
+
+TEST_F(Responses, DenyCarries403AndAnActionableMessageButNeverAPatch) {
+  ReviewSpec spec;
+  spec.namespace_ = "prod";
+  spec.group = "";
+  spec.kind = "Pod";
+  spec.user = "jane";
+  spec.object = testing::pod("prod", "ghcr.io/acme/podinfo:6.5.0");
+  json reply = handle(Endpoint::Validate, testing::review(spec, "uid-deny"));
+  const json& response = reply["response"];
+  EXPECT_EQ(response["uid"], "uid-deny");
+  EXPECT_EQ(response["allowed"], false);
+  EXPECT_EQ(response["status"]["code"], 403);
+  std::string message = response["status"]["message"];
+  EXPECT_EQ(message.rfind("releasegate denied Pod prod/podinfo", 0), 0u) << message;
+  EXPECT_NE(message.find("[provenance]"), std::string::npos);
+  EXPECT_NE(message.find("[image-digest-required]"), std::string::npos);
+  EXPECT_EQ(response["auditAnnotations"]["decision"], "deny");
+  EXPECT_NE(response["auditAnnotations"]["violations"].get<std::string>().find("provenance=enforce"), std::string::npos);
+  EXPECT_FALSE(response.contains("patch"));
+}
+
+TEST_F(Responses, WarningsAreShortAndCapped) {
+  std::string policy = testing::kTestPolicy;
+  policy.replace(policy.find("mode: enforce"), 13, "mode: warn");
+  store.publish(rules::compile_rules({{"p.yaml", policy}, {"q.yaml", testing::kTestPromotion}}).rules);
+  ReviewSpec spec;
+  spec.object = testing::deployment("staging", "ghcr.io/acme/podinfo:6.5.0");
+  json containers = json::array();
+  for (int i = 0; i < 20; ++i) containers.push_back({{"name", "c" + std::to_string(i)}, {"image", "docker.io/x/y:" + std::to_string(i)}});
+  spec.object["spec"]["template"]["spec"]["containers"] = containers;
+  json reply = handle(Endpoint::Validate, testing::review(spec));
+  EXPECT_EQ(reply["response"]["allowed"], true);
+  const json& warnings = reply["response"]["warnings"];
+  ASSERT_EQ(warnings.size(), kMaxWarnings);
+  for (const json& w : warnings) EXPECT_LE(w.get<std::string>().size(), kMaxWarningLength);
+  EXPECT_NE(warnings.back().get<std::string>().find("more warnings"), std::string::npos);
+  EXPECT_EQ(reply["response"]["auditAnnotations"]["decision"], "warn");
+}
+
+TEST_F(Responses, NotGovernedIsAllowedWithoutAnnotations) {
+  ReviewSpec spec;
+  spec.namespace_ = "kube-system";
+  spec.object = testing::deployment("kube-system", "nginx");
+  json reply = handle(Endpoint::Validate, testing::review(spec));
+  EXPECT_EQ(reply["response"]["allowed"], true);
+  EXPECT_FALSE(reply["response"].contains("auditAnnotations"));
+}
+
+TEST_F(Responses, MutationPinsPromotedPodImagesAndThePatchApplies) {
+  ReviewSpec spec;
+  spec.group = "";
+  spec.kind = "Pod";
+  spec.namespace_ = "prod";
+  spec.user = "system:serviceaccount:kube-system:replicaset-controller";
+  json pod = testing::pod("prod", "ghcr.io/acme/podinfo:6.5.0");
+  pod["spec"]["initContainers"] = {{{"name", "init"}, {"image", "ghcr.io/acme/podinfo:6.5.0"}}};
+  pod["spec"]["containers"].push_back({{"name", "sidecar"}, {"image", "ghcr.io/acme/other:1"}});
+  spec.object = pod;
+  json reply = handle(Endpoint::Mutate, testing::review(spec, "uid-mutate"));
+  const json& response = reply["response"];
+  EXPECT_EQ(response["uid"], "uid-mutate");
+  EXPECT_EQ(response["allowed"], true);
+  ASSERT_EQ(response["patchType"], "JSONPatch");
+  json patch = json::parse(base64_decode(response["patch"]));
+  json patched = pod.patch(patch);
+  EXPECT_EQ(patched["spec"]["containers"][0]["image"], "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650);
+  EXPECT_EQ(patched["spec"]["initContainers"][0]["image"], "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650);
+  EXPECT_EQ(patched["spec"]["containers"][1]["image"], "ghcr.io/acme/other:1");
+
+  // Reinvocation on the patched Pod changes nothing: no patch at all.
+  spec.object = patched;
+  json again = handle(Endpoint::Mutate, testing::review(spec));
+  EXPECT_FALSE(again["response"].contains("patch"));
+  EXPECT_FALSE(again["response"].contains("patchType"));
+}
+
+TEST_F(Responses, MutationLeavesWorkloadTemplatesAndUnpinnableImagesAlone) {
+  ReviewSpec spec;
+  spec.namespace_ = "prod";
+  spec.object = testing::deployment("prod", "ghcr.io/acme/podinfo:6.5.0");
+  EXPECT_FALSE(handle(Endpoint::Mutate, testing::review(spec))["response"].contains("patch"));
+  // Staging's 6.5.0 record has no digest: nothing to pin.
+  spec.group = "";
+  spec.kind = "Pod";
+  spec.namespace_ = "staging";
+  spec.object = testing::pod("staging", "ghcr.io/acme/podinfo:6.5.0");
+  EXPECT_FALSE(handle(Endpoint::Mutate, testing::review(spec))["response"].contains("patch"));
+}
+
+TEST_F(Responses, StatusBodiesAreKubernetesStatusObjects) {
+  json status = json::parse(render_status(413, "RequestEntityTooLarge", "too big"));
+  EXPECT_EQ(status["kind"], "Status");
+  EXPECT_EQ(status["code"], 413);
+  EXPECT_EQ(status["status"], "Failure");
+  EXPECT_EQ(status["message"], "too big");
+}
+
+TEST_F(Responses, NoRulesLoadedMeans503NotAllowed) {
+  rules::RuleStore empty;
+  HandledReview handled = AdmissionHandler(empty).handle(Endpoint::Validate, testing::review({}));
+  EXPECT_EQ(handled.http_status, 503);
+  EXPECT_EQ(handled.body.find("\"allowed\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace releasegate::webhook
