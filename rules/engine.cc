@@ -126,9 +126,10 @@ std::string promoted_list(const EnvironmentVersions* versions) {
 
 void check_image(const RuleSet& rules, std::size_t env, const ContainerImage& image, Decision& decision) {
   const Environment& environment = rules.environments[env];
-  std::string where = "container \"" + image.container + "\" (" + std::string(to_string(image.list)) + ")";
   auto add = [&](Rule rule, std::string message) {
-    decision.violations.push_back({rule, rules.mode_of(rule), where + ": " + std::move(message)});
+    decision.violations.push_back({rule, rules.mode_of(rule),
+                                   "container \"" + image.container + "\" (" + std::string(to_string(image.list)) +
+                                       "): " + std::move(message)});
   };
   ImageParseResult parsed = parse_image_reference(image.image);
   if (!parsed.reference) {
@@ -138,6 +139,8 @@ void check_image(const RuleSet& rules, std::size_t env, const ContainerImage& im
   }
   const ImageReference& ref = *parsed.reference;
   std::string repository = ref.repository();
+  const EnvironmentVersions* versions = nullptr;
+  if (auto it = rules.promotions.find(repository); it != rules.promotions.end()) versions = &it->second[env];
   if (!rules.registries.empty() && !rules.registries.matches(repository)) {
     add(Rule::ImageRegistry, "image " + image.image + " comes from " + repository +
                                  ", which is not an allowed registry (allowed: " + rules.registries.describe() +
@@ -145,20 +148,26 @@ void check_image(const RuleSet& rules, std::size_t env, const ContainerImage& im
   }
   if (ref.digest.empty()) {
     std::string_view tag = ref.effective_tag();
-    if (rules.forbidden_tags.contains(std::string(tag))) {
+    if (rules.forbidden_tags.contains(tag)) {
       add(Rule::ImageForbiddenTag, "image " + image.image + " uses the tag \"" + std::string(tag) +
                                        "\"" + (ref.tag.empty() ? " (implied by a missing tag)" : "") +
                                        ", which is forbidden; use a versioned tag or a digest");
     }
     if (environment.require_digest) {
+      // Name the promoted digest when there is one: the fix is then a copy.
+      std::string pinned = ref.normalized() + "@sha256:<digest>";
+      if (versions) {
+        auto promoted = versions->by_tag.find(tag);
+        if (promoted != versions->by_tag.end() && !versions->versions[promoted->second].digest.empty()) {
+          pinned = image.image + "@" + versions->versions[promoted->second].digest;
+        }
+      }
       add(Rule::ImageDigestRequired, "image " + image.image + " is not pinned to a digest, which " + environment.name +
-                                         " requires; write it as " + ref.normalized() + "@sha256:<digest>");
+                                         " requires; write it as " + pinned);
     }
   }
   if (environment.promotion_open) return;
-  const EnvironmentVersions* versions = nullptr;
-  if (auto it = rules.promotions.find(repository); it != rules.promotions.end()) versions = &it->second[env];
-  bool promoted = versions && (ref.digest.empty() ? versions->by_tag.contains(std::string(ref.effective_tag()))
+  bool promoted = versions && (ref.digest.empty() ? versions->by_tag.contains(ref.effective_tag())
                                                   : versions->by_digest.contains(ref.digest));
   if (!promoted) {
     std::string what = ref.digest.empty() ? "tag " + std::string(ref.effective_tag()) : "digest " + ref.digest;

@@ -28,8 +28,10 @@ std::optional<std::string_view> StringMap::find(std::string_view key) const {
   return std::nullopt;
 }
 
-bool is_annotation_read_by_rules(std::string_view key) {
-  return key.starts_with("releasegate.io/") || key == "argocd.argoproj.io/tracking-id";
+bool is_metadata_key_read_by_rules(std::string_view key) {
+  return key.starts_with("releasegate.io/") || key.starts_with("kustomize.toolkit.fluxcd.io/") ||
+         key.starts_with("helm.toolkit.fluxcd.io/") || key == "argocd.argoproj.io/tracking-id" ||
+         key == "app.kubernetes.io/instance";
 }
 
 }  // namespace releasegate::rules

@@ -37,17 +37,18 @@ class StringMap {
   std::vector<std::pair<std::string, std::string>> entries_;
 };
 
-// The annotations the engine reads. The request parser keeps only these:
-// others (kubectl's last-applied-configuration can be as large as the
-// object) are never copied.
-bool is_annotation_read_by_rules(std::string_view key);
+// The label and annotation keys the engine reads (GitOps provenance marks
+// and releasegate's own). The request parser copies only these: the rest
+// (kubectl's last-applied-configuration can be as large as the object) are
+// never copied, and a decision depends on nothing else in metadata.
+bool is_metadata_key_read_by_rules(std::string_view key);
 
 // What the rules read of one object (request.object or request.oldObject).
 struct ObjectView {
   std::string name;
   std::string namespace_;
-  StringMap labels;
-  StringMap annotations;              // filtered by is_annotation_read_by_rules
+  StringMap labels;       // filtered by is_metadata_key_read_by_rules
+  StringMap annotations;  // likewise
   std::vector<ContainerImage> images;  // every container list of the pod spec
 };
 

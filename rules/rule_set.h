@@ -41,6 +41,14 @@ struct Delivery {
   std::string text;  // as written, for messages
 };
 
+// Hashing that lets maps keyed by std::string be searched with a
+// std::string_view, without building a string per lookup.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using StringIndex = std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>>;
+
 struct PromotedVersion {
   std::string tag;     // may be empty for a digest-only record
   std::string digest;  // may be empty for a tag-only record
@@ -50,13 +58,8 @@ struct PromotedVersion {
 // The versions of one repository promoted to one environment.
 struct EnvironmentVersions {
   std::vector<PromotedVersion> versions;  // in the order written, for messages
-  std::unordered_map<std::string, std::size_t> by_tag;
-  std::unordered_map<std::string, std::size_t> by_digest;
-};
-
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  StringIndex by_tag;
+  StringIndex by_digest;
 };
 
 struct RuleSet {
@@ -70,7 +73,7 @@ struct RuleSet {
   std::vector<Delivery> deliveries;
 
   PatternList registries;  // empty: any registry
-  std::unordered_set<std::string> forbidden_tags;
+  std::unordered_set<std::string, StringHash, std::equal_to<>> forbidden_tags;
 
   PatternList exempt_namespaces;  // not governed at all
   PatternList exempt_users;       // exempt from provenance only

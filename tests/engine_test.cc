@@ -83,6 +83,10 @@ TEST_F(Engine, ProdRequiresDigestEvenForAPromotedTag) {
   EXPECT_EQ(e.outcome, Outcome::Deny);
   EXPECT_TRUE(e.has(Rule::ImageDigestRequired));
   EXPECT_FALSE(e.has(Rule::ImagePromotion));
+  // The message gives the promoted digest to pin to.
+  EXPECT_NE(e.message(Rule::ImageDigestRequired).find("write it as ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650),
+            std::string::npos)
+      << e.message(Rule::ImageDigestRequired);
 }
 
 TEST_F(Engine, OpenEnvironmentChecksHygieneOnly) {

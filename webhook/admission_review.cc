@@ -25,14 +25,14 @@ std::string string_field(const element& e, std::string_view key) {
   return std::string(value);
 }
 
-void read_string_map(const element& metadata, std::string_view key, rules::StringMap& into,
-                     bool (*keep)(std::string_view)) {
+// Copies the entries the rules read; the rest of metadata is never copied.
+void read_string_map(const element& metadata, std::string_view key, rules::StringMap& into) {
   simdjson::dom::object map;
   if (metadata[key].get(map) != simdjson::SUCCESS) return;
   for (auto [k, v] : map) {
     std::string_view value;
     if (v.get(value) != simdjson::SUCCESS) continue;
-    if (keep && !keep(k)) continue;
+    if (!rules::is_metadata_key_read_by_rules(k)) continue;
     into.set(std::string(k), std::string(value));
   }
 }
@@ -72,8 +72,8 @@ rules::ObjectView parse_object(const element& object, const rules::GroupVersionK
   if (object["metadata"].get(metadata) == simdjson::SUCCESS) {
     view.name = string_field(metadata, "name");
     view.namespace_ = string_field(metadata, "namespace");
-    read_string_map(metadata, "labels", view.labels, nullptr);
-    read_string_map(metadata, "annotations", view.annotations, &rules::is_annotation_read_by_rules);
+    read_string_map(metadata, "labels", view.labels);
+    read_string_map(metadata, "annotations", view.annotations);
   }
   std::vector<std::string_view> path = pod_spec_path(kind);
   if (path.empty()) return view;
