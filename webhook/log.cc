@@ -2,15 +2,17 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 namespace releasegate::webhook {
 namespace {
 
 std::atomic<LogLevel> g_level{LogLevel::Info};
-std::mutex g_output;
 
 std::string_view name_of(LogLevel level) {
   switch (level) {
@@ -34,6 +36,89 @@ std::string timestamp() {
   return buf;
 }
 
+// Lines are queued by the request threads and written by one writer thread
+// in batches: a decision log line then costs a string move, not a write
+// system call on the admission path. The queue is bounded; what overflows
+// is counted and reported instead of growing memory without limit.
+class Writer {
+ public:
+  static constexpr std::size_t kMaxQueued = 100000;
+  static constexpr auto kFlushInterval = std::chrono::milliseconds(20);
+
+  Writer() : thread_([this] { run(); }) {}
+  ~Writer() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+
+  void push(std::string line, bool urgent) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (queue_.size() >= kMaxQueued) {
+        ++dropped_;
+        return;
+      }
+      queue_.push_back(std::move(line));
+    }
+    if (urgent) wake_.notify_one();
+  }
+
+  void flush() {
+    std::lock_guard<std::mutex> write_lock(write_mutex_);
+    drain();
+  }
+
+ private:
+  void run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopping_) {
+      wake_.wait_for(lock, kFlushInterval);
+      lock.unlock();
+      flush();
+      lock.lock();
+    }
+    lock.unlock();
+    flush();
+  }
+
+  void drain() {
+    std::vector<std::string> batch;
+    std::size_t dropped;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      batch.swap(queue_);
+      dropped = dropped_;
+      dropped_ = 0;
+    }
+    for (const std::string& line : batch) {
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      std::fputc('\n', stdout);
+    }
+    if (dropped) {
+      std::fprintf(stdout, "{\"time\":\"%s\",\"level\":\"error\",\"msg\":\"log lines dropped\",\"dropped\":%zu}\n",
+                   timestamp().c_str(), dropped);
+    }
+    if (!batch.empty() || dropped) std::fflush(stdout);
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<std::string> queue_;
+  std::size_t dropped_ = 0;
+  bool stopping_ = false;
+  std::mutex write_mutex_;  // one drain at a time keeps lines in order
+  std::thread thread_;
+};
+
+Writer& writer() {
+  static Writer instance;
+  return instance;
+}
+
 }  // namespace
 
 std::optional<LogLevel> log_level_from_string(std::string_view name) {
@@ -50,11 +135,9 @@ void log(LogLevel level, std::string_view message, nlohmann::json fields) {
   nlohmann::json line{{"time", timestamp()}, {"level", name_of(level)}, {"msg", message}};
   line.update(fields);
   // Replace invalid UTF-8 rather than throw: log input comes from requests.
-  std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  std::lock_guard<std::mutex> lock(g_output);
-  std::fputs(text.c_str(), stdout);
-  std::fputc('\n', stdout);
-  std::fflush(stdout);
+  writer().push(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), level >= LogLevel::Warn);
 }
+
+void flush_logs() { writer().flush(); }
 
 }  // namespace releasegate::webhook

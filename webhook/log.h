@@ -13,7 +13,12 @@ enum class LogLevel { Debug, Info, Warn, Error };
 std::optional<LogLevel> log_level_from_string(std::string_view name);
 void set_log_level(LogLevel level);
 
-// Writes {"time":..., "level":..., "msg": message, ...fields} as one line.
+// Queues {"time":..., "level":..., "msg": message, ...fields} as one line.
+// A writer thread writes queued lines every 20 ms (at once for warnings and
+// errors), so the admission path never waits for stdout.
 void log(LogLevel level, std::string_view message, nlohmann::json fields = nlohmann::json::object());
+
+// Writes every queued line now (before exit).
+void flush_logs();
 
 }  // namespace releasegate::webhook

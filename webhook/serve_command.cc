@@ -77,6 +77,7 @@ int run_serve(const std::vector<std::string>& args) {
           {{"file", e.file}, {"line", e.line}, {"column", e.column}, {"context", e.context}, {"error", e.message}});
     }
     log(LogLevel::Error, "cannot start without a valid rule set", {{"errors", loaded.errors.size()}});
+    flush_logs();
     return 1;
   }
   rules::RuleStore store;
@@ -97,6 +98,7 @@ int run_serve(const std::vector<std::string>& args) {
   Server server(options, store);
   if (!server.start(&error)) {
     log(LogLevel::Error, "cannot start", {{"error", error}});
+    flush_logs();
     return 1;
   }
   log(LogLevel::Info, "serving",
@@ -107,6 +109,7 @@ int run_serve(const std::vector<std::string>& args) {
   log(LogLevel::Info, "shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server.stop();
   log(LogLevel::Info, "stopped");
+  flush_logs();
   return 0;
 }
 
