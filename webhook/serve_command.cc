@@ -16,7 +16,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: releasegate serve --tls-cert FILE --tls-key FILE --rules DIR [--rules DIR ...]\n"
     "                         [--listen HOST:PORT (default :8443)] [--metrics-listen HOST:PORT (default :9090)]\n"
-    "                         [--workers N (default 64)] [--max-body-bytes N (default 8388608)]\n"
+    "                         [--workers N (default: cores, at least 2)] [--max-connections N (default 1024)]\n"
+    "                         [--max-body-bytes N (default 8388608)]\n"
     "                         [--log-level debug|info|warn|error]\n";
 
 int usage_error(const std::string& message) {
@@ -33,7 +34,8 @@ std::optional<std::size_t> positive_number(const std::string& text) {
 }  // namespace
 
 int run_serve(const std::vector<std::string>& args) {
-  Flags flags({"listen", "metrics-listen", "tls-cert", "tls-key", "rules", "workers", "max-body-bytes", "log-level"});
+  Flags flags({"listen", "metrics-listen", "tls-cert", "tls-key", "rules", "workers", "max-connections", "max-body-bytes",
+               "log-level"});
   std::string error;
   if (!flags.parse(args, &error)) return usage_error(error);
   ServerOptions options;
@@ -55,6 +57,11 @@ int run_serve(const std::vector<std::string>& args) {
     auto n = positive_number(*workers);
     if (!n) return usage_error("--workers must be a positive number");
     options.workers = *n;
+  }
+  if (auto max = flags.get("max-connections")) {
+    auto n = positive_number(*max);
+    if (!n) return usage_error("--max-connections must be a positive number");
+    options.max_connections = *n;
   }
   if (auto max_body = flags.get("max-body-bytes")) {
     auto n = positive_number(*max_body);

@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
+#include <algorithm>
 
 #include "rules/rule_store.h"
 #include "webhook/tls_context.h"
@@ -24,18 +26,13 @@ struct ServerOptions {
   ListenAddress listen{"0.0.0.0", 8443};
   ListenAddress metrics_listen{"0.0.0.0", 9090};
   TlsFiles tls;
-  // Each connection holds a worker for its lifetime; the apiserver keeps a
-  // few per replica.
-  std::size_t workers = 64;
+  // Event-loop threads of the admission listener: one per core is enough,
+  // since no thread ever waits on a client.
+  std::size_t workers = std::max(2u, std::thread::hardware_concurrency());
+  std::size_t max_connections = 1024;
   // object + oldObject of the largest object etcd stores (1.5 MiB each),
   // as JSON, with room to spare.
   std::size_t max_body_bytes = 8 * 1024 * 1024;
-  // Above the apiserver's idle-connection timeout (90 s), so it is the
-  // client that closes idle connections, never a request in flight.
-  int keep_alive_seconds = 120;
-  int keep_alive_max_requests = 100000;
-  int read_timeout_seconds = 10;
-  int write_timeout_seconds = 10;
 };
 
 class Server {

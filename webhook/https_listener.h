@@ -1,0 +1,96 @@
+// The admission listener: HTTP/1.1 over TLS on a few epoll event loops,
+// non-blocking throughout. Each connection is a small state machine
+// (handshake, head, body, write), so a slow or idle client costs a buffer,
+// not a thread; every phase has a deadline; and a whole request is parsed
+// from one buffer and answered with one write.
+//
+// Why not cpp-httplib's server here: 0.11.4 holds a thread per connection,
+// reads request heads one byte per TLS read, cannot bound a request's total
+// time, and reads chunked or length-less bodies without a size limit
+// (CVE-2025-53629, CVE-2025-46728). The probe listener, with no untrusted
+// bodies, still uses it.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "webhook/http_request.h"
+
+namespace releasegate::webhook {
+
+struct ListenAddress;
+
+struct HttpReply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool close = false;  // close the connection after this reply
+};
+
+struct ListenerLimits {
+  std::size_t max_connections = 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = 8 * 1024 * 1024;
+  std::chrono::milliseconds handshake_timeout{10'000};
+  // From a request's first byte to its last: a client sending one byte a
+  // second cannot hold a connection past this.
+  std::chrono::milliseconds request_timeout{10'000};
+  // Above the apiserver's 90 s idle timeout, so the client closes idle
+  // connections, never a request in flight.
+  std::chrono::milliseconds idle_timeout{120'000};
+  std::chrono::milliseconds write_timeout{10'000};
+};
+
+class HttpsListener {
+ public:
+  // Called once a head has arrived, before the body is read: a reply
+  // refuses the request (and closes the connection); nullopt reads on.
+  using HeadCheck = std::function<std::optional<HttpReply>(const RequestHead&)>;
+  using Handler = std::function<HttpReply(const RequestHead&, std::string_view body)>;
+
+  // `ctx` is borrowed and must outlive the listener.
+  HttpsListener(SSL_CTX* ctx, ListenerLimits limits, HeadCheck check, Handler handler);
+  ~HttpsListener();
+  HttpsListener(const HttpsListener&) = delete;
+  HttpsListener& operator=(const HttpsListener&) = delete;
+
+  // Binds and listens; port 0 picks a free port.
+  bool bind(const std::string& host, int port, std::string* error);
+  int port() const { return port_; }
+
+  void start(std::size_t threads);
+  // Stops accepting, closes idle connections, lets requests in flight be
+  // answered (with Connection: close), then closes whatever remains after
+  // `grace`. Joins the loop threads.
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
+  bool running() const { return running_.load(); }
+  std::size_t open_connections() const { return connections_.load(); }
+
+ private:
+  class Loop;
+  friend class Loop;
+
+  SSL_CTX* ctx_;
+  ListenerLimits limits_;
+  HeadCheck check_;
+  Handler handler_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> running_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> connections_{0};
+  std::chrono::steady_clock::time_point stop_deadline_;
+  std::vector<std::unique_ptr<Loop>> loops_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace releasegate::webhook
