@@ -167,9 +167,9 @@ TEST_F(ServerTest, OversizedBodyIs413AndTheConnectionIsClosed) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 413);
   EXPECT_EQ(json::parse(res->body)["code"], 413);
-  // The unread body makes the connection unusable: the client is told to
-  // close it.
+  // The unread body makes the connection unusable: it is closed.
   EXPECT_EQ(res->headers["connection"], "close");
+  EXPECT_TRUE(raw.closed_by_server());
 }
 
 TEST_F(ServerTest, ChunkedAndLengthlessBodiesAreRefusedBeforeReading) {
@@ -180,7 +180,7 @@ TEST_F(ServerTest, ChunkedAndLengthlessBodiesAreRefusedBeforeReading) {
     auto res = raw.read_response();
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 411);
-    EXPECT_EQ(res->headers["connection"], "close");
+    EXPECT_TRUE(raw.closed_by_server());
   }
   {
     TlsClient raw(server->port(), ca());

@@ -8,10 +8,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
+#include <cerrno>
 
 namespace releasegate::testing {
 
 TlsClient::TlsClient(int port, const std::string& ca_file, int max_version) {
+  std::signal(SIGPIPE, SIG_IGN);  // writing to a connection the server closed must fail, not kill the test
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   timeval timeout{5, 0};
   ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
@@ -93,6 +96,17 @@ std::optional<RawResponse> TlsClient::read_response() {
   response.body = buffer_.substr(0, length);
   buffer_.erase(0, length);
   return response;
+}
+
+bool TlsClient::closed_by_server() {
+  if (!ssl_) return true;
+  char c;
+  int n = SSL_read(ssl_, &c, 1);
+  if (n > 0) return false;
+  int err = SSL_get_error(ssl_, n);
+  // close_notify, a TCP close, or OpenSSL 3's "unexpected EOF"; a receive
+  // timeout is SSL_ERROR_WANT_READ.
+  return err != SSL_ERROR_WANT_READ;
 }
 
 std::string TlsClient::post(const std::string& path, const std::string& body) {

@@ -32,6 +32,8 @@ class TlsClient {
   bool send(const std::string& bytes);
   // One response with a Content-Length body; nullopt on close or timeout.
   std::optional<RawResponse> read_response();
+  // True when the server closes the connection (within the 5 s timeout).
+  bool closed_by_server();
 
   // A POST with Content-Length and a JSON body.
   static std::string post(const std::string& path, const std::string& body);

@@ -4,11 +4,13 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <unordered_map>
 
@@ -122,6 +124,9 @@ class HttpsListener::Loop {
   }
 
   void on_event(Connection& conn, uint32_t events) {
+    // SSL_get_error reads this thread's error queue: start every
+    // connection's work with it empty.
+    ERR_clear_error();
     if ((events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLIN)) return close(conn);
     if (conn.phase == Phase::Handshake) {
       int r = SSL_do_handshake(conn.ssl);
@@ -285,7 +290,7 @@ class HttpsListener::Loop {
     for (auto& [ptr, conn] : connections_) {
       if (!conn->closed && conn->phase == Phase::Head && conn->in.empty()) idle.push_back(ptr);
     }
-    for (Connection* conn : idle) close(*conn);
+    for (Connection* conn : idle) say_goodbye(*conn);
   }
 
   void expire(Clock::time_point now) {
@@ -293,7 +298,15 @@ class HttpsListener::Loop {
     for (auto& [ptr, conn] : connections_) {
       if (!conn->closed && now >= conn->deadline) expired.push_back(ptr);
     }
-    for (Connection* conn : expired) close(*conn);
+    for (Connection* conn : expired) say_goodbye(*conn);
+  }
+
+  // Closes with a TLS close_notify where the handshake is done, so the
+  // client sees an orderly close rather than a truncated stream.
+  void say_goodbye(Connection& conn) {
+    if (conn.phase != Phase::Handshake) SSL_shutdown(conn.ssl);
+    ERR_clear_error();
+    close(conn);
   }
 
   void release(Connection& conn) {
@@ -364,6 +377,9 @@ bool HttpsListener::bind(const std::string& host, int port, std::string* error) 
 }
 
 void HttpsListener::start(std::size_t threads) {
+  // OpenSSL writes to sockets with write(2): a client that went away must
+  // be an error on that connection, not SIGPIPE for the process.
+  std::signal(SIGPIPE, SIG_IGN);
   for (std::size_t i = 0; i < threads; ++i) loops_.push_back(std::make_unique<Loop>(*this));
   for (auto& loop : loops_) threads_.emplace_back([l = loop.get()] { l->run(); });
   running_ = true;
