@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 #include <sstream>
 
 #include "rules/engine.h"
@@ -38,6 +39,13 @@ void BM_Baseline_NlohmannParse(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
 }
 BENCHMARK(BM_Baseline_NlohmannParse);
+
+void BM_SimdjsonDomOnly(benchmark::State& state) {
+  std::string body = fixture();
+  simdjson::dom::parser parser;
+  for (auto _ : state) benchmark::DoNotOptimize(parser.parse(body).error());
+}
+BENCHMARK(BM_SimdjsonDomOnly);
 
 void BM_TypedParse(benchmark::State& state) {
   std::string body = fixture();

@@ -35,11 +35,13 @@ TEST(AdmissionReview, ParsesTheTypedRequest) {
   // Only the annotations the rules read are kept.
   EXPECT_EQ(r.object->annotations.find("releasegate.io/break-glass"), "INC-1");
   EXPECT_FALSE(r.object->annotations.find("kubectl.kubernetes.io/last-applied-configuration"));
+  // Images come in document order, each with its list and position.
   ASSERT_EQ(r.object->images.size(), 2u);
-  EXPECT_EQ(r.object->images[0].list, rules::ContainerList::InitContainers);
-  EXPECT_EQ(r.object->images[0].image, "busybox:1");
-  EXPECT_EQ(r.object->images[1].container, "podinfod");
-  EXPECT_EQ(r.object->images[1].index, 0u);
+  EXPECT_EQ(r.object->images[0].list, rules::ContainerList::Containers);
+  EXPECT_EQ(r.object->images[0].container, "podinfod");
+  EXPECT_EQ(r.object->images[0].index, 0u);
+  EXPECT_EQ(r.object->images[1].list, rules::ContainerList::InitContainers);
+  EXPECT_EQ(r.object->images[1].image, "busybox:1");
   ASSERT_TRUE(r.old_object);
   EXPECT_EQ(r.old_object->images[0].image, "ghcr.io/acme/podinfo:6.4.0");
 }
@@ -65,6 +67,30 @@ TEST(AdmissionReview, RejectsWhatIsNotAnAdmissionReviewV1) {
       "kind":{"group":"","version":"v1","kind":"Pod"},"operation":"PATCH"}})")
                 .find("unknown operation"),
             std::string::npos);
+}
+
+TEST(AdmissionReview, KeyOrderDoesNotMatter) {
+  // The object before the request's kind, metadata after spec.
+  ReviewParseResult parsed = parse_admission_review(R"({"request": {
+      "object": {"spec": {"template": {"spec": {"containers": [{"image": "ghcr.io/acme/a:1", "name": "a"}]}}},
+                 "metadata": {"labels": {"kustomize.toolkit.fluxcd.io/name": "apps"}, "name": "a"}},
+      "operation": "CREATE", "kind": {"kind": "Deployment", "group": "apps", "version": "v1"},
+      "namespace": "staging", "uid": "u-1", "userInfo": {"groups": ["g"], "username": "x"}},
+    "kind": "AdmissionReview", "apiVersion": "admission.k8s.io/v1"})");
+  ASSERT_TRUE(parsed.review) << parsed.error;
+  const rules::AdmissionRequest& r = parsed.review->request;
+  EXPECT_EQ(r.kind.kind, "Deployment");
+  ASSERT_EQ(r.object->images.size(), 1u);
+  EXPECT_EQ(r.object->images[0].image, "ghcr.io/acme/a:1");
+  EXPECT_EQ(r.object->labels.find("kustomize.toolkit.fluxcd.io/name"), "apps");
+  EXPECT_EQ(r.groups, std::vector<std::string>{"g"});
+}
+
+TEST(AdmissionReview, MalformedJsonInsideTheObjectIsAnError) {
+  ReviewParseResult parsed = parse_admission_review(R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview",
+      "request":{"uid":"u","kind":{"kind":"Pod"},"operation":"CREATE","object":{"metadata":{"name": }}}})");
+  EXPECT_FALSE(parsed.review);
+  EXPECT_NE(parsed.error.find("not valid JSON"), std::string::npos) << parsed.error;
 }
 
 TEST(AdmissionReview, GenerateNameCreateTakesNamespaceFromRequest) {

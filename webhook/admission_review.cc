@@ -5,53 +5,123 @@
 namespace releasegate::webhook {
 namespace {
 
-using simdjson::dom::element;
+// simdjson's On-Demand API: one pass over the bytes that builds nothing for
+// the parts of the review the rules never read (managedFields, most of the
+// pod spec). Every object is walked field by field in document order, so
+// the key order the client chose does not matter.
+using simdjson::error_code;
+using simdjson::SUCCESS;
+using simdjson::ondemand::array;
+using simdjson::ondemand::object;
+using simdjson::ondemand::value;
 
-// The path from an object to its pod spec, per governed workload kind.
-std::vector<std::string_view> pod_spec_path(const rules::GroupVersionKind& kind) {
-  const std::string& k = kind.kind;
-  if (kind.group.empty() && k == "Pod") return {"spec"};
-  if (kind.group == "batch" && k == "CronJob") return {"spec", "jobTemplate", "spec", "template", "spec"};
-  if ((kind.group == "apps" && (k == "Deployment" || k == "StatefulSet" || k == "DaemonSet" || k == "ReplicaSet")) ||
-      (kind.group == "batch" && k == "Job")) {
-    return {"spec", "template", "spec"};
+// Nesting between an object's spec and a pod spec: CronJob's
+// spec.jobTemplate.spec.template.spec is the deepest.
+constexpr int kMaxSpecDepth = 3;
+
+template <typename Visit>
+error_code for_each_field(object obj, Visit&& visit) {
+  for (auto field : obj) {
+    std::string_view key;
+    if (error_code e = field.unescaped_key().get(key)) return e;
+    value v;
+    if (error_code e = field.value().get(v)) return e;
+    if (error_code e = visit(key, v)) return e;
   }
-  return {};
+  return SUCCESS;
 }
 
-std::string string_field(const element& e, std::string_view key) {
-  std::string_view value;
-  if (e[key].get(value) != simdjson::SUCCESS) return {};
-  return std::string(value);
+// A string field; anything else (a number, null) reads as absent.
+std::string string_of(value v) {
+  std::string_view s;
+  return v.get_string().get(s) == SUCCESS ? std::string(s) : std::string();
 }
 
-// Copies the entries the rules read; the rest of metadata is never copied.
-void read_string_map(const element& metadata, std::string_view key, rules::StringMap& into) {
-  simdjson::dom::object map;
-  if (metadata[key].get(map) != simdjson::SUCCESS) return;
-  for (auto [k, v] : map) {
-    std::string_view value;
-    if (v.get(value) != simdjson::SUCCESS) continue;
-    if (!rules::is_metadata_key_read_by_rules(k)) continue;
-    into.set(std::string(k), std::string(value));
-  }
+error_code read_string_map(value v, rules::StringMap& into) {
+  object map;
+  if (v.get_object().get(map) != SUCCESS) return SUCCESS;
+  return for_each_field(map, [&](std::string_view key, value entry) {
+    // Only what the rules read is copied.
+    if (rules::is_metadata_key_read_by_rules(key)) into.set(std::string(key), string_of(entry));
+    return SUCCESS;
+  });
 }
 
-void read_images(const element& pod_spec, std::string_view field, rules::ContainerList list,
-                 std::vector<rules::ContainerImage>& into) {
-  simdjson::dom::array containers;
-  if (pod_spec[field].get(containers) != simdjson::SUCCESS) return;
+error_code read_images(value v, rules::ContainerList list, std::vector<rules::ContainerImage>& into) {
+  array containers;
+  if (v.get_array().get(containers) != SUCCESS) return SUCCESS;
   std::size_t index = 0;
-  for (element container : containers) {
+  for (auto item : containers) {
+    object container;
+    if (error_code e = item.get_object().get(container)) {
+      if (e != simdjson::INCORRECT_TYPE) return e;
+      ++index;
+      continue;
+    }
     rules::ContainerImage image;
     image.list = list;
     image.index = index++;
-    image.container = string_field(container, "name");
-    std::string_view ref;
-    if (container["image"].get(ref) != simdjson::SUCCESS) continue;
-    image.image = std::string(ref);
-    into.push_back(std::move(image));
+    bool has_image = false;
+    error_code e = for_each_field(container, [&](std::string_view key, value field) {
+      if (key == "name") image.container = string_of(field);
+      if (key == "image") {
+        std::string_view ref;
+        has_image = field.get_string().get(ref) == SUCCESS;
+        image.image = std::string(ref);
+      }
+      return SUCCESS;
+    });
+    if (e) return e;
+    if (has_image) into.push_back(std::move(image));
   }
+  return SUCCESS;
+}
+
+// Collects images from a pod spec, or from the pod template(s) nested in a
+// workload's spec (template.spec, jobTemplate.spec.template.spec), so the
+// same walk serves every workload kind without knowing which it is.
+error_code read_spec(value v, int depth, std::vector<rules::ContainerImage>& into) {
+  object spec;
+  if (depth > kMaxSpecDepth || v.get_object().get(spec) != SUCCESS) return SUCCESS;
+  return for_each_field(spec, [&](std::string_view key, value field) -> error_code {
+    if (key == "initContainers") return read_images(field, rules::ContainerList::InitContainers, into);
+    if (key == "containers") return read_images(field, rules::ContainerList::Containers, into);
+    if (key == "ephemeralContainers") return read_images(field, rules::ContainerList::EphemeralContainers, into);
+    if (key == "template" || key == "jobTemplate") {
+      object nested;
+      if (field.get_object().get(nested) != SUCCESS) return SUCCESS;
+      return for_each_field(nested, [&](std::string_view k, value inner) {
+        return k == "spec" ? read_spec(inner, depth + 1, into) : SUCCESS;
+      });
+    }
+    return SUCCESS;
+  });
+}
+
+error_code read_object(object obj, rules::ObjectView& view) {
+  return for_each_field(obj, [&](std::string_view key, value field) -> error_code {
+    if (key == "metadata") {
+      object metadata;
+      if (field.get_object().get(metadata) != SUCCESS) return SUCCESS;
+      return for_each_field(metadata, [&](std::string_view k, value m) -> error_code {
+        if (k == "name") view.name = string_of(m);
+        if (k == "namespace") view.namespace_ = string_of(m);
+        if (k == "labels") return read_string_map(m, view.labels);
+        if (k == "annotations") return read_string_map(m, view.annotations);
+        return SUCCESS;
+      });
+    }
+    if (key == "spec") return read_spec(field, 0, view.images);
+    return SUCCESS;
+  });
+}
+
+// request.object / request.oldObject: an object, or null (absent).
+error_code read_optional_object(value v, std::optional<rules::ObjectView>& into) {
+  object obj;
+  if (v.get_object().get(obj) != SUCCESS) return SUCCESS;
+  into.emplace();
+  return read_object(obj, *into);
 }
 
 std::optional<rules::Operation> operation_from(std::string_view text) {
@@ -62,99 +132,139 @@ std::optional<rules::Operation> operation_from(std::string_view text) {
   return std::nullopt;
 }
 
+struct RawRequest {
+  bool present = false;
+  std::string operation;
+  bool has_operation = false;
+  bool has_kind = false;
+};
+
+error_code read_request(object request, AdmissionReview& review, RawRequest& raw) {
+  rules::AdmissionRequest& out = review.request;
+  raw.present = true;
+  return for_each_field(request, [&](std::string_view key, value field) -> error_code {
+    if (key == "uid") {
+      review.uid = string_of(field);
+    } else if (key == "kind") {
+      object kind;
+      if (field.get_object().get(kind) != SUCCESS) return SUCCESS;
+      raw.has_kind = true;
+      return for_each_field(kind, [&](std::string_view k, value v) {
+        if (k == "group") out.kind.group = string_of(v);
+        if (k == "version") out.kind.version = string_of(v);
+        if (k == "kind") out.kind.kind = string_of(v);
+        return SUCCESS;
+      });
+    } else if (key == "operation") {
+      raw.has_operation = true;
+      raw.operation = string_of(field);
+    } else if (key == "namespace") {
+      out.namespace_ = string_of(field);
+    } else if (key == "name") {
+      out.name = string_of(field);
+    } else if (key == "userInfo") {
+      object user;
+      if (field.get_object().get(user) != SUCCESS) return SUCCESS;
+      return for_each_field(user, [&](std::string_view k, value v) -> error_code {
+        if (k == "username") out.username = string_of(v);
+        if (k != "groups") return SUCCESS;
+        array groups;
+        if (v.get_array().get(groups) != SUCCESS) return SUCCESS;
+        for (auto g : groups) {
+          std::string_view group;
+          if (g.get_string().get(group) == SUCCESS) out.groups.emplace_back(group);
+        }
+        return SUCCESS;
+      });
+    } else if (key == "dryRun") {
+      bool dry_run = false;
+      if (field.get_bool().get(dry_run) == SUCCESS) out.dry_run = dry_run;
+    } else if (key == "object") {
+      return read_optional_object(field, out.object);
+    } else if (key == "oldObject") {
+      return read_optional_object(field, out.old_object);
+    }
+    return SUCCESS;
+  });
+}
+
 ReviewParseResult fail(std::string message) { return {std::nullopt, std::move(message)}; }
+
+ReviewParseResult invalid_json(error_code e) {
+  return fail(std::string("body is not valid JSON: ") + simdjson::error_message(e));
+}
+
+// On-Demand needs SIMDJSON_PADDING readable bytes past the end; the body
+// is copied into a per-thread buffer that has them.
+simdjson::padded_string_view padded(std::string_view text) {
+  thread_local std::string buffer;
+  if (buffer.capacity() < text.size() + simdjson::SIMDJSON_PADDING) buffer.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+  buffer.assign(text.data(), text.size());
+  return simdjson::padded_string_view(buffer.data(), buffer.size(), buffer.capacity());
+}
 
 }  // namespace
 
-rules::ObjectView parse_object(const element& object, const rules::GroupVersionKind& kind) {
-  rules::ObjectView view;
-  element metadata;
-  if (object["metadata"].get(metadata) == simdjson::SUCCESS) {
-    view.name = string_field(metadata, "name");
-    view.namespace_ = string_field(metadata, "namespace");
-    read_string_map(metadata, "labels", view.labels);
-    read_string_map(metadata, "annotations", view.annotations);
-  }
-  std::vector<std::string_view> path = pod_spec_path(kind);
-  if (path.empty()) return view;
-  element pod_spec = object;
-  for (std::string_view step : path) {
-    if (pod_spec[step].get(pod_spec) != simdjson::SUCCESS) return view;
-  }
-  read_images(pod_spec, "initContainers", rules::ContainerList::InitContainers, view.images);
-  read_images(pod_spec, "containers", rules::ContainerList::Containers, view.images);
-  read_images(pod_spec, "ephemeralContainers", rules::ContainerList::EphemeralContainers, view.images);
-  return view;
-}
-
 ReviewParseResult parse_admission_review(std::string_view body) {
   // One parser per thread: it keeps its buffers between requests.
-  thread_local simdjson::dom::parser parser;
-  element root;
-  if (auto error = parser.parse(body.data(), body.size()).get(root)) {
-    return fail(std::string("body is not valid JSON: ") + simdjson::error_message(error));
+  thread_local simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  if (error_code e = parser.iterate(padded(body)).get(doc)) return invalid_json(e);
+  object root;
+  if (error_code e = doc.get_object().get(root)) {
+    return e == simdjson::INCORRECT_TYPE ? fail("body must be a JSON object (an AdmissionReview)") : invalid_json(e);
   }
-  if (!root.is_object()) return fail("body must be a JSON object (an AdmissionReview)");
-  std::string_view api_version, kind;
-  if (root["apiVersion"].get(api_version) || root["kind"].get(kind) || kind != "AdmissionReview") {
+  AdmissionReview review;
+  RawRequest raw;
+  std::string api_version, kind;
+  error_code e = for_each_field(root, [&](std::string_view key, value field) -> error_code {
+    if (key == "apiVersion") api_version = string_of(field);
+    if (key == "kind") kind = string_of(field);
+    if (key == "request") {
+      object request;
+      if (field.get_object().get(request) != SUCCESS) return SUCCESS;
+      return read_request(request, review, raw);
+    }
+    return SUCCESS;
+  });
+  if (e) return invalid_json(e);
+
+  if (kind != "AdmissionReview" || api_version.empty()) {
     return fail("body is not an AdmissionReview (apiVersion and kind: AdmissionReview expected)");
   }
   if (api_version != kAdmissionApiVersion) {
-    return fail("AdmissionReview " + std::string(api_version) + " is not supported; register the webhook with " +
+    return fail("AdmissionReview " + api_version + " is not supported; register the webhook with " +
                 "admissionReviewVersions: [v1]");
   }
-  element request;
-  if (root["request"].get(request) != simdjson::SUCCESS || !request.is_object()) {
-    return fail("AdmissionReview has no request");
-  }
-  AdmissionReview review;
-  std::string_view uid;
-  if (request["uid"].get(uid) != simdjson::SUCCESS || uid.empty()) return fail("AdmissionReview request has no uid");
-  review.uid = std::string(uid);
-
+  if (!raw.present) return fail("AdmissionReview has no request");
+  if (review.uid.empty()) return fail("AdmissionReview request has no uid");
   rules::AdmissionRequest& out = review.request;
-  element kind_element;
-  if (request["kind"].get(kind_element) != simdjson::SUCCESS) return fail("AdmissionReview request has no kind");
-  out.kind.group = string_field(kind_element, "group");
-  out.kind.version = string_field(kind_element, "version");
-  out.kind.kind = string_field(kind_element, "kind");
-  if (out.kind.kind.empty()) return fail("AdmissionReview request.kind has no kind");
-
-  std::string_view operation;
-  if (request["operation"].get(operation) != simdjson::SUCCESS) return fail("AdmissionReview request has no operation");
-  auto op = operation_from(operation);
-  if (!op) return fail("unknown operation \"" + std::string(operation) + "\"");
+  if (!raw.has_kind || out.kind.kind.empty()) return fail("AdmissionReview request has no kind");
+  if (!raw.has_operation) return fail("AdmissionReview request has no operation");
+  auto op = operation_from(raw.operation);
+  if (!op) return fail("unknown operation \"" + raw.operation + "\"");
   out.operation = *op;
-  out.namespace_ = string_field(request, "namespace");
-  out.name = string_field(request, "name");
-
-  element user;
-  if (request["userInfo"].get(user) == simdjson::SUCCESS) {
-    out.username = string_field(user, "username");
-    simdjson::dom::array groups;
-    if (user["groups"].get(groups) == simdjson::SUCCESS) {
-      for (element g : groups) {
-        std::string_view group;
-        if (g.get(group) == simdjson::SUCCESS) out.groups.emplace_back(group);
-      }
-    }
-  }
-  bool dry_run = false;
-  if (request["dryRun"].get(dry_run) == simdjson::SUCCESS) out.dry_run = dry_run;
-
-  element object;
-  if (request["object"].get(object) == simdjson::SUCCESS && object.is_object()) {
-    out.object = parse_object(object, out.kind);
-  }
-  if (request["oldObject"].get(object) == simdjson::SUCCESS && object.is_object()) {
-    out.old_object = parse_object(object, out.kind);
-  }
   // The apiserver leaves request.namespace empty only for cluster-scoped
   // objects, and request.name empty for generateName creates.
   const rules::ObjectView* view = out.object ? &*out.object : out.old_object ? &*out.old_object : nullptr;
   if (view && out.namespace_.empty()) out.namespace_ = view->namespace_;
   if (view && out.name.empty()) out.name = view->name;
   return {std::move(review), {}};
+}
+
+std::optional<rules::ObjectView> parse_object_json(std::string_view json, std::string* error) {
+  thread_local simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  object obj;
+  rules::ObjectView view;
+  error_code e = parser.iterate(padded(json)).get(doc);
+  if (!e) e = doc.get_object().get(obj);
+  if (!e) e = read_object(obj, view);
+  if (e) {
+    *error = std::string("not a JSON object: ") + simdjson::error_message(e);
+    return std::nullopt;
+  }
+  return view;
 }
 
 }  // namespace releasegate::webhook

@@ -8,10 +8,6 @@
 
 #include "rules/request.h"
 
-namespace simdjson::dom {
-class element;
-}
-
 namespace releasegate::webhook {
 
 inline constexpr std::string_view kAdmissionApiVersion = "admission.k8s.io/v1";
@@ -28,9 +24,10 @@ struct ReviewParseResult {
 
 ReviewParseResult parse_admission_review(std::string_view body);
 
-// Reads what the rules need of one Kubernetes object (metadata, and the pod
-// spec's container images for the kind given). Shared by the webhook and by
-// `releasegate check`, so both see an object the same way.
-rules::ObjectView parse_object(const simdjson::dom::element& object, const rules::GroupVersionKind& kind);
+// Reads what the rules need of one Kubernetes object given as JSON
+// (metadata, and the container images of its pod spec or pod template).
+// The webhook reads request.object the same way, so `releasegate check`
+// sees an object exactly as the webhook does.
+std::optional<rules::ObjectView> parse_object_json(std::string_view json, std::string* error);
 
 }  // namespace releasegate::webhook

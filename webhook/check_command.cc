@@ -1,7 +1,5 @@
 #include "webhook/check_command.h"
 
-#include <simdjson.h>
-
 #include <map>
 #include <ostream>
 #include <tuple>
@@ -42,12 +40,12 @@ rules::GroupVersionKind kind_of(const nlohmann::json& object) {
   return gvk;
 }
 
-// The same extraction the webhook uses, through the same JSON parser.
-rules::ObjectView view_of(const nlohmann::json& object, const rules::GroupVersionKind& kind) {
-  simdjson::dom::parser parser;
-  std::string text = object.dump();
-  simdjson::dom::element root = parser.parse(text);
-  return parse_object(root, kind);
+// The same extraction the webhook uses, through the same JSON parser. The
+// manifest came from a YAML map, so it is a JSON object.
+rules::ObjectView view_of(const nlohmann::json& object) {
+  std::string error;
+  std::optional<rules::ObjectView> view = parse_object_json(object.dump(), &error);
+  return view ? std::move(*view) : rules::ObjectView{};
 }
 
 std::string metadata_field(const nlohmann::json& object, const char* field) {
@@ -141,14 +139,14 @@ int run_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
     r.operation = operation;
     r.username = *flags.get("user");
     r.groups = flags.all("group");
-    rules::ObjectView view = view_of(m.object, r.kind);
+    rules::ObjectView view = view_of(m.object);
     view.namespace_ = r.namespace_;
     if (operation == rules::Operation::Delete) {
       r.old_object = std::move(view);
     } else {
       r.object = std::move(view);
       if (auto old = old_by_key.find({r.kind.kind, r.namespace_, r.name}); old != old_by_key.end()) {
-        r.old_object = view_of(old->second->object, r.kind);
+        r.old_object = view_of(old->second->object);
       } else if (operation == rules::Operation::Update && !old_manifests.empty()) {
         err << m.file << ":" << m.line << ": no --old manifest for " << r.kind.kind << " " << r.namespace_ << "/"
             << r.name << "\n";
