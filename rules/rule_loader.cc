@@ -46,6 +46,7 @@ class Reader {
     errors_.push_back({origin_.file, origin_.context, line, column, std::move(message)});
   }
   void error(const YAML::Node& at, std::string message) { error(at.Mark(), std::move(message)); }
+  std::size_t error_count() const { return errors_.size(); }
 
   // True when `node` is a map whose keys are all in `allowed`; reports the
   // unknown ones (typos must never be silently ignored).
@@ -373,6 +374,37 @@ void compile_policy(Reader& reader, const YAML::Node& spec, RuleSet& rules) {
   }
 }
 
+// A version promoted to an environment must have passed the one before it
+// (unless that one is `promotion: open`): found there by tag or digest, and
+// never under the same tag with another digest.
+void check_promotion_chain(Reader& reader, const RuleSet& rules, const std::string& repository,
+                           const std::vector<EnvironmentVersions>& per_env,
+                           const std::vector<std::vector<YAML::Node>>& written) {
+  for (std::size_t env = 1; env < rules.environments.size(); ++env) {
+    const Environment& previous = rules.environments[env - 1];
+    if (rules.environments[env].promotion_open || previous.promotion_open) continue;
+    const EnvironmentVersions& before = per_env[env - 1];
+    for (std::size_t i = 0; i < per_env[env].versions.size(); ++i) {
+      const PromotedVersion& v = per_env[env].versions[i];
+      const std::string& env_name = rules.environments[env].name;
+      auto by_tag = v.tag.empty() ? before.by_tag.end() : before.by_tag.find(v.tag);
+      if (by_tag != before.by_tag.end()) {
+        const std::string& digest_before = before.versions[by_tag->second].digest;
+        if (!v.digest.empty() && !digest_before.empty() && digest_before != v.digest) {
+          reader.error(written[env][i], repository + ":" + v.tag + " is promoted to " + env_name + " as " + v.digest +
+                                            " but to " + previous.name + " as " + digest_before +
+                                            "; promote the digest that passed " + previous.name);
+        }
+        continue;
+      }
+      if (!v.digest.empty() && before.by_digest.contains(v.digest)) continue;
+      reader.error(written[env][i], "version " + v.text() + " of " + repository + " is promoted to " + env_name +
+                                        " but not to " + previous.name + "; promote it to " + previous.name +
+                                        " first");
+    }
+  }
+}
+
 // Where each repository's record was first written, to report duplicates.
 using RecordLocations = std::map<std::string, std::string>;
 
@@ -408,8 +440,11 @@ void compile_promotion(Reader& reader, const Document& doc, const YAML::Node& sp
       reader.error(envs, "environments must be a map of environment name to promoted versions");
       continue;
     }
+    std::size_t errors_before = reader.error_count();
     auto& per_env = rules.promotions[key];
     per_env.resize(rules.environments.size());
+    // Where each version was written, for the promotion-chain check below.
+    std::vector<std::vector<YAML::Node>> written(rules.environments.size());
     for (auto it = envs.begin(); it != envs.end(); ++it) {
       const std::string& env_name = it->first.Scalar();
       auto env = environment_index(rules, env_name);
@@ -438,8 +473,11 @@ void compile_promotion(Reader& reader, const Document& doc, const YAML::Node& sp
           continue;
         }
         versions.versions.push_back(std::move(version));
+        written[*env].push_back(at);
       }
     }
+    // A record with errors of its own would only add consequential ones.
+    if (reader.error_count() == errors_before) check_promotion_chain(reader, rules, key, per_env, written);
   }
 }
 
@@ -496,11 +534,29 @@ std::string LoadError::to_string() const {
   return out;
 }
 
-LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptions& options) {
+namespace {
+
+std::optional<DocumentKey> key_of(const YAML::Node& node) {
+  if (!node.IsMap() || !node["kind"] || !node["kind"].IsScalar()) return std::nullopt;
+  YAML::Node metadata = node["metadata"];
+  if (!metadata || !metadata.IsMap() || !metadata["name"] || !metadata["name"].IsScalar()) return std::nullopt;
+  return DocumentKey{node["kind"].Scalar(), metadata["name"].Scalar()};
+}
+
+}  // namespace
+
+LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptions& options,
+                         const std::set<DocumentKey>& excluded) {
   LoadResult result;
   std::vector<Document> documents;
   for (const RuleSource& source : sources) {
     parse_documents(Origin{source.file, {}, 0, 0}, source.content, documents, result.errors);
+  }
+  if (!excluded.empty()) {
+    std::erase_if(documents, [&](const Document& doc) {
+      auto key = key_of(doc.node);
+      return key && excluded.contains(*key);
+    });
   }
 
   // The policy defines the environments every Promotion refers to, so it is
@@ -537,8 +593,20 @@ LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptio
   }
   if (!result.errors.empty()) return result;
   add_default_exemptions(*rules, options);
+  rules->sources = sources;
   result.rules = std::move(rules);
   return result;
+}
+
+std::set<DocumentKey> document_keys(const RuleSource& source) {
+  std::vector<Document> documents;
+  std::vector<LoadError> ignored;
+  parse_documents(Origin{source.file, {}, 0, 0}, source.content, documents, ignored);
+  std::set<DocumentKey> keys;
+  for (const Document& doc : documents) {
+    if (auto key = key_of(doc.node)) keys.insert(std::move(*key));
+  }
+  return keys;
 }
 
 LoadResult load_rules(const std::vector<std::string>& directories, const LoadOptions& options) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,11 +24,6 @@ struct LoadError {
   std::string to_string() const;
 };
 
-struct RuleSource {
-  std::string file;     // a path or another name for messages
-  std::string content;  // YAML, possibly several documents
-};
-
 struct LoadOptions {
   // The webhook's own namespace and service account are always exempt.
   std::string own_namespace = "releasegate-system";
@@ -39,8 +35,21 @@ struct LoadResult {
   std::vector<LoadError> errors;
 };
 
-// Compiles a rule set from in-memory sources.
-LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptions& options = {});
+// A document's identity across edits: its kind and metadata.name.
+struct DocumentKey {
+  std::string kind;
+  std::string name;
+  auto operator<=>(const DocumentKey&) const = default;
+};
+
+// Compiles a rule set from in-memory sources, leaving out the documents
+// whose keys are in `excluded` (those a rules edit replaces).
+LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptions& options = {},
+                         const std::set<DocumentKey>& excluded = {});
+
+// The keys of the rules documents in a source (ConfigMap manifests are
+// looked into); unparseable documents have none.
+std::set<DocumentKey> document_keys(const RuleSource& source);
 
 // Reads every *.yaml / *.yml file (following symlinks, skipping hidden
 // entries such as kubelet's `..data`) of each directory, then compiles them.

@@ -62,7 +62,19 @@ struct EnvironmentVersions {
   StringIndex by_digest;
 };
 
+// One rules file (or ConfigMap key) as read: YAML, possibly several documents.
+struct RuleSource {
+  std::string file;     // a path or another name for messages
+  std::string content;
+};
+
 struct RuleSet {
+  // Counts published rule sets: 1 for the first load, +1 per reload.
+  std::uint64_t generation = 0;
+  // What the rule set was compiled from, so that a rules edit arriving at
+  // admission can be validated against the rest of it.
+  std::vector<RuleSource> sources;
+
   Mode default_mode = Mode::Enforce;
   std::array<std::optional<Mode>, kRuleCount> rule_modes;  // per-rule overrides
 

@@ -198,3 +198,58 @@ TEST(RuleLoader, TheShippedExampleRulesAreValid) {
 
 }  // namespace
 }  // namespace releasegate::rules
+
+namespace releasegate::rules {
+namespace {
+
+TEST(PromotionChain, AVersionPromotedStraightToProdIsAnError) {
+  std::string promotion = testing::kTestPromotion;
+  promotion.replace(promotion.find("prod: [\""), 8, "prod: [\"6.6.0@sha256:" + std::string(64, 'd') + "\", \"");
+  LoadResult result = compile_rules({{"policy.yaml", testing::kTestPolicy}, {"promotion.yaml", promotion}});
+  ASSERT_FALSE(result.rules);
+  ASSERT_EQ(result.errors.size(), 1u);
+  const LoadError& e = result.errors[0];
+  EXPECT_EQ(e.file, "promotion.yaml");
+  EXPECT_EQ(e.line, 10);
+  EXPECT_EQ(e.column, 16);
+  EXPECT_NE(e.message.find("is promoted to prod but not to staging; promote it to staging first"), std::string::npos)
+      << e.message;
+}
+
+TEST(PromotionChain, TagPromotedUnderAnotherDigestIsAnError) {
+  std::string promotion = testing::kTestPromotion;
+  // staging has 6.5.1@bbbb...; prod claims 6.5.1 with another digest.
+  promotion.replace(promotion.find("prod: [\""), 8, "prod: [\"6.5.1@sha256:" + std::string(64, 'e') + "\", \"");
+  LoadResult result = compile_rules({{"policy.yaml", testing::kTestPolicy}, {"promotion.yaml", promotion}});
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_NE(result.errors[0].message.find("promote the digest that passed staging"), std::string::npos)
+      << result.errors[0].message;
+}
+
+TEST(PromotionChain, OpenEnvironmentsImposeNothingAndDigestsMatchAcrossTags) {
+  // staging follows dev, which is open: anything may be promoted to staging.
+  // prod's digest-only entry matches staging's 6.5.1@bbbb.
+  std::string promotion = testing::kTestPromotion;
+  promotion.replace(promotion.find("prod: [\""), 8, "prod: [\"sha256:" + std::string(64, 'b') + "\", \"");
+  LoadResult result = compile_rules({{"policy.yaml", testing::kTestPolicy}, {"promotion.yaml", promotion}});
+  EXPECT_TRUE(result.rules) << result.errors.front().to_string();
+}
+
+TEST(DocumentKeys, ExcludedDocumentsAreReplaced) {
+  std::set<DocumentKey> keys = document_keys({"promotion.yaml", testing::kTestPromotion});
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys.begin()->kind, "Promotion");
+  EXPECT_EQ(keys.begin()->name, "podinfo");
+  // Two records of one repository are an error, unless one replaces the other.
+  std::vector<RuleSource> sources{{"policy.yaml", testing::kTestPolicy}, {"promotion.yaml", testing::kTestPromotion}};
+  sources.push_back({"edit.yaml", testing::kTestPromotion});
+  EXPECT_FALSE(compile_rules(sources).rules);
+  sources.pop_back();
+  LoadResult kept = compile_rules(sources, {}, keys);
+  ASSERT_TRUE(kept.rules);
+  EXPECT_TRUE(kept.rules->promotions.empty());
+  EXPECT_EQ(kept.rules->sources.size(), 2u);
+}
+
+}  // namespace
+}  // namespace releasegate::rules
