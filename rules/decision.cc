@@ -10,6 +10,7 @@ std::string_view to_string(Rule rule) {
     case Rule::ImageForbiddenTag: return "image-forbidden-tag";
     case Rule::ImageDigestRequired: return "image-digest-required";
     case Rule::ImagePromotion: return "image-promotion";
+    case Rule::RulesEdit: return "rules-edit";
   }
   return "unknown";
 }

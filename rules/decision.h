@@ -21,11 +21,12 @@ enum class Rule {
   ImageForbiddenTag,    // e.g. :latest (also implied by a missing tag)
   ImageDigestRequired,  // the environment requires digest-pinned images
   ImagePromotion,       // tag or digest not promoted to the environment
+  RulesEdit,            // a rules ConfigMap edit that would make the rule set invalid
 };
-inline constexpr std::size_t kRuleCount = 6;
+inline constexpr std::size_t kRuleCount = 7;
 inline constexpr std::array<Rule, kRuleCount> kAllRules = {
-    Rule::Provenance,        Rule::ImageReference,      Rule::ImageRegistry,
-    Rule::ImageForbiddenTag, Rule::ImageDigestRequired, Rule::ImagePromotion};
+    Rule::Provenance,          Rule::ImageReference, Rule::ImageRegistry, Rule::ImageForbiddenTag,
+    Rule::ImageDigestRequired, Rule::ImagePromotion, Rule::RulesEdit};
 
 std::string_view to_string(Rule rule);  // the rule's name in rules files and messages
 std::string_view to_string(Mode mode);

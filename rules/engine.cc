@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "rules/image_reference.h"
+#include "rules/rules_edit.h"
 
 namespace releasegate::rules {
 namespace {
@@ -194,6 +195,7 @@ std::optional<std::size_t> governed_environment(const RuleSet& rules, const Admi
 }
 
 Decision evaluate(const RuleSet& rules, const AdmissionRequest& request) {
+  if (is_rules_config_map_edit(request)) return evaluate_rules_edit(rules, request);
   Decision decision;
   std::optional<std::size_t> env = governed_environment(rules, request);
   if (!env) return decision;

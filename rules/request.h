@@ -50,6 +50,9 @@ struct ObjectView {
   StringMap labels;       // filtered by is_metadata_key_read_by_rules
   StringMap annotations;  // likewise
   std::vector<ContainerImage> images;  // every container list of the pod spec
+  // Top-level `data` string entries (a ConfigMap's): read so that rules
+  // ConfigMaps can be validated at admission.
+  std::vector<std::pair<std::string, std::string>> data;
 };
 
 struct GroupVersionKind {

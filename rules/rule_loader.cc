@@ -545,18 +545,20 @@ std::optional<DocumentKey> key_of(const YAML::Node& node) {
 
 }  // namespace
 
-LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptions& options,
-                         const std::set<DocumentKey>& excluded) {
+LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptions& options, const RulesEdit* edit) {
   LoadResult result;
   std::vector<Document> documents;
   for (const RuleSource& source : sources) {
     parse_documents(Origin{source.file, {}, 0, 0}, source.content, documents, result.errors);
   }
-  if (!excluded.empty()) {
+  if (edit) {
     std::erase_if(documents, [&](const Document& doc) {
       auto key = key_of(doc.node);
-      return key && excluded.contains(*key);
+      return key && edit->replaced.contains(*key);
     });
+    for (const RuleSource& source : edit->sources) {
+      parse_documents(Origin{source.file, {}, 0, 0}, source.content, documents, result.errors);
+    }
   }
 
   // The policy defines the environments every Promotion refers to, so it is
@@ -593,7 +595,10 @@ LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptio
   }
   if (!result.errors.empty()) return result;
   add_default_exemptions(*rules, options);
+  rules->generation = options.generation;
+  rules->load_options = options;
   rules->sources = sources;
+  if (edit) rules->sources.insert(rules->sources.end(), edit->sources.begin(), edit->sources.end());
   result.rules = std::move(rules);
   return result;
 }
@@ -609,10 +614,9 @@ std::set<DocumentKey> document_keys(const RuleSource& source) {
   return keys;
 }
 
-LoadResult load_rules(const std::vector<std::string>& directories, const LoadOptions& options) {
+SourcesRead read_rule_sources(const std::vector<std::string>& directories) {
   namespace fs = std::filesystem;
-  std::vector<RuleSource> sources;
-  std::vector<LoadError> errors;
+  SourcesRead read;
   for (const std::string& dir : directories) {
     std::error_code ec;
     std::vector<fs::path> files;
@@ -624,7 +628,7 @@ LoadResult load_rules(const std::vector<std::string>& directories, const LoadOpt
       files.push_back(entry.path());
     }
     if (ec) {
-      errors.push_back({dir, {}, 0, 0, "cannot read rules directory: " + ec.message()});
+      read.errors.push_back({dir, {}, 0, 0, "cannot read rules directory: " + ec.message()});
       continue;
     }
     std::sort(files.begin(), files.end());  // deterministic error order
@@ -633,14 +637,19 @@ LoadResult load_rules(const std::vector<std::string>& directories, const LoadOpt
       std::ostringstream content;
       content << in.rdbuf();
       if (!in) {
-        errors.push_back({path.string(), {}, 0, 0, "cannot read file"});
+        read.errors.push_back({path.string(), {}, 0, 0, "cannot read file"});
         continue;
       }
-      sources.push_back({path.string(), content.str()});
+      read.sources.push_back({path.string(), content.str()});
     }
   }
-  if (!errors.empty()) return {nullptr, std::move(errors)};
-  return compile_rules(sources, options);
+  return read;
+}
+
+LoadResult load_rules(const std::vector<std::string>& directories, const LoadOptions& options) {
+  SourcesRead read = read_rule_sources(directories);
+  if (!read.errors.empty()) return {nullptr, std::move(read.errors)};
+  return compile_rules(read.sources, options);
 }
 
 }  // namespace releasegate::rules

@@ -4,6 +4,7 @@
 // file, ConfigMap and key when there is one, line and column.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <set>
 #include <string>
@@ -24,11 +25,7 @@ struct LoadError {
   std::string to_string() const;
 };
 
-struct LoadOptions {
-  // The webhook's own namespace and service account are always exempt.
-  std::string own_namespace = "releasegate-system";
-  std::string own_service_account = "releasegate";
-};
+using LoadOptions = RuleLoadOptions;
 
 struct LoadResult {
   std::shared_ptr<const RuleSet> rules;  // null when there are errors
@@ -42,17 +39,33 @@ struct DocumentKey {
   auto operator<=>(const DocumentKey&) const = default;
 };
 
-// Compiles a rule set from in-memory sources, leaving out the documents
-// whose keys are in `excluded` (those a rules edit replaces).
+// An edit to a rule set: the documents it replaces (by key) and its own
+// sources, e.g. a rules ConfigMap being created or updated.
+struct RulesEdit {
+  std::set<DocumentKey> replaced;
+  std::vector<RuleSource> sources;
+};
+
+// Compiles a rule set from in-memory sources. With an edit, the documents
+// of `sources` whose keys the edit replaces are left out and the edit's
+// sources are added.
 LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptions& options = {},
-                         const std::set<DocumentKey>& excluded = {});
+                         const RulesEdit* edit = nullptr);
 
 // The keys of the rules documents in a source (ConfigMap manifests are
 // looked into); unparseable documents have none.
 std::set<DocumentKey> document_keys(const RuleSource& source);
 
+struct SourcesRead {
+  std::vector<RuleSource> sources;
+  std::vector<LoadError> errors;  // unreadable directories or files
+};
+
 // Reads every *.yaml / *.yml file (following symlinks, skipping hidden
-// entries such as kubelet's `..data`) of each directory, then compiles them.
+// entries such as kubelet's `..data`) of each directory, in a stable order.
+SourcesRead read_rule_sources(const std::vector<std::string>& directories);
+
+// read_rule_sources, then compile_rules.
 LoadResult load_rules(const std::vector<std::string>& directories, const LoadOptions& options = {});
 
 }  // namespace releasegate::rules

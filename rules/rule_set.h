@@ -62,6 +62,15 @@ struct EnvironmentVersions {
   StringIndex by_digest;
 };
 
+// How rule sets are compiled (see rule_loader.h).
+struct RuleLoadOptions {
+  // The webhook's own namespace and service account are always exempt.
+  std::string own_namespace = "releasegate-system";
+  std::string own_service_account = "releasegate";
+  // The generation the compiled rule set carries (see RuleSet::generation).
+  std::uint64_t generation = 0;
+};
+
 // One rules file (or ConfigMap key) as read: YAML, possibly several documents.
 struct RuleSource {
   std::string file;     // a path or another name for messages
@@ -71,9 +80,10 @@ struct RuleSource {
 struct RuleSet {
   // Counts published rule sets: 1 for the first load, +1 per reload.
   std::uint64_t generation = 0;
-  // What the rule set was compiled from, so that a rules edit arriving at
-  // admission can be validated against the rest of it.
+  // What the rule set was compiled from, and how, so that a rules edit
+  // arriving at admission can be validated against the rest of it.
   std::vector<RuleSource> sources;
+  RuleLoadOptions load_options;
 
   Mode default_mode = Mode::Enforce;
   std::array<std::optional<Mode>, kRuleCount> rule_modes;  // per-rule overrides

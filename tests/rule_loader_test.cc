@@ -242,13 +242,17 @@ TEST(DocumentKeys, ExcludedDocumentsAreReplaced) {
   EXPECT_EQ(keys.begin()->name, "podinfo");
   // Two records of one repository are an error, unless one replaces the other.
   std::vector<RuleSource> sources{{"policy.yaml", testing::kTestPolicy}, {"promotion.yaml", testing::kTestPromotion}};
-  sources.push_back({"edit.yaml", testing::kTestPromotion});
-  EXPECT_FALSE(compile_rules(sources).rules);
-  sources.pop_back();
-  LoadResult kept = compile_rules(sources, {}, keys);
-  ASSERT_TRUE(kept.rules);
-  EXPECT_TRUE(kept.rules->promotions.empty());
-  EXPECT_EQ(kept.rules->sources.size(), 2u);
+  RulesEdit add{{}, {{"edit.yaml", testing::kTestPromotion}}};
+  EXPECT_FALSE(compile_rules(sources, {}, &add).rules);
+  std::string edited = testing::kTestPromotion;
+  auto at = edited.find(", \"6.5.1@");  // drop 6.5.1 from staging
+  edited.erase(at, edited.find('"', at + 3) + 1 - at);
+  RulesEdit replace{keys, {{"edit.yaml", edited}}};
+  LoadResult replaced = compile_rules(sources, {}, &replace);
+  ASSERT_TRUE(replaced.rules) << replaced.errors.front().to_string();
+  EXPECT_FALSE(replaced.rules->promotions.at("ghcr.io/acme/podinfo")[1].by_tag.contains("6.5.1"));
+  EXPECT_TRUE(replaced.rules->promotions.at("ghcr.io/acme/podinfo")[1].by_tag.contains("6.5.0"));
+  EXPECT_EQ(replaced.rules->sources.size(), 3u);
 }
 
 }  // namespace

@@ -46,7 +46,9 @@ std::string subject(const rules::AdmissionRequest& request) {
 }  // namespace
 
 std::string denial_message(const AdmissionReview& review, const rules::Decision& decision) {
-  std::string message = "releasegate denied " + subject(review.request) + " in environment " + decision.environment + ":";
+  std::string message = "releasegate denied " + subject(review.request);
+  if (!decision.environment.empty()) message += " in environment " + decision.environment;
+  message += ":";
   for (const rules::Violation& v : decision.violations) {
     if (v.mode != rules::Mode::Enforce) continue;
     message += "\n[" + std::string(rules::to_string(v.rule)) + "] " + v.message;
@@ -79,8 +81,8 @@ std::string render_validation(const AdmissionReview& review, const rules::Decisi
                    std::string(rules::to_string(v.mode));
     }
     response["auditAnnotations"] = {{"decision", to_string(outcome)},
-                                    {"environment", decision.environment},
                                     {"violations", rules_hit.empty() ? "none" : rules_hit}};
+    if (!decision.environment.empty()) response["auditAnnotations"]["environment"] = decision.environment;
   }
   return review_envelope(std::move(response)).dump();
 }

@@ -112,6 +112,14 @@ error_code read_object(object obj, rules::ObjectView& view) {
       });
     }
     if (key == "spec") return read_spec(field, 0, view.images);
+    if (key == "data") {
+      object data;
+      if (field.get_object().get(data) != SUCCESS) return SUCCESS;
+      return for_each_field(data, [&](std::string_view k, value v) {
+        view.data.emplace_back(std::string(k), string_of(v));
+        return SUCCESS;
+      });
+    }
     return SUCCESS;
   });
 }
