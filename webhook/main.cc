@@ -1,10 +1,11 @@
 // releasegate: a Kubernetes admission webhook that enforces GitOps release
-// policy. Subcommands: serve, check.
+// policy. Subcommands: serve, check, lint.
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "webhook/check_command.h"
+#include "webhook/lint_command.h"
 #include "webhook/serve_command.h"
 
 namespace {
@@ -14,6 +15,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  serve   run the admission webhook (TLS) and its probe listener\n"
     "  check   evaluate manifests against a rules directory offline (for CI)\n"
+    "  lint    validate rules directories (for CI on rules pull requests)\n"
     "  version print the version\n"
     "run `releasegate <command> --help` for the command's flags\n";
 
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "serve") return releasegate::webhook::run_serve(args);
   if (command == "check") return releasegate::webhook::run_check(args, std::cout, std::cerr);
+  if (command == "lint") return releasegate::webhook::run_lint(args, std::cout, std::cerr);
   if (command == "version") {
     std::cout << "releasegate " << RELEASEGATE_VERSION << "\n";
     return 0;
