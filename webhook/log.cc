@@ -24,8 +24,11 @@ std::string_view name_of(LogLevel level) {
   return "info";
 }
 
-std::string timestamp() {
-  auto now = std::chrono::system_clock::now();
+std::string timestamp() { return format_time(std::chrono::system_clock::now()); }
+
+}  // namespace
+
+std::string format_time(std::chrono::system_clock::time_point now) {
   std::time_t seconds = std::chrono::system_clock::to_time_t(now);
   auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm utc{};
@@ -35,6 +38,8 @@ std::string timestamp() {
                 utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(millis));
   return buf;
 }
+
+namespace {
 
 // Lines are queued by the request threads and written by one writer thread
 // in batches: a decision log line then costs a string move, not a write

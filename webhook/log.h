@@ -3,7 +3,9 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <chrono>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace releasegate::webhook {
@@ -20,5 +22,8 @@ void log(LogLevel level, std::string_view message, nlohmann::json fields = nlohm
 
 // Writes every queued line now (before exit).
 void flush_logs();
+
+// RFC 3339 in UTC with milliseconds, as in the log lines.
+std::string format_time(std::chrono::system_clock::time_point time);
 
 }  // namespace releasegate::webhook

@@ -4,8 +4,7 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "rules/rule_loader.h"
-#include "rules/rule_store.h"
+#include "rules/rule_reloader.h"
 #include "webhook/flags.h"
 #include "webhook/log.h"
 #include "webhook/server.h"
@@ -74,24 +73,30 @@ int run_serve(const std::vector<std::string>& args) {
     set_log_level(*parsed);
   }
 
-  rules::LoadOptions load_options;
-  if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) load_options.own_namespace = ns;
-  std::vector<std::string> rule_dirs = flags.all("rules");
-  rules::LoadResult loaded = rules::load_rules(rule_dirs, load_options);
-  if (!loaded.rules) {
-    for (const rules::LoadError& e : loaded.errors) {
+  rules::RuleStore store;
+  rules::ReloadOptions reload;
+  reload.directories = flags.all("rules");
+  if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) reload.load.own_namespace = ns;
+  reload.on_attempt = [](const rules::LoadResult& result, const rules::ReloadStatus& status) {
+    if (result.rules) {
+      log(LogLevel::Info, "rules loaded",
+          {{"generation", status.generation}, {"environments", result.rules->environments.size()},
+           {"promotedRepositories", result.rules->promotions.size()}});
+      return;
+    }
+    for (const rules::LoadError& e : result.errors) {
       log(LogLevel::Error, "invalid rules",
           {{"file", e.file}, {"line", e.line}, {"column", e.column}, {"context", e.context}, {"error", e.message}});
     }
-    log(LogLevel::Error, "cannot start without a valid rule set", {{"errors", loaded.errors.size()}});
-    flush_logs();
-    return 1;
-  }
-  rules::RuleStore store;
-  store.publish(loaded.rules);
-  log(LogLevel::Info, "rules loaded",
-      {{"directories", rule_dirs}, {"environments", loaded.rules->environments.size()},
-       {"promotedRepositories", loaded.rules->promotions.size()}});
+    log(LogLevel::Error, status.generation ? "rules reload failed; keeping the last good rule set"
+                                           : "no valid rule set yet; not ready",
+        {{"errors", result.errors.size()}, {"generation", status.generation}, {"reloadFailures", status.failures}});
+  };
+  rules::RuleReloader reloader(reload, store);
+  // A broken rule set at start is not fatal: the server runs not ready
+  // (and answers admissions with 503) until an edit makes the rules valid.
+  reloader.reload_now();
+  options.reloader = &reloader;
 
   // Block the shutdown signals before any thread starts, so that every
   // thread inherits the mask and only sigwait below receives them.
@@ -108,12 +113,14 @@ int run_serve(const std::vector<std::string>& args) {
     flush_logs();
     return 1;
   }
+  reloader.start();
   log(LogLevel::Info, "serving",
       {{"admission", options.listen.host + ":" + std::to_string(server.port())},
        {"metrics", options.metrics_listen.host + ":" + std::to_string(server.metrics_port())}});
   int received = 0;
   sigwait(&signals, &received);
   log(LogLevel::Info, "shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  reloader.stop();
   server.stop();
   log(LogLevel::Info, "stopped");
   flush_logs();

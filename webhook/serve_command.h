@@ -1,5 +1,5 @@
-// `releasegate serve`: load the rules, start the listeners, serve until
-// SIGTERM or SIGINT.
+// `releasegate serve`: load and watch the rules, start the listeners, serve
+// until SIGTERM or SIGINT.
 #pragma once
 
 #include <string>
@@ -7,8 +7,10 @@
 
 namespace releasegate::webhook {
 
-// Returns the process exit code: 0 after a clean shutdown, 1 when the rules
-// or the listeners cannot be set up, 2 for usage errors.
+// Rules are reloaded when their directories change; invalid rules keep the
+// server not ready (first load) or keep the last good rule set (reloads).
+// Returns the process exit code: 0 after a clean shutdown, 1 when the
+// listeners cannot be set up, 2 for usage errors.
 int run_serve(const std::vector<std::string>& args);
 
 }  // namespace releasegate::webhook

@@ -42,6 +42,22 @@ nlohmann::json decision_log_fields(Endpoint endpoint, const HandledReview& handl
   return fields;
 }
 
+// What /readyz says of the rules: the generation in force, and the last
+// failed reload with its errors, so an admin sees why an edit did not apply.
+nlohmann::json reload_detail(const rules::ReloadStatus& status) {
+  nlohmann::json detail{{"generation", status.generation},
+                        {"reloads", status.successes},
+                        {"reloadFailures", status.failures}};
+  if (status.last_success) detail["lastReload"] = format_time(*status.last_success);
+  if (status.last_failure) detail["lastFailure"] = format_time(*status.last_failure);
+  if (!status.last_errors.empty()) {
+    nlohmann::json errors = nlohmann::json::array();
+    for (std::size_t i = 0; i < status.last_errors.size() && i < 20; ++i) errors.push_back(status.last_errors[i].to_string());
+    detail["lastErrors"] = std::move(errors);
+  }
+  return detail;
+}
+
 }  // namespace
 
 std::optional<ListenAddress> parse_listen_address(std::string_view text) {
@@ -114,6 +130,7 @@ struct Server::Impl {
       bool rules_loaded = store.current() != nullptr;
       bool serving = admission && admission->running();
       nlohmann::json detail{{"ready", rules_loaded && serving}, {"rulesLoaded", rules_loaded}, {"serving", serving}};
+      if (options.reloader) detail["rules"] = reload_detail(options.reloader->status());
       res.status = rules_loaded && serving ? 200 : 503;
       res.set_content(detail.dump(), "application/json");
     });

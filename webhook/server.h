@@ -9,6 +9,7 @@
 #include <thread>
 #include <algorithm>
 
+#include "rules/rule_reloader.h"
 #include "rules/rule_store.h"
 #include "webhook/tls_context.h"
 
@@ -33,6 +34,8 @@ struct ServerOptions {
   // object + oldObject of the largest object etcd stores (1.5 MiB each),
   // as JSON, with room to spare.
   std::size_t max_body_bytes = 8 * 1024 * 1024;
+  // Reload state shown in /readyz; may be null (tests).
+  const rules::RuleReloader* reloader = nullptr;
 };
 
 class Server {
