@@ -43,9 +43,9 @@ MSG
     ;;
   bench)
     BENCH_DEPS=1 .ci/install-deps
-    configure_and_build build/release -DCMAKE_BUILD_TYPE=Release -DRELEASEGATE_BUILD_TESTS=OFF
-    build/release/bench/releasegate_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
-    RELEASEGATE_CMD="build/release/webhook/releasegate serve --listen 127.0.0.1:8445 --tls-cert {cert} --tls-key {key} --rules deploy/examples/rules --metrics-listen 127.0.0.1:9095" \
+    configure_and_build build/bench -DCMAKE_BUILD_TYPE=Release -DRELEASEGATE_BUILD_TESTS=OFF
+    build/bench/bench/releasegate_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+    RELEASEGATE_CMD="build/bench/webhook/releasegate serve --listen 127.0.0.1:8445 --tls-cert {cert} --tls-key {key} --rules deploy/examples/rules --metrics-listen 127.0.0.1:9095" \
       bench/compare.sh "${@:2}"
     ;;
   *)
