@@ -24,8 +24,7 @@ class Listener : public ::testing::Test {
   static inline std::filesystem::path certs;
   static void SetUpTestSuite() {
     certs = std::filesystem::temp_directory_path() / ("releasegate-listener-test-" + std::to_string(::getpid()));
-    std::string command = (testing::source_dir() / "certs/dev-certs.sh").string() + " " + certs.string() + " 2>/dev/null";
-    ASSERT_EQ(std::system(command.c_str()), 0);
+    ASSERT_TRUE(testing::make_dev_certs(certs));
   }
   static void TearDownTestSuite() { std::filesystem::remove_all(certs); }
 

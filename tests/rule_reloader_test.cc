@@ -74,6 +74,21 @@ class Reload : public ::testing::Test {
  protected:
   MountedConfigMap rules_dir{fs::temp_directory_path() / ("releasegate-reload-" + std::to_string(::getpid()))};
   rules::RuleStore store;
+  fs::path certs = rules_dir.path() / "certs";
+
+  // A server on loopback that serves `store` and reports `reloader` in /readyz.
+  std::unique_ptr<webhook::Server> start_server(const rules::RuleReloader& reloader) {
+    if (!testing::make_dev_certs(certs)) return nullptr;
+    webhook::ServerOptions options;
+    options.listen = {"127.0.0.1", 0};
+    options.metrics_listen = {"127.0.0.1", 0};
+    options.tls = {(certs / "tls.crt").string(), (certs / "tls.key").string()};
+    options.reloader = &reloader;
+    auto server = std::make_unique<webhook::Server>(options, store);
+    std::string error;
+    if (!server->start(&error)) return nullptr;
+    return server;
+  }
 };
 
 TEST_F(Reload, SymlinkSwapPublishesANewGenerationAndAllowsTheNewlyPromotedTag) {
@@ -130,20 +145,11 @@ TEST_F(Reload, PlainFilesEditedInPlaceAreReloaded) {
 // changes from deny to allow; a broken edit changes nothing.
 TEST_F(Reload, DecisionsChangeUnderLoadWithoutAFailedRequest) {
   rules_dir.update({{"policy.yaml", testing::kTestPolicy}, {"promotion.yaml", testing::kTestPromotion}});
-  fs::path certs = rules_dir.path() / "certs";
-  std::string command = (testing::source_dir() / "certs/dev-certs.sh").string() + " " + certs.string() + " 2>/dev/null";
-  ASSERT_EQ(std::system(command.c_str()), 0);
   rules::RuleReloader reloader(fast_options(rules_dir.path()), store);
   ASSERT_TRUE(reloader.reload_now());
   reloader.start();
-  webhook::ServerOptions options;
-  options.listen = {"127.0.0.1", 0};
-  options.metrics_listen = {"127.0.0.1", 0};
-  options.tls = {(certs / "tls.crt").string(), (certs / "tls.key").string()};
-  options.reloader = &reloader;
-  webhook::Server server(options, store);
-  std::string error;
-  ASSERT_TRUE(server.start(&error)) << error;
+  auto server = start_server(reloader);
+  ASSERT_TRUE(server);
 
   testing::ReviewSpec spec;
   spec.object = testing::deployment("staging", "ghcr.io/acme/podinfo:6.6.0");
@@ -151,7 +157,7 @@ TEST_F(Reload, DecisionsChangeUnderLoadWithoutAFailedRequest) {
   std::atomic<bool> done{false};
   std::atomic<int> failed{0}, allowed{0}, denied{0};
   std::thread client([&] {
-    httplib::SSLClient c("127.0.0.1", server.port());
+    httplib::SSLClient c("127.0.0.1", server->port());
     c.set_ca_cert_path((certs / "ca.crt").string().c_str());
     c.enable_server_certificate_verification(true);
     c.set_keep_alive(true);
@@ -177,41 +183,32 @@ TEST_F(Reload, DecisionsChangeUnderLoadWithoutAFailedRequest) {
   EXPECT_EQ(failed.load(), 0);
   EXPECT_EQ(allowed_before_fix, 0);
 
-  httplib::Client probes("127.0.0.1", server.metrics_port());
+  httplib::Client probes("127.0.0.1", server->metrics_port());
   auto ready = probes.Get("/readyz");
   ASSERT_TRUE(ready);
   json detail = json::parse(ready->body);
   EXPECT_EQ(detail["rules"]["generation"], 2);
   EXPECT_EQ(detail["rules"]["reloadFailures"], 1);
   reloader.stop();
-  server.stop();
+  server->stop();
 }
 
 TEST_F(Reload, NotReadyUntilTheFirstGoodLoad) {
   std::string broken = testing::kTestPolicy;
   broken.replace(broken.find("mode: enforce"), 13, "mode: block");
   rules_dir.update({{"policy.yaml", broken}, {"promotion.yaml", testing::kTestPromotion}});
-  fs::path certs = rules_dir.path() / "certs";
-  std::string command = (testing::source_dir() / "certs/dev-certs.sh").string() + " " + certs.string() + " 2>/dev/null";
-  ASSERT_EQ(std::system(command.c_str()), 0);
   rules::RuleReloader reloader(fast_options(rules_dir.path()), store);
   EXPECT_FALSE(reloader.reload_now());
   reloader.start();
-  webhook::ServerOptions options;
-  options.listen = {"127.0.0.1", 0};
-  options.metrics_listen = {"127.0.0.1", 0};
-  options.tls = {(certs / "tls.crt").string(), (certs / "tls.key").string()};
-  options.reloader = &reloader;
-  webhook::Server server(options, store);
-  std::string error;
-  ASSERT_TRUE(server.start(&error)) << error;
-  httplib::Client probes("127.0.0.1", server.metrics_port());
+  auto server = start_server(reloader);
+  ASSERT_TRUE(server);
+  httplib::Client probes("127.0.0.1", server->metrics_port());
   auto not_ready = probes.Get("/readyz");
   ASSERT_TRUE(not_ready);
   EXPECT_EQ(not_ready->status, 503);
   EXPECT_NE(not_ready->body.find("mode must be enforce, warn or audit"), std::string::npos) << not_ready->body;
 
-  httplib::SSLClient c("127.0.0.1", server.port());
+  httplib::SSLClient c("127.0.0.1", server->port());
   c.set_ca_cert_path((certs / "ca.crt").string().c_str());
   c.enable_server_certificate_verification(true);
   testing::ReviewSpec spec;
@@ -229,7 +226,7 @@ TEST_F(Reload, NotReadyUntilTheFirstGoodLoad) {
   ASSERT_TRUE(answered);
   EXPECT_EQ(answered->status, 200);
   reloader.stop();
-  server.stop();
+  server->stop();
 }
 
 }  // namespace

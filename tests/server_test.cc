@@ -30,8 +30,7 @@ class ServerTest : public ::testing::Test {
 
   static void SetUpTestSuite() {
     certs = std::filesystem::temp_directory_path() / ("releasegate-server-test-" + std::to_string(::getpid()));
-    std::string command = (testing::source_dir() / "certs/dev-certs.sh").string() + " " + certs.string() + " 2>/dev/null";
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    ASSERT_TRUE(testing::make_dev_certs(certs));
     store = new rules::RuleStore();
     store->publish(testing::test_rules());
     ServerOptions options;
@@ -250,8 +249,7 @@ TEST(ServerStart, MismatchedKeyIsAClearError) {
   std::filesystem::path a = std::filesystem::temp_directory_path() / ("releasegate-a-" + std::to_string(::getpid()));
   std::filesystem::path b = std::filesystem::temp_directory_path() / ("releasegate-b-" + std::to_string(::getpid()));
   for (const auto& dir : {a, b}) {
-    std::string command = (testing::source_dir() / "certs/dev-certs.sh").string() + " " + dir.string() + " 2>/dev/null";
-    ASSERT_EQ(std::system(command.c_str()), 0);
+    ASSERT_TRUE(testing::make_dev_certs(dir));
   }
   rules::RuleStore store;
   store.publish(testing::test_rules());

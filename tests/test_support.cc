@@ -11,6 +11,11 @@ namespace releasegate::testing {
 
 std::filesystem::path source_dir() { return RELEASEGATE_SOURCE_DIR; }
 
+bool make_dev_certs(const std::filesystem::path& dir) {
+  std::string command = (source_dir() / "certs/dev-certs.sh").string() + " " + dir.string() + " 2>/dev/null";
+  return std::system(command.c_str()) == 0;
+}
+
 std::optional<std::filesystem::path> corpus_dir() {
   if (const char* env = std::getenv("RELEASEGATE_CORPUS"); env && *env) return std::filesystem::path(env);
   std::filesystem::path beside = source_dir().parent_path() / "shared" / "corpus";

@@ -58,4 +58,7 @@ std::string review(const ReviewSpec& spec, const std::string& uid = "0d8a6c2e-1f
 // Paths given by CMake.
 std::filesystem::path source_dir();
 
+// Runs certs/dev-certs.sh into `dir` (ca.crt, tls.crt, tls.key); true on success.
+bool make_dev_certs(const std::filesystem::path& dir);
+
 }  // namespace releasegate::testing
