@@ -165,3 +165,21 @@ TEST_F(Responses, NoRulesLoadedMeans503NotAllowed) {
 
 }  // namespace
 }  // namespace releasegate::webhook
+
+namespace releasegate::webhook {
+namespace {
+
+TEST_F(Responses, TextThatIsNotUtf8NeverBreaksTheResponse) {
+  rules::Decision decision;
+  decision.governance = rules::Governance::Governed;
+  decision.environment = "prod";
+  decision.violations.push_back({rules::Rule::ImageReference, rules::Mode::Enforce, "image \"\xff\xfe\" is invalid"});
+  AdmissionReview review;
+  review.uid = "u";
+  std::string body = render_validation(review, decision, Outcome::Deny);
+  json parsed = json::parse(body);
+  EXPECT_EQ(parsed["response"]["allowed"], false);
+}
+
+}  // namespace
+}  // namespace releasegate::webhook

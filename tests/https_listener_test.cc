@@ -184,3 +184,31 @@ TEST_F(Listener, StopClosesIdleConnectionsAndReturns) {
 
 }  // namespace
 }  // namespace releasegate::webhook
+
+namespace releasegate::webhook {
+namespace {
+
+TEST_F(Listener, AHandlerFaultIsA500AndTheLoopKeepsServing) {
+  listener_ = std::make_unique<HttpsListener>(
+      ctx_.get(), short_limits(), [](const RequestHead&) { return std::optional<HttpReply>(); },
+      [](const RequestHead& head, std::string_view) -> HttpReply {
+        if (head.path == "/boom") throw std::runtime_error("boom");
+        return HttpReply{200, "text/plain", "fine", {}, false};
+      });
+  std::string error;
+  ASSERT_TRUE(listener_->bind("127.0.0.1", 0, &error)) << error;
+  listener_->start(1);
+  TlsClient failing(listener_->port(), ca());
+  ASSERT_TRUE(failing.send(post("/boom", "")));
+  auto res = failing.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 500);
+  TlsClient fine(listener_->port(), ca());
+  ASSERT_TRUE(fine.send(post("/ok", "")));
+  auto ok = fine.read_response();
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->body, "fine");
+}
+
+}  // namespace
+}  // namespace releasegate::webhook

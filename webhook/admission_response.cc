@@ -7,6 +7,10 @@ namespace {
 
 using nlohmann::json;
 
+// Request strings reach responses (names, images, users): never let text
+// that is not UTF-8 make serialisation throw.
+std::string serialize(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 json review_envelope(json response) {
   return json{{"apiVersion", kAdmissionApiVersion}, {"kind", "AdmissionReview"}, {"response", std::move(response)}};
 }
@@ -84,7 +88,7 @@ std::string render_validation(const AdmissionReview& review, const rules::Decisi
                                     {"violations", rules_hit.empty() ? "none" : rules_hit}};
     if (!decision.environment.empty()) response["auditAnnotations"]["environment"] = decision.environment;
   }
-  return review_envelope(std::move(response)).dump();
+  return serialize(review_envelope(std::move(response)));
 }
 
 std::string json_patch(const std::vector<rules::ImagePin>& pins) {
@@ -96,7 +100,7 @@ std::string json_patch(const std::vector<rules::ImagePin>& pins) {
                                   "/image"},
                      {"value", pin.image}});
   }
-  return patch.dump();
+  return serialize(patch);
 }
 
 std::string render_mutation(const AdmissionReview& review, const std::vector<rules::ImagePin>& pins) {
@@ -105,13 +109,12 @@ std::string render_mutation(const AdmissionReview& review, const std::vector<rul
     response["patchType"] = "JSONPatch";
     response["patch"] = base64(json_patch(pins));
   }
-  return review_envelope(std::move(response)).dump();
+  return serialize(review_envelope(std::move(response)));
 }
 
 std::string render_status(int code, std::string_view reason, std::string_view message) {
-  return json{{"apiVersion", "v1"}, {"kind", "Status"},  {"status", "Failure"},
-              {"code", code},       {"reason", reason}, {"message", message}}
-      .dump();
+  return serialize(json{{"apiVersion", "v1"}, {"kind", "Status"},  {"status", "Failure"},
+                        {"code", code},       {"reason", reason}, {"message", message}});
 }
 
 }  // namespace releasegate::webhook

@@ -186,7 +186,7 @@ int run_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
       out << "  " << rules::to_string(v.mode) << " [" << rules::to_string(v.rule) << "] " << v.message << "\n";
     }
   }
-  if (output == "json") out << results.dump(2) << "\n";
+  if (output == "json") out << results.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   return any_denied ? 1 : 0;
 }
 

@@ -216,12 +216,22 @@ class HttpsListener::Loop {
       }
       if (conn.in.size() < conn.head_bytes + conn.body_length) return;
       std::string_view body(conn.in.data() + conn.head_bytes, conn.body_length);
-      HttpReply answer = owner_.handler_(conn.head, body);
+      HttpReply answer = handle(conn.head, body);
       answer.close = answer.close || conn.head.wants_close();
       conn.in.erase(0, conn.head_bytes + conn.body_length);
       reply(conn, std::move(answer));
       // reply() leaves the phase at Head when the write completed; pipelined
       // bytes already in `in` are then processed by the next iteration.
+    }
+  }
+
+  // A fault in one request must not take the loop, and every connection on
+  // it, down with it: it becomes a 500 for that request.
+  HttpReply handle(const RequestHead& head, std::string_view body) {
+    try {
+      return owner_.handler_(head, body);
+    } catch (const std::exception& e) {
+      return error_reply(500, "InternalError", std::string("internal error: ") + e.what());
     }
   }
 

@@ -132,7 +132,7 @@ struct Server::Impl {
       nlohmann::json detail{{"ready", rules_loaded && serving}, {"rulesLoaded", rules_loaded}, {"serving", serving}};
       if (options.reloader) detail["rules"] = reload_detail(options.reloader->status());
       res.status = rules_loaded && serving ? 200 : 503;
-      res.set_content(detail.dump(), "application/json");
+      res.set_content(detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
     });
   }
 };
