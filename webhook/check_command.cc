@@ -27,16 +27,21 @@ struct Input {
   rules::AdmissionRequest request;
 };
 
+std::string string_field(const nlohmann::json& object, const char* field) {
+  auto it = object.find(field);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 rules::GroupVersionKind kind_of(const nlohmann::json& object) {
   rules::GroupVersionKind gvk;
-  std::string api_version = object.value("apiVersion", "");
+  std::string api_version = string_field(object, "apiVersion");
   if (auto slash = api_version.find('/'); slash != std::string::npos) {
     gvk.group = api_version.substr(0, slash);
     gvk.version = api_version.substr(slash + 1);
   } else {
     gvk.version = api_version;
   }
-  gvk.kind = object.value("kind", "");
+  gvk.kind = string_field(object, "kind");
   return gvk;
 }
 
@@ -50,9 +55,7 @@ rules::ObjectView view_of(const nlohmann::json& object) {
 
 std::string metadata_field(const nlohmann::json& object, const char* field) {
   auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) return {};
-  auto value = metadata->find(field);
-  return value != metadata->end() && value->is_string() ? value->get<std::string>() : std::string();
+  return metadata != object.end() && metadata->is_object() ? string_field(*metadata, field) : std::string();
 }
 
 }  // namespace
@@ -122,7 +125,7 @@ int run_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
   for (const Manifest& m : old_manifests) {
     std::string ns;
     if (!namespace_of(m, &ns)) return 2;
-    old_by_key[{m.object.value("kind", ""), ns, metadata_field(m.object, "name")}] = &m;
+    old_by_key[{string_field(m.object, "kind"), ns, metadata_field(m.object, "name")}] = &m;
   }
 
   std::vector<Input> inputs;
