@@ -26,8 +26,6 @@
 
 namespace releasegate::webhook {
 
-struct ListenAddress;
-
 struct HttpReply {
   int status = 200;
   std::string content_type = "application/json";

@@ -1,13 +1,13 @@
 // The releasegate server: the admission endpoints (/validate, /mutate) on a
 // TLS listener, and the probes on a separate plain-HTTP listener with its own
-// threads, so a saturated admission pool never fails liveness or readiness.
+// threads, so busy admission loops never fail liveness or readiness.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
-#include <algorithm>
 
 #include "rules/rule_reloader.h"
 #include "rules/rule_store.h"
