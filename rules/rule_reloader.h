@@ -1,21 +1,20 @@
 // Hot reload of the rules directories. kubelet updates a mounted ConfigMap
 // by swapping its `..data` symlink; local runs edit files in place. Both
-// are seen through inotify, with a periodic re-scan as a safety net (a
-// watch can be lost when a directory is replaced). A changed rule set is
-// read, validated and compiled on the reloader's own thread, beside the
-// serving one, and published atomically; a broken one never replaces it.
+// are seen by a DirectoryWatcher (inotify, with a periodic re-scan). A
+// changed rule set is read, validated and compiled on the watcher's thread,
+// beside the serving one, and published atomically; a broken one never
+// replaces it.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "rules/directory_watcher.h"
 #include "rules/rule_loader.h"
 #include "rules/rule_store.h"
 
@@ -60,9 +59,6 @@ class RuleReloader {
   ReloadStatus status() const;
 
  private:
-  void run();
-  void watch_directories();
-
   ReloadOptions options_;
   RuleStore& store_;
   std::mutex reload_mutex_;  // one reload at a time
@@ -70,10 +66,7 @@ class RuleReloader {
   ReloadStatus status_;
   std::size_t last_fingerprint_ = 0;
   bool attempted_ = false;
-  int inotify_fd_ = -1;
-  int wake_fd_ = -1;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  DirectoryWatcher watcher_;
 };
 
 }  // namespace releasegate::rules
