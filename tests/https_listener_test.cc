@@ -29,14 +29,14 @@ class Listener : public ::testing::Test {
   static void TearDownTestSuite() { std::filesystem::remove_all(certs); }
 
   void SetUp() override {
-    ctx_.reset(SSL_CTX_new(TLS_server_method()));
     std::string error;
-    ASSERT_TRUE(configure_tls(*ctx_, {(certs / "tls.crt").string(), (certs / "tls.key").string()}, &error)) << error;
+    ctx_ = make_tls_context({(certs / "tls.crt").string(), (certs / "tls.key").string(), {}}, &error);
+    ASSERT_TRUE(ctx_) << error;
   }
 
   void start(ListenerLimits limits) {
     listener_ = std::make_unique<HttpsListener>(
-        ctx_.get(), limits, [](const RequestHead&) { return std::optional<HttpReply>(); },
+        context(), limits, [](const RequestHead&) { return std::optional<HttpReply>(); },
         [this](const RequestHead& head, std::string_view body) {
           ++handled_;
           return HttpReply{200, "text/plain", head.path + " " + std::to_string(body.size()), {}, false};
@@ -59,7 +59,10 @@ class Listener : public ::testing::Test {
   std::string ca() const { return (certs / "ca.crt").string(); }
   static std::string post(const std::string& path, const std::string& body) { return TlsClient::post(path, body); }
 
-  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx_{nullptr, &SSL_CTX_free};
+  std::shared_ptr<SSL_CTX> ctx_;
+  HttpsListener::ContextProvider context() const {
+    return [ctx = ctx_] { return ctx; };
+  }
   std::unique_ptr<HttpsListener> listener_;
   std::atomic<int> handled_{0};
 };
@@ -190,7 +193,7 @@ namespace {
 
 TEST_F(Listener, AHandlerFaultIsA500AndTheLoopKeepsServing) {
   listener_ = std::make_unique<HttpsListener>(
-      ctx_.get(), short_limits(), [](const RequestHead&) { return std::optional<HttpReply>(); },
+      context(), short_limits(), [](const RequestHead&) { return std::optional<HttpReply>(); },
       [](const RequestHead& head, std::string_view) -> HttpReply {
         if (head.path == "/boom") throw std::runtime_error("boom");
         return HttpReply{200, "text/plain", "fine", {}, false};

@@ -82,7 +82,7 @@ class Reload : public ::testing::Test {
     webhook::ServerOptions options;
     options.listen = {"127.0.0.1", 0};
     options.metrics_listen = {"127.0.0.1", 0};
-    options.tls = {(certs / "tls.crt").string(), (certs / "tls.key").string()};
+    options.tls = {(certs / "tls.crt").string(), (certs / "tls.key").string(), {}};
     options.reloader = &reloader;
     auto server = std::make_unique<webhook::Server>(options, store);
     std::string error;

@@ -36,7 +36,7 @@ class ServerTest : public ::testing::Test {
     ServerOptions options;
     options.listen = {"127.0.0.1", 0};
     options.metrics_listen = {"127.0.0.1", 0};
-    options.tls = {(certs / "tls.crt").string(), (certs / "tls.key").string()};
+    options.tls = {(certs / "tls.crt").string(), (certs / "tls.key").string(), {}};
     options.max_body_bytes = kTestMaxBody;
     options.workers = 8;
     server = new Server(options, *store);
@@ -256,13 +256,13 @@ TEST(ServerStart, MismatchedKeyIsAClearError) {
   ServerOptions options;
   options.listen = {"127.0.0.1", 0};
   options.metrics_listen = {"127.0.0.1", 0};
-  options.tls = {(a / "tls.crt").string(), (b / "tls.key").string()};
+  options.tls = {(a / "tls.crt").string(), (b / "tls.key").string(), {}};
   Server mismatched(options, store);
   std::string error;
   EXPECT_FALSE(mismatched.start(&error));
   EXPECT_NE(error.find("mismatch"), std::string::npos) << error;
 
-  options.tls = {(a / "missing.crt").string(), (a / "tls.key").string()};
+  options.tls = {(a / "missing.crt").string(), (a / "tls.key").string(), {}};
   Server missing(options, store);
   EXPECT_FALSE(missing.start(&error));
   EXPECT_NE(error.find("missing.crt"), std::string::npos) << error;

@@ -109,7 +109,12 @@ class HttpsListener::Loop {
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       auto conn = std::make_unique<Connection>();
       conn->fd = fd;
-      conn->ssl = SSL_new(owner_.ctx_);
+      // SSL_new takes its own reference: the context stays alive for this
+      // connection even after a certificate rotation replaces it.
+      conn->ssl = SSL_new(owner_.context_().get());
+      // Non-blocking writes may complete partially and be retried from a
+      // buffer that has since moved.
+      SSL_set_mode(conn->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
       SSL_set_fd(conn->ssl, fd);
       SSL_set_accept_state(conn->ssl);
       conn->deadline = Clock::now() + owner_.limits_.handshake_timeout;
@@ -345,12 +350,8 @@ class HttpsListener::Loop {
   std::vector<Connection*> graveyard_;
 };
 
-HttpsListener::HttpsListener(SSL_CTX* ctx, ListenerLimits limits, HeadCheck check, Handler handler)
-    : ctx_(ctx), limits_(limits), check_(std::move(check)), handler_(std::move(handler)) {
-  // Non-blocking writes may complete partially and be retried from a
-  // buffer that has since moved.
-  SSL_CTX_set_mode(ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-}
+HttpsListener::HttpsListener(ContextProvider context, ListenerLimits limits, HeadCheck check, Handler handler)
+    : context_(std::move(context)), limits_(limits), check_(std::move(check)), handler_(std::move(handler)) {}
 
 HttpsListener::~HttpsListener() {
   stop(std::chrono::milliseconds(0));

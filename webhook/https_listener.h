@@ -55,8 +55,11 @@ class HttpsListener {
   using HeadCheck = std::function<std::optional<HttpReply>(const RequestHead&)>;
   using Handler = std::function<HttpReply(const RequestHead&, std::string_view body)>;
 
-  // `ctx` is borrowed and must outlive the listener.
-  HttpsListener(SSL_CTX* ctx, ListenerLimits limits, HeadCheck check, Handler handler);
+  // The TLS context for each new connection: asked once per accept, so a
+  // rotated certificate applies to new handshakes only.
+  using ContextProvider = std::function<std::shared_ptr<SSL_CTX>()>;
+
+  HttpsListener(ContextProvider context, ListenerLimits limits, HeadCheck check, Handler handler);
   ~HttpsListener();
   HttpsListener(const HttpsListener&) = delete;
   HttpsListener& operator=(const HttpsListener&) = delete;
@@ -77,7 +80,7 @@ class HttpsListener {
   class Loop;
   friend class Loop;
 
-  SSL_CTX* ctx_;
+  ContextProvider context_;
   ListenerLimits limits_;
   HeadCheck check_;
   Handler handler_;

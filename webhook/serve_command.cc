@@ -13,7 +13,7 @@ namespace releasegate::webhook {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: releasegate serve --tls-cert FILE --tls-key FILE --rules DIR [--rules DIR ...]\n"
+    "usage: releasegate serve --tls-cert FILE --tls-key FILE [--client-ca FILE] --rules DIR [--rules DIR ...]\n"
     "                         [--listen HOST:PORT (default :8443)] [--metrics-listen HOST:PORT (default :9090)]\n"
     "                         [--workers N (default: cores, at least 2)] [--max-connections N (default 1024)]\n"
     "                         [--max-body-bytes N (default 8388608)]\n"
@@ -33,7 +33,7 @@ std::optional<std::size_t> positive_number(const std::string& text) {
 }  // namespace
 
 int run_serve(const std::vector<std::string>& args) {
-  Flags flags({"listen", "metrics-listen", "tls-cert", "tls-key", "rules", "workers", "max-connections", "max-body-bytes",
+  Flags flags({"listen", "metrics-listen", "tls-cert", "tls-key", "client-ca", "rules", "workers", "max-connections", "max-body-bytes",
                "log-level"});
   std::string error;
   if (!flags.parse(args, &error)) return usage_error(error);
@@ -41,7 +41,7 @@ int run_serve(const std::vector<std::string>& args) {
   for (const char* required : {"tls-cert", "tls-key", "rules"}) {
     if (!flags.has(required)) return usage_error(std::string("--") + required + " is required");
   }
-  options.tls = {*flags.get("tls-cert"), *flags.get("tls-key")};
+  options.tls = {*flags.get("tls-cert"), *flags.get("tls-key"), flags.get("client-ca").value_or("")};
   if (auto listen = flags.get("listen")) {
     auto address = parse_listen_address(*listen);
     if (!address) return usage_error("--listen: expected HOST:PORT or :PORT, got \"" + *listen + "\"");

@@ -3,11 +3,15 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <filesystem>
+#include <set>
 #include <thread>
 
+#include "rules/directory_watcher.h"
 #include "rules/request.h"
 #include "webhook/admission_handler.h"
 #include "webhook/admission_response.h"
+#include "webhook/certificate_store.h"
 #include "webhook/https_listener.h"
 #include "webhook/log.h"
 
@@ -79,13 +83,41 @@ struct Server::Impl {
   ServerOptions options;
   const rules::RuleStore& store;
   AdmissionHandler handler;
-  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> tls{nullptr, &SSL_CTX_free};
+  CertificateStore certificates;
+  std::unique_ptr<rules::DirectoryWatcher> certificate_watcher;
   std::unique_ptr<HttpsListener> admission;
   httplib::Server probes;
   std::thread probes_thread;
   int metrics_port = 0;
 
-  Impl(ServerOptions o, const rules::RuleStore& s) : options(std::move(o)), store(s), handler(s) {}
+  Impl(ServerOptions o, const rules::RuleStore& s)
+      : options(std::move(o)), store(s), handler(s), certificates(options.tls) {}
+
+  void reload_certificates() {
+    std::uint64_t before = certificates.status().reloads;
+    std::string error;
+    if (!certificates.reload(&error)) {
+      log(LogLevel::Error, "certificate reload failed; keeping the current certificate", {{"error", error}});
+      return;
+    }
+    CertificateStatus status = certificates.status();
+    if (status.reloads == before) return;  // unchanged files
+    nlohmann::json fields{{"serial", status.serial}};
+    if (status.not_after) fields["notAfter"] = format_time(*status.not_after);
+    log(LogLevel::Info, "certificate loaded", fields);
+  }
+
+  // The directories holding the certificate, key and client CA: a Secret
+  // volume's ..data swap shows up there.
+  std::vector<std::string> certificate_directories() const {
+    std::set<std::string> dirs;
+    for (const std::string& file : {options.tls.certificate_chain, options.tls.private_key, options.tls.client_ca}) {
+      if (file.empty()) continue;
+      std::string dir = std::filesystem::path(file).parent_path().string();
+      dirs.insert(dir.empty() ? "." : dir);
+    }
+    return {dirs.begin(), dirs.end()};
+  }
 
   // Refuses, before the body is read, what is not an admission request.
   static std::optional<HttpReply> check_head(const RequestHead& head) {
@@ -144,16 +176,12 @@ Server::~Server() { stop(); }
 
 bool Server::start(std::string* error) {
   Impl& s = *impl_;
-  s.tls.reset(SSL_CTX_new(TLS_server_method()));
-  if (!s.tls || !configure_tls(*s.tls, s.options.tls, error)) {
-    if (error->empty()) *error = "tls: cannot create the TLS context";
-    return false;
-  }
+  if (!s.certificates.reload(error)) return false;
   ListenerLimits limits;
   limits.max_body_bytes = s.options.max_body_bytes;
   limits.max_connections = s.options.max_connections;
   s.admission = std::make_unique<HttpsListener>(
-      s.tls.get(), limits, &Impl::check_head,
+      [&s] { return s.certificates.current(); }, limits, &Impl::check_head,
       [&s](const RequestHead& head, std::string_view body) { return s.handle(head, body); });
   if (!s.admission->bind(s.options.listen.host, s.options.listen.port, error)) {
     *error = "admission listener: " + *error;
@@ -171,6 +199,11 @@ bool Server::start(std::string* error) {
     return false;
   }
   s.admission->start(s.options.workers);
+  s.certificate_watcher = std::make_unique<rules::DirectoryWatcher>(
+      rules::DirectoryWatcher::Options{s.certificate_directories(), std::chrono::milliseconds(200),
+                                       s.options.certificate_rescan},
+      [&s] { s.reload_certificates(); });
+  s.certificate_watcher->start();
   s.probes_thread = std::thread([&s] { s.probes.listen_after_bind(); });
   // httplib sets is_running() only once its accept loop runs; stop() before
   // that would leave the loop running forever.
@@ -180,10 +213,13 @@ bool Server::start(std::string* error) {
 
 void Server::stop() {
   Impl& s = *impl_;
+  if (s.certificate_watcher) s.certificate_watcher->stop();
   if (s.admission) s.admission->stop();
   s.probes.stop();
   if (s.probes_thread.joinable()) s.probes_thread.join();
 }
+
+CertificateStatus Server::certificate_status() const { return impl_->certificates.status(); }
 
 int Server::port() const { return impl_->admission ? impl_->admission->port() : 0; }
 int Server::metrics_port() const { return impl_->metrics_port; }

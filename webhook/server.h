@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,7 +12,7 @@
 
 #include "rules/rule_reloader.h"
 #include "rules/rule_store.h"
-#include "webhook/tls_context.h"
+#include "webhook/certificate_store.h"
 
 namespace releasegate::webhook {
 
@@ -36,6 +37,8 @@ struct ServerOptions {
   std::size_t max_body_bytes = 8 * 1024 * 1024;
   // Reload state shown in /readyz; may be null (tests).
   const rules::RuleReloader* reloader = nullptr;
+  // How often the certificate files are re-read even without a file event.
+  std::chrono::milliseconds certificate_rescan{30'000};
 };
 
 class Server {
@@ -51,6 +54,7 @@ class Server {
   // Stops accepting, lets in-flight requests finish, joins the threads.
   void stop();
 
+  CertificateStatus certificate_status() const;
   int port() const;          // the TLS listener's bound port
   int metrics_port() const;  // the plain-HTTP listener's bound port
 

@@ -42,7 +42,26 @@ bool configure_tls(SSL_CTX& ctx, const TlsFiles& files, std::string* error) {
     *error = "tls: private key " + files.private_key + " does not match certificate " + files.certificate_chain;
     return false;
   }
+  if (!files.client_ca.empty()) {
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(files.client_ca.c_str());
+    if (!names || SSL_CTX_load_verify_locations(&ctx, files.client_ca.c_str(), nullptr) != 1) {
+      if (names) sk_X509_NAME_pop_free(names, X509_NAME_free);
+      *error = "tls: cannot load client CA " + files.client_ca + ": " + openssl_error();
+      return false;
+    }
+    SSL_CTX_set_client_CA_list(&ctx, names);  // tells clients which certificate to send
+    SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
   return true;
+}
+
+std::shared_ptr<SSL_CTX> make_tls_context(const TlsFiles& files, std::string* error) {
+  std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+  if (!ctx) {
+    *error = "tls: cannot create a context: " + openssl_error();
+    return nullptr;
+  }
+  return configure_tls(*ctx, files, error) ? ctx : nullptr;
 }
 
 }  // namespace releasegate::webhook
