@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/x509.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -13,7 +15,8 @@
 
 namespace releasegate::testing {
 
-TlsClient::TlsClient(int port, const std::string& ca_file, int max_version) {
+TlsClient::TlsClient(int port, const std::string& ca_file, int max_version,
+                     const std::optional<ClientCertificate>& client) {
   std::signal(SIGPIPE, SIG_IGN);  // writing to a connection the server closed must fail, not kill the test
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   timeval timeout{5, 0};
@@ -33,6 +36,10 @@ TlsClient::TlsClient(int port, const std::string& ca_file, int max_version) {
     SSL_CTX_set_security_level(ctx_, 0);  // allow offering old versions
   }
   SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr);
+  if (client) {
+    SSL_CTX_use_certificate_file(ctx_, client->certificate.c_str(), SSL_FILETYPE_PEM);
+    SSL_CTX_use_PrivateKey_file(ctx_, client->key.c_str(), SSL_FILETYPE_PEM);
+  }
   SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
   SSL* ssl = SSL_new(ctx_);
   SSL_set_fd(ssl, fd_);
@@ -54,6 +61,18 @@ TlsClient::~TlsClient() {
   }
   if (ctx_) SSL_CTX_free(ctx_);
   if (fd_ >= 0) ::close(fd_);
+}
+
+std::string TlsClient::peer_serial() const {
+  if (!ssl_) return {};
+  X509* cert = SSL_get0_peer_certificate(ssl_);
+  if (!cert) return {};
+  BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr);
+  char* hex = BN_bn2hex(bn);
+  std::string serial = hex;
+  OPENSSL_free(hex);
+  BN_free(bn);
+  return serial;
 }
 
 bool TlsClient::send(const std::string& bytes) {

@@ -20,13 +20,21 @@ struct RawResponse {
 
 class TlsClient {
  public:
+  struct ClientCertificate {
+    std::string certificate;
+    std::string key;
+  };
+
   // Connects to 127.0.0.1:port; max_version 0 means the library default.
-  TlsClient(int port, const std::string& ca_file, int max_version = 0);
+  TlsClient(int port, const std::string& ca_file, int max_version = 0,
+            const std::optional<ClientCertificate>& client = std::nullopt);
   ~TlsClient();
   TlsClient(const TlsClient&) = delete;
   TlsClient& operator=(const TlsClient&) = delete;
 
   bool connected() const { return ssl_ != nullptr; }
+  // Serial number (hex) of the certificate the server presented.
+  std::string peer_serial() const;
   const std::string& error() const { return error_; }
 
   bool send(const std::string& bytes);
