@@ -198,23 +198,23 @@ class HttpsListener::Loop {
         HeadParse parsed = parse_request_head(conn.in);
         if (parsed.status == HeadParse::Status::Incomplete) {
           if (conn.in.size() > limits.max_header_bytes) {
-            reply(conn, error_reply(431, "RequestHeaderFieldsTooLarge", "request head exceeds " +
+            refuse(conn, error_reply(431, "RequestHeaderFieldsTooLarge", "request head exceeds " +
                                                                              std::to_string(limits.max_header_bytes) +
                                                                              " bytes"));
           }
           return;
         }
-        if (parsed.status == HeadParse::Status::Invalid) return reply(conn, error_reply(400, "BadRequest", parsed.error));
+        if (parsed.status == HeadParse::Status::Invalid) return refuse(conn, error_reply(400, "BadRequest", parsed.error));
         if (parsed.head_bytes > limits.max_header_bytes) {
-          return reply(conn, error_reply(431, "RequestHeaderFieldsTooLarge", "request head too large"));
+          return refuse(conn, error_reply(431, "RequestHeaderFieldsTooLarge", "request head too large"));
         }
         conn.head = std::move(parsed.head);
         conn.head_bytes = parsed.head_bytes;
         std::size_t body_length = 0;
-        if (auto refused = check_framing(conn.head, &body_length)) return reply(conn, std::move(*refused));
+        if (auto refused = check_framing(conn.head, &body_length)) return refuse(conn, std::move(*refused));
         if (auto refused = owner_.check_(conn.head)) {
           refused->close = true;  // its body, if any, is never read
-          return reply(conn, std::move(*refused));
+          return refuse(conn, std::move(*refused));
         }
         conn.body_length = body_length;
         conn.phase = Phase::Body;
@@ -261,6 +261,11 @@ class HttpsListener::Loop {
     }
     *body_length = *length;
     return std::nullopt;
+  }
+
+  void refuse(Connection& conn, HttpReply answer) {
+    if (owner_.refused_) owner_.refused_(answer.status);
+    reply(conn, std::move(answer));
   }
 
   void reply(Connection& conn, HttpReply answer) {
@@ -350,8 +355,13 @@ class HttpsListener::Loop {
   std::vector<Connection*> graveyard_;
 };
 
-HttpsListener::HttpsListener(ContextProvider context, ListenerLimits limits, HeadCheck check, Handler handler)
-    : context_(std::move(context)), limits_(limits), check_(std::move(check)), handler_(std::move(handler)) {}
+HttpsListener::HttpsListener(ContextProvider context, ListenerLimits limits, HeadCheck check, Handler handler,
+                             RefusalObserver refused)
+    : context_(std::move(context)),
+      limits_(limits),
+      check_(std::move(check)),
+      handler_(std::move(handler)),
+      refused_(std::move(refused)) {}
 
 HttpsListener::~HttpsListener() {
   stop(std::chrono::milliseconds(0));

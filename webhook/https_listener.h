@@ -59,7 +59,11 @@ class HttpsListener {
   // rotated certificate applies to new handshakes only.
   using ContextProvider = std::function<std::shared_ptr<SSL_CTX>()>;
 
-  HttpsListener(ContextProvider context, ListenerLimits limits, HeadCheck check, Handler handler);
+  // Told of every request refused before reaching the handler (its status).
+  using RefusalObserver = std::function<void(int status)>;
+
+  HttpsListener(ContextProvider context, ListenerLimits limits, HeadCheck check, Handler handler,
+                RefusalObserver refused = {});
   ~HttpsListener();
   HttpsListener(const HttpsListener&) = delete;
   HttpsListener& operator=(const HttpsListener&) = delete;
@@ -84,6 +88,7 @@ class HttpsListener {
   ListenerLimits limits_;
   HeadCheck check_;
   Handler handler_;
+  RefusalObserver refused_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> running_{false};

@@ -14,6 +14,7 @@
 #include "webhook/certificate_store.h"
 #include "webhook/https_listener.h"
 #include "webhook/log.h"
+#include "webhook/metrics.h"
 
 namespace releasegate::webhook {
 namespace {
@@ -84,6 +85,7 @@ struct Server::Impl {
   const rules::RuleStore& store;
   AdmissionHandler handler;
   CertificateStore certificates;
+  Metrics metrics;
   std::unique_ptr<rules::DirectoryWatcher> certificate_watcher;
   std::unique_ptr<HttpsListener> admission;
   httplib::Server probes;
@@ -141,8 +143,10 @@ struct Server::Impl {
 
   HttpReply handle(const RequestHead& head, std::string_view body) {
     Endpoint endpoint = head.path == "/mutate" ? Endpoint::Mutate : Endpoint::Validate;
+    Metrics::Observation observation(metrics, endpoint);
     auto start = std::chrono::steady_clock::now();
     HandledReview handled = handler.handle(endpoint, body);
+    observation.set_result(handled);
     double latency_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
     log(handled.http_status == 200 ? LogLevel::Info : LogLevel::Warn,
         handled.http_status == 200 ? "decision" : "rejected request",
@@ -157,6 +161,12 @@ struct Server::Impl {
     probes.set_keep_alive_timeout(30);
     probes.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("{\"status\":\"ok\"}", "application/json");
+    });
+    probes.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      std::optional<rules::ReloadStatus> rules;
+      if (options.reloader) rules = options.reloader->status();
+      res.set_content(metrics.scrape(rules ? &*rules : nullptr, certificates.status()),
+                      "text/plain; version=0.0.4; charset=utf-8");
     });
     probes.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
       bool rules_loaded = store.current() != nullptr;
@@ -182,7 +192,8 @@ bool Server::start(std::string* error) {
   limits.max_connections = s.options.max_connections;
   s.admission = std::make_unique<HttpsListener>(
       [&s] { return s.certificates.current(); }, limits, &Impl::check_head,
-      [&s](const RequestHead& head, std::string_view body) { return s.handle(head, body); });
+      [&s](const RequestHead& head, std::string_view body) { return s.handle(head, body); },
+      [&s](int status) { s.metrics.record_refusal(status); });
   if (!s.admission->bind(s.options.listen.host, s.options.listen.port, error)) {
     *error = "admission listener: " + *error;
     s.admission.reset();
