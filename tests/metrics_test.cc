@@ -78,7 +78,7 @@ TEST(Metrics, ExposedAfterKnownRequestsWithBoundedLabels) {
   options.listen = {"127.0.0.1", 0};
   options.metrics_listen = {"127.0.0.1", 0};
   options.tls = {(dir / "certs/tls.crt").string(), (dir / "certs/tls.key").string(), {}};
-  options.max_body_bytes = 64 * 1024;
+  options.limits.max_body_bytes = 64 * 1024;
   options.reloader = &reloader;
   Server server(options, store);
   std::string error;

@@ -37,7 +37,7 @@ class ServerTest : public ::testing::Test {
     options.listen = {"127.0.0.1", 0};
     options.metrics_listen = {"127.0.0.1", 0};
     options.tls = {(certs / "tls.crt").string(), (certs / "tls.key").string(), {}};
-    options.max_body_bytes = kTestMaxBody;
+    options.limits.max_body_bytes = kTestMaxBody;
     options.workers = 8;
     server = new Server(options, *store);
     std::string error;

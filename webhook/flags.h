@@ -2,13 +2,21 @@
 // Unknown flags and missing values are errors, never ignored.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace releasegate::webhook {
+
+// "250ms", "10s", "2m": a positive duration; nullopt when malformed.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+// A positive whole number; nullopt when malformed or zero.
+std::optional<std::size_t> parse_positive(std::string_view text);
 
 class Flags {
  public:

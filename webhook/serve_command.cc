@@ -16,25 +16,25 @@ constexpr const char* kUsage =
     "usage: releasegate serve --tls-cert FILE --tls-key FILE [--client-ca FILE] --rules DIR [--rules DIR ...]\n"
     "                         [--listen HOST:PORT (default :8443)] [--metrics-listen HOST:PORT (default :9090)]\n"
     "                         [--workers N (default: cores, at least 2)] [--max-connections N (default 1024)]\n"
-    "                         [--max-body-bytes N (default 8388608)]\n"
-    "                         [--log-level debug|info|warn|error]\n";
+    "                         [--max-body-bytes N (default 8388608)] [--max-header-bytes N (default 16384)]\n"
+    "                         [--handshake-timeout D (10s)] [--request-timeout D (10s)] [--idle-timeout D (120s)]\n"
+    "                         [--write-timeout D (10s)] [--shutdown-grace D (20s)]\n"
+    "                         [--log-level debug|info|warn|error]\n"
+    "durations D: 500ms, 10s, 2m\n";
 
 int usage_error(const std::string& message) {
   std::cerr << "releasegate serve: " << message << "\n" << kUsage;
   return 2;
 }
 
-std::optional<std::size_t> positive_number(const std::string& text) {
-  if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  std::size_t n = std::stoull(text);
-  return n == 0 ? std::nullopt : std::optional<std::size_t>(n);
-}
+
 
 }  // namespace
 
 int run_serve(const std::vector<std::string>& args) {
-  Flags flags({"listen", "metrics-listen", "tls-cert", "tls-key", "client-ca", "rules", "workers", "max-connections", "max-body-bytes",
-               "log-level"});
+  Flags flags({"listen", "metrics-listen", "tls-cert", "tls-key", "client-ca", "rules", "workers", "max-connections",
+               "max-body-bytes", "max-header-bytes", "handshake-timeout", "request-timeout", "idle-timeout",
+               "write-timeout", "shutdown-grace", "log-level"});
   std::string error;
   if (!flags.parse(args, &error)) return usage_error(error);
   ServerOptions options;
@@ -52,20 +52,33 @@ int run_serve(const std::vector<std::string>& args) {
     if (!address) return usage_error("--metrics-listen: expected HOST:PORT or :PORT, got \"" + *listen + "\"");
     options.metrics_listen = *address;
   }
-  if (auto workers = flags.get("workers")) {
-    auto n = positive_number(*workers);
-    if (!n) return usage_error("--workers must be a positive number");
-    options.workers = *n;
+  struct CountFlag {
+    const char* name;
+    std::size_t* into;
+  };
+  for (CountFlag f : {CountFlag{"workers", &options.workers}, CountFlag{"max-connections", &options.limits.max_connections},
+                      CountFlag{"max-body-bytes", &options.limits.max_body_bytes},
+                      CountFlag{"max-header-bytes", &options.limits.max_header_bytes}}) {
+    if (auto text = flags.get(f.name)) {
+      auto n = parse_positive(*text);
+      if (!n) return usage_error(std::string("--") + f.name + " must be a positive number, not \"" + *text + "\"");
+      *f.into = *n;
+    }
   }
-  if (auto max = flags.get("max-connections")) {
-    auto n = positive_number(*max);
-    if (!n) return usage_error("--max-connections must be a positive number");
-    options.max_connections = *n;
-  }
-  if (auto max_body = flags.get("max-body-bytes")) {
-    auto n = positive_number(*max_body);
-    if (!n) return usage_error("--max-body-bytes must be a positive number");
-    options.max_body_bytes = *n;
+  struct DurationFlag {
+    const char* name;
+    std::chrono::milliseconds* into;
+  };
+  for (DurationFlag f : {DurationFlag{"handshake-timeout", &options.limits.handshake_timeout},
+                         DurationFlag{"request-timeout", &options.limits.request_timeout},
+                         DurationFlag{"idle-timeout", &options.limits.idle_timeout},
+                         DurationFlag{"write-timeout", &options.limits.write_timeout},
+                         DurationFlag{"shutdown-grace", &options.shutdown_grace}}) {
+    if (auto text = flags.get(f.name)) {
+      auto d = parse_duration(*text);
+      if (!d) return usage_error(std::string("--") + f.name + " must be a duration such as 500ms, 10s or 2m, not \"" + *text + "\"");
+      *f.into = *d;
+    }
   }
   if (auto level = flags.get("log-level")) {
     auto parsed = log_level_from_string(*level);
@@ -119,7 +132,11 @@ int run_serve(const std::vector<std::string>& args) {
        {"metrics", options.metrics_listen.host + ":" + std::to_string(server.metrics_port())}});
   int received = 0;
   sigwait(&signals, &received);
-  log(LogLevel::Info, "shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  // Not ready first (the pod leaves the Service's endpoints), then stop
+  // accepting, close idle connections and answer what is in flight.
+  server.begin_shutdown();
+  log(LogLevel::Info, "shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"},
+                                        {"graceMillis", options.shutdown_grace.count()}});
   reloader.stop();
   server.stop();
   log(LogLevel::Info, "stopped");

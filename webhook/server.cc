@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <set>
@@ -86,6 +87,7 @@ struct Server::Impl {
   AdmissionHandler handler;
   CertificateStore certificates;
   Metrics metrics;
+  std::atomic<bool> shutting_down{false};
   std::unique_ptr<rules::DirectoryWatcher> certificate_watcher;
   std::unique_ptr<HttpsListener> admission;
   httplib::Server probes;
@@ -170,8 +172,9 @@ struct Server::Impl {
     });
     probes.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
       bool rules_loaded = store.current() != nullptr;
-      bool serving = admission && admission->running();
+      bool serving = admission && admission->running() && !shutting_down;
       nlohmann::json detail{{"ready", rules_loaded && serving}, {"rulesLoaded", rules_loaded}, {"serving", serving}};
+      if (shutting_down) detail["shuttingDown"] = true;
       if (options.reloader) detail["rules"] = reload_detail(options.reloader->status());
       res.status = rules_loaded && serving ? 200 : 503;
       res.set_content(detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
@@ -187,11 +190,8 @@ Server::~Server() { stop(); }
 bool Server::start(std::string* error) {
   Impl& s = *impl_;
   if (!s.certificates.reload(error)) return false;
-  ListenerLimits limits;
-  limits.max_body_bytes = s.options.max_body_bytes;
-  limits.max_connections = s.options.max_connections;
   s.admission = std::make_unique<HttpsListener>(
-      [&s] { return s.certificates.current(); }, limits, &Impl::check_head,
+      [&s] { return s.certificates.current(); }, s.options.limits, &Impl::check_head,
       [&s](const RequestHead& head, std::string_view body) { return s.handle(head, body); },
       [&s](int status) { s.metrics.record_refusal(status); });
   if (!s.admission->bind(s.options.listen.host, s.options.listen.port, error)) {
@@ -225,10 +225,13 @@ bool Server::start(std::string* error) {
 void Server::stop() {
   Impl& s = *impl_;
   if (s.certificate_watcher) s.certificate_watcher->stop();
-  if (s.admission) s.admission->stop();
+  s.shutting_down = true;
+  if (s.admission) s.admission->stop(s.options.shutdown_grace);
   s.probes.stop();
   if (s.probes_thread.joinable()) s.probes_thread.join();
 }
+
+void Server::begin_shutdown() { impl_->shutting_down = true; }
 
 CertificateStatus Server::certificate_status() const { return impl_->certificates.status(); }
 

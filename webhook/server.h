@@ -13,6 +13,7 @@
 #include "rules/rule_reloader.h"
 #include "rules/rule_store.h"
 #include "webhook/certificate_store.h"
+#include "webhook/https_listener.h"
 
 namespace releasegate::webhook {
 
@@ -31,10 +32,9 @@ struct ServerOptions {
   // Event-loop threads of the admission listener: one per core is enough,
   // since no thread ever waits on a client.
   std::size_t workers = std::max(2u, std::thread::hardware_concurrency());
-  std::size_t max_connections = 1024;
-  // object + oldObject of the largest object etcd stores (1.5 MiB each),
-  // as JSON, with room to spare.
-  std::size_t max_body_bytes = 8 * 1024 * 1024;
+  ListenerLimits limits;
+  // How long stop() lets requests in flight finish before closing them.
+  std::chrono::milliseconds shutdown_grace{20'000};
   // Reload state shown in /readyz; may be null (tests).
   const rules::RuleReloader* reloader = nullptr;
   // How often the certificate files are re-read even without a file event.
@@ -51,7 +51,11 @@ class Server {
   // Binds both listeners and serves on background threads. On failure says
   // what failed (certificate, address in use, ...).
   bool start(std::string* error);
-  // Stops accepting, lets in-flight requests finish, joins the threads.
+  // Readiness turns false (the first step of a graceful shutdown); the
+  // server still answers everything.
+  void begin_shutdown();
+  // Stops accepting, closes idle connections, lets requests in flight
+  // finish (up to shutdown_grace), joins the threads.
   void stop();
 
   CertificateStatus certificate_status() const;
