@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Soak: a 60 s wrk load on releasegate while its serving certificate rotates
+# every 10 s (Secret-volume ..data swap between two certificates) and its
+# rules reload every second; a second client opens a new TLS connection
+# for each of its requests, so rotations are seen by new handshakes.
+# Reports request errors, rotations and reloads, with the machine.
+#
+#   bench/soak.sh [--duration 60] [BINARY]    (default build/bench/webhook/releasegate)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+duration=60
+if [[ ${1:-} == --duration ]]; then duration=$2; shift 2; fi
+binary=${1:-$repo/build/bench/webhook/releasegate}
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# Two certificates, and one CA bundle trusting both.
+"$repo/certs/dev-certs.sh" "$tmp/a" 2>/dev/null
+"$repo/certs/dev-certs.sh" "$tmp/b" 2>/dev/null
+cat "$tmp/a/ca.crt" "$tmp/b/ca.crt" >"$tmp/cas.crt"
+version=0
+mount_certs() {  # mount_certs DIR: kubelet's atomic swap of the Secret volume
+  version=$((version + 1))
+  mkdir -p "$tmp/secret/..v$version"
+  cp "$1/tls.crt" "$1/tls.key" "$tmp/secret/..v$version/"
+  ln -sfn "..v$version" "$tmp/secret/..data_tmp"
+  mv -T "$tmp/secret/..data_tmp" "$tmp/secret/..data"
+  ln -sfn ..data/tls.crt "$tmp/secret/tls.crt"
+  ln -sfn ..data/tls.key "$tmp/secret/tls.key"
+}
+mkdir -p "$tmp/secret" "$tmp/rules"
+mount_certs "$tmp/a"
+cp "$repo/deploy/examples/rules/"*.yaml "$tmp/rules/"
+
+"$binary" serve --listen 127.0.0.1:8448 --metrics-listen 127.0.0.1:9098 --tls-cert "$tmp/secret/tls.crt" \
+  --tls-key "$tmp/secret/tls.key" --rules "$tmp/rules" --log-level warn >"$tmp/server.log" 2>&1 &
+pids+=("$!")
+server=$!
+for _ in $(seq 1 100); do curl -sf http://127.0.0.1:9098/readyz >/dev/null && break; sleep 0.1; done
+
+body=$here/fixtures/deployment-create-review.json
+BODY_FILE=$body wrk -t1 -c8 -d"${duration}s" -s "$here/post-review.lua" --latency https://127.0.0.1:8448/validate \
+  >"$tmp/wrk.out" 2>&1 &
+pids+=("$!")
+wrk_pid=$!
+
+# New-connection client: one TLS handshake per request, CA bundle verified.
+(
+  ok=0 failed=0
+  end=$((SECONDS + duration))
+  while ((SECONDS < end)); do
+    if curl -sf --cacert "$tmp/cas.crt" -H 'Content-Type: application/json' --data-binary @"$body" \
+      https://127.0.0.1:8448/validate -o /dev/null; then ok=$((ok + 1)); else failed=$((failed + 1)); fi
+    sleep 0.05
+  done
+  echo "$ok $failed" >"$tmp/curl.out"
+) &
+pids+=("$!")
+curl_pid=$!
+
+# Rotate every 10 s, reload rules every second (alternating a comment line,
+# so the content really changes).
+start=$SECONDS
+while ((SECONDS - start < duration)); do
+  for i in $(seq 1 10); do
+    ((SECONDS - start < duration)) || break
+    echo "# touch $SECONDS $i" >>"$tmp/rules/podinfo-promotion.yaml"
+    sleep 1
+  done
+  [[ $(((SECONDS - start) / 10 % 2)) == 1 ]] && mount_certs "$tmp/b" || mount_certs "$tmp/a"
+done
+wait "$wrk_pid" "$curl_pid"
+
+metrics=$(curl -s http://127.0.0.1:9098/metrics)
+read -r curl_ok curl_failed <"$tmp/curl.out"
+wrk_errors=$(grep -E "Non-2xx|Socket errors" "$tmp/wrk.out" || true)
+echo "soak: ${duration}s, wrk 8 connections: $(grep 'Requests/sec' "$tmp/wrk.out") $(grep -E '^ +99%' "$tmp/wrk.out")"
+echo "wrk errors: ${wrk_errors:-none}"
+echo "new-connection requests: $curl_ok ok, $curl_failed failed"
+echo "$metrics" | grep -E '^releasegate_(rules_reloads_total|rules_generation|tls_certificate_reloads_total)'
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ)"
+kill -0 "$server"  # still serving
