@@ -5,13 +5,21 @@
 # for each of its requests, so rotations are seen by new handshakes.
 # Reports request errors, rotations and reloads, with the machine.
 #
-#   bench/soak.sh [--duration 60] [BINARY]    (default build/bench/webhook/releasegate)
+#   bench/soak.sh [--duration 60] [--steady] [BINARY]    (default build/bench/webhook/releasegate)
+#
+# --steady: the same load with no rotation and no reload, for comparison.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-duration=60
-if [[ ${1:-} == --duration ]]; then duration=$2; shift 2; fi
+duration=60 churn=1
+while [[ ${1:-} == --* ]]; do
+  case "$1" in
+    --duration) duration=$2; shift 2 ;;
+    --steady) churn=0; shift ;;
+    *) echo "usage: $0 [--duration SECONDS] [--steady] [BINARY]" >&2; exit 2 ;;
+  esac
+done
 binary=${1:-$repo/build/bench/webhook/releasegate}
 tmp=$(mktemp -d)
 pids=()
@@ -72,10 +80,12 @@ start=$SECONDS
 while ((SECONDS - start < duration)); do
   for i in $(seq 1 10); do
     ((SECONDS - start < duration)) || break
-    echo "# touch $SECONDS $i" >>"$tmp/rules/podinfo-promotion.yaml"
+    ((churn)) && echo "# touch $SECONDS $i" >>"$tmp/rules/podinfo-promotion.yaml"
     sleep 1
   done
-  [[ $(((SECONDS - start) / 10 % 2)) == 1 ]] && mount_certs "$tmp/b" || mount_certs "$tmp/a"
+  if ((churn)); then
+    if (((SECONDS - start) / 10 % 2 == 1)); then mount_certs "$tmp/b"; else mount_certs "$tmp/a"; fi
+  fi
 done
 wait "$wrk_pid" "$curl_pid"
 
