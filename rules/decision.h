@@ -48,6 +48,10 @@ struct Decision {
   Governance governance = Governance::NotGoverned;
   std::string environment;      // empty when not governed
   bool provenance_exempt = false;  // requester is an exempt user or group
+  // An out-of-band change let through: an UPDATE touching only allowed
+  // drift, or a break-glass change (with its reason).
+  bool allowed_drift = false;
+  std::optional<std::string> break_glass;
   std::vector<Violation> violations;
 };
 

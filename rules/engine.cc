@@ -76,32 +76,74 @@ std::string approved_deliveries(const RuleSet& rules, std::size_t env) {
   return out.empty() ? "none" : out;
 }
 
+constexpr std::string_view kBreakGlassAnnotation = "releasegate.io/break-glass";
+constexpr std::size_t kChangedPathsShown = 5;
+
+// Whether every change of an UPDATE is allowed drift: a changed pointer is
+// allowed when an allowed pointer equals it or is a parent of it.
+bool only_allowed_drift(const RuleSet& rules, const AdmissionRequest& request) {
+  if (request.operation != Operation::Update || !request.changed_paths_complete) return false;
+  return std::all_of(request.changed_paths.begin(), request.changed_paths.end(), [&](const std::string& path) {
+    return std::any_of(rules.allowed_drift.begin(), rules.allowed_drift.end(), [&](const std::string& allowed) {
+      return path == allowed || (path.starts_with(allowed) && path[allowed.size()] == '/');
+    });
+  });
+}
+
+std::optional<std::string> break_glass_reason(const RuleSet& rules, const AdmissionRequest& request,
+                                              const ObjectView* object) {
+  if (!object || rules.break_glass_groups.empty()) return std::nullopt;
+  bool member = std::any_of(request.groups.begin(), request.groups.end(),
+                            [&](const std::string& g) { return rules.break_glass_groups.matches(g); });
+  auto reason = object->annotations.find(kBreakGlassAnnotation);
+  if (!member || !reason || reason->empty()) return std::nullopt;
+  return std::string(*reason);
+}
+
+std::string changed_paths_text(const AdmissionRequest& request) {
+  if (request.operation != Operation::Update || request.changed_paths.empty()) return {};
+  std::string out = " (changed: ";
+  for (std::size_t i = 0; i < request.changed_paths.size() && i < kChangedPathsShown; ++i) {
+    out += (i ? ", " : "") + request.changed_paths[i];
+  }
+  if (request.changed_paths.size() > kChangedPathsShown || !request.changed_paths_complete) out += ", ...";
+  return out + ")";
+}
+
+// Identity AND marks, unless the change is only allowed drift or a
+// break-glass change.
 void check_provenance(const RuleSet& rules, const AdmissionRequest& request, std::size_t env, Decision& decision) {
   // DELETE carries the object only as oldObject.
   const ObjectView* object = request.object ? &*request.object : request.old_object ? &*request.old_object : nullptr;
-  const std::string& env_name = rules.environments[env].name;
-  std::string subject = object_description(request);
-  if (!rules.identities.matches(request.username)) {
-    decision.violations.push_back(
-        {Rule::Provenance, rules.mode_of(Rule::Provenance),
-         subject + " was " + std::string(verb(request.operation)) + " by \"" + request.username +
-             "\", not by an approved GitOps controller (" +
-             (rules.identities.empty() ? std::string("none configured") : rules.identities.describe()) +
-             "); out-of-band changes are not allowed in " + env_name +
-             ": make the change in Git and let the GitOps controller apply it"});
-    return;
-  }
+  bool identity = rules.identities.matches(request.username);
   bool delivered = object && std::any_of(rules.deliveries.begin(), rules.deliveries.end(), [&](const Delivery& d) {
                      return d.environments.test(env) && delivered_by(d, *object);
                    });
-  if (!delivered) {
-    decision.violations.push_back(
-        {Rule::Provenance, rules.mode_of(Rule::Provenance),
-         subject + " was applied by " + request.username + " but carries no marks of a delivery approved for " +
-             env_name + " (approved: " + approved_deliveries(rules, env) +
-             "); deliver it through an approved Kustomization, HelmRelease or Application, or approve the delivery "
-             "for " + env_name + " in the ReleasePolicy"});
+  if (identity && delivered) return;
+  if (only_allowed_drift(rules, request)) {
+    decision.allowed_drift = true;
+    return;
   }
+  if (auto reason = break_glass_reason(rules, request, object)) {
+    decision.break_glass = std::move(reason);
+    return;
+  }
+  const std::string& env_name = rules.environments[env].name;
+  std::string subject = object_description(request);
+  std::string message;
+  if (!identity) {
+    message = subject + " was " + std::string(verb(request.operation)) + " by \"" + request.username +
+              "\", not by an approved GitOps controller (" +
+              (rules.identities.empty() ? std::string("none configured") : rules.identities.describe()) + ")" +
+              changed_paths_text(request) + "; out-of-band changes are not allowed in " + env_name +
+              ": make the change in Git and let the GitOps controller apply it";
+  } else {
+    message = subject + " was applied by " + request.username + " but carries no marks of a delivery approved for " +
+              env_name + " (approved: " + approved_deliveries(rules, env) +
+              "); deliver it through an approved Kustomization, HelmRelease or Application, or approve the delivery "
+              "for " + env_name + " in the ReleasePolicy";
+  }
+  decision.violations.push_back({Rule::Provenance, rules.mode_of(Rule::Provenance), std::move(message)});
 }
 
 std::string short_version(const PromotedVersion& v) {

@@ -71,6 +71,11 @@ struct AdmissionRequest {
   bool dry_run = false;
   std::optional<ObjectView> object;      // absent for DELETE
   std::optional<ObjectView> old_object;  // present for UPDATE and DELETE
+  // UPDATE only: the JSON pointers where object differs from oldObject
+  // (fields the apiserver maintains left out), and whether that list is
+  // complete (it is capped).
+  std::vector<std::string> changed_paths;
+  bool changed_paths_complete = false;
 };
 
 }  // namespace releasegate::rules

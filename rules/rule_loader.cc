@@ -318,8 +318,26 @@ void read_deliveries(Reader& reader, const YAML::Node& node, RuleSet& rules) {
 
 void compile_policy(Reader& reader, const YAML::Node& spec, RuleSet& rules) {
   if (!reader.map(spec, "ReleasePolicy spec",
-                  {"mode", "ruleModes", "environments", "defaultEnvironment", "gitops", "images", "exempt"})) {
+                  {"mode", "ruleModes", "environments", "defaultEnvironment", "gitops", "images", "allowedDrift",
+                   "breakGlass", "exempt"})) {
     return;
+  }
+  if (YAML::Node drift = spec["allowedDrift"]) {
+    for (auto& [pointer, at] : reader.strings(drift, "allowedDrift")) {
+      if (!pointer.starts_with("/")) {
+        reader.error(at, "allowedDrift entries are JSON pointers starting with /, not \"" + pointer + "\"");
+        continue;
+      }
+      rules.allowed_drift.push_back(pointer);
+    }
+  } else {
+    // SPEC defaults: scaling, `kubectl rollout restart`, and Flux's
+    // `flux reconcile` request.
+    rules.allowed_drift = {"/spec/replicas", "/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt",
+                           "/metadata/annotations/reconcile.fluxcd.io~1requestedAt"};
+  }
+  if (YAML::Node glass = spec["breakGlass"]; glass && reader.map(glass, "breakGlass", {"groups"})) {
+    if (glass["groups"]) reader.patterns(glass["groups"], "breakGlass.groups", rules.break_glass_groups);
   }
   if (YAML::Node mode = spec["mode"]) {
     auto text = reader.string(mode, "mode");

@@ -97,6 +97,11 @@ struct RuleSet {
   PatternList registries;  // empty: any registry
   std::unordered_set<std::string, StringHash, std::equal_to<>> forbidden_tags;
 
+  // JSON pointers an out-of-band UPDATE may change (a pointer also allows
+  // everything below it).
+  std::vector<std::string> allowed_drift;
+  PatternList break_glass_groups;  // may make out-of-band changes with the annotation
+
   PatternList exempt_namespaces;  // not governed at all
   PatternList exempt_users;       // exempt from provenance only
   PatternList exempt_groups;

@@ -183,3 +183,24 @@ TEST_F(Responses, TextThatIsNotUtf8NeverBreaksTheResponse) {
 
 }  // namespace
 }  // namespace releasegate::webhook
+
+namespace releasegate::webhook {
+namespace {
+
+TEST_F(Responses, BreakGlassIsAllowedWithAWarningAndAnAuditAnnotation) {
+  ReviewSpec spec;
+  spec.namespace_ = "prod";
+  spec.operation = "DELETE";
+  spec.user = "oncall@acme.com";
+  spec.groups = {"platform-oncall"};
+  spec.old_object = testing::deployment("prod", "ghcr.io/acme/podinfo:6.5.0");
+  spec.old_object["metadata"]["annotations"]["releasegate.io/break-glass"] = "INC-4711";
+  json response = handle(Endpoint::Validate, testing::review(spec))["response"];
+  EXPECT_EQ(response["allowed"], true);
+  EXPECT_EQ(response["auditAnnotations"]["breakGlass"], "INC-4711");
+  ASSERT_TRUE(response.contains("warnings"));
+  EXPECT_NE(response["warnings"][0].get<std::string>().find("break-glass change allowed (INC-4711)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace releasegate::webhook

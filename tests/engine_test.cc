@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "tests/test_support.h"
 #include "webhook/admission_review.h"
@@ -301,6 +302,103 @@ TEST_F(Engine, CorpusAdmissionRequestsAreDecided) {
                                      [](const rules::Violation& v) { return v.rule != Rule::Provenance; });
     EXPECT_EQ(image_checked, parsed.review->request.operation != rules::Operation::Delete);
   }
+}
+
+}  // namespace
+}  // namespace releasegate
+
+namespace releasegate {
+namespace {
+
+// Out-of-band UPDATEs by a human in prod, from the object Flux applied.
+class Drift : public Engine {
+ protected:
+  ReviewSpec human_update(const std::function<void(nlohmann::json&)>& edit) {
+    ReviewSpec spec;
+    spec.namespace_ = "prod";
+    spec.operation = "UPDATE";
+    spec.user = "jane@acme.com";
+    spec.groups = {"developers", "system:authenticated"};
+    spec.old_object = testing::deployment("prod", "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650);
+    spec.old_object["metadata"]["resourceVersion"] = "100";
+    spec.object = spec.old_object;
+    spec.object["metadata"]["resourceVersion"] = "101";
+    edit(spec.object);
+    return spec;
+  }
+};
+
+TEST_F(Drift, KubectlScaleIsAllowedDrift) {
+  Evaluated e = run(human_update([](nlohmann::json& o) { o["spec"]["replicas"] = 7; }));
+  EXPECT_EQ(e.outcome, Outcome::Allow);
+  EXPECT_TRUE(e.decision.allowed_drift);
+}
+
+TEST_F(Drift, KubectlRolloutRestartIsAllowedDrift) {
+  Evaluated e = run(human_update([](nlohmann::json& o) {
+    o["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"] = "2026-11-22T03:00:00Z";
+  }));
+  EXPECT_EQ(e.outcome, Outcome::Allow);
+}
+
+TEST_F(Drift, FluxReconcileRequestIsAllowedDrift) {
+  Evaluated e = run(human_update(
+      [](nlohmann::json& o) { o["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"] = "2026-11-22"; }));
+  EXPECT_EQ(e.outcome, Outcome::Allow);
+}
+
+TEST_F(Drift, KubectlSetImageIsDeniedNamingWhatChanged) {
+  Evaluated e = run(human_update([](nlohmann::json& o) {
+    o["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650;
+    o["spec"]["replicas"] = 3;
+    o["spec"]["template"]["spec"]["containers"][0]["env"] = {{{"name", "DEBUG"}, {"value", "1"}}};
+  }));
+  EXPECT_EQ(e.outcome, Outcome::Deny);
+  ASSERT_TRUE(e.has(Rule::Provenance));
+  EXPECT_NE(e.message(Rule::Provenance).find("(changed: /spec/replicas, /spec/template/spec/containers/0/env)"),
+            std::string::npos)
+      << e.message(Rule::Provenance);
+}
+
+TEST_F(Drift, KubectlEditOfLabelsOrDisablingFluxIsDenied) {
+  EXPECT_EQ(run(human_update([](nlohmann::json& o) { o["metadata"]["labels"]["team"] = "x"; })).outcome, Outcome::Deny);
+  // Suspending Flux reconciliation in the cluster is itself out-of-band.
+  EXPECT_EQ(run(human_update([](nlohmann::json& o) {
+              o["metadata"]["annotations"]["kustomize.toolkit.fluxcd.io/reconcile"] = "disabled";
+            })).outcome,
+            Outcome::Deny);
+}
+
+TEST_F(Drift, AnUpdateThatChangesOnlyServerFieldsIsAllowed) {
+  EXPECT_EQ(run(human_update([](nlohmann::json&) {})).outcome, Outcome::Allow);
+}
+
+TEST_F(Drift, BreakGlassNeedsTheGroupAndTheAnnotation) {
+  auto with_reason = [](nlohmann::json& o) {
+    o["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650;
+    o["metadata"]["annotations"]["releasegate.io/break-glass"] = "INC-4711 rollback";
+    o["spec"]["template"]["spec"]["containers"][0]["env"] = {{{"name", "SAFE_MODE"}, {"value", "1"}}};
+  };
+  ReviewSpec spec = human_update(with_reason);
+  EXPECT_EQ(run(spec).outcome, Outcome::Deny);  // not in a break-glass group
+  spec.groups = {"platform-oncall", "system:authenticated"};
+  Evaluated e = run(spec);
+  EXPECT_EQ(e.outcome, Outcome::Allow);
+  EXPECT_EQ(e.decision.break_glass, "INC-4711 rollback");
+  // The group without the annotation proves nothing.
+  ReviewSpec no_reason = human_update([](nlohmann::json& o) { o["metadata"]["labels"]["x"] = "y"; });
+  no_reason.groups = {"platform-oncall"};
+  EXPECT_EQ(run(no_reason).outcome, Outcome::Deny);
+  // Break-glass waives provenance only: images are still checked.
+  ReviewSpec unpromoted = human_update([&](nlohmann::json& o) {
+    with_reason(o);
+    o["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/acme/podinfo:9.9.9@" + testing::kDigestOther;
+  });
+  unpromoted.groups = {"platform-oncall"};
+  Evaluated still = run(unpromoted);
+  EXPECT_EQ(still.outcome, Outcome::Deny);
+  EXPECT_TRUE(still.has(Rule::ImagePromotion));
+  EXPECT_FALSE(still.has(Rule::Provenance));
 }
 
 }  // namespace

@@ -64,6 +64,8 @@ spec:
   exempt:
     namespaces: [flux-system]
     users: ["system:serviceaccount:ci:image-reflector"]
+  breakGlass:
+    groups: [platform-oncall]
 )";
 
 const char* const kTestPromotion = R"(apiVersion: releasegate.io/v1alpha1

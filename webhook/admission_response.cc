@@ -66,6 +66,11 @@ std::string render_validation(const AdmissionReview& review, const rules::Decisi
     response["status"] = {{"code", 403}, {"reason", "Forbidden"}, {"message", denial_message(review, decision)}};
   }
   json warnings = json::array();
+  if (decision.break_glass) {
+    warnings.push_back(truncated("releasegate: break-glass change allowed (" + *decision.break_glass +
+                                     "); it is recorded: bring Git in line before the next reconcile",
+                                 kMaxWarningLength));
+  }
   std::size_t warn_count = 0;
   for (const rules::Violation& v : decision.violations) {
     if (v.mode != rules::Mode::Warn) continue;
@@ -87,6 +92,8 @@ std::string render_validation(const AdmissionReview& review, const rules::Decisi
     response["auditAnnotations"] = {{"decision", to_string(outcome)},
                                     {"violations", rules_hit.empty() ? "none" : rules_hit}};
     if (!decision.environment.empty()) response["auditAnnotations"]["environment"] = decision.environment;
+    if (decision.break_glass) response["auditAnnotations"]["breakGlass"] = *decision.break_glass;
+    if (decision.allowed_drift) response["auditAnnotations"]["allowedDrift"] = "true";
   }
   return serialize(review_envelope(std::move(response)));
 }

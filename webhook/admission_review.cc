@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include "webhook/object_diff.h"
+
 namespace releasegate::webhook {
 namespace {
 
@@ -257,6 +259,11 @@ ReviewParseResult parse_admission_review(std::string_view body) {
   const rules::ObjectView* view = out.object ? &*out.object : out.old_object ? &*out.old_object : nullptr;
   if (view && out.namespace_.empty()) out.namespace_ = view->namespace_;
   if (view && out.name.empty()) out.name = view->name;
+  if (out.operation == rules::Operation::Update && out.object && out.old_object) {
+    ObjectDiff diff = diff_update(body);
+    out.changed_paths = std::move(diff.paths);
+    out.changed_paths_complete = !diff.truncated && !diff.failed;
+  }
   return {std::move(review), {}};
 }
 

@@ -10,6 +10,7 @@
 #include "webhook/admission_review.h"
 #include "webhook/flags.h"
 #include "webhook/manifest.h"
+#include "webhook/object_diff.h"
 #include "webhook/verdict.h"
 
 namespace releasegate::webhook {
@@ -150,6 +151,13 @@ int run_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
       r.object = std::move(view);
       if (auto old = old_by_key.find({r.kind.kind, r.namespace_, r.name}); old != old_by_key.end()) {
         r.old_object = view_of(old->second->object);
+        if (operation == rules::Operation::Update) {
+          // The same diff the webhook computes for an UPDATE review.
+          nlohmann::json review{{"request", {{"object", m.object}, {"oldObject", old->second->object}}}};
+          ObjectDiff diff = diff_update(review.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+          r.changed_paths = std::move(diff.paths);
+          r.changed_paths_complete = !diff.truncated && !diff.failed;
+        }
       } else if (operation == rules::Operation::Update && !old_manifests.empty()) {
         err << m.file << ":" << m.line << ": no --old manifest for " << r.kind.kind << " " << r.namespace_ << "/"
             << r.name << "\n";
@@ -185,6 +193,8 @@ int run_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
         << r.name;
     if (!decision.environment.empty()) out << " (environment " << decision.environment << ")";
     out << "  [" << input.manifest.file << ":" << input.manifest.line << "]\n";
+    if (decision.break_glass) out << "  break-glass: " << *decision.break_glass << "\n";
+    if (decision.allowed_drift) out << "  out-of-band, but only allowed drift changed\n";
     for (const rules::Violation& v : decision.violations) {
       out << "  " << rules::to_string(v.mode) << " [" << rules::to_string(v.rule) << "] " << v.message << "\n";
     }

@@ -58,6 +58,11 @@ Metrics::Metrics()
                     .Name("releasegate_http_refusals_total")
                     .Help("Requests refused before reaching a webhook, by HTTP status")
                     .Register(*registry_)),
+      break_glass_(BuildCounter()
+                       .Name("releasegate_break_glass_total")
+                       .Help("Out-of-band changes let through by break-glass")
+                       .Register(*registry_)
+                       .Add({})),
       rule_reloads_(BuildCounter()
                         .Name("releasegate_rules_reloads_total")
                         .Help("Rule set loads by result (success, failure)")
@@ -102,6 +107,7 @@ void Metrics::Observation::set_result(const HandledReview& handled) {
     for (const rules::Violation& v : handled.decision->violations) {
       violations_.emplace_back(rules::to_string(v.rule), rules::to_string(v.mode));
     }
+    break_glass_ = handled.decision->break_glass.has_value();
   }
 }
 
@@ -112,6 +118,7 @@ Metrics::Observation::~Observation() {
   metrics_.requests_.Add({{"webhook", webhook}, {"kind", kind_}, {"operation", operation_}, {"decision", decision_}})
       .Increment();
   for (const auto& [rule, mode] : violations_) metrics_.violations_.Add({{"rule", rule}, {"mode", mode}}).Increment();
+  if (break_glass_) metrics_.break_glass_.Increment();
 }
 
 void Metrics::record_refusal(int status) { refusals_.Add({{"code", std::to_string(status)}}).Increment(); }

@@ -44,6 +44,7 @@ class Metrics {
     std::string operation_;
     std::string decision_ = "error";
     std::vector<std::pair<std::string, std::string>> violations_;  // rule, mode
+    bool break_glass_ = false;
   };
 
   // A request the listener refused before it reached a webhook (413, 411...).
@@ -59,6 +60,7 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& duration_;
   prometheus::Family<prometheus::Counter>& violations_;
   prometheus::Family<prometheus::Counter>& refusals_;
+  prometheus::Counter& break_glass_;
   prometheus::Family<prometheus::Counter>& rule_reloads_;
   prometheus::Gauge& rules_generation_;
   prometheus::Gauge& rules_last_reload_;

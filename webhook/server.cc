@@ -38,6 +38,8 @@ nlohmann::json decision_log_fields(Endpoint endpoint, const HandledReview& handl
   if (handled.outcome) fields["decision"] = to_string(*handled.outcome);
   if (handled.decision) {
     fields["environment"] = handled.decision->environment;
+    if (handled.decision->break_glass) fields["breakGlass"] = *handled.decision->break_glass;
+    if (handled.decision->allowed_drift) fields["allowedDrift"] = true;
     nlohmann::json violations = nlohmann::json::array();
     for (const rules::Violation& v : handled.decision->violations) {
       violations.push_back({{"rule", rules::to_string(v.rule)}, {"mode", rules::to_string(v.mode)}});
