@@ -11,6 +11,7 @@ std::string_view to_string(Rule rule) {
     case Rule::ImageDigestRequired: return "image-digest-required";
     case Rule::ImagePromotion: return "image-promotion";
     case Rule::RulesEdit: return "rules-edit";
+    case Rule::ChartPromotion: return "chart-promotion";
   }
   return "unknown";
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "rules/chart_version.h"
 #include "rules/image_reference.h"
 #include "rules/rules_edit.h"
 
@@ -220,20 +221,59 @@ void check_image(const RuleSet& rules, std::size_t env, const ContainerImage& im
   }
 }
 
+// A HelmRelease's chart version must be an exact version promoted to the
+// environment: a range or a missing version lets Flux install any release.
+void check_chart(const RuleSet& rules, std::size_t env, const AdmissionRequest& request, Decision& decision) {
+  const Environment& environment = rules.environments[env];
+  const HelmChart& chart = *request.object->helm_chart;
+  // With spec.chartRef the version is the OCIRepository's or HelmChart's,
+  // which is checked where that source is admitted, not here.
+  if (environment.promotion_open || chart.chart_ref) return;
+  std::string source_namespace = chart.source_namespace.empty() ? request.namespace_ : chart.source_namespace;
+  std::string key = RuleSet::chart_key(chart.source_kind, source_namespace, chart.source_name, chart.chart);
+  const EnvironmentVersions* versions = nullptr;
+  if (auto it = rules.chart_promotions.find(key); it != rules.chart_promotions.end()) versions = &it->second[env];
+  std::string subject = "chart " + chart.chart + " from " + chart.source_kind + "/" + source_namespace + "/" +
+                        chart.source_name;
+  std::string fix = "; pin spec.chart.spec.version to a version promoted to " + environment.name + " (" +
+                    promoted_list(versions) + ")";
+  std::string problem;
+  if (chart.version.empty()) {
+    problem = subject + " has no version, so Flux installs whatever is latest" + fix;
+  } else if (!is_exact_chart_version(chart.version)) {
+    problem = subject + " version \"" + chart.version + "\" is a range, not a promoted version" + fix;
+  } else if (!versions || !versions->by_tag.contains(chart.version)) {
+    problem = subject + " version " + chart.version + " is not promoted to " + environment.name + " (" +
+              promoted_list(versions) + "); promote it to " + environment.name +
+              " in a Promotion record in Git, after the previous environment";
+  }
+  if (!problem.empty()) decision.violations.push_back({Rule::ChartPromotion, rules.mode_of(Rule::ChartPromotion), problem});
+}
+
 }  // namespace
 
 bool is_governed_kind(const GroupVersionKind& kind) {
   const std::string& k = kind.kind;
+  if (kind.group == "helm.toolkit.fluxcd.io") return k == "HelmRelease";
   if (kind.group == "apps") return k == "Deployment" || k == "StatefulSet" || k == "DaemonSet" || k == "ReplicaSet";
   if (kind.group == "batch") return k == "Job" || k == "CronJob";
   if (kind.group.empty()) return k == "Pod";
   return false;
 }
 
+// Where the object takes effect: a Flux object's spec.targetNamespace when
+// set, else its own namespace.
+std::string_view effective_namespace(const AdmissionRequest& request) {
+  const ObjectView* object = request.object ? &*request.object : request.old_object ? &*request.old_object : nullptr;
+  return object && !object->target_namespace.empty() ? std::string_view(object->target_namespace)
+                                                     : std::string_view(request.namespace_);
+}
+
 std::optional<std::size_t> governed_environment(const RuleSet& rules, const AdmissionRequest& request) {
   if (!is_governed_kind(request.kind)) return std::nullopt;
-  if (rules.exempt_namespaces.matches(request.namespace_)) return std::nullopt;
-  return rules.environment_for_namespace(request.namespace_);
+  std::string_view ns = effective_namespace(request);
+  if (rules.exempt_namespaces.matches(ns)) return std::nullopt;
+  return rules.environment_for_namespace(ns);
 }
 
 Decision evaluate(const RuleSet& rules, const AdmissionRequest& request) {
@@ -250,6 +290,7 @@ Decision evaluate(const RuleSet& rules, const AdmissionRequest& request) {
   // What runs is what matters: deleting an object never runs an image.
   if (request.operation != Operation::Delete && request.object) {
     for (const ContainerImage& image : request.object->images) check_image(rules, *env, image, decision);
+    if (request.object->helm_chart) check_chart(rules, *env, request, decision);
   }
   return decision;
 }

@@ -43,6 +43,17 @@ class StringMap {
 // never copied, and a decision depends on nothing else in metadata.
 bool is_metadata_key_read_by_rules(std::string_view key);
 
+// A Flux HelmRelease's chart: spec.chart.spec (chart, version, sourceRef),
+// or spec.chartRef when the chart comes from an OCIRepository or HelmChart.
+struct HelmChart {
+  std::string chart;
+  std::string version;      // as written: may be empty or a range
+  std::string source_kind;  // HelmRepository, GitRepository, Bucket / OCIRepository, HelmChart (chartRef)
+  std::string source_name;
+  std::string source_namespace;  // empty: the HelmRelease's namespace
+  bool chart_ref = false;        // spec.chartRef rather than spec.chart
+};
+
 // What the rules read of one object (request.object or request.oldObject).
 struct ObjectView {
   std::string name;
@@ -50,6 +61,8 @@ struct ObjectView {
   StringMap labels;       // filtered by is_metadata_key_read_by_rules
   StringMap annotations;  // likewise
   std::vector<ContainerImage> images;  // every container list of the pod spec
+  std::optional<HelmChart> helm_chart;  // HelmRelease only
+  std::string target_namespace;         // HelmRelease / Kustomization spec.targetNamespace
   // Top-level `data` string entries (a ConfigMap's): read so that rules
   // ConfigMaps can be validated at admission.
   std::vector<std::pair<std::string, std::string>> data;

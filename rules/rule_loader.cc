@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "rules/chart_version.h"
 #include "rules/image_reference.h"
 
 namespace releasegate::rules {
@@ -426,76 +427,130 @@ void check_promotion_chain(Reader& reader, const RuleSet& rules, const std::stri
 // Where each repository's record was first written, to report duplicates.
 using RecordLocations = std::map<std::string, std::string>;
 
-void compile_promotion(Reader& reader, const Document& doc, const YAML::Node& spec, RuleSet& rules,
-                       RecordLocations& seen) {
-  if (!reader.map(spec, "Promotion spec", {"images"})) return;
-  YAML::Node images = spec["images"];
-  if (!images) return;
-  if (!images.IsSequence()) {
-    reader.error(images, "spec.images must be a list");
+// Reads what a record promotes: `environments` (environment name -> list of
+// versions) into `per_env`, with duplicate and promotion-chain checks.
+// `parse` turns one written version into a PromotedVersion, or says why not.
+using VersionParser = std::function<std::optional<PromotedVersion>(const std::string& text, std::string* error)>;
+
+void compile_versions(Reader& reader, const RuleSet& rules, const std::string& key, const YAML::Node& item,
+                      std::string_view what, const VersionParser& parse, std::vector<EnvironmentVersions>& per_env) {
+  YAML::Node envs = item["environments"];
+  if (!envs) {
+    reader.error(item, std::string(what) + ": missing required field \"environments\"");
     return;
   }
-  for (const YAML::Node& item : images) {
-    if (!reader.map(item, "promoted image", {"repository", "environments"})) continue;
-    auto repository_text = reader.required_string(item, "repository", "promoted image");
-    if (!repository_text) continue;
-    ImageParseResult repository = parse_repository(*repository_text);
-    if (!repository.reference) {
-      reader.error(item["repository"], "invalid repository \"" + *repository_text + "\": " + repository.error);
+  if (!envs.IsMap()) {
+    reader.error(envs, "environments must be a map of environment name to promoted versions");
+    return;
+  }
+  std::size_t errors_before = reader.error_count();
+  per_env.resize(rules.environments.size());
+  // Where each version was written, for the promotion-chain check below.
+  std::vector<std::vector<YAML::Node>> written(rules.environments.size());
+  for (auto it = envs.begin(); it != envs.end(); ++it) {
+    const std::string& env_name = it->first.Scalar();
+    auto env = environment_index(rules, env_name);
+    if (!env) {
+      reader.error(it->first, "unknown environment \"" + env_name + "\" (environments: " + environment_names(rules) + ")");
       continue;
     }
-    std::string key = repository.reference->repository();
-    if (auto [it, inserted] = seen.emplace(key, location_of(doc.origin, item)); !inserted) {
-      reader.error(item["repository"], "repository " + key + " already has a Promotion record at " + it->second);
-      continue;
-    }
-    YAML::Node envs = item["environments"];
-    if (!envs) {
-      reader.error(item, "promoted image: missing required field \"environments\"");
-      continue;
-    }
-    if (!envs.IsMap()) {
-      reader.error(envs, "environments must be a map of environment name to promoted versions");
-      continue;
-    }
-    std::size_t errors_before = reader.error_count();
-    auto& per_env = rules.promotions[key];
-    per_env.resize(rules.environments.size());
-    // Where each version was written, for the promotion-chain check below.
-    std::vector<std::vector<YAML::Node>> written(rules.environments.size());
-    for (auto it = envs.begin(); it != envs.end(); ++it) {
-      const std::string& env_name = it->first.Scalar();
-      auto env = environment_index(rules, env_name);
-      if (!env) {
-        reader.error(it->first, "unknown environment \"" + env_name + "\" (environments: " + environment_names(rules) + ")");
+    EnvironmentVersions& versions = per_env[*env];
+    for (auto& [text, at] : reader.strings(it->second, "promoted versions")) {
+      std::string error;
+      std::optional<PromotedVersion> version = parse(text, &error);
+      if (!version) {
+        reader.error(at, "invalid version \"" + text + "\" for " + key + ": " + error);
         continue;
       }
-      EnvironmentVersions& versions = per_env[*env];
-      for (auto& [text, at] : reader.strings(it->second, "promoted versions")) {
-        // A version is a tag, tag@digest or a bare digest: parse it as part
-        // of a full reference so the grammar has one implementation.
+      std::size_t index = versions.versions.size();
+      if (!version->tag.empty() && !versions.by_tag.emplace(version->tag, index).second) {
+        reader.error(at, "version " + version->tag + " is listed twice for " + key + " in " + env_name);
+        continue;
+      }
+      if (!version->digest.empty() && !versions.by_digest.emplace(version->digest, index).second) {
+        reader.error(at, "digest " + version->digest + " is listed twice for " + key + " in " + env_name);
+        continue;
+      }
+      versions.versions.push_back(std::move(*version));
+      written[*env].push_back(at);
+    }
+  }
+  // A record with errors of its own would only add consequential ones.
+  if (reader.error_count() == errors_before) check_promotion_chain(reader, rules, key, per_env, written);
+}
+
+// A list of records in a Promotion spec (`images` or `charts`).
+bool record_list(Reader& reader, const YAML::Node& spec, const char* field) {
+  YAML::Node list = spec[field];
+  if (!list) return false;
+  if (!list.IsSequence()) {
+    reader.error(list, std::string("spec.") + field + " must be a list");
+    return false;
+  }
+  return true;
+}
+
+void compile_promotion(Reader& reader, const Document& doc, const YAML::Node& spec, RuleSet& rules,
+                       RecordLocations& seen) {
+  if (!reader.map(spec, "Promotion spec", {"images", "charts"})) return;
+  if (record_list(reader, spec, "images")) {
+    for (const YAML::Node& item : spec["images"]) {
+      if (!reader.map(item, "promoted image", {"repository", "environments"})) continue;
+      auto repository_text = reader.required_string(item, "repository", "promoted image");
+      if (!repository_text) continue;
+      ImageParseResult repository = parse_repository(*repository_text);
+      if (!repository.reference) {
+        reader.error(item["repository"], "invalid repository \"" + *repository_text + "\": " + repository.error);
+        continue;
+      }
+      std::string key = repository.reference->repository();
+      if (auto [it, inserted] = seen.emplace(key, location_of(doc.origin, item)); !inserted) {
+        reader.error(item["repository"], "repository " + key + " already has a Promotion record at " + it->second);
+        continue;
+      }
+      // A version is a tag, tag@digest or a bare digest: parsed as part of
+      // a full reference so the grammar has one implementation.
+      auto parse = [&key](const std::string& text, std::string* error) -> std::optional<PromotedVersion> {
         bool digest_only = text.starts_with("sha256:") || text.starts_with("sha512:");
         ImageParseResult parsed = parse_image_reference(key + (digest_only ? "@" : ":") + text);
         if (!parsed.reference) {
-          reader.error(at, "invalid version \"" + text + "\" for " + key + ": " + parsed.error);
-          continue;
+          *error = parsed.error;
+          return std::nullopt;
         }
-        PromotedVersion version{parsed.reference->tag, parsed.reference->digest};
-        std::size_t index = versions.versions.size();
-        if (!version.tag.empty() && !versions.by_tag.emplace(version.tag, index).second) {
-          reader.error(at, "tag " + version.tag + " is listed twice for " + key + " in " + env_name);
-          continue;
-        }
-        if (!version.digest.empty() && !versions.by_digest.emplace(version.digest, index).second) {
-          reader.error(at, "digest " + version.digest + " is listed twice for " + key + " in " + env_name);
-          continue;
-        }
-        versions.versions.push_back(std::move(version));
-        written[*env].push_back(at);
-      }
+        return PromotedVersion{parsed.reference->tag, parsed.reference->digest};
+      };
+      compile_versions(reader, rules, key, item, "promoted image", parse, rules.promotions[key]);
     }
-    // A record with errors of its own would only add consequential ones.
-    if (reader.error_count() == errors_before) check_promotion_chain(reader, rules, key, per_env, written);
+  }
+  if (record_list(reader, spec, "charts")) {
+    for (const YAML::Node& item : spec["charts"]) {
+      if (!reader.map(item, "promoted chart", {"source", "chart", "environments"})) continue;
+      auto source = reader.required_string(item, "source", "promoted chart");
+      auto chart = reader.required_string(item, "chart", "promoted chart");
+      if (!source || !chart) continue;
+      // Kind/namespace/name, as Flux's sourceRef names it.
+      auto first = source->find('/');
+      auto second = first == std::string::npos ? first : source->find('/', first + 1);
+      if (second == std::string::npos || second + 1 == source->size() || first == 0 || second == first + 1) {
+        reader.error(item["source"], "source must be Kind/namespace/name (e.g. HelmRepository/flux-system/acme), not \"" +
+                                         *source + "\"");
+        continue;
+      }
+      std::string key = RuleSet::chart_key(source->substr(0, first), source->substr(first + 1, second - first - 1),
+                                           source->substr(second + 1), *chart);
+      if (auto [it, inserted] = seen.emplace(key, location_of(doc.origin, item)); !inserted) {
+        reader.error(item["chart"], "chart " + key + " already has a Promotion record at " + it->second);
+        continue;
+      }
+      auto parse = [](const std::string& text, std::string* error) -> std::optional<PromotedVersion> {
+        if (!is_exact_chart_version(text)) {
+          *error = "a promoted chart version is an exact SemVer version, not a range";
+          return std::nullopt;
+        }
+        return PromotedVersion{text, {}};
+      };
+      compile_versions(reader, rules, key, item, "promoted chart", parse, rules.chart_promotions[key]);
+    }
   }
 }
 

@@ -108,11 +108,21 @@ struct RuleSet {
 
   // Normalised repository ("ghcr.io/acme/podinfo") -> one entry per environment.
   std::unordered_map<std::string, std::vector<EnvironmentVersions>, StringHash, std::equal_to<>> promotions;
+  // Chart key (chart_key()) -> one entry per environment; versions in `tag`.
+  std::unordered_map<std::string, std::vector<EnvironmentVersions>, StringHash, std::equal_to<>> chart_promotions;
 
   Mode mode_of(Rule rule) const {
     const auto& override_mode = rule_modes[static_cast<std::size_t>(rule)];
     return override_mode ? *override_mode : default_mode;
   }
+  // "HelmRepository/flux-system/acme podinfo": a chart from one source.
+  static std::string chart_key(std::string_view source_kind, std::string_view source_namespace,
+                               std::string_view source_name, std::string_view chart) {
+    std::string key;
+    key.append(source_kind).append("/").append(source_namespace).append("/").append(source_name);
+    return key.append(" ").append(chart);
+  }
+
   // The environment index for a namespace, or nullopt when it has none.
   std::optional<std::size_t> environment_for_namespace(std::string_view ns) const;
 };

@@ -8,6 +8,7 @@
 
 #include "tests/test_support.h"
 #include "webhook/admission_review.h"
+#include "webhook/manifest.h"
 #include "webhook/verdict.h"
 
 namespace releasegate {
@@ -399,6 +400,111 @@ TEST_F(Drift, BreakGlassNeedsTheGroupAndTheAnnotation) {
   EXPECT_EQ(still.outcome, Outcome::Deny);
   EXPECT_TRUE(still.has(Rule::ImagePromotion));
   EXPECT_FALSE(still.has(Rule::Provenance));
+}
+
+}  // namespace
+}  // namespace releasegate
+
+namespace releasegate {
+namespace {
+
+nlohmann::json helm_release(const nlohmann::json& chart_spec, const std::string& ns = "flux-system",
+                            const std::string& target = "") {
+  nlohmann::json hr{{"apiVersion", "helm.toolkit.fluxcd.io/v2"},
+                    {"kind", "HelmRelease"},
+                    {"metadata",
+                     {{"name", "podinfo"},
+                      {"namespace", ns},
+                      {"labels",
+                       {{"kustomize.toolkit.fluxcd.io/name", "apps"},
+                        {"kustomize.toolkit.fluxcd.io/namespace", "flux-system"}}}}},
+                    {"spec", {{"interval", "10m"}, {"chart", {{"spec", chart_spec}}}}}};
+  if (!target.empty()) hr["spec"]["targetNamespace"] = target;
+  return hr;
+}
+
+class Charts : public Engine {
+ protected:
+  Evaluated release(const nlohmann::json& object, const std::string& ns) {
+    ReviewSpec spec;
+    spec.group = "helm.toolkit.fluxcd.io";
+    spec.version = "v2";
+    spec.kind = "HelmRelease";
+    spec.namespace_ = ns;
+    spec.object = object;
+    return run(spec);
+  }
+  static nlohmann::json chart(const std::string& version) {
+    nlohmann::json c{{"chart", "podinfo"}, {"sourceRef", {{"kind", "HelmRepository"}, {"name", "podinfo"}}}};
+    if (!version.empty()) c["version"] = version;
+    return c;
+  }
+};
+
+TEST_F(Charts, PromotedExactVersionIsAllowedInTheTargetNamespacesEnvironment) {
+  Evaluated e = release(helm_release(chart("6.5.0"), "flux-system", "prod"), "flux-system");
+  EXPECT_EQ(e.outcome, Outcome::Allow);
+  EXPECT_EQ(e.decision.environment, "prod");
+}
+
+TEST_F(Charts, UnpromotedRangedOrMissingVersionsAreDenied) {
+  Evaluated unpromoted = release(helm_release(chart("6.5.1"), "flux-system", "prod"), "flux-system");
+  ASSERT_TRUE(unpromoted.has(Rule::ChartPromotion));
+  EXPECT_NE(unpromoted.message(Rule::ChartPromotion).find("version 6.5.1 is not promoted to prod (promoted: 6.5.0)"),
+            std::string::npos)
+      << unpromoted.message(Rule::ChartPromotion);
+  for (const char* range : {"*", "6.x", ">=1.0.0"}) {
+    Evaluated ranged = release(helm_release(chart(range), "flux-system", "prod"), "flux-system");
+    ASSERT_TRUE(ranged.has(Rule::ChartPromotion)) << range;
+    EXPECT_NE(ranged.message(Rule::ChartPromotion).find("is a range, not a promoted version"), std::string::npos);
+  }
+  Evaluated floating = release(helm_release(chart(""), "flux-system", "prod"), "flux-system");
+  EXPECT_NE(floating.message(Rule::ChartPromotion).find("has no version"), std::string::npos);
+}
+
+TEST_F(Charts, TheSourceMustBeThePromotedOne) {
+  nlohmann::json other = chart("6.5.0");
+  other["sourceRef"]["name"] = "podinfo-fork";
+  EXPECT_TRUE(release(helm_release(other, "flux-system", "prod"), "flux-system").has(Rule::ChartPromotion));
+}
+
+TEST_F(Charts, AHelmReleaseInAnExemptNamespaceWithoutTargetIsNotGoverned) {
+  EXPECT_EQ(release(helm_release(chart("*")), "flux-system").outcome, Outcome::NotGoverned);
+}
+
+// The corpus HelmReleases, delivered into prod: floating versions and
+// ranges are all refused; chartRef ones are left to their sources.
+TEST_F(Charts, CorpusHelmReleasesInProd) {
+  REQUIRE_CORPUS(corpus);
+  struct Case {
+    const char* file;
+    bool chart_violation;
+  };
+  for (Case c : {Case{"flux2-khe_apps_base_podinfo_helmrelease_v2_chart-spec-sourceRef.yaml", true},
+                 Case{"flux2-khe_podinfo_helmrelease_v2beta2.yaml", true},
+                 Case{"flux2-khe_podinfo_helmrelease_v2beta1.yaml", true},
+                 Case{"flux2-khe_ingress-nginx_helmrepository_v1beta2_helmrelease_v2beta2_version-star.yaml", true},
+                 Case{"flux2-khe_infra_cert-manager_ocirepository_helmrelease-chartRef.yaml", false},
+                 Case{"helm-controller_sample_helmrelease_v2_chartRef_ocirepository.yaml", false}}) {
+    SCOPED_TRACE(c.file);
+    webhook::ManifestReadResult read = webhook::read_manifests((corpus / "flux" / c.file).string());
+    ASSERT_TRUE(read.error.empty()) << read.error;
+    int releases = 0;
+    for (webhook::Manifest& m : read.manifests) {
+      if (m.object.value("kind", "") != "HelmRelease") continue;
+      ++releases;
+      m.object["metadata"]["namespace"] = "prod";
+      m.object["metadata"]["labels"]["kustomize.toolkit.fluxcd.io/name"] = "apps";
+      m.object["metadata"]["labels"]["kustomize.toolkit.fluxcd.io/namespace"] = "flux-system";
+      m.object["spec"].erase("targetNamespace");
+      std::string api_version = m.object["apiVersion"];
+      Evaluated e = release(m.object, "prod");
+      EXPECT_EQ(e.decision.environment, "prod");
+      EXPECT_EQ(e.has(Rule::ChartPromotion), c.chart_violation) << api_version;
+      EXPECT_FALSE(e.has(Rule::Provenance));
+    }
+    EXPECT_EQ(releases, 1);
+  }
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ TEST_F(LintCommand, ValidRulesExitZero) {
   Lint result = lint({"--rules", dir.string()});
   EXPECT_EQ(result.code, 0) << result.out;
   EXPECT_TRUE(result.out.empty());
-  EXPECT_NE(result.err.find("valid (3 environments, 1 promoted repositories, 3 promoted versions)"), std::string::npos)
+  EXPECT_NE(result.err.find("valid (3 environments, 1 image repositories and 1 charts promoted, 6 promoted versions)"), std::string::npos)
       << result.err;
 }
 

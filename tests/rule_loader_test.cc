@@ -96,12 +96,17 @@ TEST(RuleLoader, InvalidVersionsAndRepositories) {
 TEST(RuleLoader, DuplicateRecordsNameTheFirstLocation) {
   std::string second = replaced(kTestPromotion, "name: podinfo", "name: podinfo-again");
   LoadResult result = compile_rules({{"policy.yaml", kTestPolicy}, {"a.yaml", kTestPromotion}, {"b.yaml", second}});
-  LoadError e = single_error(result);
-  EXPECT_EQ(e.file, "b.yaml");
-  EXPECT_NE(e.message.find("already has a Promotion record at a.yaml:7"), std::string::npos) << e.message;
+  // The repository and the chart are each promoted twice.
+  ASSERT_EQ(result.errors.size(), 2u);
+  EXPECT_EQ(result.errors[0].file, "b.yaml");
+  EXPECT_NE(result.errors[0].message.find("repository ghcr.io/acme/podinfo already has a Promotion record at a.yaml:7"),
+            std::string::npos)
+      << result.errors[0].message;
+  EXPECT_NE(result.errors[1].message.find("already has a Promotion record at a.yaml:12"), std::string::npos)
+      << result.errors[1].message;
 
   LoadError tag = single_error(compile(kTestPolicy, replaced(kTestPromotion, "[\"6.5.0\", ", "[\"6.5.0\", \"6.5.0\", ")));
-  EXPECT_NE(tag.message.find("tag 6.5.0 is listed twice"), std::string::npos) << tag.message;
+  EXPECT_NE(tag.message.find("version 6.5.0 is listed twice"), std::string::npos) << tag.message;
 }
 
 TEST(RuleLoader, ExactlyOneReleasePolicy) {
@@ -253,6 +258,28 @@ TEST(DocumentKeys, ExcludedDocumentsAreReplaced) {
   EXPECT_FALSE(replaced.rules->promotions.at("ghcr.io/acme/podinfo")[1].by_tag.contains("6.5.1"));
   EXPECT_TRUE(replaced.rules->promotions.at("ghcr.io/acme/podinfo")[1].by_tag.contains("6.5.0"));
   EXPECT_EQ(replaced.rules->sources.size(), 3u);
+}
+
+}  // namespace
+}  // namespace releasegate::rules
+
+namespace releasegate::rules {
+namespace {
+
+TEST(PromotionChain, ChartsFollowTheChainAndMustBeExact) {
+  std::string straight = testing::kTestPromotion;
+  straight.replace(straight.rfind("prod: [\"6.5.0\"]"), 15, "prod: [\"6.6.0\"]");
+  LoadResult chain = compile_rules({{"policy.yaml", testing::kTestPolicy}, {"promotion.yaml", straight}});
+  ASSERT_EQ(chain.errors.size(), 1u);
+  EXPECT_NE(chain.errors[0].message.find("version 6.6.0 of HelmRepository/flux-system/podinfo podinfo is promoted to "
+                                         "prod but not to staging"),
+            std::string::npos)
+      << chain.errors[0].message;
+  std::string ranged = testing::kTestPromotion;
+  ranged.replace(ranged.rfind("staging: [\"6.5.1\""), 17, "staging: [\"6.x\"");
+  LoadResult range = compile_rules({{"policy.yaml", testing::kTestPolicy}, {"promotion.yaml", ranged}});
+  ASSERT_EQ(range.errors.size(), 1u);
+  EXPECT_NE(range.errors[0].message.find("an exact SemVer version, not a range"), std::string::npos);
 }
 
 }  // namespace

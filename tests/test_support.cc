@@ -78,6 +78,12 @@ spec:
       environments:
         staging: ["6.5.0", "6.5.1@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"]
         prod: ["6.5.0@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]
+  charts:
+    - source: HelmRepository/flux-system/podinfo
+      chart: podinfo
+      environments:
+        staging: ["6.5.1", "6.5.0"]
+        prod: ["6.5.0"]
 )";
 
 std::shared_ptr<const rules::RuleSet> test_rules() {

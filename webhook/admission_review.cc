@@ -81,8 +81,15 @@ error_code read_images(value v, rules::ContainerList list, std::vector<rules::Co
 
 // Collects images from a pod spec, or from the pod template(s) nested in a
 // workload's spec (template.spec, jobTemplate.spec.template.spec), so the
-// same walk serves every workload kind without knowing which it is.
-error_code read_spec(value v, int depth, std::vector<rules::ContainerImage>& into) {
+// same walk serves every workload kind without knowing which it is. Keys it
+// does not know at the top level go to `other` (Flux fields), so the spec
+// is still read in one pass.
+struct NoOtherKeys {
+  error_code operator()(std::string_view, value) const { return SUCCESS; }
+};
+
+template <typename Other>
+error_code read_pod_spec(value v, int depth, std::vector<rules::ContainerImage>& into, Other&& other) {
   object spec;
   if (depth > kMaxSpecDepth || v.get_object().get(spec) != SUCCESS) return SUCCESS;
   return for_each_field(spec, [&](std::string_view key, value field) -> error_code {
@@ -93,8 +100,54 @@ error_code read_spec(value v, int depth, std::vector<rules::ContainerImage>& int
       object nested;
       if (field.get_object().get(nested) != SUCCESS) return SUCCESS;
       return for_each_field(nested, [&](std::string_view k, value inner) {
-        return k == "spec" ? read_spec(inner, depth + 1, into) : SUCCESS;
+        return k == "spec" ? read_pod_spec(inner, depth + 1, into, NoOtherKeys{}) : SUCCESS;
       });
+    }
+    return depth == 0 ? other(key, field) : SUCCESS;
+  });
+}
+
+// {kind, name, namespace} of a Flux source reference.
+error_code read_source_ref(value v, rules::HelmChart& chart) {
+  object ref;
+  if (v.get_object().get(ref) != SUCCESS) return SUCCESS;
+  return for_each_field(ref, [&](std::string_view k, value f) {
+    if (k == "kind") chart.source_kind = string_of(f);
+    if (k == "name") chart.source_name = string_of(f);
+    if (k == "namespace") chart.source_namespace = string_of(f);
+    return SUCCESS;
+  });
+}
+
+// A HelmRelease's spec.chart: {spec: {chart, version, sourceRef}}.
+error_code read_chart_template(value v, rules::HelmChart& chart) {
+  object outer;
+  if (v.get_object().get(outer) != SUCCESS) return SUCCESS;
+  return for_each_field(outer, [&](std::string_view key, value inner) -> error_code {
+    object spec;
+    if (key != "spec" || inner.get_object().get(spec) != SUCCESS) return SUCCESS;
+    return for_each_field(spec, [&](std::string_view k, value f) -> error_code {
+      if (k == "chart") chart.chart = string_of(f);
+      if (k == "version") chart.version = string_of(f);
+      if (k == "sourceRef") return read_source_ref(f, chart);
+      return SUCCESS;
+    });
+  });
+}
+
+// An object's spec: pod spec or templates (workloads), chart and target
+// namespace (Flux).
+error_code read_spec(value v, rules::ObjectView& view) {
+  return read_pod_spec(v, 0, view.images, [&](std::string_view key, value field) -> error_code {
+    if (key == "targetNamespace") view.target_namespace = string_of(field);
+    if (key == "chart") {
+      if (!view.helm_chart) view.helm_chart.emplace();
+      return read_chart_template(field, *view.helm_chart);
+    }
+    if (key == "chartRef") {
+      view.helm_chart.emplace();
+      view.helm_chart->chart_ref = true;
+      return read_source_ref(field, *view.helm_chart);
     }
     return SUCCESS;
   });
@@ -113,7 +166,7 @@ error_code read_object(object obj, rules::ObjectView& view) {
         return SUCCESS;
       });
     }
-    if (key == "spec") return read_spec(field, 0, view.images);
+    if (key == "spec") return read_spec(field, view);
     if (key == "data") {
       object data;
       if (field.get_object().get(data) != SUCCESS) return SUCCESS;
