@@ -9,7 +9,9 @@
 
 namespace releasegate::rules {
 
-// SPEC section 4, in order: exemptions, environment, provenance, images.
+// SPEC section 4, in order: exemptions, environment, provenance (with
+// allowed drift and break-glass), images, charts. Rules ConfigMap edits are
+// validated instead (rules_edit.h).
 Decision evaluate(const RuleSet& rules, const AdmissionRequest& request);
 
 // Whether the engine governs objects of this kind at all.
