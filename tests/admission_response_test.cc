@@ -204,3 +204,28 @@ TEST_F(Responses, BreakGlassIsAllowedWithAWarningAndAnAuditAnnotation) {
 
 }  // namespace
 }  // namespace releasegate::webhook
+
+namespace releasegate::webhook {
+namespace {
+
+// The README's quickstart quotes the denial of the sample review: keep the
+// quote true.
+TEST(Readme, QuickstartDenialIsWhatTheServerSays) {
+  rules::RuleStore store;
+  store.publish(rules::load_rules({(testing::source_dir() / "deploy/examples/rules").string()}).rules);
+  ASSERT_TRUE(store.current());
+  std::string body =
+      testing::read_file(testing::source_dir() / "deploy/examples/reviews/deployment-update-prod-kubectl-set-image.json");
+  HandledReview handled = AdmissionHandler(store).handle(Endpoint::Validate, body);
+  std::string message = json::parse(handled.body)["response"]["status"]["message"];
+
+  std::string readme = testing::read_file(testing::source_dir() / "README.md");
+  auto start = readme.find("```\n", readme.find("what `kubectl` prints:"));
+  ASSERT_NE(start, std::string::npos);
+  start += 4;
+  std::string quoted = readme.substr(start, readme.find("\n```", start) - start);
+  EXPECT_EQ(quoted, message);
+}
+
+}  // namespace
+}  // namespace releasegate::webhook
