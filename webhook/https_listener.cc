@@ -66,11 +66,13 @@ class HttpsListener::Loop {
         if (listening) {
           epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, owner_.listen_fd_, nullptr);
           listening = false;
+          accept_paused_until_.reset();
         }
         close_idle();
         bury();
         if (connections_.empty() || now >= owner_.stop_deadline_) return;
       }
+      if (listening) resume_accepting_if_due(now);
       expire(now);
       bury();
     }
@@ -99,7 +101,13 @@ class HttpsListener::Loop {
   void accept_all() {
     for (;;) {
       int fd = accept4(owner_.listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) return;  // EAGAIN, or a transient error: level-triggered, we come back
+      if (fd < 0) {
+        // Out of file descriptors: the pending connection stays queued and
+        // the level-triggered listener would wake this loop without end.
+        // Stop listening for a moment instead of spinning.
+        if (errno == EMFILE || errno == ENFILE) pause_accepting();
+        return;  // EAGAIN, or a transient error: level-triggered, we come back
+      }
       if (owner_.connections_.load() >= owner_.limits_.max_connections) {
         ::close(fd);  // over the limit: the client retries on another connection or replica
         continue;
@@ -126,6 +134,20 @@ class HttpsListener::Loop {
       Connection* key = conn.get();
       connections_.emplace(key, std::move(conn));
     }
+  }
+
+  void pause_accepting() {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, owner_.listen_fd_, nullptr);
+    accept_paused_until_ = Clock::now() + std::chrono::milliseconds(100);
+  }
+
+  void resume_accepting_if_due(Clock::time_point now) {
+    if (!accept_paused_until_ || now < *accept_paused_until_) return;
+    accept_paused_until_.reset();
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.data.ptr = nullptr;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, owner_.listen_fd_, &ev);
   }
 
   void on_event(Connection& conn, uint32_t events) {
@@ -353,6 +375,7 @@ class HttpsListener::Loop {
   int epoll_fd_;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
   std::vector<Connection*> graveyard_;
+  std::optional<Clock::time_point> accept_paused_until_;
 };
 
 HttpsListener::HttpsListener(ContextProvider context, ListenerLimits limits, HeadCheck check, Handler handler,
