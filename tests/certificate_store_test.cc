@@ -53,6 +53,24 @@ class Certificates : public ::testing::Test {
     }
   }
 
+  rules::RuleStore rules;
+
+  // A server on loopback with the test rules and these TLS files.
+  std::unique_ptr<Server> start_server(TlsFiles tls) {
+    rules.publish(testing::test_rules());
+    ServerOptions options;
+    options.listen = {"127.0.0.1", 0};
+    options.metrics_listen = {"127.0.0.1", 0};
+    options.tls = std::move(tls);
+    auto server = std::make_unique<Server>(options, rules);
+    std::string error;
+    if (!server->start(&error)) {
+      ADD_FAILURE() << error;
+      return nullptr;
+    }
+    return server;
+  }
+
   TlsFiles mounted_files(bool mtls = false) const {
     return {(secret / "tls.crt").string(), (secret / "tls.key").string(), mtls ? (secret / "ca.crt").string() : ""};
   }
@@ -104,15 +122,9 @@ TEST_F(Certificates, StoreLoadsRotatesAndKeepsTheOldPairOnErrors) {
 }
 
 TEST_F(Certificates, ServerRotatesUnderLoadWithoutAFailedRequest) {
-  rules::RuleStore rules;
-  rules.publish(testing::test_rules());
-  ServerOptions options;
-  options.listen = {"127.0.0.1", 0};
-  options.metrics_listen = {"127.0.0.1", 0};
-  options.tls = mounted_files();
-  Server server(options, rules);
-  std::string error;
-  ASSERT_TRUE(server.start(&error)) << error;
+  auto started = start_server(mounted_files());
+  ASSERT_TRUE(started);
+  Server& server = *started;
   std::string serial_a = server.certificate_status().serial;
 
   testing::ReviewSpec spec;
@@ -159,15 +171,9 @@ TEST_F(Certificates, ServerRotatesUnderLoadWithoutAFailedRequest) {
 }
 
 TEST_F(Certificates, MutualTlsRequiresAClientCertificateFromTheClientCa) {
-  rules::RuleStore rules;
-  rules.publish(testing::test_rules());
-  ServerOptions options;
-  options.listen = {"127.0.0.1", 0};
-  options.metrics_listen = {"127.0.0.1", 0};
-  options.tls = mounted_files(/*mtls=*/true);  // the client CA is a's CA
-  Server server(options, rules);
-  std::string error;
-  ASSERT_TRUE(server.start(&error)) << error;
+  auto started = start_server(mounted_files(/*mtls=*/true));  // the client CA is a's CA
+  ASSERT_TRUE(started);
+  Server& server = *started;
   testing::ReviewSpec spec;
   spec.object = testing::deployment("staging", "ghcr.io/acme/podinfo:6.5.0");
   std::string request = TlsClient::post("/validate", testing::review(spec));
