@@ -46,13 +46,6 @@ bool delivered_by(const Delivery& delivery, const ObjectView& object) {
   return false;
 }
 
-std::string object_description(const AdmissionRequest& request) {
-  std::string out = request.kind.kind + " ";
-  if (!request.namespace_.empty()) out += request.namespace_ + "/";
-  out += request.name.empty() ? "(unnamed)" : request.name;
-  return out;
-}
-
 std::string_view verb(Operation op) {
   switch (op) {
     case Operation::Create: return "created";
@@ -130,7 +123,7 @@ void check_provenance(const RuleSet& rules, const AdmissionRequest& request, std
     return;
   }
   const std::string& env_name = rules.environments[env].name;
-  std::string subject = object_description(request);
+  std::string subject = describe(request);
   std::string message;
   if (!identity) {
     message = subject + " was " + std::string(verb(request.operation)) + " by \"" + request.username +

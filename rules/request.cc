@@ -28,6 +28,12 @@ std::optional<std::string_view> StringMap::find(std::string_view key) const {
   return std::nullopt;
 }
 
+std::string describe(const AdmissionRequest& request) {
+  std::string out = request.kind.kind + " ";
+  if (!request.namespace_.empty()) out += request.namespace_ + "/";
+  return out + (request.name.empty() ? "(unnamed)" : request.name);
+}
+
 bool is_metadata_key_read_by_rules(std::string_view key) {
   return key.starts_with("releasegate.io/") || key.starts_with("kustomize.toolkit.fluxcd.io/") ||
          key.starts_with("helm.toolkit.fluxcd.io/") || key == "argocd.argoproj.io/tracking-id" ||

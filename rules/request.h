@@ -91,4 +91,7 @@ struct AdmissionRequest {
   bool changed_paths_complete = false;
 };
 
+// "Deployment prod/podinfo", for messages.
+std::string describe(const AdmissionRequest& request);
+
 }  // namespace releasegate::rules

@@ -17,7 +17,6 @@ namespace releasegate::rules {
 namespace {
 
 constexpr std::string_view kApiVersion = "releasegate.io/v1alpha1";
-constexpr std::string_view kRulesLabel = "releasegate.io/rules";
 
 // Where a YAML document's text sits in its file. Documents embedded in a
 // ConfigMap's literal block (`key: |`) are shifted by the block's position

@@ -27,6 +27,9 @@ struct LoadError {
 
 using LoadOptions = RuleLoadOptions;
 
+// The label that marks a ConfigMap as holding rules.
+inline constexpr std::string_view kRulesLabel = "releasegate.io/rules";
+
 struct LoadResult {
   std::shared_ptr<const RuleSet> rules;  // null when there are errors
   std::vector<LoadError> errors;

@@ -11,8 +11,6 @@
 
 namespace releasegate::rules {
 
-inline constexpr std::string_view kRulesLabel = "releasegate.io/rules";
-
 bool is_rules_config_map_edit(const AdmissionRequest& request);
 
 // Governed, with one rules-edit violation listing every error (file is

@@ -41,16 +41,10 @@ std::string truncated(std::string text, std::size_t limit) {
   return text + "...";
 }
 
-std::string subject(const rules::AdmissionRequest& request) {
-  std::string out = request.kind.kind + " ";
-  if (!request.namespace_.empty()) out += request.namespace_ + "/";
-  return out + (request.name.empty() ? "(unnamed)" : request.name);
-}
-
 }  // namespace
 
 std::string denial_message(const AdmissionReview& review, const rules::Decision& decision) {
-  std::string message = "releasegate denied " + subject(review.request);
+  std::string message = "releasegate denied " + rules::describe(review.request);
   if (!decision.environment.empty()) message += " in environment " + decision.environment;
   message += ":";
   for (const rules::Violation& v : decision.violations) {

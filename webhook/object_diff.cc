@@ -45,13 +45,10 @@ class Differ {
 
   // One side only: report its leaves (an object), or itself.
   void one_sided(element value, const std::string& path) {
+    if (ignored(path)) return;
     object obj;
     if (value.get(obj) == simdjson::SUCCESS && obj.size() > 0) {
-      for (auto [key, child] : obj) {
-        std::string child_path = path + "/" + escape(key);
-        if (ignored(child_path)) continue;
-        one_sided(child, child_path);
-      }
+      for (auto [key, child] : obj) one_sided(child, path + "/" + escape(key));
       return;
     }
     changed(path);
@@ -69,16 +66,13 @@ class Differ {
           element other;
           if (new_obj[key].get(other) == simdjson::SUCCESS) {
             diff(value, other, child);
-          } else if (!ignored(child)) {
+          } else {
             one_sided(value, child);
           }
         }
         for (auto [key, value] : new_obj) {
           element other;
-          if (old_obj[key].get(other) != simdjson::SUCCESS) {
-            std::string child = path + "/" + escape(key);
-            if (!ignored(child)) one_sided(value, child);
-          }
+          if (old_obj[key].get(other) != simdjson::SUCCESS) one_sided(value, path + "/" + escape(key));
         }
         return;
       }

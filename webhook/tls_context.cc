@@ -20,8 +20,7 @@ std::string openssl_error() {
   return buf;
 }
 
-}  // namespace
-
+// Configures `ctx`; on failure returns false and says what and which file.
 bool configure_tls(SSL_CTX& ctx, const TlsFiles& files, std::string* error) {
   ERR_clear_error();
   SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
@@ -54,6 +53,8 @@ bool configure_tls(SSL_CTX& ctx, const TlsFiles& files, std::string* error) {
   }
   return true;
 }
+
+}  // namespace
 
 std::shared_ptr<SSL_CTX> make_tls_context(const TlsFiles& files, std::string* error) {
   std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);

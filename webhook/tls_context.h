@@ -16,9 +16,6 @@ struct TlsFiles {
   std::string client_ca;          // PEM bundle; when set, clients must present a certificate it signed (mTLS)
 };
 
-// Configures `ctx`; on failure returns false and says what and which file.
-bool configure_tls(SSL_CTX& ctx, const TlsFiles& files, std::string* error);
-
 // A new server context configured from `files`, or null with *error set.
 std::shared_ptr<SSL_CTX> make_tls_context(const TlsFiles& files, std::string* error);
 
