@@ -12,6 +12,7 @@ std::string_view to_string(Rule rule) {
     case Rule::ImagePromotion: return "image-promotion";
     case Rule::RulesEdit: return "rules-edit";
     case Rule::ChartPromotion: return "chart-promotion";
+    case Rule::Source: return "source";
   }
   return "unknown";
 }

@@ -23,11 +23,13 @@ enum class Rule {
   ImagePromotion,       // tag or digest not promoted to the environment
   RulesEdit,            // a rules ConfigMap edit that would make the rule set invalid
   ChartPromotion,       // HelmRelease chart version not an exact version promoted to the environment
+  Source,               // a Flux source, or a reference to one, that the policy does not approve
 };
-inline constexpr std::size_t kRuleCount = 8;
+inline constexpr std::size_t kRuleCount = 9;
 inline constexpr std::array<Rule, kRuleCount> kAllRules = {
-    Rule::Provenance,          Rule::ImageReference, Rule::ImageRegistry, Rule::ImageForbiddenTag,
-    Rule::ImageDigestRequired, Rule::ImagePromotion, Rule::RulesEdit,     Rule::ChartPromotion};
+    Rule::Provenance,          Rule::ImageReference, Rule::ImageRegistry,  Rule::ImageForbiddenTag,
+    Rule::ImageDigestRequired, Rule::ImagePromotion, Rule::RulesEdit,      Rule::ChartPromotion,
+    Rule::Source};
 
 std::string_view to_string(Rule rule);  // the rule's name in rules files and messages
 std::string_view to_string(Mode mode);

@@ -5,13 +5,30 @@
 
 namespace releasegate::rules {
 
+namespace {
+
+// Where a kind keeps its pod spec; empty when it has none. Workload
+// templates only when opted in: pinning a Deployment's template makes GitOps
+// tools report drift between Git and the cluster on every reconcile.
+std::string_view pod_spec_pointer(const RuleSet& rules, const GroupVersionKind& kind) {
+  if (kind.group.empty() && kind.kind == "Pod") return "/spec";
+  if (!rules.mutate_workload_templates) return {};
+  if (kind.group == "batch" && kind.kind == "CronJob") return "/spec/jobTemplate/spec/template/spec";
+  if ((kind.group == "apps" && (kind.kind == "Deployment" || kind.kind == "StatefulSet" || kind.kind == "DaemonSet" ||
+                                kind.kind == "ReplicaSet")) ||
+      (kind.group == "batch" && kind.kind == "Job")) {
+    return "/spec/template/spec";
+  }
+  return {};
+}
+
+}  // namespace
+
 std::vector<ImagePin> digest_pins(const RuleSet& rules, const AdmissionRequest& request) {
   std::vector<ImagePin> pins;
-  // Pods only: pinning a Deployment's template would make GitOps tools see
-  // drift between Git and the cluster on every reconcile.
-  bool pod = request.kind.group.empty() && request.kind.kind == "Pod";
+  std::string_view pod_spec = pod_spec_pointer(rules, request.kind);
   bool writes = request.operation == Operation::Create || request.operation == Operation::Update;
-  if (!pod || !writes || !request.object) return pins;
+  if (pod_spec.empty() || !writes || !request.object) return pins;
   auto env = governed_environment(rules, request);
   if (!env) return pins;
   for (const ContainerImage& image : request.object->images) {
@@ -24,7 +41,10 @@ std::vector<ImagePin> digest_pins(const RuleSet& rules, const AdmissionRequest& 
     if (tag == versions.by_tag.end()) continue;
     const std::string& digest = versions.versions[tag->second].digest;
     if (digest.empty()) continue;
-    pins.push_back({image.list, image.index, image.image + "@" + digest});
+    // List names and indexes need no JSON-pointer escaping ('~', '/').
+    std::string path = std::string(pod_spec) + "/" + std::string(to_string(image.list)) + "/" +
+                       std::to_string(image.index) + "/image";
+    pins.push_back({std::move(path), image.image + "@" + digest});
   }
   return pins;
 }

@@ -12,12 +12,13 @@
 namespace releasegate::rules {
 
 struct ImagePin {
-  ContainerList list;
-  std::size_t index;  // container position in its list
+  std::string path;   // JSON pointer of the container's image field
   std::string image;  // the new reference: as written, plus @digest
 };
 
-// The pins for a Pod CREATE or UPDATE in a governed environment: every
+// The pins for a Pod CREATE or UPDATE in a governed environment (and, when
+// the policy opts in with mutation.workloadTemplates, for the pod templates
+// of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs): every
 // container image written with a tag but no digest whose tag is promoted to
 // the environment with a digest. Images already carrying a digest are left
 // alone, which makes the result idempotent under reinvocation.

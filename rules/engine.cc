@@ -5,11 +5,18 @@
 #include "rules/chart_version.h"
 #include "rules/image_reference.h"
 #include "rules/rules_edit.h"
+#include "rules/sources.h"
 
 namespace releasegate::rules {
 namespace {
 
 constexpr std::size_t kVersionsShownInMessages = 5;
+
+const ObjectView* object_of(const AdmissionRequest& request) {
+  // DELETE carries the object only as oldObject.
+  return request.object ? &*request.object : request.old_object ? &*request.old_object : nullptr;
+}
+
 
 // Marks the GitOps controllers put on every object they apply.
 constexpr std::string_view kKustomizeName = "kustomize.toolkit.fluxcd.io/name";
@@ -62,6 +69,21 @@ bool is_exempt_requester(const RuleSet& rules, const AdmissionRequest& request) 
                      [&](const std::string& g) { return rules.exempt_groups.matches(g); });
 }
 
+// An impersonated tenant service account acting in its own namespace.
+bool is_tenant_identity(const RuleSet& rules, const AdmissionRequest& request) {
+  constexpr std::string_view kPrefix = "system:serviceaccount:";
+  std::string_view user = request.username;
+  if (rules.tenants.empty() || !user.starts_with(kPrefix)) return false;
+  user.remove_prefix(kPrefix.size());
+  auto colon = user.find(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view ns = user.substr(0, colon), account = user.substr(colon + 1);
+  if (ns != request.namespace_) return false;
+  return std::any_of(rules.tenants.begin(), rules.tenants.end(), [&](const TenantIdentities& t) {
+    return t.namespaces.matches(ns) && t.service_accounts.matches(account);
+  });
+}
+
 std::string approved_deliveries(const RuleSet& rules, std::size_t env) {
   std::string out;
   for (const Delivery& d : rules.deliveries) {
@@ -107,9 +129,8 @@ std::string changed_paths_text(const AdmissionRequest& request) {
 // Identity AND marks, unless the change is only allowed drift or a
 // break-glass change.
 void check_provenance(const RuleSet& rules, const AdmissionRequest& request, std::size_t env, Decision& decision) {
-  // DELETE carries the object only as oldObject.
-  const ObjectView* object = request.object ? &*request.object : request.old_object ? &*request.old_object : nullptr;
-  bool identity = rules.identities.matches(request.username);
+  const ObjectView* object = object_of(request);
+  bool identity = rules.identities.matches(request.username) || is_tenant_identity(rules, request);
   bool delivered = object && std::any_of(rules.deliveries.begin(), rules.deliveries.end(), [&](const Delivery& d) {
                      return d.environments.test(env) && delivered_by(d, *object);
                    });
@@ -161,16 +182,18 @@ std::string promoted_list(const EnvironmentVersions* versions) {
   return out;
 }
 
-void check_image(const RuleSet& rules, std::size_t env, const ContainerImage& image, Decision& decision) {
+// One image and where it was found ("container \"web\" (containers)").
+// registry_only: the tag is the chart's default, which is not visible here.
+void check_image(const RuleSet& rules, std::size_t env, std::string_view where, std::string_view image_text,
+                 Decision& decision, bool registry_only = false) {
   const Environment& environment = rules.environments[env];
+  std::string image(image_text);
   auto add = [&](Rule rule, std::string message) {
-    decision.violations.push_back({rule, rules.mode_of(rule),
-                                   "container \"" + image.container + "\" (" + std::string(to_string(image.list)) +
-                                       "): " + std::move(message)});
+    decision.violations.push_back({rule, rules.mode_of(rule), std::string(where) + ": " + std::move(message)});
   };
-  ImageParseResult parsed = parse_image_reference(image.image);
+  ImageParseResult parsed = parse_image_reference(image);
   if (!parsed.reference) {
-    add(Rule::ImageReference, "image \"" + image.image + "\" is not a valid image reference (" + parsed.error +
+    add(Rule::ImageReference, "image \"" + image + "\" is not a valid image reference (" + parsed.error +
                                   "); write registry/repository:tag or @sha256:digest");
     return;
   }
@@ -179,14 +202,15 @@ void check_image(const RuleSet& rules, std::size_t env, const ContainerImage& im
   const EnvironmentVersions* versions = nullptr;
   if (auto it = rules.promotions.find(repository); it != rules.promotions.end()) versions = &it->second[env];
   if (!rules.registries.empty() && !rules.registries.matches(repository)) {
-    add(Rule::ImageRegistry, "image " + image.image + " comes from " + repository +
+    add(Rule::ImageRegistry, "image " + image + " comes from " + repository +
                                  ", which is not an allowed registry (allowed: " + rules.registries.describe() +
                                  "); push the image to an allowed registry");
   }
+  if (registry_only) return;
   if (ref.digest.empty()) {
     std::string_view tag = ref.effective_tag();
     if (rules.forbidden_tags.contains(tag)) {
-      add(Rule::ImageForbiddenTag, "image " + image.image + " uses the tag \"" + std::string(tag) +
+      add(Rule::ImageForbiddenTag, "image " + image + " uses the tag \"" + std::string(tag) +
                                        "\"" + (ref.tag.empty() ? " (implied by a missing tag)" : "") +
                                        ", which is forbidden; use a versioned tag or a digest");
     }
@@ -196,10 +220,10 @@ void check_image(const RuleSet& rules, std::size_t env, const ContainerImage& im
       if (versions) {
         auto promoted = versions->by_tag.find(tag);
         if (promoted != versions->by_tag.end() && !versions->versions[promoted->second].digest.empty()) {
-          pinned = image.image + "@" + versions->versions[promoted->second].digest;
+          pinned = image + "@" + versions->versions[promoted->second].digest;
         }
       }
-      add(Rule::ImageDigestRequired, "image " + image.image + " is not pinned to a digest, which " + environment.name +
+      add(Rule::ImageDigestRequired, "image " + image + " is not pinned to a digest, which " + environment.name +
                                          " requires; write it as " + pinned);
     }
   }
@@ -208,59 +232,112 @@ void check_image(const RuleSet& rules, std::size_t env, const ContainerImage& im
                                                   : versions->by_digest.contains(ref.digest));
   if (!promoted) {
     std::string what = ref.digest.empty() ? "tag " + std::string(ref.effective_tag()) : "digest " + ref.digest;
-    add(Rule::ImagePromotion, "image " + image.image + " is not promoted to " + environment.name + " (" + what +
+    add(Rule::ImagePromotion, "image " + image + " is not promoted to " + environment.name + " (" + what +
                                   "; " + promoted_list(versions) + "); promote it to " + environment.name +
                                   " in a Promotion record in Git, after the previous environment");
   }
 }
 
-// A HelmRelease's chart version must be an exact version promoted to the
-// environment: a range or a missing version lets Flux install any release.
-void check_chart(const RuleSet& rules, std::size_t env, const AdmissionRequest& request, Decision& decision) {
+// A chart version, as a HelmRelease, a HelmChart or an Argo CD Application
+// writes it. It must be an exact version promoted to the environment: a
+// range or a missing version lets the controller install any release.
+struct ChartUse {
+  std::string subject;  // "chart podinfo from HelmRepository/flux-system/podinfo"
+  std::string key;      // into RuleSet::chart_promotions
+  std::string version;  // as written
+  std::string field;    // where it is written, for the fix
+};
+
+void check_chart(const RuleSet& rules, std::size_t env, const ChartUse& use, Decision& decision) {
   const Environment& environment = rules.environments[env];
-  const HelmChart& chart = *request.object->helm_chart;
-  // With spec.chartRef the version is the OCIRepository's or HelmChart's,
-  // which is checked where that source is admitted, not here.
-  if (environment.promotion_open || chart.chart_ref) return;
-  std::string source_namespace = chart.source_namespace.empty() ? request.namespace_ : chart.source_namespace;
-  std::string key = RuleSet::chart_key(chart.source_kind, source_namespace, chart.source_name, chart.chart);
+  if (environment.promotion_open) return;
   const EnvironmentVersions* versions = nullptr;
-  if (auto it = rules.chart_promotions.find(key); it != rules.chart_promotions.end()) versions = &it->second[env];
-  std::string subject = "chart " + chart.chart + " from " + chart.source_kind + "/" + source_namespace + "/" +
-                        chart.source_name;
-  std::string fix = "; pin spec.chart.spec.version to a version promoted to " + environment.name + " (" +
+  if (auto it = rules.chart_promotions.find(use.key); it != rules.chart_promotions.end()) versions = &it->second[env];
+  std::string fix = "; pin " + use.field + " to a version promoted to " + environment.name + " (" +
                     promoted_list(versions) + ")";
   std::string problem;
-  if (chart.version.empty()) {
-    problem = subject + " has no version, so Flux installs whatever is latest" + fix;
-  } else if (!is_exact_chart_version(chart.version)) {
-    problem = subject + " version \"" + chart.version + "\" is a range, not a promoted version" + fix;
-  } else if (!versions || !versions->by_tag.contains(chart.version)) {
-    problem = subject + " version " + chart.version + " is not promoted to " + environment.name + " (" +
+  if (use.version.empty()) {
+    problem = use.subject + " has no version, so the latest is installed" + fix;
+  } else if (!is_exact_chart_version(use.version)) {
+    problem = use.subject + " version \"" + use.version + "\" is a range, not a promoted version" + fix;
+  } else if (!versions || !versions->by_tag.contains(use.version)) {
+    problem = use.subject + " version " + use.version + " is not promoted to " + environment.name + " (" +
               promoted_list(versions) + "); promote it to " + environment.name +
               " in a Promotion record in Git, after the previous environment";
   }
   if (!problem.empty()) decision.violations.push_back({Rule::ChartPromotion, rules.mode_of(Rule::ChartPromotion), problem});
 }
 
+void check_charts(const RuleSet& rules, std::size_t env, const AdmissionRequest& request, const ObjectView& object,
+                  Decision& decision) {
+  // With spec.chartRef the version is the OCIRepository's tag or the
+  // HelmChart's version, checked where that object is admitted.
+  if (const auto& chart = object.helm_chart; chart && !chart->chart_ref) {
+    std::string ns = chart->source_namespace.empty() ? request.namespace_ : chart->source_namespace;
+    std::string source = chart->source_kind + "/" + ns + "/" + chart->source_name;
+    bool helm_chart_object = request.kind.kind == "HelmChart";
+    check_chart(rules, env,
+                {"chart " + chart->chart + " from " + source,
+                 RuleSet::chart_key(chart->source_kind, ns, chart->source_name, chart->chart), chart->version,
+                 helm_chart_object ? "spec.version" : "spec.chart.spec.version"},
+                decision);
+  }
+  for (const ApplicationSource& source : object.application_sources) {
+    if (source.chart.empty()) continue;
+    check_chart(rules, env,
+                {"chart " + source.chart + " from " + source.repo_url, RuleSet::chart_key(source.repo_url, source.chart),
+                 source.target_revision, "spec.source.targetRevision"},
+                decision);
+  }
+}
+
+// Images a HelmRelease sets in spec.values at the paths the policy names.
+void check_values_images(const RuleSet& rules, std::size_t env, const ObjectView& object, Decision& decision) {
+  for (const ValuesImagePath& path : rules.values_images) {
+    if (!path.image.empty()) {
+      if (auto image = object.helm_values.find(path.image)) {
+        check_image(rules, env, "values " + path.image, *image, decision);
+      }
+      continue;
+    }
+    auto repository = object.helm_values.find(path.repository);
+    if (!repository) continue;  // the chart's default image: promoted with the chart
+    std::string image;
+    auto part = [&](const std::string& p) { return p.empty() ? std::nullopt : object.helm_values.find(p); };
+    if (auto registry = part(path.registry); registry && !registry->empty()) image.append(*registry).append("/");
+    image.append(*repository);
+    auto tag = part(path.tag);
+    auto digest = part(path.digest);
+    if (tag && !tag->empty()) image.append(":").append(*tag);
+    if (digest && !digest->empty()) image.append("@").append(*digest);
+    std::string where = "values " + path.repository;
+    bool tag_from_chart = (!tag || tag->empty()) && (!digest || digest->empty());
+    check_image(rules, env, where, image, decision, tag_from_chart);
+  }
+}
+
 }  // namespace
 
 bool is_governed_kind(const GroupVersionKind& kind) {
   const std::string& k = kind.kind;
-  if (kind.group == "helm.toolkit.fluxcd.io") return k == "HelmRelease";
+  if (is_source_checked_kind(kind)) return true;
   if (kind.group == "apps") return k == "Deployment" || k == "StatefulSet" || k == "DaemonSet" || k == "ReplicaSet";
   if (kind.group == "batch") return k == "Job" || k == "CronJob";
   if (kind.group.empty()) return k == "Pod";
   return false;
 }
 
-// Where the object takes effect: a Flux object's spec.targetNamespace when
-// set, else its own namespace.
+namespace {
+
+// Where the object takes effect: a Flux object's spec.targetNamespace or an
+// Application's destination namespace when set, else its own namespace.
 std::string_view effective_namespace(const AdmissionRequest& request) {
-  const ObjectView* object = request.object ? &*request.object : request.old_object ? &*request.old_object : nullptr;
+  const ObjectView* object = object_of(request);
   return object && !object->target_namespace.empty() ? std::string_view(object->target_namespace)
                                                      : std::string_view(request.namespace_);
 }
+
+}  // namespace
 
 std::optional<std::size_t> governed_environment(const RuleSet& rules, const AdmissionRequest& request) {
   if (!is_governed_kind(request.kind)) return std::nullopt;
@@ -273,18 +350,28 @@ Decision evaluate(const RuleSet& rules, const AdmissionRequest& request) {
   if (is_rules_config_map_edit(request)) return evaluate_rules_edit(rules, request);
   Decision decision;
   std::optional<std::size_t> env = governed_environment(rules, request);
-  if (!env) return decision;
+  // Sources feed every environment, so they are checked in any namespace
+  // that is not exempt, with or without an environment.
+  bool sources_checked = !rules.approved_sources.empty() && is_source_checked_kind(request.kind) &&
+                         !rules.exempt_namespaces.matches(effective_namespace(request));
+  if (!env && !sources_checked) return decision;
   decision.governance = Governance::Governed;
-  decision.environment = rules.environments[*env].name;
+  if (env) decision.environment = rules.environments[*env].name;
 
   decision.provenance_exempt = is_exempt_requester(rules, request);
-  if (!decision.provenance_exempt) check_provenance(rules, request, *env, decision);
+  if (env && !decision.provenance_exempt) check_provenance(rules, request, *env, decision);
 
   // What runs is what matters: deleting an object never runs an image.
-  if (request.operation != Operation::Delete && request.object) {
-    for (const ContainerImage& image : request.object->images) check_image(rules, *env, image, decision);
-    if (request.object->helm_chart) check_chart(rules, *env, request, decision);
+  if (request.operation == Operation::Delete || !request.object) return decision;
+  const ObjectView& object = *request.object;
+  if (sources_checked) check_sources(rules, request, object, env, decision);
+  if (!env) return decision;
+  for (const ContainerImage& image : object.images) {
+    std::string where = "container \"" + image.container + "\" (" + std::string(to_string(image.list)) + ")";
+    check_image(rules, *env, where, image.image, decision);
   }
+  check_charts(rules, *env, request, object, decision);
+  if (!object.helm_values.entries().empty()) check_values_images(rules, *env, object, decision);
   return decision;
 }
 

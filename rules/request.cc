@@ -41,3 +41,75 @@ bool is_metadata_key_read_by_rules(std::string_view key) {
 }
 
 }  // namespace releasegate::rules
+
+namespace releasegate::rules {
+namespace {
+
+// Appends length-prefixed fields, so that ("ab", "c") and ("a", "bc") differ.
+class FingerprintWriter {
+ public:
+  explicit FingerprintWriter(std::string& out) : out_(out) {}
+  FingerprintWriter& operator<<(std::string_view field) {
+    std::size_t n = field.size();
+    out_.append(reinterpret_cast<const char*>(&n), sizeof n).append(field);
+    return *this;
+  }
+  FingerprintWriter& operator<<(std::size_t n) {
+    out_.append(reinterpret_cast<const char*>(&n), sizeof n);
+    return *this;
+  }
+  FingerprintWriter& operator<<(const StringMap& map) {
+    *this << map.entries().size();
+    for (const auto& [k, v] : map.entries()) *this << k << v;
+    return *this;
+  }
+
+ private:
+  std::string& out_;
+};
+
+void write_object(FingerprintWriter& w, const std::optional<ObjectView>& object) {
+  if (!object) {
+    w << std::size_t{0};
+    return;
+  }
+  const ObjectView& o = *object;
+  w << std::size_t{1} << o.name << o.namespace_ << o.labels << o.annotations << o.images.size();
+  for (const ContainerImage& image : o.images) {
+    w << static_cast<std::size_t>(image.list) << image.index << image.container << image.image;
+  }
+  w << std::size_t{o.helm_chart.has_value()};
+  if (const auto& c = o.helm_chart) {
+    w << c->chart << c->version << c->source_kind << c->source_name << c->source_namespace
+      << std::size_t{c->chart_ref};
+  }
+  w << o.target_namespace << std::size_t{o.source_location.has_value()};
+  if (const auto& l = o.source_location) {
+    w << l->url << l->branch << l->tag << l->semver << l->commit << l->ref_name << l->digest;
+  }
+  w << std::size_t{o.source_ref.has_value()};
+  if (const auto& r = o.source_ref) w << r->kind << r->name << r->namespace_;
+  w << o.application_sources.size();
+  for (const ApplicationSource& s : o.application_sources) w << s.repo_url << s.target_revision << s.chart;
+  w << o.helm_values << o.data.size();
+  for (const auto& [k, v] : o.data) w << k << v;
+}
+
+}  // namespace
+
+std::string fingerprint(const AdmissionRequest& request) {
+  std::string out;
+  out.reserve(512);
+  FingerprintWriter w(out);
+  w << request.kind.group << request.kind.version << request.kind.kind << static_cast<std::size_t>(request.operation)
+    << request.namespace_ << request.name << request.username << request.groups.size();
+  for (const std::string& group : request.groups) w << group;
+  write_object(w, request.object);
+  write_object(w, request.old_object);
+  w << request.changed_paths.size();
+  for (const std::string& path : request.changed_paths) w << path;
+  w << std::size_t{request.changed_paths_complete};
+  return out;
+}
+
+}  // namespace releasegate::rules

@@ -54,6 +54,33 @@ struct HelmChart {
   bool chart_ref = false;        // spec.chartRef rather than spec.chart
 };
 
+// A Flux reference to a source object: {kind, name, namespace}.
+struct SourceReference {
+  std::string kind;
+  std::string name;
+  std::string namespace_;  // empty: the referring object's namespace
+};
+
+// What a Flux source object (GitRepository, HelmRepository, OCIRepository,
+// Bucket) fetches: spec.url (a Bucket's is "<endpoint>/<bucketName>") and
+// spec.ref. Empty fields were not set.
+struct SourceLocation {
+  std::string url;
+  std::string branch;
+  std::string tag;
+  std::string semver;
+  std::string commit;
+  std::string ref_name;  // GitRepository spec.ref.name ("refs/heads/main")
+  std::string digest;    // OCIRepository spec.ref.digest
+};
+
+// One Argo CD Application source (spec.source, or each of spec.sources).
+struct ApplicationSource {
+  std::string repo_url;
+  std::string target_revision;  // branch, tag, commit, or a chart version when chart is set
+  std::string chart;            // set for a Helm repository source
+};
+
 // What the rules read of one object (request.object or request.oldObject).
 struct ObjectView {
   std::string name;
@@ -61,8 +88,18 @@ struct ObjectView {
   StringMap labels;       // filtered by is_metadata_key_read_by_rules
   StringMap annotations;  // likewise
   std::vector<ContainerImage> images;  // every container list of the pod spec
-  std::optional<HelmChart> helm_chart;  // HelmRelease only
-  std::string target_namespace;         // HelmRelease / Kustomization spec.targetNamespace
+  std::optional<HelmChart> helm_chart;  // HelmRelease, and a HelmChart object (chart, version, sourceRef)
+  // Where the object takes effect when that is not its own namespace:
+  // HelmRelease / Kustomization spec.targetNamespace, Application
+  // spec.destination.namespace.
+  std::string target_namespace;
+  std::optional<SourceLocation> source_location;  // Flux source kinds
+  std::optional<SourceReference> source_ref;      // Kustomization spec.sourceRef
+  std::vector<ApplicationSource> application_sources;  // Argo CD Application
+  // HelmRelease spec.values flattened to dotted paths ("image.tag") for
+  // their string and number leaves (arrays are not descended), so that the
+  // image paths the policy names can be looked up.
+  StringMap helm_values;
   // Top-level `data` string entries (a ConfigMap's): read so that rules
   // ConfigMaps can be validated at admission.
   std::vector<std::pair<std::string, std::string>> data;
@@ -90,6 +127,13 @@ struct AdmissionRequest {
   std::vector<std::string> changed_paths;
   bool changed_paths_complete = false;
 };
+
+// Every input of a decision in one string (uid and dryRun excluded: they
+// never change it), for the decision cache's key. Fields are length-prefixed
+// so that different requests never produce the same string. A field added
+// to the structs above must be added here too (decision_cache_test checks
+// each one).
+std::string fingerprint(const AdmissionRequest& request);
 
 // "Deployment prod/podinfo", for messages.
 std::string describe(const AdmissionRequest& request);

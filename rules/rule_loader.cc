@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -316,10 +317,112 @@ void read_deliveries(Reader& reader, const YAML::Node& node, RuleSet& rules) {
   }
 }
 
+constexpr std::array<std::string_view, 4> kSourceKinds = {"GitRepository", "HelmRepository", "OCIRepository",
+                                                          "Bucket"};
+
+void read_sources(Reader& reader, const YAML::Node& node, RuleSet& rules) {
+  if (!node.IsSequence()) {
+    reader.error(node, "gitops.sources must be a list");
+    return;
+  }
+  for (const YAML::Node& item : node) {
+    if (!reader.map(item, "source",
+                    {"kind", "names", "url", "branches", "tags", "semver", "allowCommits", "environments"})) {
+      continue;
+    }
+    ApprovedSource source;
+    auto kind = reader.required_string(item, "kind", "source");
+    auto url = reader.required_string(item, "url", "source");
+    if (!kind || !url) continue;
+    if (std::find(kSourceKinds.begin(), kSourceKinds.end(), *kind) == kSourceKinds.end()) {
+      reader.error(item["kind"], "source kind must be GitRepository, HelmRepository, OCIRepository or Bucket, not \"" +
+                                     *kind + "\"");
+      continue;
+    }
+    source.kind = *kind;
+    source.text = *kind + " " + *url;
+    // Regexes are matched as written; exact and glob URLs are normalised
+    // like the URLs they are matched against.
+    std::string url_pattern = url->starts_with("regex:") ? *url : normalize_source_url(*url);
+    if (auto p = reader.pattern(url_pattern, item["url"], "source url")) source.urls.add(std::move(*p));
+    if (item["names"]) {
+      for (auto& [text, at] : reader.strings(item["names"], "source names")) {
+        if (text.find('/') == std::string::npos) {
+          reader.error(at, "source names are written namespace/name (patterns allowed), not \"" + text + "\"");
+        } else if (auto p = reader.pattern(text, at, "source names")) {
+          source.names.add(std::move(*p));
+        }
+      }
+    }
+    if (item["branches"]) reader.patterns(item["branches"], "source branches", source.branches);
+    if (item["tags"]) reader.patterns(item["tags"], "source tags", source.tags);
+    if (item["semver"]) reader.patterns(item["semver"], "source semver", source.semver);
+    if (YAML::Node commits = item["allowCommits"]) source.allow_commits = reader.boolean(commits, "allowCommits").value_or(false);
+    source.environments = read_environment_set(reader, rules, item["environments"], "source environments");
+    rules.approved_sources.push_back(std::move(source));
+  }
+}
+
+void read_tenants(Reader& reader, const YAML::Node& node, RuleSet& rules) {
+  if (!node.IsSequence()) {
+    reader.error(node, "gitops.tenants must be a list");
+    return;
+  }
+  for (const YAML::Node& item : node) {
+    if (!reader.map(item, "tenant", {"namespaces", "serviceAccounts"})) continue;
+    TenantIdentities tenant;
+    for (const char* field : {"namespaces", "serviceAccounts"}) {
+      if (!item[field]) reader.error(item, std::string("tenant: missing required field \"") + field + "\"");
+    }
+    if (!item["namespaces"] || !item["serviceAccounts"]) continue;
+    reader.patterns(item["namespaces"], "tenant namespaces", tenant.namespaces);
+    reader.patterns(item["serviceAccounts"], "tenant serviceAccounts", tenant.service_accounts);
+    rules.tenants.push_back(std::move(tenant));
+  }
+}
+
+bool is_values_path(const std::string& path) {
+  return !path.empty() && path.front() != '.' && path.back() != '.' && path.find("..") == std::string::npos;
+}
+
+void read_values_images(Reader& reader, const YAML::Node& node, RuleSet& rules) {
+  if (!node.IsSequence()) {
+    reader.error(node, "images.helmValues must be a list");
+    return;
+  }
+  for (const YAML::Node& item : node) {
+    if (!reader.map(item, "helmValues entry", {"image", "registry", "repository", "tag", "digest"})) continue;
+    ValuesImagePath path;
+    bool valid = true;
+    for (auto [field, into] : {std::pair{"image", &path.image}, std::pair{"registry", &path.registry},
+                               std::pair{"repository", &path.repository}, std::pair{"tag", &path.tag},
+                               std::pair{"digest", &path.digest}}) {
+      if (!item[field]) continue;
+      auto text = reader.string(item[field], std::string("helmValues ") + field);
+      if (text && !is_values_path(*text)) {
+        reader.error(item[field], std::string("helmValues ") + field + " must be a dotted path such as image.tag, not \"" +
+                                      *text + "\"");
+      }
+      if (!text || !is_values_path(*text)) valid = false;
+      else *into = *text;
+    }
+    if (valid && path.image.empty() == path.repository.empty()) {
+      reader.error(item, "a helmValues entry names either image (a whole reference) or repository (with optional "
+                         "registry, tag and digest)");
+      valid = false;
+    }
+    if (valid && !path.image.empty() && (!path.registry.empty() || !path.tag.empty() || !path.digest.empty())) {
+      reader.error(item, "registry, tag and digest go with repository, not with image");
+      valid = false;
+    }
+    if (valid) rules.values_images.push_back(std::move(path));
+  }
+}
+
 void compile_policy(Reader& reader, const YAML::Node& spec, RuleSet& rules) {
   if (!reader.map(spec, "ReleasePolicy spec",
                   {"mode", "ruleModes", "environments", "defaultEnvironment", "gitops", "images", "allowedDrift",
-                   "breakGlass", "exempt"})) {
+                   "breakGlass", "exempt", "mutation"})) {
     return;
   }
   if (YAML::Node drift = spec["allowedDrift"]) {
@@ -375,11 +478,21 @@ void compile_policy(Reader& reader, const YAML::Node& spec, RuleSet& rules) {
       if (!rules.default_environment) reader.error(def, "unknown environment \"" + *name + "\" (environments: " + environment_names(rules) + ")");
     }
   }
-  if (YAML::Node gitops = spec["gitops"]; gitops && reader.map(gitops, "gitops", {"identities", "deliveries"})) {
+  if (YAML::Node gitops = spec["gitops"];
+      gitops && reader.map(gitops, "gitops", {"identities", "tenants", "deliveries", "sources"})) {
     if (gitops["identities"]) reader.patterns(gitops["identities"], "gitops.identities", rules.identities);
+    if (gitops["tenants"]) read_tenants(reader, gitops["tenants"], rules);
     if (gitops["deliveries"]) read_deliveries(reader, gitops["deliveries"], rules);
+    if (gitops["sources"]) read_sources(reader, gitops["sources"], rules);
   }
-  if (YAML::Node images = spec["images"]; images && reader.map(images, "images", {"registries", "forbiddenTags"})) {
+  if (YAML::Node mutation = spec["mutation"]; mutation && reader.map(mutation, "mutation", {"workloadTemplates"})) {
+    if (YAML::Node templates = mutation["workloadTemplates"]) {
+      rules.mutate_workload_templates = reader.boolean(templates, "mutation.workloadTemplates").value_or(false);
+    }
+  }
+  if (YAML::Node images = spec["images"];
+      images && reader.map(images, "images", {"registries", "forbiddenTags", "helmValues"})) {
+    if (images["helmValues"]) read_values_images(reader, images["helmValues"], rules);
     if (images["registries"]) reader.patterns(images["registries"], "images.registries", rules.registries);
     if (images["forbiddenTags"]) {
       for (auto& [tag, at] : reader.strings(images["forbiddenTags"], "images.forbiddenTags")) rules.forbidden_tags.insert(tag);
@@ -527,16 +640,26 @@ void compile_promotion(Reader& reader, const Document& doc, const YAML::Node& sp
       auto source = reader.required_string(item, "source", "promoted chart");
       auto chart = reader.required_string(item, "chart", "promoted chart");
       if (!source || !chart) continue;
-      // Kind/namespace/name, as Flux's sourceRef names it.
+      // Kind/namespace/name, as Flux's sourceRef names it, or the
+      // repository URL an Argo CD Application names in repoURL.
+      std::string key;
       auto first = source->find('/');
-      auto second = first == std::string::npos ? first : source->find('/', first + 1);
-      if (second == std::string::npos || second + 1 == source->size() || first == 0 || second == first + 1) {
-        reader.error(item["source"], "source must be Kind/namespace/name (e.g. HelmRepository/flux-system/acme), not \"" +
-                                         *source + "\"");
+      std::string_view kind = std::string_view(*source).substr(0, first);
+      if (std::find(kSourceKinds.begin(), kSourceKinds.end(), kind) != kSourceKinds.end() || kind == "HelmChart") {
+        auto second = first == std::string::npos ? first : source->find('/', first + 1);
+        if (second == std::string::npos || second + 1 == source->size() || second == first + 1) {
+          reader.error(item["source"], "source must be Kind/namespace/name (e.g. HelmRepository/flux-system/acme) or "
+                                       "a repository URL, not \"" + *source + "\"");
+          continue;
+        }
+        key = RuleSet::chart_key(kind, source->substr(first + 1, second - first - 1), source->substr(second + 1), *chart);
+      } else if (source->find("://") != std::string::npos || kind.find('.') != std::string_view::npos) {
+        key = RuleSet::chart_key(*source, *chart);
+      } else {
+        reader.error(item["source"], "source must be Kind/namespace/name (e.g. HelmRepository/flux-system/acme) or "
+                                     "a repository URL, not \"" + *source + "\"");
         continue;
       }
-      std::string key = RuleSet::chart_key(source->substr(0, first), source->substr(first + 1, second - first - 1),
-                                           source->substr(second + 1), *chart);
       if (auto [it, inserted] = seen.emplace(key, location_of(doc.origin, item)); !inserted) {
         reader.error(item["chart"], "chart " + key + " already has a Promotion record at " + it->second);
         continue;

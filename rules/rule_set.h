@@ -41,6 +41,44 @@ struct Delivery {
   std::string text;  // as written, for messages
 };
 
+// A source the policy approves: Flux source objects of this kind must fetch
+// from a matching URL and ref, and Kustomizations, HelmReleases and Argo CD
+// Applications may only fetch from approved sources (SPEC section 4.4).
+struct ApprovedSource {
+  std::string kind;  // GitRepository, HelmRepository, OCIRepository or Bucket
+  PatternList names;  // "namespace/name" of the source objects; empty: any
+  PatternList urls;   // normalised (normalize_source_url)
+  // Refs a source may follow; an empty list allows none of that kind of
+  // ref, and all three empty allow any ref.
+  PatternList branches;  // Git branches; Argo CD targetRevision "HEAD" is matched as a branch
+  PatternList tags;      // Git or OCI tags
+  PatternList semver;    // semver ranges, matched as written
+  bool allow_commits = false;  // a commit (or OCI digest) pin; a fork's commits are reachable in GitHub
+  EnvironmentSet environments;  // where objects fetching from it may deliver; all when not set
+  std::string text;  // "GitRepository https://github.com/acme/fleet", for messages
+
+  bool any_ref() const { return branches.empty() && tags.empty() && semver.empty(); }
+};
+
+// Flux multi-tenancy: kustomize- and helm-controller impersonate the
+// service account named in spec.serviceAccountName of the Kustomization or
+// HelmRelease. Such an account is an approved identity for objects in its
+// own namespace only.
+struct TenantIdentities {
+  PatternList namespaces;
+  PatternList service_accounts;  // names within the namespace
+};
+
+// Where a HelmRelease's values hold an image, as dotted paths into
+// spec.values: either a whole reference (`image`) or its parts.
+struct ValuesImagePath {
+  std::string image;       // e.g. "sidecar.image"
+  std::string registry;    // e.g. "image.registry"; optional
+  std::string repository;  // e.g. "image.repository"
+  std::string tag;         // e.g. "image.tag"; optional
+  std::string digest;      // e.g. "image.digest"; optional
+};
+
 // Hashing that lets maps keyed by std::string be searched with a
 // std::string_view, without building a string per lookup.
 struct StringHash {
@@ -92,10 +130,15 @@ struct RuleSet {
   std::optional<std::size_t> default_environment;
 
   PatternList identities;  // usernames of the approved GitOps controllers
+  std::vector<TenantIdentities> tenants;
   std::vector<Delivery> deliveries;
+  std::vector<ApprovedSource> approved_sources;  // empty: sources are not checked
 
   PatternList registries;  // empty: any registry
   std::unordered_set<std::string, StringHash, std::equal_to<>> forbidden_tags;
+  std::vector<ValuesImagePath> values_images;  // HelmRelease spec.values paths checked like images
+  // /mutate pins images in workload pod templates too, not only in Pods.
+  bool mutate_workload_templates = false;
 
   // JSON pointers an out-of-band UPDATE may change (a pointer also allows
   // everything below it).
@@ -108,7 +151,8 @@ struct RuleSet {
 
   // Normalised repository ("ghcr.io/acme/podinfo") -> one entry per environment.
   std::unordered_map<std::string, std::vector<EnvironmentVersions>, StringHash, std::equal_to<>> promotions;
-  // Chart key (chart_key()) -> one entry per environment; versions in `tag`.
+  // Chart key (chart_key(), or "<repository URL> <chart>" for Argo CD) ->
+  // one entry per environment; versions in `tag`.
   std::unordered_map<std::string, std::vector<EnvironmentVersions>, StringHash, std::equal_to<>> chart_promotions;
 
   Mode mode_of(Rule rule) const {
@@ -123,8 +167,14 @@ struct RuleSet {
     return key.append(" ").append(chart);
   }
 
+  static std::string chart_key(std::string_view repository_url, std::string_view chart);
+
   // The environment index for a namespace, or nullopt when it has none.
   std::optional<std::size_t> environment_for_namespace(std::string_view ns) const;
 };
+
+// Source URLs compare without a trailing "/" or ".git" and with a lower-case
+// scheme and host: https://GitHub.com/acme/fleet.git = https://github.com/acme/fleet.
+std::string normalize_source_url(std::string_view url);
 
 }  // namespace releasegate::rules

@@ -57,7 +57,7 @@ TEST_F(LintCommand, GoldenErrorsWithFileLineAndColumn) {
   std::string q = (dir / "promotion.yaml").string();
   EXPECT_EQ(result.out,
             p + ":15:22: requireDigest must be true or false\n" +
-            p + ":30:5: unknown field \"forbidenTags\" in images (known fields: registries, forbiddenTags)\n" +
+            p + ":30:5: unknown field \"forbidenTags\" in images (known fields: registries, forbiddenTags, helmValues)\n" +
             q + ":10:9: unknown environment \"prdo\" (environments: dev, staging, prod)\n");
   EXPECT_NE(result.err.find("3 errors"), std::string::npos);
 }

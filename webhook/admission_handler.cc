@@ -14,7 +14,7 @@ std::string_view to_string(Endpoint endpoint) {
   return "unknown";
 }
 
-HandledReview AdmissionHandler::handle(Endpoint endpoint, std::string_view body) const {
+HandledReview AdmissionHandler::handle(Endpoint endpoint, std::string_view body) {
   HandledReview handled;
   // Taken once: the whole request is decided by one rule set.
   std::shared_ptr<const rules::RuleSet> rules = store_.current();
@@ -36,7 +36,9 @@ HandledReview AdmissionHandler::handle(Endpoint endpoint, std::string_view body)
   const AdmissionReview& review = *parsed.review;
   switch (endpoint) {
     case Endpoint::Validate: {
-      rules::Decision decision = rules::evaluate(*rules, review.request);
+      rules::DecisionCache::Lookup lookup = cache_.evaluate(rules, review.request);
+      rules::Decision& decision = lookup.decision;
+      handled.cache = lookup.result;
       Outcome outcome = decide(decision);
       handled.body = render_validation(review, decision, outcome);
       handled.decision = std::move(decision);

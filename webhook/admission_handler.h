@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "rules/decision.h"
+#include "rules/decision_cache.h"
 #include "rules/rule_store.h"
 #include "webhook/admission_review.h"
 #include "webhook/verdict.h"
@@ -25,18 +26,25 @@ struct HandledReview {
   std::optional<AdmissionReview> review;
   std::optional<rules::Decision> decision;  // /validate only
   std::optional<Outcome> outcome;           // /validate only
+  std::optional<rules::CacheResult> cache;  // /validate only
   std::size_t patched_images = 0;           // /mutate only
   std::string error;                        // why the request failed, when it did
 };
 
 class AdmissionHandler {
  public:
-  explicit AdmissionHandler(const rules::RuleStore& store) : store_(store) {}
+  static constexpr std::size_t kDefaultCacheSize = 10'000;
 
-  HandledReview handle(Endpoint endpoint, std::string_view body) const;
+  // cache_size: decisions kept (rules::DecisionCache); 0 turns caching off.
+  explicit AdmissionHandler(const rules::RuleStore& store, std::size_t cache_size = kDefaultCacheSize)
+      : store_(store), cache_(cache_size) {}
+
+  // Thread-safe.
+  HandledReview handle(Endpoint endpoint, std::string_view body);
 
  private:
   const rules::RuleStore& store_;
+  rules::DecisionCache cache_;
 };
 
 }  // namespace releasegate::webhook

@@ -95,11 +95,7 @@ std::string render_validation(const AdmissionReview& review, const rules::Decisi
 std::string json_patch(const std::vector<rules::ImagePin>& pins) {
   json patch = json::array();
   for (const rules::ImagePin& pin : pins) {
-    // List names and indexes need no JSON-pointer escaping ('~', '/').
-    patch.push_back({{"op", "replace"},
-                     {"path", "/spec/" + std::string(rules::to_string(pin.list)) + "/" + std::to_string(pin.index) +
-                                  "/image"},
-                     {"value", pin.image}});
+    patch.push_back({{"op", "replace"}, {"path", pin.path}, {"value", pin.image}});
   }
   return serialize(patch);
 }

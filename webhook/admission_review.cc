@@ -108,15 +108,21 @@ error_code read_pod_spec(value v, int depth, std::vector<rules::ContainerImage>&
 }
 
 // {kind, name, namespace} of a Flux source reference.
-error_code read_source_ref(value v, rules::HelmChart& chart) {
-  object ref;
-  if (v.get_object().get(ref) != SUCCESS) return SUCCESS;
-  return for_each_field(ref, [&](std::string_view k, value f) {
-    if (k == "kind") chart.source_kind = string_of(f);
-    if (k == "name") chart.source_name = string_of(f);
-    if (k == "namespace") chart.source_namespace = string_of(f);
+error_code read_source_ref(value v, rules::SourceReference& ref) {
+  object obj;
+  if (v.get_object().get(obj) != SUCCESS) return SUCCESS;
+  return for_each_field(obj, [&](std::string_view k, value f) {
+    if (k == "kind") ref.kind = string_of(f);
+    if (k == "name") ref.name = string_of(f);
+    if (k == "namespace") ref.namespace_ = string_of(f);
     return SUCCESS;
   });
+}
+
+void set_chart_source(rules::HelmChart& chart, rules::SourceReference ref) {
+  chart.source_kind = std::move(ref.kind);
+  chart.source_name = std::move(ref.name);
+  chart.source_namespace = std::move(ref.namespace_);
 }
 
 // A HelmRelease's spec.chart: {spec: {chart, version, sourceRef}}.
@@ -129,28 +135,149 @@ error_code read_chart_template(value v, rules::HelmChart& chart) {
     return for_each_field(spec, [&](std::string_view k, value f) -> error_code {
       if (k == "chart") chart.chart = string_of(f);
       if (k == "version") chart.version = string_of(f);
-      if (k == "sourceRef") return read_source_ref(f, chart);
-      return SUCCESS;
+      if (k != "sourceRef") return SUCCESS;
+      rules::SourceReference ref;
+      error_code e = read_source_ref(f, ref);
+      set_chart_source(chart, std::move(ref));
+      return e;
     });
   });
 }
 
-// An object's spec: pod spec or templates (workloads), chart and target
-// namespace (Flux).
+// A Flux source's spec.ref: {branch, tag, semver, commit, name, digest}.
+error_code read_source_revision(value v, rules::SourceLocation& location) {
+  object ref;
+  if (v.get_object().get(ref) != SUCCESS) return SUCCESS;
+  return for_each_field(ref, [&](std::string_view k, value f) {
+    if (k == "branch") location.branch = string_of(f);
+    if (k == "tag") location.tag = string_of(f);
+    if (k == "semver") location.semver = string_of(f);
+    if (k == "commit") location.commit = string_of(f);
+    if (k == "name") location.ref_name = string_of(f);
+    if (k == "digest") location.digest = string_of(f);
+    return SUCCESS;
+  });
+}
+
+error_code read_application_source(value v, std::vector<rules::ApplicationSource>& into) {
+  object obj;
+  if (v.get_object().get(obj) != SUCCESS) return SUCCESS;
+  rules::ApplicationSource source;
+  error_code e = for_each_field(obj, [&](std::string_view k, value f) {
+    if (k == "repoURL") source.repo_url = string_of(f);
+    if (k == "targetRevision") source.target_revision = string_of(f);
+    if (k == "chart") source.chart = string_of(f);
+    return SUCCESS;
+  });
+  into.push_back(std::move(source));
+  return e;
+}
+
+// Bounds on what spec.values may cost: values can be large, and only a few
+// configured paths are ever read.
+constexpr int kMaxValuesDepth = 8;
+constexpr std::size_t kMaxValuesLeaves = 1024;
+
+error_code flatten_values(value v, std::string& path, int depth, rules::StringMap& into) {
+  object obj;
+  if (depth > kMaxValuesDepth || v.get_object().get(obj) != SUCCESS) return SUCCESS;
+  return for_each_field(obj, [&](std::string_view key, value field) -> error_code {
+    std::size_t mark = path.size();
+    if (!path.empty()) path += '.';
+    path += key;
+    simdjson::ondemand::json_type type;
+    error_code e = field.type().get(type);
+    if (!e && type == simdjson::ondemand::json_type::object) {
+      e = flatten_values(field, path, depth + 1, into);
+    } else if (!e && into.entries().size() < kMaxValuesLeaves) {
+      if (type == simdjson::ondemand::json_type::string) {
+        into.set(path, string_of(field));
+      } else if (type == simdjson::ondemand::json_type::number) {
+        // As written: a tag such as 1.10 must not become 1.1.
+        std::string_view raw = field.raw_json_token();
+        while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\t' || raw.back() == '\r')) {
+          raw.remove_suffix(1);
+        }
+        into.set(path, std::string(raw));
+      }
+    }
+    path.resize(mark);
+    return e;
+  });
+}
+
+// An object's spec, read in one pass whatever the kind: pod spec or pod
+// templates (workloads), chart, target namespace and values (HelmRelease),
+// url and ref (Flux sources), sourceRef (Kustomization, HelmChart), source(s)
+// and destination (Argo CD Application).
 error_code read_spec(value v, rules::ObjectView& view) {
-  return read_pod_spec(v, 0, view.images, [&](std::string_view key, value field) -> error_code {
+  // A HelmChart object writes chart and version as strings beside its
+  // sourceRef; a HelmRelease nests them under chart.spec.
+  std::optional<std::string> chart_name, chart_version;
+  error_code e = read_pod_spec(v, 0, view.images, [&](std::string_view key, value field) -> error_code {
     if (key == "targetNamespace") view.target_namespace = string_of(field);
     if (key == "chart") {
+      std::string_view name;
+      if (field.get_string().get(name) == SUCCESS) {
+        chart_name = std::string(name);
+        return SUCCESS;
+      }
       if (!view.helm_chart) view.helm_chart.emplace();
       return read_chart_template(field, *view.helm_chart);
     }
+    if (key == "version") chart_version = string_of(field);
     if (key == "chartRef") {
       view.helm_chart.emplace();
       view.helm_chart->chart_ref = true;
-      return read_source_ref(field, *view.helm_chart);
+      rules::SourceReference ref;
+      error_code err = read_source_ref(field, ref);
+      set_chart_source(*view.helm_chart, std::move(ref));
+      return err;
+    }
+    if (key == "values") {
+      std::string path;
+      return flatten_values(field, path, 0, view.helm_values);
+    }
+    if (key == "sourceRef") return read_source_ref(field, view.source_ref.emplace());
+    auto location = [&]() -> rules::SourceLocation& {
+      return view.source_location ? *view.source_location : view.source_location.emplace();
+    };
+    if (key == "url") location().url = string_of(field);
+    // A Bucket has no URL: "<endpoint>/<bucketName>" stands for one.
+    if (key == "endpoint") location().url.insert(0, string_of(field));
+    if (key == "bucketName") location().url += "/" + string_of(field);
+    if (key == "ref") return read_source_revision(field, location());
+    if (key == "source") return read_application_source(field, view.application_sources);
+    if (key == "sources") {
+      array sources;
+      if (field.get_array().get(sources) != SUCCESS) return SUCCESS;
+      for (auto item : sources) {
+        value source;
+        if (error_code err = item.get(source)) return err;
+        if (error_code err = read_application_source(source, view.application_sources)) return err;
+      }
+    }
+    if (key == "destination") {
+      object destination;
+      if (field.get_object().get(destination) != SUCCESS) return SUCCESS;
+      return for_each_field(destination, [&](std::string_view k, value f) {
+        if (k == "namespace") view.target_namespace = string_of(f);
+        return SUCCESS;
+      });
     }
     return SUCCESS;
   });
+  if (chart_name) {
+    // A source.toolkit.fluxcd.io HelmChart: its chart comes from spec.sourceRef.
+    rules::HelmChart& chart = view.helm_chart.emplace();
+    chart.chart = std::move(*chart_name);
+    chart.version = chart_version.value_or("");
+    if (view.source_ref) {
+      chart.source_kind = view.source_ref->kind;
+      chart.source_name = view.source_ref->name;
+    }
+  }
+  return e;
 }
 
 error_code read_object(object obj, rules::ObjectView& view) {

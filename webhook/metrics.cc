@@ -63,6 +63,10 @@ Metrics::Metrics()
                        .Help("Out-of-band changes let through by break-glass")
                        .Register(*registry_)
                        .Add({})),
+      cache_requests_(BuildCounter()
+                          .Name("releasegate_decision_cache_requests_total")
+                          .Help("Decisions looked up in the decision cache, by result (hit, miss, bypass)")
+                          .Register(*registry_)),
       rule_reloads_(BuildCounter()
                         .Name("releasegate_rules_reloads_total")
                         .Help("Rule set loads by result (success, failure)")
@@ -109,6 +113,7 @@ void Metrics::Observation::set_result(const HandledReview& handled) {
     }
     break_glass_ = handled.decision->break_glass.has_value();
   }
+  cache_ = handled.cache;
 }
 
 Metrics::Observation::~Observation() {
@@ -119,6 +124,7 @@ Metrics::Observation::~Observation() {
       .Increment();
   for (const auto& [rule, mode] : violations_) metrics_.violations_.Add({{"rule", rule}, {"mode", mode}}).Increment();
   if (break_glass_) metrics_.break_glass_.Increment();
+  if (cache_) metrics_.cache_requests_.Add({{"result", std::string(rules::to_string(*cache_))}}).Increment();
 }
 
 void Metrics::record_refusal(int status) { refusals_.Add({{"code", std::to_string(status)}}).Increment(); }

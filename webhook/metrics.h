@@ -45,6 +45,7 @@ class Metrics {
     std::string decision_ = "error";
     std::vector<std::pair<std::string, std::string>> violations_;  // rule, mode
     bool break_glass_ = false;
+    std::optional<rules::CacheResult> cache_;
   };
 
   // A request the listener refused before it reached a webhook (413, 411...).
@@ -61,6 +62,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& violations_;
   prometheus::Family<prometheus::Counter>& refusals_;
   prometheus::Counter& break_glass_;
+  prometheus::Family<prometheus::Counter>& cache_requests_;
   prometheus::Family<prometheus::Counter>& rule_reloads_;
   prometheus::Gauge& rules_generation_;
   prometheus::Gauge& rules_last_reload_;

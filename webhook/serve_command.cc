@@ -19,7 +19,7 @@ constexpr const char* kUsage =
     "                         [--max-body-bytes N (default 8388608)] [--max-header-bytes N (default 16384)]\n"
     "                         [--handshake-timeout D (10s)] [--request-timeout D (10s)] [--idle-timeout D (120s)]\n"
     "                         [--write-timeout D (10s)] [--shutdown-grace D (20s)]\n"
-    "                         [--log-level debug|info|warn|error]\n"
+    "                         [--decision-cache-size N (default 10000)] [--log-level debug|info|warn|error]\n"
     "durations D: 500ms, 10s, 2m\n";
 
 int usage_error(const std::string& message) {
@@ -34,7 +34,7 @@ int usage_error(const std::string& message) {
 int run_serve(const std::vector<std::string>& args) {
   Flags flags({"listen", "metrics-listen", "tls-cert", "tls-key", "client-ca", "rules", "workers", "max-connections",
                "max-body-bytes", "max-header-bytes", "handshake-timeout", "request-timeout", "idle-timeout",
-               "write-timeout", "shutdown-grace", "log-level"});
+               "write-timeout", "shutdown-grace", "log-level", "decision-cache-size"});
   std::string error;
   if (!flags.parse(args, &error)) return usage_error(error);
   ServerOptions options;
@@ -58,7 +58,8 @@ int run_serve(const std::vector<std::string>& args) {
   };
   for (CountFlag f : {CountFlag{"workers", &options.workers}, CountFlag{"max-connections", &options.limits.max_connections},
                       CountFlag{"max-body-bytes", &options.limits.max_body_bytes},
-                      CountFlag{"max-header-bytes", &options.limits.max_header_bytes}}) {
+                      CountFlag{"max-header-bytes", &options.limits.max_header_bytes},
+                      CountFlag{"decision-cache-size", &options.decision_cache_size}}) {
     if (auto text = flags.get(f.name)) {
       auto n = parse_positive(*text);
       if (!n) return usage_error(std::string("--") + f.name + " must be a positive number, not \"" + *text + "\"");

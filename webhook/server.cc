@@ -97,7 +97,7 @@ struct Server::Impl {
   int metrics_port = 0;
 
   Impl(ServerOptions o, const rules::RuleStore& s)
-      : options(std::move(o)), store(s), handler(s), certificates(options.tls) {}
+      : options(std::move(o)), store(s), handler(s, options.decision_cache_size), certificates(options.tls) {}
 
   void reload_certificates() {
     std::uint64_t before = certificates.status().reloads;

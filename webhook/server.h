@@ -12,6 +12,7 @@
 
 #include "rules/rule_reloader.h"
 #include "rules/rule_store.h"
+#include "webhook/admission_handler.h"
 #include "webhook/certificate_store.h"
 #include "webhook/https_listener.h"
 
@@ -33,6 +34,7 @@ struct ServerOptions {
   // since no thread ever waits on a client.
   std::size_t workers = std::max(2u, std::thread::hardware_concurrency());
   ListenerLimits limits;
+  std::size_t decision_cache_size = AdmissionHandler::kDefaultCacheSize;
   // How long stop() lets requests in flight finish before closing them.
   std::chrono::milliseconds shutdown_grace{20'000};
   // Reload state shown in /readyz; may be null (tests).

@@ -1,0 +1,208 @@
+#include "rules/sources.h"
+
+#include <algorithm>
+#include <functional>
+
+namespace releasegate::rules {
+namespace {
+
+constexpr std::string_view kSourceGroup = "source.toolkit.fluxcd.io";
+
+bool is_flux_source(const GroupVersionKind& kind) {
+  return kind.group == kSourceGroup && (kind.kind == "GitRepository" || kind.kind == "HelmRepository" ||
+                                        kind.kind == "OCIRepository" || kind.kind == "Bucket");
+}
+
+bool allowed_in(const ApprovedSource& source, std::optional<std::size_t> env) {
+  return !env || source.environments.test(*env);
+}
+
+std::string approved_list(const RuleSet& rules, std::optional<std::size_t> env,
+                          const std::function<bool(const ApprovedSource&)>& kind_matches) {
+  std::string out;
+  for (const ApprovedSource& s : rules.approved_sources) {
+    if (allowed_in(s, env) && kind_matches(s)) out += (out.empty() ? "" : ", ") + s.text;
+  }
+  return out.empty() ? "none" : out;
+}
+
+bool is_commit_sha(std::string_view revision) {
+  return revision.size() == 40 &&
+         std::all_of(revision.begin(), revision.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+std::string allowed_refs(const ApprovedSource& source) {
+  std::string out;
+  auto add = [&](std::string_view what, const PatternList& list) {
+    if (!list.empty()) out += (out.empty() ? "" : "; ") + std::string(what) + " " + list.describe();
+  };
+  add("branches", source.branches);
+  add("tags", source.tags);
+  add("semver", source.semver);
+  if (source.allow_commits) out += (out.empty() ? "" : "; ") + std::string("commit pins");
+  return out.empty() ? "none" : out;
+}
+
+// The ref a Flux source follows, in Flux's order of precedence, as
+// {what, value}; nullopt when the ref is allowed.
+std::optional<std::pair<std::string, std::string>> unapproved_ref(const ApprovedSource& source,
+                                                                  const SourceLocation& location) {
+  // HelmRepository and Bucket have no refs.
+  if (source.any_ref() || source.kind == "HelmRepository" || source.kind == "Bucket") return std::nullopt;
+  if (!location.commit.empty() || !location.digest.empty()) {
+    if (source.allow_commits) return std::nullopt;
+    return location.commit.empty() ? std::pair{"digest", location.digest} : std::pair{"commit", location.commit};
+  }
+  std::string_view name = location.ref_name;
+  if (!name.empty()) {
+    if (name.starts_with("refs/heads/") && source.branches.matches(name.substr(11))) return std::nullopt;
+    if (name.starts_with("refs/tags/") && source.tags.matches(name.substr(10))) return std::nullopt;
+    return std::pair{"ref", location.ref_name};
+  }
+  if (!location.semver.empty()) {
+    if (source.semver.matches(location.semver)) return std::nullopt;
+    return std::pair{"semver range", location.semver};
+  }
+  if (!location.tag.empty()) {
+    if (source.tags.matches(location.tag)) return std::nullopt;
+    return std::pair{"tag", location.tag};
+  }
+  // Without a ref Flux follows a GitRepository's "master" branch and an
+  // OCIRepository's "latest" tag.
+  if (source.kind == "OCIRepository") {
+    return source.tags.matches("latest") ? std::nullopt : std::optional(std::pair{std::string("tag"), std::string("latest")});
+  }
+  std::string branch = location.branch.empty() ? "master" : location.branch;
+  if (source.branches.matches(branch)) return std::nullopt;
+  return std::pair{"branch", branch};
+}
+
+void add(const RuleSet& rules, Decision& decision, std::string message) {
+  decision.violations.push_back({Rule::Source, rules.mode_of(Rule::Source), std::move(message)});
+}
+
+// A GitRepository, HelmRepository, OCIRepository or Bucket: its URL and
+// ref must be those of an approved source of its kind (and, when the entry
+// names objects, its namespace/name).
+void check_source_object(const RuleSet& rules, const AdmissionRequest& request, const ObjectView& object,
+                         std::optional<std::size_t> env, Decision& decision) {
+  const std::string& kind = request.kind.kind;
+  SourceLocation location = object.source_location.value_or(SourceLocation{});
+  std::string url = normalize_source_url(location.url);
+  std::string object_name = request.namespace_ + "/" + request.name;
+  const ApprovedSource* url_match = nullptr;
+  for (const ApprovedSource& source : rules.approved_sources) {
+    if (source.kind != kind || !allowed_in(source, env) || !source.urls.matches(url)) continue;
+    if (!source.names.empty() && !source.names.matches(object_name)) continue;
+    if (!unapproved_ref(source, location)) return;
+    if (!url_match) url_match = &source;
+  }
+  std::string subject = describe(request);
+  if (url_match) {
+    auto ref = *unapproved_ref(*url_match, location);
+    add(rules, decision,
+        subject + " follows " + ref.first + " \"" + ref.second + "\" of " + location.url +
+            ", which the approved source does not allow (allowed: " + allowed_refs(*url_match) +
+            "); follow an approved ref, or approve it in the ReleasePolicy's gitops.sources");
+    return;
+  }
+  add(rules, decision,
+      subject + " fetches from " + (location.url.empty() ? std::string("no URL") : location.url) +
+          ", which is not an approved " + kind + " (approved: " +
+          approved_list(rules, env, [&](const ApprovedSource& s) { return s.kind == kind; }) +
+          "); fetch from an approved source, or approve this one in the ReleasePolicy's gitops.sources through Git");
+}
+
+// A Kustomization's sourceRef, a HelmRelease's chart source or chartRef, a
+// HelmChart's sourceRef. The source object itself is checked when it is
+// admitted; here its kind and namespace/name must be approved. A HelmChart
+// (chartRef) is a source of its own, checked when admitted.
+void check_reference(const RuleSet& rules, const AdmissionRequest& request, std::string_view field,
+                     const SourceReference& ref, std::optional<std::size_t> env, Decision& decision) {
+  if (ref.kind == "HelmChart") return;
+  std::string ns = ref.namespace_.empty() ? request.namespace_ : ref.namespace_;
+  std::string target = ns + "/" + ref.name;
+  bool approved = std::any_of(rules.approved_sources.begin(), rules.approved_sources.end(), [&](const ApprovedSource& s) {
+    return s.kind == ref.kind && allowed_in(s, env) && (s.names.empty() || s.names.matches(target));
+  });
+  if (approved) return;
+  add(rules, decision,
+      describe(request) + " " + std::string(field) + " " + (ref.kind.empty() ? std::string("(no kind)") : ref.kind) + "/" +
+          target + " is not an approved source" + (env ? " for " + rules.environments[*env].name : std::string()) +
+          " (approved: " + approved_list(rules, env, [&](const ApprovedSource& s) { return s.kind == ref.kind; }) +
+          "); reference an approved source, or approve it in the ReleasePolicy's gitops.sources through Git");
+}
+
+// An Argo CD Application source: repoURL must be an approved source (Git,
+// or a Helm/OCI repository when a chart is named), and for Git its
+// targetRevision an approved branch, tag, semver range or (if allowed)
+// commit. An empty targetRevision means HEAD.
+void check_application_source(const RuleSet& rules, const AdmissionRequest& request, const ApplicationSource& app,
+                              std::optional<std::size_t> env, Decision& decision) {
+  bool helm = !app.chart.empty();
+  std::string url = normalize_source_url(app.repo_url);
+  // Argo CD writes OCI Helm repositories without a scheme.
+  std::string oci_url = url.find("://") == std::string::npos ? "oci://" + url : url;
+  auto kind_matches = [&](const ApprovedSource& s) {
+    return helm ? s.kind == "HelmRepository" || s.kind == "OCIRepository" : s.kind == "GitRepository";
+  };
+  std::string revision = app.target_revision.empty() ? "HEAD" : app.target_revision;
+  const ApprovedSource* url_match = nullptr;
+  for (const ApprovedSource& s : rules.approved_sources) {
+    if (!kind_matches(s) || !allowed_in(s, env) || !(s.urls.matches(url) || s.urls.matches(oci_url))) continue;
+    // For a chart, targetRevision is its version: chart promotion checks it.
+    if (helm || s.any_ref()) return;
+    bool ok = is_commit_sha(revision) ? s.allow_commits
+                                      : s.branches.matches(revision) || s.tags.matches(revision) || s.semver.matches(revision);
+    if (ok) return;
+    url_match = &s;
+  }
+  std::string env_text = env ? " in " + rules.environments[*env].name : std::string();
+  if (url_match) {
+    add(rules, decision,
+        describe(request) + " tracks targetRevision \"" + revision + "\" of " + app.repo_url + ", which is not allowed" +
+            env_text + " (allowed: " + allowed_refs(*url_match) +
+            "); set targetRevision to an approved branch or tag in Git");
+    return;
+  }
+  add(rules, decision,
+      describe(request) + " fetches from " + (app.repo_url.empty() ? std::string("no repoURL") : app.repo_url) +
+          ", which is not an approved " + (helm ? "Helm repository" : "Git repository") + env_text +
+          " (approved: " + approved_list(rules, env, kind_matches) +
+          "); fetch from an approved source, or approve this one in the ReleasePolicy's gitops.sources through Git");
+}
+
+}  // namespace
+
+bool is_source_checked_kind(const GroupVersionKind& kind) {
+  return is_flux_source(kind) || (kind.group == kSourceGroup && kind.kind == "HelmChart") ||
+         (kind.group == "kustomize.toolkit.fluxcd.io" && kind.kind == "Kustomization") ||
+         (kind.group == "helm.toolkit.fluxcd.io" && kind.kind == "HelmRelease") ||
+         (kind.group == "argoproj.io" && kind.kind == "Application");
+}
+
+void check_sources(const RuleSet& rules, const AdmissionRequest& request, const ObjectView& object,
+                   std::optional<std::size_t> env, Decision& decision) {
+  if (rules.approved_sources.empty() || !is_source_checked_kind(request.kind)) return;
+  if (is_flux_source(request.kind)) {
+    check_source_object(rules, request, object, env, decision);
+    return;
+  }
+  if (request.kind.kind == "Application") {
+    for (const ApplicationSource& source : object.application_sources) {
+      check_application_source(rules, request, source, env, decision);
+    }
+    if (object.application_sources.empty()) check_application_source(rules, request, {}, env, decision);
+    return;
+  }
+  if (object.helm_chart) {
+    const HelmChart& chart = *object.helm_chart;
+    SourceReference ref{chart.source_kind, chart.source_name, chart.source_namespace};
+    const char* field = request.kind.kind == "HelmChart" ? "sourceRef" : chart.chart_ref ? "chartRef" : "chart source";
+    check_reference(rules, request, field, ref, env, decision);
+  } else if (object.source_ref) {
+    check_reference(rules, request, "sourceRef", *object.source_ref, env, decision);
+  }
+}
+
+}  // namespace releasegate::rules
