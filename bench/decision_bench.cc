@@ -1,8 +1,10 @@
 // Micro-benchmarks of the request path without HTTP: the typed parse, the
-// decision, and the whole handler, on the 10 KB Deployment CREATE review in
-// bench/fixtures. The baseline, measured in the same run, is what a webhook
-// that parses the review into a generic JSON tree pays before deciding
-// anything (nlohmann::json::parse).
+// decision, the decision cache and the whole handler, on the 10 KB
+// Deployment CREATE review in bench/fixtures, and (where ../shared/corpus is
+// beside the checkout) on a corpus Deployment UPDATE and HelmRelease. The
+// baseline, measured in the same run, is what a webhook that parses the
+// review into a generic JSON tree pays before deciding anything
+// (nlohmann::json::parse).
 #include <benchmark/benchmark.h>
 
 #include <fstream>
@@ -10,11 +12,15 @@
 #include <simdjson.h>
 #include <sstream>
 
+#include <filesystem>
+
+#include "rules/decision_cache.h"
 #include "rules/engine.h"
 #include "rules/rule_loader.h"
 #include "rules/rule_store.h"
 #include "webhook/admission_handler.h"
 #include "webhook/admission_review.h"
+#include "webhook/manifest.h"
 
 namespace {
 
@@ -25,6 +31,51 @@ std::string fixture() {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+std::optional<std::string> corpus_file(const std::string& relative) {
+  std::filesystem::path path = std::filesystem::path(RELEASEGATE_SOURCE_DIR) / ".." / "shared" / "corpus" / relative;
+  if (!std::filesystem::exists(path)) return std::nullopt;
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+nlohmann::json envelope(nlohmann::json request) {
+  request["uid"] = "705ab4f5-6393-11e8-b7cc-42010a800002";
+  return {{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", std::move(request)}};
+}
+
+// The corpus's kubectl UPDATE of a Deployment (object and oldObject),
+// moved into staging so that it is governed.
+std::optional<std::string> update_review() {
+  auto text = corpus_file("admission/kubewarden_admissionrequest_deployment_update_with_oldObject.json");
+  if (!text) return std::nullopt;
+  nlohmann::json request = nlohmann::json::parse(*text);
+  request["namespace"] = "staging";
+  request["object"]["metadata"]["namespace"] = "staging";
+  request["oldObject"]["metadata"]["namespace"] = "staging";
+  return envelope(std::move(request)).dump();
+}
+
+// The corpus's podinfo HelmRelease (v2, chart.spec.sourceRef, values),
+// created in staging by Flux's kustomize-controller.
+std::optional<std::string> helm_release_review() {
+  std::filesystem::path path = std::filesystem::path(RELEASEGATE_SOURCE_DIR) / ".." / "shared" / "corpus" / "flux" /
+                               "flux2-khe_apps_base_podinfo_helmrelease_v2_chart-spec-sourceRef.yaml";
+  if (!std::filesystem::exists(path)) return std::nullopt;
+  nlohmann::json object = webhook::read_manifests(path.string()).manifests.at(0).object;
+  object["metadata"]["namespace"] = "staging";
+  object["metadata"]["labels"] = {{"kustomize.toolkit.fluxcd.io/name", "apps"},
+                                  {"kustomize.toolkit.fluxcd.io/namespace", "flux-system"}};
+  return envelope({{"kind", {{"group", "helm.toolkit.fluxcd.io"}, {"version", "v2"}, {"kind", "HelmRelease"}}},
+                   {"operation", "CREATE"},
+                   {"namespace", "staging"},
+                   {"name", "podinfo"},
+                   {"userInfo", {{"username", "system:serviceaccount:flux-system:kustomize-controller"}}},
+                   {"object", object}})
+      .dump();
 }
 
 std::shared_ptr<const rules::RuleSet> example_rules() {
@@ -70,6 +121,35 @@ void BM_ParseAndDecision(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ParseAndDecision);
+
+void parse_and_decide(benchmark::State& state, const std::optional<std::string>& body) {
+  if (!body) {
+    state.SkipWithError("no ../shared/corpus beside the checkout");
+    return;
+  }
+  auto rules = example_rules();
+  for (auto _ : state) {
+    auto parsed = webhook::parse_admission_review(*body);
+    benchmark::DoNotOptimize(rules::evaluate(*rules, parsed.review->request));
+  }
+}
+
+void BM_ParseAndDecision_CorpusUpdate(benchmark::State& state) { parse_and_decide(state, update_review()); }
+BENCHMARK(BM_ParseAndDecision_CorpusUpdate);
+
+void BM_ParseAndDecision_CorpusHelmRelease(benchmark::State& state) { parse_and_decide(state, helm_release_review()); }
+BENCHMARK(BM_ParseAndDecision_CorpusHelmRelease);
+
+// A decision answered from the cache: the fingerprint of the typed request
+// and one lookup (the parse is BM_TypedParse).
+void BM_CacheHit(benchmark::State& state) {
+  auto rules = example_rules();
+  auto review = webhook::parse_admission_review(fixture()).review;
+  rules::DecisionCache cache(10'000);
+  cache.evaluate(rules, review->request);
+  for (auto _ : state) benchmark::DoNotOptimize(cache.evaluate(rules, review->request));
+}
+BENCHMARK(BM_CacheHit);
 
 // Parse, decide and render the AdmissionReview response: everything but
 // HTTP and TLS.

@@ -103,6 +103,8 @@ TEST(Metrics, ExposedAfterKnownRequestsWithBoundedLabels) {
   pod.user = "system:serviceaccount:kube-system:replicaset-controller";
   pod.object = testing::pod("prod", "ghcr.io/acme/podinfo:6.5.0");
   ASSERT_EQ(send("/validate", testing::review(allowed))->status, 200);
+  // The same request again (another uid, as Flux's next reconcile sends it).
+  ASSERT_EQ(send("/validate", testing::review(allowed, "5f1c2d3e-0000-4000-8000-000000000001"))->status, 200);
   ASSERT_EQ(send("/validate", testing::review(denied))->status, 200);
   ASSERT_EQ(send("/validate", "{not json")->status, 400);
   ASSERT_EQ(send("/mutate", testing::review(pod))->status, 200);
@@ -121,7 +123,7 @@ TEST(Metrics, ExposedAfterKnownRequestsWithBoundedLabels) {
   const std::string requests = "releasegate_admission_requests_total";
   EXPECT_EQ(value_of(samples, requests,
                      {{"webhook", "validate"}, {"kind", "Deployment"}, {"operation", "CREATE"}, {"decision", "allow"}}),
-            1);
+            2);
   EXPECT_EQ(value_of(samples, requests,
                      {{"webhook", "validate"}, {"kind", "Deployment"}, {"operation", "CREATE"}, {"decision", "deny"}}),
             1);
@@ -129,9 +131,11 @@ TEST(Metrics, ExposedAfterKnownRequestsWithBoundedLabels) {
   EXPECT_EQ(value_of(samples, requests, {{"webhook", "mutate"}, {"kind", "Pod"}, {"decision", "patch"}}), 1);
   EXPECT_EQ(value_of(samples, "releasegate_http_refusals_total", {{"code", "413"}}), 1);
   EXPECT_GE(value_of(samples, "releasegate_violations_total", {{"rule", "provenance"}, {"mode", "enforce"}}), 1);
-  EXPECT_EQ(value_of(samples, "releasegate_admission_duration_seconds_count", {{"webhook", "validate"}}), 3);
+  EXPECT_EQ(value_of(samples, "releasegate_admission_duration_seconds_count", {{"webhook", "validate"}}), 4);
   EXPECT_EQ(value_of(samples, "releasegate_admission_duration_seconds_bucket", {{"webhook", "validate"}, {"le", "5"}}),
-            3);
+            4);
+  EXPECT_EQ(value_of(samples, "releasegate_decision_cache_requests_total", {{"result", "hit"}}), 1);
+  EXPECT_EQ(value_of(samples, "releasegate_decision_cache_requests_total", {{"result", "miss"}}), 2);
   EXPECT_EQ(value_of(samples, "releasegate_rules_generation"), 1);
   EXPECT_EQ(value_of(samples, "releasegate_rules_reloads_total", {{"result", "success"}}), 1);
   EXPECT_GT(value_of(samples, "releasegate_rules_last_reload_timestamp_seconds"), 1.7e9);
