@@ -1,0 +1,161 @@
+#include "tests/deploy/deploy_support.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <httplib.h>
+#include <random>
+#include <thread>
+
+namespace releasegate::testing {
+
+namespace fs = std::filesystem;
+
+CommandResult run_command(const std::vector<std::string>& argv, const fs::path& cwd,
+                          const std::vector<std::string>& env) {
+  CommandResult result;
+  int out_pipe[2], err_pipe[2];
+  if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) return result;
+  pid_t child = fork();
+  if (child == 0) {
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
+    for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  // Read both pipes together so that neither fills up and blocks the child.
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* into[2] = {&result.out, &result.err};
+  int open_fds = 2;
+  while (open_fds > 0) {
+    if (poll(fds, 2, -1) < 0) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
+      char buf[8192];
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        into[i]->append(buf, static_cast<std::size_t>(n));
+      } else {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::optional<std::string> kubectl() {
+  // RELEASEGATE_KUBECTL picks another kubectl (e.g. Debian's 1.20 with kustomize v2.0.3).
+  if (const char* chosen = std::getenv("RELEASEGATE_KUBECTL"); chosen && *chosen) return std::string(chosen);
+  if (run_command({"kubectl", "version", "--client"}).exit_code == 0) return "kubectl";
+  return std::nullopt;
+}
+
+std::vector<YAML::Node> kustomize(const std::string& kubectl, const fs::path& dir, std::string* error) {
+  CommandResult r = run_command({kubectl, "kustomize", dir.string()});
+  if (r.exit_code != 0) {
+    *error = "kubectl kustomize " + dir.string() + " exited " + std::to_string(r.exit_code) + ": " + r.err;
+    return {};
+  }
+  try {
+    std::vector<YAML::Node> objects;
+    for (YAML::Node& doc : YAML::LoadAll(r.out)) {
+      if (doc.IsMap()) objects.push_back(doc);
+    }
+    return objects;
+  } catch (const YAML::Exception& e) {
+    *error = std::string("kubectl kustomize output is not YAML: ") + e.what();
+    return {};
+  }
+}
+
+YAML::Node find_object(const std::vector<YAML::Node>& objects, const std::string& kind, const std::string& name) {
+  for (const YAML::Node& o : objects) {
+    if (o["kind"].as<std::string>("") == kind && o["metadata"]["name"].as<std::string>("") == name) return o;
+  }
+  return YAML::Node(YAML::NodeType::Undefined);
+}
+
+TempDir::TempDir(const std::string& prefix) {
+  std::random_device random;
+  path = fs::temp_directory_path() / (prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(random()));
+  fs::create_directories(path);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+}
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+ServeProcess::ServeProcess(const fs::path& cert, const fs::path& key, const fs::path& rules_dir)
+    : port_(free_port()), metrics_port_(free_port()) {
+  pid_ = fork();
+  if (pid_ == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    std::string listen = "--listen=127.0.0.1:" + std::to_string(port_);
+    std::string metrics = "--metrics-listen=127.0.0.1:" + std::to_string(metrics_port_);
+    std::string cert_flag = "--tls-cert=" + cert.string(), key_flag = "--tls-key=" + key.string();
+    std::string rules_flag = "--rules=" + rules_dir.string();
+    execl(RELEASEGATE_BINARY, RELEASEGATE_BINARY, "serve", listen.c_str(), metrics.c_str(), cert_flag.c_str(),
+          key_flag.c_str(), rules_flag.c_str(), "--shutdown-grace=1s", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+}
+
+ServeProcess::~ServeProcess() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  for (int i = 0; i < 100; ++i) {
+    if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+}
+
+bool ServeProcess::wait_ready() {
+  httplib::Client probes("127.0.0.1", metrics_port_);
+  probes.set_connection_timeout(1);
+  for (int i = 0; i < 200; ++i) {
+    auto res = probes.Get("/readyz");
+    if (res && res->status == 200) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+}  // namespace releasegate::testing

@@ -1,0 +1,68 @@
+// Helpers for the deploy/ and certs/ tests: running commands, rendering
+// kustomizations with kubectl, and running `releasegate serve`.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace releasegate::testing {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs argv (no shell) in `cwd`, with extra environment entries "K=V".
+CommandResult run_command(const std::vector<std::string>& argv, const std::filesystem::path& cwd = {},
+                          const std::vector<std::string>& env = {});
+
+// kubectl on the PATH, or nullopt (the tests that need it skip).
+std::optional<std::string> kubectl();
+#define REQUIRE_KUBECTL(var)                                                                         \
+  auto var##_opt = ::releasegate::testing::kubectl();                                                \
+  if (!var##_opt) GTEST_SKIP() << "kubectl not found (.ci/install-deps installs kubernetes-client)"; \
+  const std::string var = *var##_opt
+
+// `kubectl kustomize dir`, parsed; an empty vector and *error on failure.
+std::vector<YAML::Node> kustomize(const std::string& kubectl, const std::filesystem::path& dir, std::string* error);
+
+// The object of `kind` named `name` in `objects`, or an undefined node.
+YAML::Node find_object(const std::vector<YAML::Node>& objects, const std::string& kind, const std::string& name);
+
+// A fresh directory under the system temp dir, removed by the destructor.
+struct TempDir {
+  explicit TempDir(const std::string& prefix);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::filesystem::path path;
+};
+
+int free_port();
+
+// `releasegate serve` on 127.0.0.1 with the given certificate and rules,
+// killed (SIGTERM, then SIGKILL) by the destructor.
+class ServeProcess {
+ public:
+  ServeProcess(const std::filesystem::path& cert, const std::filesystem::path& key,
+               const std::filesystem::path& rules_dir);
+  ~ServeProcess();
+  ServeProcess(const ServeProcess&) = delete;
+  ServeProcess& operator=(const ServeProcess&) = delete;
+  // Polls /readyz until 200 (true) or 10 s pass.
+  bool wait_ready();
+  int port() const { return port_; }
+  int metrics_port() const { return metrics_port_; }
+
+ private:
+  int port_ = 0;
+  int metrics_port_ = 0;
+  int pid_ = -1;
+};
+
+}  // namespace releasegate::testing
