@@ -66,8 +66,9 @@ CommandResult run_command(const std::vector<std::string>& argv, const fs::path& 
 
 std::optional<std::string> kubectl() {
   // RELEASEGATE_KUBECTL picks another kubectl (e.g. Debian's 1.20 with kustomize v2.0.3).
-  if (const char* chosen = std::getenv("RELEASEGATE_KUBECTL"); chosen && *chosen) return std::string(chosen);
-  if (run_command({"kubectl", "version", "--client"}).exit_code == 0) return "kubectl";
+  const char* chosen = std::getenv("RELEASEGATE_KUBECTL");
+  std::string command = chosen && *chosen ? chosen : "kubectl";
+  if (run_command({command, "version", "--client"}).exit_code == 0) return command;
   return std::nullopt;
 }
 
