@@ -340,7 +340,7 @@ void read_sources(Reader& reader, const YAML::Node& node, RuleSet& rules) {
       continue;
     }
     source.kind = *kind;
-    source.text = *kind + " " + *url;
+    source.url_text = *url;
     // Regexes are matched as written; exact and glob URLs are normalised
     // like the URLs they are matched against.
     std::string url_pattern = url->starts_with("regex:") ? *url : normalize_source_url(*url);

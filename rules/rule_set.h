@@ -55,7 +55,7 @@ struct ApprovedSource {
   PatternList semver;    // semver ranges, matched as written
   bool allow_commits = false;  // a commit (or OCI digest) pin; a fork's commits are reachable in GitHub
   EnvironmentSet environments;  // where objects fetching from it may deliver; all when not set
-  std::string text;  // "GitRepository https://github.com/acme/fleet", for messages
+  std::string url_text;  // as written, for messages
 
   bool any_ref() const { return branches.empty() && tags.empty() && semver.empty(); }
 };

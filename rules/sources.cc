@@ -17,11 +17,14 @@ bool allowed_in(const ApprovedSource& source, std::optional<std::size_t> env) {
   return !env || source.environments.test(*env);
 }
 
+// The approved sources of the kinds asked for, by URL (or, for references,
+// by the object names they allow).
 std::string approved_list(const RuleSet& rules, std::optional<std::size_t> env,
-                          const std::function<bool(const ApprovedSource&)>& kind_matches) {
+                          const std::function<bool(const ApprovedSource&)>& kind_matches, bool by_name = false) {
   std::string out;
   for (const ApprovedSource& s : rules.approved_sources) {
-    if (allowed_in(s, env) && kind_matches(s)) out += (out.empty() ? "" : ", ") + s.text;
+    if (!allowed_in(s, env) || !kind_matches(s)) continue;
+    out += (out.empty() ? "" : ", ") + (by_name ? s.names.describe() : s.url_text);
   }
   return out.empty() ? "none" : out;
 }
@@ -129,7 +132,7 @@ void check_reference(const RuleSet& rules, const AdmissionRequest& request, std:
   add(rules, decision,
       describe(request) + " " + std::string(field) + " " + (ref.kind.empty() ? std::string("(no kind)") : ref.kind) + "/" +
           target + " is not an approved source" + (env ? " for " + rules.environments[*env].name : std::string()) +
-          " (approved: " + approved_list(rules, env, [&](const ApprovedSource& s) { return s.kind == ref.kind; }) +
+          " (approved: " + approved_list(rules, env, [&](const ApprovedSource& s) { return s.kind == ref.kind; }, true) +
           "); reference an approved source, or approve it in the ReleasePolicy's gitops.sources through Git");
 }
 

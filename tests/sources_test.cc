@@ -179,6 +179,8 @@ struct Case {
   const char* message_part = "";  // in that violation's message
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 class SourcesCorpus : public ::testing::TestWithParam<Case> {};
 
 TEST_P(SourcesCorpus, Decides) {
