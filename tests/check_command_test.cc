@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "tests/test_support.h"
@@ -137,6 +139,37 @@ TEST_F(CheckCommand, CorpusManifestsAgainstTheExampleRules) {
   EXPECT_TRUE(rules.contains("provenance"));
   EXPECT_TRUE(rules.contains("image-registry"));
   EXPECT_TRUE(rules.contains("image-promotion"));
+}
+
+// Every Flux and Argo CD kind through `check`, as CI runs it on a pull
+// request: the corpus files as written, against the example rules (which
+// approve only acme's fleet repository and the podinfo Helm repository).
+TEST_F(CheckCommand, FluxAndArgoCorpusKindsAgainstTheExampleRules) {
+  REQUIRE_CORPUS(corpus);
+  std::vector<std::string> args = {"--rules", (testing::source_dir() / "deploy/examples/rules").string(), "--user",
+                                   testing::kFluxKustomizeController, "--output", "json"};
+  for (const char* file : {"flux/flux2-mt_tenant_gitrepository_v1_branch_kustomization_serviceAccountName.yaml",
+                           "flux/flux2-khe_ingress-nginx_helmrepository_v1beta2_helmrelease_v2beta2_version-star.yaml",
+                           "flux/flux2-khe_infra_cert-manager_ocirepository_helmrelease-chartRef.yaml",
+                           "argocd/argo-cd_e2e_application_git_targetRevision-HEAD_no-namespace.yaml"}) {
+    args.insert(args.end(), {"-f", (corpus / file).string()});
+  }
+  std::ostringstream o, e;
+  ASSERT_EQ(run_check(args, o, e), 1) << e.str();
+  std::map<std::string, std::string> decisions;  // "Kind namespace/name" -> decision
+  for (const auto& r : nlohmann::json::parse(o.str())) {
+    std::set<std::string> rules;
+    for (const auto& v : r["violations"]) rules.insert(v["rule"]);
+    decisions[r["kind"].get<std::string>() + " " + r["namespace"].get<std::string>() + "/" + r["name"].get<std::string>()] =
+        r["decision"].get<std::string>() + (rules.contains("source") ? " source" : "");
+  }
+  EXPECT_EQ(decisions["GitRepository apps/dev-team"], "deny source");  // not acme's fleet
+  EXPECT_EQ(decisions["Kustomization apps/dev-team"], "allow");         // GitRepository references are approved
+  EXPECT_EQ(decisions["HelmRepository ingress-nginx/ingress-nginx"], "deny source");
+  EXPECT_EQ(decisions["HelmRelease ingress-nginx/ingress-nginx"], "deny source");  // not flux-system/podinfo
+  EXPECT_EQ(decisions["OCIRepository cert-manager/cert-manager"], "deny source");
+  EXPECT_EQ(decisions["Namespace /cert-manager"], "not-governed");
+  EXPECT_EQ(decisions["Application /test-self-managed-apps"], "deny source");
 }
 
 }  // namespace
