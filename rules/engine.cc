@@ -84,6 +84,31 @@ bool is_tenant_identity(const RuleSet& rules, const AdmissionRequest& request) {
   });
 }
 
+// Flux multi-tenancy: in a tenant namespace a Kustomization or HelmRelease
+// must run as one of the tenant's accounts. Without spec.serviceAccountName
+// Flux applies it with the controller's own cluster-wide permissions (what
+// Flux's --default-service-account lockdown prevents).
+void check_tenant_account(const RuleSet& rules, const AdmissionRequest& request, const ObjectView& object,
+                          Decision& decision) {
+  bool reconciles = (request.kind.group == "kustomize.toolkit.fluxcd.io" && request.kind.kind == "Kustomization") ||
+                    (request.kind.group == "helm.toolkit.fluxcd.io" && request.kind.kind == "HelmRelease");
+  if (!reconciles) return;
+  for (const TenantIdentities& tenant : rules.tenants) {
+    if (!tenant.namespaces.matches(request.namespace_)) continue;
+    if (tenant.service_accounts.matches(object.service_account_name)) return;
+    std::string written = object.service_account_name.empty()
+                              ? "does not set spec.serviceAccountName, so Flux would apply it with the controller's "
+                                "own cluster-wide permissions"
+                              : "runs as service account \"" + object.service_account_name +
+                                    "\", which is not one of the tenant's";
+    decision.violations.push_back(
+        {Rule::Provenance, rules.mode_of(Rule::Provenance),
+         describe(request) + " is in tenant namespace " + request.namespace_ + " but " + written +
+             "; set spec.serviceAccountName to a tenant account (" + tenant.service_accounts.describe() + ")"});
+    return;
+  }
+}
+
 std::string approved_deliveries(const RuleSet& rules, std::size_t env) {
   std::string out;
   for (const Delivery& d : rules.deliveries) {
@@ -365,6 +390,7 @@ Decision evaluate(const RuleSet& rules, const AdmissionRequest& request) {
   if (request.operation == Operation::Delete || !request.object) return decision;
   const ObjectView& object = *request.object;
   if (sources_checked) check_sources(rules, request, object, env, decision);
+  if (!rules.tenants.empty()) check_tenant_account(rules, request, object, decision);
   if (!env) return decision;
   for (const ContainerImage& image : object.images) {
     std::string where = "container \"" + image.container + "\" (" + std::string(to_string(image.list)) + ")";

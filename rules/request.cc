@@ -89,6 +89,7 @@ void write_object(FingerprintWriter& w, const std::optional<ObjectView>& object)
   }
   w << std::size_t{o.source_ref.has_value()};
   if (const auto& r = o.source_ref) w << r->kind << r->name << r->namespace_;
+  w << o.service_account_name;
   w << o.application_sources.size();
   for (const ApplicationSource& s : o.application_sources) w << s.repo_url << s.target_revision << s.chart;
   w << o.helm_values << o.data.size();

@@ -95,6 +95,7 @@ struct ObjectView {
   std::string target_namespace;
   std::optional<SourceLocation> source_location;  // Flux source kinds
   std::optional<SourceReference> source_ref;      // Kustomization spec.sourceRef
+  std::string service_account_name;  // Kustomization / HelmRelease spec.serviceAccountName
   std::vector<ApplicationSource> application_sources;  // Argo CD Application
   // HelmRelease spec.values flattened to dotted paths ("image.tag") for
   // their string and number leaves (arrays are not descended), so that the

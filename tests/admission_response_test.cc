@@ -148,6 +148,37 @@ TEST_F(Responses, MutationLeavesWorkloadTemplatesAndUnpinnableImagesAlone) {
   EXPECT_FALSE(handle(Endpoint::Mutate, testing::review(spec))["response"].contains("patch"));
 }
 
+// With mutation.workloadTemplates the same pins go into a CronJob's pod
+// template, at its own depth; the patch applies and reinvocation is a no-op.
+TEST_F(Responses, OptedInWorkloadTemplatesArePinnedAndThePatchApplies) {
+  std::string policy = std::string(testing::kTestPolicy) + "  mutation:\n    workloadTemplates: true\n";
+  rules::LoadResult loaded = rules::compile_rules({{"policy.yaml", policy}, {"promotion.yaml", testing::kTestPromotion}});
+  ASSERT_TRUE(loaded.rules) << loaded.errors.front().to_string();
+  store.publish(loaded.rules);
+  json cronjob = json::parse(R"({"apiVersion": "batch/v1", "kind": "CronJob",
+    "metadata": {"name": "report", "namespace": "prod"},
+    "spec": {"schedule": "0 * * * *", "jobTemplate": {"spec": {"template": {"spec": {
+      "initContainers": [{"name": "init", "image": "ghcr.io/acme/podinfo:6.5.0"}],
+      "containers": [{"name": "report", "image": "ghcr.io/acme/podinfo-init:1.2.0"},
+                     {"name": "pinned", "image": "ghcr.io/acme/podinfo:6.5.0@sha256:)" + std::string(64, 'a') + R"("}]}}}}}})");
+  ReviewSpec spec;
+  spec.group = "batch";
+  spec.kind = "CronJob";
+  spec.namespace_ = "prod";
+  spec.object = cronjob;
+  json reply = handle(Endpoint::Mutate, testing::review(spec));
+  ASSERT_EQ(reply["response"]["patchType"], "JSONPatch");
+  json patched = cronjob.patch(json::parse(base64_decode(reply["response"]["patch"])));
+  const json& pod_spec = patched["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+  EXPECT_EQ(pod_spec["initContainers"][0]["image"], "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650);
+  // No digest in the test promotion for podinfo-init in prod: left alone.
+  EXPECT_EQ(pod_spec["containers"][0]["image"], "ghcr.io/acme/podinfo-init:1.2.0");
+  EXPECT_EQ(pod_spec["containers"][1], cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][1]);
+
+  spec.object = patched;
+  EXPECT_FALSE(handle(Endpoint::Mutate, testing::review(spec))["response"].contains("patch"));
+}
+
 TEST_F(Responses, StatusBodiesAreKubernetesStatusObjects) {
   json status = json::parse(render_status(413, "RequestEntityTooLarge", "too big"));
   EXPECT_EQ(status["kind"], "Status");

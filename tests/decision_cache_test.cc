@@ -83,6 +83,7 @@ TEST(Fingerprint, EveryInputChangesIt) {
       {"source ref kind", object([](auto& o) { o.source_ref->kind = "x"; })},
       {"source ref name", object([](auto& o) { o.source_ref->name = "x"; })},
       {"source ref namespace", object([](auto& o) { o.source_ref->namespace_ = "x"; })},
+      {"service account", object([](auto& o) { o.service_account_name = "x"; })},
       {"app repo", object([](auto& o) { o.application_sources[0].repo_url = "x"; })},
       {"app revision", object([](auto& o) { o.application_sources[0].target_revision = "x"; })},
       {"app chart", object([](auto& o) { o.application_sources[0].chart = "x"; })},

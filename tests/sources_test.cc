@@ -66,6 +66,8 @@ spec:
         url: https://stefanprodan.github.io/podinfo
       - kind: HelmRepository
         url: https://argoproj.github.io/argo-helm
+      - kind: Bucket
+        url: minio.minio:9000/manifests
       - kind: OCIRepository
         names: ["flux-system/kyverno-controller"]
         url: oci://ghcr.io/kyverno/manifests/kyverno
@@ -198,6 +200,24 @@ const std::string kTenantGit = "flux/flux2-mt_tenant_gitrepository_v1_branch_kus
 
 json tenant_git() { return delivered(corpus_object(kTenantGit, "GitRepository")); }
 
+json bucket(const std::string& endpoint, const std::string& name) {
+  return json{{"apiVersion", "source.toolkit.fluxcd.io/v1"},
+              {"kind", "Bucket"},
+              {"metadata", {{"name", "manifests"}, {"namespace", "flux-system"}}},
+              {"spec", {{"interval", "5m"}, {"provider", "generic"}, {"bucketName", name}, {"endpoint", endpoint}}}};
+}
+
+json helm_chart(const std::string& ns, const std::string& version) {
+  return delivered(json{{"apiVersion", "source.toolkit.fluxcd.io/v1"},
+                        {"kind", "HelmChart"},
+                        {"metadata", {{"name", "podinfo"}, {"namespace", ns}}},
+                        {"spec",
+                         {{"chart", "podinfo"},
+                          {"version", version},
+                          {"sourceRef", {{"kind", "HelmRepository"}, {"name", "podinfo"}}},
+                          {"interval", "5m"}}}});
+}
+
 json argo_head(const std::string& destination) {
   json app = corpus_object("argocd/argo-cd_e2e_application_git_targetRevision-HEAD_no-namespace.yaml", "Application");
   app["metadata"]["namespace"] = "argocd";
@@ -276,6 +296,21 @@ INSTANTIATE_TEST_SUITE_P(
                                     "Kustomization");
              },
              Outcome::Deny, Rule::Source, "is not an approved source"},
+        Case{"TenantKustomizationRunningAsTheTenantAccount",
+             [] { return delivered(corpus_object(kTenantGit, "Kustomization")); }, Outcome::Allow, {}},
+        Case{"TenantKustomizationWithoutServiceAccountName",
+             [] {
+               json k = delivered(corpus_object(kTenantGit, "Kustomization"));
+               k["spec"].erase("serviceAccountName");
+               return k;
+             },
+             Outcome::Deny, Rule::Provenance, "does not set spec.serviceAccountName"},
+        Case{"ApprovedBucket", [] { return bucket("minio.minio:9000", "manifests"); }, Outcome::Allow, {}},
+        Case{"UnapprovedBucket", [] { return bucket("minio.minio:9000", "scratch"); }, Outcome::Deny, Rule::Source,
+             "fetches from minio.minio:9000/scratch"},
+        Case{"HelmChartFromAnApprovedRepository", [] { return helm_chart("flux-system", "6.5.0"); }, Outcome::Allow, {}},
+        Case{"HelmChartInStagingWithAnUnpromotedVersion", [] { return helm_chart("podinfo", "6.5.1"); }, Outcome::Deny,
+             Rule::ChartPromotion, "HelmRepository/podinfo/podinfo version 6.5.1 is not promoted to staging"},
         Case{"HelmReleaseChartRefToAnUnapprovedOCIRepository",
              [] {
                return in_namespace(
@@ -398,7 +433,7 @@ TEST(SourcesPolicy, LoadErrorsNameTheField) {
   ASSERT_FALSE(result.rules);
   EXPECT_EQ(result.errors.front().message,
             "source kind must be GitRepository, HelmRepository, OCIRepository or Bucket, not \"GitRepo\"");
-  EXPECT_EQ(result.errors.front().line, 43);
+  EXPECT_EQ(result.errors.front().line, 45);
 
   policy = kPolicy;
   policy.replace(policy.find("tag: redis.tag"), 14, "tag: redis..tag");

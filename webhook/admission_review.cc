@@ -216,6 +216,7 @@ error_code read_spec(value v, rules::ObjectView& view) {
   std::optional<std::string> chart_name, chart_version;
   error_code e = read_pod_spec(v, 0, view.images, [&](std::string_view key, value field) -> error_code {
     if (key == "targetNamespace") view.target_namespace = string_of(field);
+    if (key == "serviceAccountName") view.service_account_name = string_of(field);
     if (key == "chart") {
       std::string_view name;
       if (field.get_string().get(name) == SUCCESS) {
