@@ -115,25 +115,13 @@ TEST_F(Shutdown, AHandshakeFloodDoesNotStarveEstablishedConnectionsOrProbes) {
   EXPECT_GT(handshakes.load(), 30);
 }
 
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
 TEST(ServeCommand, SigtermExitsZeroAfterDraining) {
   fs::path dir = fs::temp_directory_path() / ("releasegate-sigterm-" + std::to_string(::getpid()));
   ASSERT_TRUE(testing::make_dev_certs(dir / "certs"));
   fs::create_directories(dir / "rules");
   std::ofstream(dir / "rules/policy.yaml") << testing::kTestPolicy;
   std::ofstream(dir / "rules/promotion.yaml") << testing::kTestPromotion;
-  int port = free_port(), metrics = free_port();
+  int port = testing::free_port(), metrics = testing::free_port();
   pid_t child = fork();
   if (child == 0) {
     freopen("/dev/null", "w", stdout);

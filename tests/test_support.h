@@ -55,6 +55,10 @@ struct ReviewSpec {
 };
 std::string review(const ReviewSpec& spec, const std::string& uid = "0d8a6c2e-1f2b-4c3d-9e8f-7a6b5c4d3e2f");
 
+// A loopback TCP port that was free a moment ago (for servers started as a
+// separate process, which cannot report a port 0 binding back).
+int free_port();
+
 // Paths given by CMake.
 std::filesystem::path source_dir();
 

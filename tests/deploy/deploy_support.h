@@ -43,8 +43,6 @@ struct TempDir {
   std::filesystem::path path;
 };
 
-int free_port();
-
 // `releasegate serve` on 127.0.0.1 with the given certificate and rules,
 // killed (SIGTERM, then SIGKILL) by the destructor.
 class ServeProcess {
