@@ -197,6 +197,10 @@ class HttpsListener::Loop {
       int n = SSL_read(conn.ssl, buf, sizeof buf);
       if (n > 0) {
         conn.in.append(buf, static_cast<std::size_t>(n));
+        // The socket is level-triggered: when OpenSSL holds nothing more,
+        // stop here rather than pay a read(2) that would say EAGAIN; epoll
+        // reports the socket again if more has arrived.
+        if (!SSL_has_pending(conn.ssl)) break;
         continue;
       }
       if (!wait_for_io(conn, n)) {
