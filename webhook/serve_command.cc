@@ -58,13 +58,17 @@ int run_serve(const std::vector<std::string>& args) {
   };
   for (CountFlag f : {CountFlag{"workers", &options.workers}, CountFlag{"max-connections", &options.limits.max_connections},
                       CountFlag{"max-body-bytes", &options.limits.max_body_bytes},
-                      CountFlag{"max-header-bytes", &options.limits.max_header_bytes},
-                      CountFlag{"decision-cache-size", &options.decision_cache_size}}) {
+                      CountFlag{"max-header-bytes", &options.limits.max_header_bytes}}) {
     if (auto text = flags.get(f.name)) {
       auto n = parse_positive(*text);
       if (!n) return usage_error(std::string("--") + f.name + " must be a positive number, not \"" + *text + "\"");
       *f.into = *n;
     }
+  }
+  if (auto text = flags.get("decision-cache-size")) {
+    auto n = *text == "0" ? std::optional<std::size_t>(0) : parse_positive(*text);
+    if (!n) return usage_error("--decision-cache-size must be a number (0 turns the cache off), not \"" + *text + "\"");
+    options.decision_cache_size = *n;
   }
   struct DurationFlag {
     const char* name;
