@@ -742,51 +742,77 @@ std::optional<DocumentKey> key_of(const YAML::Node& node) {
 
 LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptions& options, const RulesEdit* edit) {
   LoadResult result;
-  std::vector<Document> documents;
-  for (const RuleSource& source : sources) {
-    parse_documents(Origin{source.file, {}, 0, 0}, source.content, documents, result.errors);
-  }
-  if (edit) {
-    std::erase_if(documents, [&](const Document& doc) {
-      auto key = key_of(doc.node);
-      return key && edit->replaced.contains(*key);
-    });
-    for (const RuleSource& source : edit->sources) {
-      parse_documents(Origin{source.file, {}, 0, 0}, source.content, documents, result.errors);
-    }
-  }
-
-  // The policy defines the environments every Promotion refers to, so it is
-  // compiled first.
   auto rules = std::make_shared<RuleSet>();
-  const Document* policy = nullptr;
-  std::vector<const Document*> promotions;
-  for (const Document& doc : documents) {
+  // Files are parsed and compiled one at a time, so that the YAML node trees
+  // of a large rule set (over 20 times the size of its text) never exist all
+  // at once. The policy defines the environments every
+  // Promotion refers to: Promotions read before it wait for it.
+  std::optional<std::string> policy_at;  // where the ReleasePolicy was found
+  std::vector<Document> waiting;          // Promotions read before the policy
+  RecordLocations seen;
+  auto compile_document = [&](Document& doc) {
     Reader reader(doc.origin, result.errors);
     auto kind = document_kind(reader, doc.node);
-    if (!kind) continue;
+    if (!kind) return;
     if (*kind == "Promotion") {
-      promotions.push_back(&doc);
-    } else if (policy) {
-      reader.error(doc.node, "a second ReleasePolicy (the first is at " + location_of(policy->origin, policy->node) +
-                                 "); a rule set has exactly one");
-    } else {
-      policy = &doc;
+      if (!policy_at) {
+        waiting.push_back(std::move(doc));
+        return;
+      }
+      compile_promotion(reader, doc, doc.node["spec"], *rules, seen);
+      return;
+    }
+    if (policy_at) {
+      reader.error(doc.node, "a second ReleasePolicy (the first is at " + *policy_at + "); a rule set has exactly one");
+      return;
+    }
+    policy_at = location_of(doc.origin, doc.node);
+    compile_policy(reader, doc.node["spec"], *rules);
+    for (Document& promotion : waiting) {
+      Reader promotion_reader(promotion.origin, result.errors);
+      compile_promotion(promotion_reader, promotion, promotion.node["spec"], *rules, seen);
+    }
+    waiting.clear();
+  };
+  auto compile_source = [&](const RuleSource& source, bool replaceable) {
+    std::vector<Document> documents;
+    parse_documents(Origin{source.file, {}, 0, 0}, source.content, documents, result.errors);
+    for (Document& doc : documents) {
+      if (replaceable && edit) {
+        // A rules edit replaces the documents of the same kind and name.
+        auto key = key_of(doc.node);
+        if (key && edit->replaced.contains(*key)) continue;
+      }
+      compile_document(doc);
+    }
+  };
+  // Sources that mention a ReleasePolicy go first (a text search, cheap
+  // beside the parse), so that Promotions rarely have to wait for it.
+  auto mentions_policy = [](const RuleSource& source) {
+    return source.content.find("ReleasePolicy") != std::string::npos;
+  };
+  if (edit) {
+    for (const RuleSource& source : edit->sources) {
+      if (mentions_policy(source)) compile_source(source, false);
     }
   }
-  if (!policy) {
+  for (const RuleSource& source : sources) {
+    if (mentions_policy(source)) compile_source(source, true);
+  }
+  for (const RuleSource& source : sources) {
+    if (!mentions_policy(source)) compile_source(source, true);
+  }
+  if (edit) {
+    for (const RuleSource& source : edit->sources) {
+      if (!mentions_policy(source)) compile_source(source, false);
+    }
+  }
+  if (!policy_at) {
     // A policy document with errors of its own was already reported.
     if (!result.errors.empty()) return result;
     result.errors.push_back({sources.empty() ? "<rules>" : sources.front().file, {}, 0, 0,
                              "no ReleasePolicy document found; a rule set has exactly one"});
     return result;
-  }
-  Reader policy_reader(policy->origin, result.errors);
-  compile_policy(policy_reader, policy->node["spec"], *rules);
-  RecordLocations seen;
-  for (const Document* doc : promotions) {
-    Reader reader(doc->origin, result.errors);
-    compile_promotion(reader, *doc, doc->node["spec"], *rules, seen);
   }
   if (!result.errors.empty()) return result;
   add_default_exemptions(*rules, options);

@@ -42,9 +42,6 @@ bool RuleReloader::reload_now() {
     attempted_ = true;
     last_fingerprint_ = 0;  // retry when the directories are readable again
   }
-  // Parsing leaves hundreds of megabytes of freed YAML nodes for a large
-  // rule set; give them back to the system instead of keeping them as RSS.
-  malloc_trim(0);
   ReloadStatus snapshot;
   {
     std::lock_guard<std::mutex> lock(status_mutex_);
@@ -62,7 +59,14 @@ bool RuleReloader::reload_now() {
     snapshot = status_;
   }
   if (options_.on_attempt) options_.on_attempt(result, snapshot);
-  return result.rules != nullptr;
+  bool loaded = result.rules != nullptr;
+  // Parsing, and the rule set just replaced (freed here unless a request
+  // still holds it), leave hundreds of megabytes free for a large rule set:
+  // give them back to the system instead of keeping them as RSS.
+  result = {};
+  read = {};
+  malloc_trim(0);
+  return loaded;
 }
 
 ReloadStatus RuleReloader::status() const {
