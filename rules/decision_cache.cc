@@ -56,10 +56,10 @@ DecisionCache::Lookup DecisionCache::evaluate(const std::shared_ptr<const RuleSe
     shard.insertion_order.clear();
     shard.rules = rules;
   }
-  if (shard.decisions.emplace(key, decision).second) {
-    shard.insertion_order.push_back(std::move(key));
+  if (auto [it, inserted] = shard.decisions.emplace(std::move(key), decision); inserted) {
+    shard.insertion_order.push_back(&it->first);
     if (shard.insertion_order.size() > shard_capacity_) {
-      shard.decisions.erase(shard.insertion_order.front());
+      shard.decisions.erase(shard.decisions.find(*shard.insertion_order.front()));
       shard.insertion_order.pop_front();
     }
   }

@@ -51,7 +51,9 @@ class DecisionCache {
     // mistaken for it, even at the same address.
     std::weak_ptr<const RuleSet> rules;
     std::unordered_map<std::string, std::shared_ptr<const Decision>> decisions;
-    std::deque<std::string> insertion_order;  // oldest first: evicted first
+    // Oldest first: evicted first. Points at the keys in `decisions`, whose
+    // nodes never move, so each key is stored once.
+    std::deque<const std::string*> insertion_order;
   };
   static constexpr std::size_t kShards = 16;  // spreads lock contention across workers
 

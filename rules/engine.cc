@@ -17,7 +17,6 @@ const ObjectView* object_of(const AdmissionRequest& request) {
   return request.object ? &*request.object : request.old_object ? &*request.old_object : nullptr;
 }
 
-
 // Marks the GitOps controllers put on every object they apply.
 constexpr std::string_view kKustomizeName = "kustomize.toolkit.fluxcd.io/name";
 constexpr std::string_view kKustomizeNamespace = "kustomize.toolkit.fluxcd.io/namespace";

@@ -791,20 +791,13 @@ LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptio
   auto mentions_policy = [](const RuleSource& source) {
     return source.content.find("ReleasePolicy") != std::string::npos;
   };
-  if (edit) {
-    for (const RuleSource& source : edit->sources) {
-      if (mentions_policy(source)) compile_source(source, false);
+  for (bool policy_pass : {true, false}) {
+    for (const RuleSource& source : sources) {
+      if (mentions_policy(source) == policy_pass) compile_source(source, true);
     }
-  }
-  for (const RuleSource& source : sources) {
-    if (mentions_policy(source)) compile_source(source, true);
-  }
-  for (const RuleSource& source : sources) {
-    if (!mentions_policy(source)) compile_source(source, true);
-  }
-  if (edit) {
+    if (!edit) continue;
     for (const RuleSource& source : edit->sources) {
-      if (!mentions_policy(source)) compile_source(source, false);
+      if (mentions_policy(source) == policy_pass) compile_source(source, false);
     }
   }
   if (!policy_at) {

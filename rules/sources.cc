@@ -93,16 +93,22 @@ void check_source_object(const RuleSet& rules, const AdmissionRequest& request, 
   SourceLocation location = object.source_location.value_or(SourceLocation{});
   std::string url = normalize_source_url(location.url);
   std::string object_name = request.namespace_ + "/" + request.name;
+  // The first source whose URL (and names) match, with the ref it refuses.
   const ApprovedSource* url_match = nullptr;
+  std::pair<std::string, std::string> refused;
   for (const ApprovedSource& source : rules.approved_sources) {
     if (source.kind != kind || !allowed_in(source, env) || !source.urls.matches(url)) continue;
     if (!source.names.empty() && !source.names.matches(object_name)) continue;
-    if (!unapproved_ref(source, location)) return;
-    if (!url_match) url_match = &source;
+    auto ref = unapproved_ref(source, location);
+    if (!ref) return;
+    if (!url_match) {
+      url_match = &source;
+      refused = std::move(*ref);
+    }
   }
   std::string subject = describe(request);
   if (url_match) {
-    auto ref = *unapproved_ref(*url_match, location);
+    const auto& ref = refused;
     add(rules, decision,
         subject + " follows " + ref.first + " \"" + ref.second + "\" of " + location.url +
             ", which the approved source does not allow (allowed: " + allowed_refs(*url_match) +
