@@ -33,7 +33,7 @@ rules: deploy/examples/rules. In another terminal, send a sample AdmissionReview
 (other samples: ls deploy/examples/reviews/). Ctrl-C stops the server.
 
 MSG
-    exec build/release/webhook/releasegate serve --listen 127.0.0.1:8443 --metrics-listen 127.0.0.1:9090 \
+    exec build/release/cli/releasegate serve --listen 127.0.0.1:8443 --metrics-listen 127.0.0.1:9090 \
       --tls-cert certs/dev/tls.crt --tls-key certs/dev/tls.key --rules deploy/examples/rules
     ;;
   test)
@@ -45,7 +45,7 @@ MSG
     BENCH_DEPS=1 .ci/install-deps
     configure_and_build build/bench -DCMAKE_BUILD_TYPE=Release -DRELEASEGATE_BUILD_TESTS=OFF
     build/bench/bench/releasegate_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
-    RELEASEGATE_CMD="build/bench/webhook/releasegate serve --listen 127.0.0.1:8445 --tls-cert {cert} --tls-key {key} --rules deploy/examples/rules --metrics-listen 127.0.0.1:9095" \
+    RELEASEGATE_CMD="build/bench/cli/releasegate serve --listen 127.0.0.1:8445 --tls-cert {cert} --tls-key {key} --rules deploy/examples/rules --metrics-listen 127.0.0.1:9095" \
       bench/compare.sh "${@:2}"
     ;;
   *)

@@ -14,13 +14,13 @@
 
 #include <filesystem>
 
-#include "rules/decision_cache.h"
-#include "rules/engine.h"
-#include "rules/rule_loader.h"
-#include "rules/rule_store.h"
-#include "webhook/admission_handler.h"
-#include "webhook/admission_review.h"
-#include "webhook/manifest.h"
+#include "engine/decision_cache.h"
+#include "engine/engine.h"
+#include "policy/compiler.h"
+#include "runtime/rule_store.h"
+#include "admission/admission_handler.h"
+#include "admission/admission_review.h"
+#include "cli/manifest.h"
 
 namespace {
 
@@ -65,7 +65,7 @@ std::optional<std::string> helm_release_review() {
   std::filesystem::path path = std::filesystem::path(RELEASEGATE_SOURCE_DIR) / ".." / "shared" / "corpus" / "flux" /
                                "flux2-khe_apps_base_podinfo_helmrelease_v2_chart-spec-sourceRef.yaml";
   if (!std::filesystem::exists(path)) return std::nullopt;
-  nlohmann::json object = webhook::read_manifests(path.string()).manifests.at(0).object;
+  nlohmann::json object = cli::read_manifests(path.string()).manifests.at(0).object;
   object["metadata"]["namespace"] = "staging";
   object["metadata"]["labels"] = {{"kustomize.toolkit.fluxcd.io/name", "apps"},
                                   {"kustomize.toolkit.fluxcd.io/namespace", "flux-system"}};
@@ -78,8 +78,8 @@ std::optional<std::string> helm_release_review() {
       .dump();
 }
 
-std::shared_ptr<const rules::RuleSet> example_rules() {
-  rules::LoadResult loaded = rules::load_rules({std::string(RELEASEGATE_SOURCE_DIR) + "/deploy/examples/rules"});
+std::shared_ptr<const RuleSet> example_rules() {
+  policy::LoadResult loaded = policy::load_rules({std::string(RELEASEGATE_SOURCE_DIR) + "/deploy/examples/rules"});
   if (!loaded.rules) throw std::runtime_error(loaded.errors.front().to_string());
   return loaded.rules;
 }
@@ -100,15 +100,15 @@ BENCHMARK(BM_SimdjsonDomOnly);
 
 void BM_TypedParse(benchmark::State& state) {
   std::string body = fixture();
-  for (auto _ : state) benchmark::DoNotOptimize(webhook::parse_admission_review(body));
+  for (auto _ : state) benchmark::DoNotOptimize(admission::parse_admission_review(body));
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
 }
 BENCHMARK(BM_TypedParse);
 
 void BM_Decision(benchmark::State& state) {
   auto rules = example_rules();
-  auto review = webhook::parse_admission_review(fixture()).review;
-  for (auto _ : state) benchmark::DoNotOptimize(rules::evaluate(*rules, review->request));
+  auto review = admission::parse_admission_review(fixture()).review;
+  for (auto _ : state) benchmark::DoNotOptimize(engine::evaluate(*rules, review->request));
 }
 BENCHMARK(BM_Decision);
 
@@ -116,8 +116,8 @@ void BM_ParseAndDecision(benchmark::State& state) {
   auto rules = example_rules();
   std::string body = fixture();
   for (auto _ : state) {
-    auto parsed = webhook::parse_admission_review(body);
-    benchmark::DoNotOptimize(rules::evaluate(*rules, parsed.review->request));
+    auto parsed = admission::parse_admission_review(body);
+    benchmark::DoNotOptimize(engine::evaluate(*rules, parsed.review->request));
   }
 }
 BENCHMARK(BM_ParseAndDecision);
@@ -129,8 +129,8 @@ void parse_and_decide(benchmark::State& state, const std::optional<std::string>&
   }
   auto rules = example_rules();
   for (auto _ : state) {
-    auto parsed = webhook::parse_admission_review(*body);
-    benchmark::DoNotOptimize(rules::evaluate(*rules, parsed.review->request));
+    auto parsed = admission::parse_admission_review(*body);
+    benchmark::DoNotOptimize(engine::evaluate(*rules, parsed.review->request));
   }
 }
 
@@ -144,8 +144,8 @@ BENCHMARK(BM_ParseAndDecision_CorpusHelmRelease);
 // and one lookup (the parse is BM_TypedParse).
 void BM_CacheHit(benchmark::State& state) {
   auto rules = example_rules();
-  auto review = webhook::parse_admission_review(fixture()).review;
-  rules::DecisionCache cache(10'000);
+  auto review = admission::parse_admission_review(fixture()).review;
+  engine::DecisionCache cache(10'000);
   cache.evaluate(rules, review->request);
   for (auto _ : state) benchmark::DoNotOptimize(cache.evaluate(rules, review->request));
 }
@@ -154,11 +154,11 @@ BENCHMARK(BM_CacheHit);
 // Parse, decide and render the AdmissionReview response: everything but
 // HTTP and TLS.
 void BM_Handler(benchmark::State& state) {
-  rules::RuleStore store;
+  runtime::RuleStore store;
   store.publish(example_rules());
-  webhook::AdmissionHandler handler(store);
+  admission::AdmissionHandler handler(store);
   std::string body = fixture();
-  for (auto _ : state) benchmark::DoNotOptimize(handler.handle(webhook::Endpoint::Validate, body));
+  for (auto _ : state) benchmark::DoNotOptimize(handler.handle(admission::Endpoint::Validate, body));
 }
 BENCHMARK(BM_Handler);
 

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "tests/tls_client.h"
+#include "tests/support/tls_client.h"
 
 namespace {
 

@@ -6,9 +6,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "rules/engine.h"
-#include "rules/rule_loader.h"
-#include "webhook/admission_review.h"
+#include "engine/engine.h"
+#include "policy/compiler.h"
+#include "admission/admission_review.h"
 
 namespace {
 
@@ -23,8 +23,8 @@ std::string read(const std::string& path) {
 
 // `records` promoted repositories (each with two staging versions and one
 // prod digest) spread over files of 500 records, as ConfigMaps would be.
-std::vector<rules::RuleSource> generated_rules(std::size_t records) {
-  std::vector<rules::RuleSource> sources{{"policy.yaml", read("deploy/examples/rules/release-policy.yaml")}};
+std::vector<policy::RuleSource> generated_rules(std::size_t records) {
+  std::vector<policy::RuleSource> sources{{"policy.yaml", read("deploy/examples/rules/release-policy.yaml")}};
   std::string content;
   for (std::size_t i = 0; i < records; ++i) {
     if (i % 500 == 0) {
@@ -45,7 +45,7 @@ std::vector<rules::RuleSource> generated_rules(std::size_t records) {
 void BM_CompileRules(benchmark::State& state) {
   auto sources = generated_rules(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {
-    rules::LoadResult result = rules::compile_rules(sources);
+    policy::LoadResult result = policy::compile_rules(sources);
     if (!result.rules) state.SkipWithError(result.errors.front().to_string().c_str());
     benchmark::DoNotOptimize(result);
   }
@@ -58,9 +58,9 @@ BENCHMARK(BM_CompileRules)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::
 void BM_DecisionAsRecordsGrow(benchmark::State& state) {
   auto sources = generated_rules(static_cast<std::size_t>(state.range(0)));
   sources.push_back({"podinfo.yaml", read("deploy/examples/rules/podinfo-promotion.yaml")});
-  auto rules = rules::compile_rules(sources).rules;
-  auto review = webhook::parse_admission_review(read("bench/fixtures/deployment-create-review.json")).review;
-  for (auto _ : state) benchmark::DoNotOptimize(rules::evaluate(*rules, review->request));
+  auto rules = policy::compile_rules(sources).rules;
+  auto review = admission::parse_admission_review(read("bench/fixtures/deployment-create-review.json")).review;
+  for (auto _ : state) benchmark::DoNotOptimize(engine::evaluate(*rules, review->request));
 }
 BENCHMARK(BM_DecisionAsRecordsGrow)->Arg(10)->Arg(1000)->Arg(100000);
 

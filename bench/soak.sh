@@ -5,7 +5,7 @@
 # for each of its requests, so rotations are seen by new handshakes.
 # Reports request errors, rotations and reloads, with the machine.
 #
-#   bench/soak.sh [--duration 60] [--steady] [BINARY]    (default build/bench/webhook/releasegate)
+#   bench/soak.sh [--duration 60] [--steady] [BINARY]    (default build/bench/cli/releasegate)
 #
 # --steady: the same load with no rotation and no reload, for comparison.
 set -euo pipefail
@@ -20,7 +20,7 @@ while [[ ${1:-} == --* ]]; do
     *) echo "usage: $0 [--duration SECONDS] [--steady] [BINARY]" >&2; exit 2 ;;
   esac
 done
-binary=${1:-$repo/build/bench/webhook/releasegate}
+binary=${1:-$repo/build/bench/cli/releasegate}
 tmp=$(mktemp -d)
 pids=()
 cleanup() {

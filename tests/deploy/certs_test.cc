@@ -20,8 +20,8 @@
 #include <set>
 
 #include "tests/deploy/deploy_support.h"
-#include "tests/test_support.h"
-#include "tests/tls_client.h"
+#include "tests/support/test_support.h"
+#include "tests/support/tls_client.h"
 
 namespace releasegate::testing {
 namespace {

@@ -1,6 +1,6 @@
 #include "tests/deploy/deploy_support.h"
 
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>

@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "tests/deploy/deploy_support.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace releasegate::testing {
 namespace {

@@ -9,7 +9,7 @@
 #include <set>
 
 #include "tests/deploy/deploy_support.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace releasegate::testing {
 namespace {

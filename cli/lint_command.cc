@@ -1,0 +1,36 @@
+#include "cli/lint_command.h"
+
+#include <ostream>
+
+#include "policy/compiler.h"
+#include "cli/flags.h"
+
+namespace releasegate::cli {
+
+int run_lint(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Flags flags({"rules"});
+  std::string error;
+  if (!flags.parse(args, &error) || !flags.has("rules")) {
+    err << "releasegate lint: " << (error.empty() ? "--rules is required" : error) << "\n"
+        << "usage: releasegate lint --rules DIR [--rules DIR ...]\n";
+    return 2;
+  }
+  policy::LoadResult result = policy::load_rules(flags.all("rules"));
+  for (const policy::LoadError& e : result.errors) out << e.to_string() << "\n";
+  if (!result.rules) {
+    err << "releasegate lint: " << result.errors.size() << (result.errors.size() == 1 ? " error" : " errors") << "\n";
+    return 1;
+  }
+  std::size_t versions = 0;
+  for (const auto* index : {&result.rules->promotions, &result.rules->chart_promotions}) {
+    for (const auto& [key, per_env] : *index) {
+      for (const auto& env : per_env) versions += env.versions.size();
+    }
+  }
+  err << "releasegate lint: valid (" << result.rules->environments.size() << " environments, "
+      << result.rules->promotions.size() << " image repositories and " << result.rules->chart_promotions.size()
+      << " charts promoted, " << versions << " promoted versions)\n";
+  return 0;
+}
+
+}  // namespace releasegate::cli

@@ -1,0 +1,79 @@
+#include "cli/manifest.h"
+
+#include <re2/re2.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace releasegate::cli {
+namespace {
+
+nlohmann::json scalar_to_json(const YAML::Node& node) {
+  const std::string& text = node.Scalar();
+  if (node.Tag() == "!") return text;  // quoted: always a string
+  static const RE2 kInt("[-+]?(0|[1-9][0-9]*)");
+  static const RE2 kFloat("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
+  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") return nullptr;
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  if (RE2::FullMatch(text, kInt)) {
+    try {
+      return std::stoll(text);
+    } catch (const std::out_of_range&) {
+      return text;
+    }
+  }
+  if (RE2::FullMatch(text, kFloat)) return std::stod(text);
+  return text;
+}
+
+nlohmann::json to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined: return nullptr;
+    case YAML::NodeType::Scalar: return scalar_to_json(node);
+    case YAML::NodeType::Sequence: {
+      nlohmann::json out = nlohmann::json::array();
+      for (const YAML::Node& item : node) out.push_back(to_json(item));
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      nlohmann::json out = nlohmann::json::object();
+      for (auto it = node.begin(); it != node.end(); ++it) out[it->first.Scalar()] = to_json(it->second);
+      return out;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+nlohmann::json yaml_text_to_json(const std::string& yaml_document) { return to_json(YAML::Load(yaml_document)); }
+
+ManifestReadResult read_manifests(const std::string& path) {
+  ManifestReadResult result;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    result.error = path + ": cannot open file";
+    return result;
+  }
+  std::ostringstream content;
+  content << in.rdbuf();
+  try {
+    for (const YAML::Node& node : YAML::LoadAll(content.str())) {
+      if (node.IsNull()) continue;
+      if (!node.IsMap()) {
+        result.error = path + ":" + std::to_string(node.Mark().line + 1) + ": a manifest must be a map";
+        return result;
+      }
+      result.manifests.push_back({path, node.Mark().line + 1, to_json(node)});
+    }
+  } catch (const YAML::Exception& e) {
+    result.error = path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                   ": YAML syntax error: " + e.msg;
+  }
+  return result;
+}
+
+}  // namespace releasegate::cli

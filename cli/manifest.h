@@ -1,0 +1,28 @@
+// Kubernetes manifests read from YAML files (multi-document), as JSON
+// objects, for `releasegate check`.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace releasegate::cli {
+
+struct Manifest {
+  std::string file;
+  int line = 0;  // 1-based line where the document starts
+  nlohmann::json object;
+};
+
+struct ManifestReadResult {
+  std::vector<Manifest> manifests;
+  std::string error;  // "file:line:col: message" when the file cannot be read or parsed
+};
+
+ManifestReadResult read_manifests(const std::string& path);
+
+// YAML scalars resolved by the YAML 1.2 core schema (null, bool, int,
+// float), quoted scalars kept as strings: what the apiserver would store.
+nlohmann::json yaml_text_to_json(const std::string& yaml_document);
+
+}  // namespace releasegate::cli

@@ -1,0 +1,180 @@
+#include "cli/serve_command.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+
+#include "runtime/rule_reloader.h"
+#include "cli/flags.h"
+#include "server/log.h"
+#include "server/server.h"
+
+namespace releasegate::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: releasegate serve --tls-cert FILE --tls-key FILE [--client-ca FILE] --rules DIR [--rules DIR ...]\n"
+    "                         [--listen HOST:PORT (default :8443)] [--metrics-listen HOST:PORT (default :9090)]\n"
+    "                         [--workers N (default: cores, at least 2)] [--max-connections N (default 1024)]\n"
+    "                         [--max-body-bytes N (default 8388608)] [--max-header-bytes N (default 16384)]\n"
+    "                         [--handshake-timeout D (10s)] [--request-timeout D (10s)] [--idle-timeout D (120s)]\n"
+    "                         [--write-timeout D (10s)] [--shutdown-grace D (20s)]\n"
+    "                         [--decision-cache-size N (default 10000)] [--rules-edit-timeout D (8s)]\n"
+    "                         [--log-level debug|info|warn|error]\n"
+    "durations D: 500ms, 10s, 2m\n";
+
+using server::log;
+using server::LogLevel;
+
+// Everything `serve` was told, checked before anything starts.
+struct ServeConfig {
+  server::ServerOptions server;
+  std::vector<std::string> rules_directories;
+  server::LogLevel log_level = server::LogLevel::Info;
+};
+
+// The flags as a ServeConfig, or the usage error to print.
+std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string>& args, std::string* error) {
+  Flags flags({"listen", "metrics-listen", "tls-cert", "tls-key", "client-ca", "rules", "workers", "max-connections",
+               "max-body-bytes", "max-header-bytes", "handshake-timeout", "request-timeout", "idle-timeout",
+               "write-timeout", "shutdown-grace", "log-level", "decision-cache-size", "rules-edit-timeout"});
+  if (!flags.parse(args, error)) return std::nullopt;
+  auto usage_error = [error](std::string message) -> std::optional<ServeConfig> {
+    *error = std::move(message);
+    return std::nullopt;
+  };
+  ServeConfig config;
+  server::ServerOptions& options = config.server;
+  for (const char* required : {"tls-cert", "tls-key", "rules"}) {
+    if (!flags.has(required)) return usage_error(std::string("--") + required + " is required");
+  }
+  options.tls = {*flags.get("tls-cert"), *flags.get("tls-key"), flags.get("client-ca").value_or("")};
+  if (auto listen = flags.get("listen")) {
+    auto address = server::parse_listen_address(*listen);
+    if (!address) return usage_error("--listen: expected HOST:PORT or :PORT, got \"" + *listen + "\"");
+    options.listen = *address;
+  }
+  if (auto listen = flags.get("metrics-listen")) {
+    auto address = server::parse_listen_address(*listen);
+    if (!address) return usage_error("--metrics-listen: expected HOST:PORT or :PORT, got \"" + *listen + "\"");
+    options.metrics_listen = *address;
+  }
+  struct CountFlag {
+    const char* name;
+    std::size_t* into;
+  };
+  for (CountFlag f : {CountFlag{"workers", &options.workers}, CountFlag{"max-connections", &options.limits.max_connections},
+                      CountFlag{"max-body-bytes", &options.limits.max_body_bytes},
+                      CountFlag{"max-header-bytes", &options.limits.max_header_bytes}}) {
+    if (auto text = flags.get(f.name)) {
+      auto n = parse_positive(*text);
+      if (!n) return usage_error(std::string("--") + f.name + " must be a positive number, not \"" + *text + "\"");
+      *f.into = *n;
+    }
+  }
+  if (auto text = flags.get("decision-cache-size")) {
+    auto n = *text == "0" ? std::optional<std::size_t>(0) : parse_positive(*text);
+    if (!n) return usage_error("--decision-cache-size must be a number (0 turns the cache off), not \"" + *text + "\"");
+    options.decision_cache_size = *n;
+  }
+  struct DurationFlag {
+    const char* name;
+    std::chrono::milliseconds* into;
+  };
+  for (DurationFlag f : {DurationFlag{"handshake-timeout", &options.limits.handshake_timeout},
+                         DurationFlag{"request-timeout", &options.limits.request_timeout},
+                         DurationFlag{"idle-timeout", &options.limits.idle_timeout},
+                         DurationFlag{"write-timeout", &options.limits.write_timeout},
+                         DurationFlag{"shutdown-grace", &options.shutdown_grace},
+                         DurationFlag{"rules-edit-timeout", &options.rules_edit_timeout}}) {
+    if (auto text = flags.get(f.name)) {
+      auto d = parse_duration(*text);
+      if (!d) return usage_error(std::string("--") + f.name + " must be a duration such as 500ms, 10s or 2m, not \"" + *text + "\"");
+      *f.into = *d;
+    }
+  }
+  if (auto level = flags.get("log-level")) {
+    auto parsed = server::log_level_from_string(*level);
+    if (!parsed) return usage_error("--log-level must be debug, info, warn or error");
+    config.log_level = *parsed;
+  }
+  config.rules_directories = flags.all("rules");
+  return config;
+}
+
+// Loads and watches the rules, serves until SIGTERM or SIGINT.
+int serve(ServeConfig config) {
+  server::set_log_level(config.log_level);
+  server::ServerOptions& options = config.server;
+  runtime::RuleStore store;
+  runtime::ReloadOptions reload;
+  reload.directories = config.rules_directories;
+  if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) reload.load.own_namespace = ns;
+  reload.on_attempt = [](const policy::LoadResult& result, const runtime::ReloadStatus& status) {
+    if (result.rules) {
+      log(LogLevel::Info, "rules loaded",
+          {{"generation", status.generation}, {"environments", result.rules->environments.size()},
+           {"promotedRepositories", result.rules->promotions.size()}});
+      return;
+    }
+    for (const policy::LoadError& e : result.errors) {
+      log(LogLevel::Error, "invalid rules",
+          {{"file", e.file}, {"line", e.line}, {"column", e.column}, {"context", e.context}, {"error", e.message}});
+    }
+    log(LogLevel::Error, status.generation ? "rules reload failed; keeping the last good rule set"
+                                           : "no valid rule set yet; not ready",
+        {{"errors", result.errors.size()}, {"generation", status.generation}, {"reloadFailures", status.failures}});
+  };
+  runtime::RuleReloader reloader(reload, store);
+  // A broken rule set at start is not fatal: the server runs not ready
+  // (and answers admissions with 503) until an edit makes the rules valid.
+  reloader.reload_now();
+  options.reloader = &reloader;
+
+  // Block the shutdown signals before any thread starts, so that every
+  // thread inherits the mask and only sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  server::Server server(options, store);
+  std::string error;
+  if (!server.start(&error)) {
+    log(LogLevel::Error, "cannot start", {{"error", error}});
+    server::flush_logs();
+    return 1;
+  }
+  reloader.start();
+  log(LogLevel::Info, "serving",
+      {{"admission", options.listen.host + ":" + std::to_string(server.port())},
+       {"metrics", options.metrics_listen.host + ":" + std::to_string(server.metrics_port())}});
+  int received = 0;
+  sigwait(&signals, &received);
+  // Not ready first (the pod leaves the Service's endpoints), then stop
+  // accepting, close idle connections and answer what is in flight.
+  server.begin_shutdown();
+  log(LogLevel::Info, "shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"},
+                                        {"graceMillis", options.shutdown_grace.count()}});
+  reloader.stop();
+  server.stop();
+  log(LogLevel::Info, "stopped");
+  server::flush_logs();
+  return 0;
+}
+
+}  // namespace
+
+int run_serve(const std::vector<std::string>& args) {
+  std::string error;
+  std::optional<ServeConfig> config = parse_serve_flags(args, &error);
+  if (!config) {
+    std::cerr << "releasegate serve: " << error << "\n" << kUsage;
+    return 2;
+  }
+  return serve(std::move(*config));
+}
+
+}  // namespace releasegate::cli

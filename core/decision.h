@@ -1,0 +1,83 @@
+// What the engine concludes about one request: the environment it belongs
+// to and every violation found, each with the rule and mode that apply.
+// Turning this into allow / warn / deny is the webhook layer's job.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace releasegate {
+
+// Ordered by severity: the most severe violation decides.
+enum class Mode { Audit, Warn, Enforce };
+
+enum class Rule {
+  Provenance,           // created, changed or deleted outside the GitOps delivery
+  ImageReference,       // an image reference that does not parse
+  ImageRegistry,        // image from a registry that is not allowed
+  ImageForbiddenTag,    // e.g. :latest (also implied by a missing tag)
+  ImageDigestRequired,  // the environment requires digest-pinned images
+  ImagePromotion,       // tag or digest not promoted to the environment
+  RulesEdit,            // a rules ConfigMap edit that would make the rule set invalid
+  ChartPromotion,       // HelmRelease chart version not an exact version promoted to the environment
+  Source,               // a Flux source, or a reference to one, that the policy does not approve
+};
+
+// Each rule with its name in rules files and messages, in enum order.
+struct RuleName {
+  Rule rule;
+  std::string_view name;
+};
+inline constexpr std::array kRuleNames = {
+    RuleName{Rule::Provenance, "provenance"},
+    RuleName{Rule::ImageReference, "image-reference"},
+    RuleName{Rule::ImageRegistry, "image-registry"},
+    RuleName{Rule::ImageForbiddenTag, "image-forbidden-tag"},
+    RuleName{Rule::ImageDigestRequired, "image-digest-required"},
+    RuleName{Rule::ImagePromotion, "image-promotion"},
+    RuleName{Rule::RulesEdit, "rules-edit"},
+    RuleName{Rule::ChartPromotion, "chart-promotion"},
+    RuleName{Rule::Source, "source"},
+};
+inline constexpr std::size_t kRuleCount = kRuleNames.size();
+
+constexpr bool rule_names_in_enum_order() {
+  for (std::size_t i = 0; i < kRuleNames.size(); ++i) {
+    if (static_cast<std::size_t>(kRuleNames[i].rule) != i) return false;
+  }
+  // The last enumerator has the last row: no rule without a name.
+  return static_cast<std::size_t>(Rule::Source) + 1 == kRuleNames.size();
+}
+static_assert(rule_names_in_enum_order(), "kRuleNames lists every Rule once, in enum order");
+
+std::string_view to_string(Rule rule);  // the rule's name in rules files and messages
+std::string_view to_string(Mode mode);
+std::optional<Rule> rule_from_string(std::string_view name);
+std::optional<Mode> mode_from_string(std::string_view name);
+
+struct Violation {
+  Rule rule;
+  Mode mode;
+  std::string message;  // names the offending value, what is accepted and how to fix it
+};
+
+enum class Governance {
+  NotGoverned,  // kind not governed, exempt namespace, or no environment
+  Governed,
+};
+
+struct Decision {
+  Governance governance = Governance::NotGoverned;
+  std::string environment;      // empty when not governed
+  bool provenance_exempt = false;  // requester is an exempt user or group
+  // An out-of-band change let through: an UPDATE touching only allowed
+  // drift, or a break-glass change (with its reason).
+  bool allowed_drift = false;
+  std::optional<std::string> break_glass;
+  std::vector<Violation> violations;
+};
+
+}  // namespace releasegate

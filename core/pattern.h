@@ -1,0 +1,59 @@
+// Name patterns as written in rules: an exact string, a glob where `*`
+// matches any run of characters (including '/'), or `regex:<RE2>` matched
+// against the whole value. Compiled once at load time; matching never
+// allocates and is safe from any thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace re2 {
+class RE2;
+}
+
+namespace releasegate {
+
+class Pattern {
+ public:
+  struct Compiled;  // the result of compile(): a pattern or an error
+
+  // Largest RE2 program accepted: keeps a rules edit from making every
+  // admission slow or memory-hungry.
+  static constexpr int kMaxRegexProgramSize = 2000;
+
+  static Compiled compile(std::string_view text);
+
+  bool matches(std::string_view value) const;
+  const std::string& text() const { return text_; }
+
+ private:
+  Pattern() = default;
+  std::string text_;
+  std::vector<std::string> pieces_;  // glob split at '*'
+  bool exact_ = true;
+  std::shared_ptr<const re2::RE2> regex_;
+};
+
+struct Pattern::Compiled {
+  std::optional<Pattern> pattern;  // set on success
+  std::string error;
+};
+
+// An ordered list of patterns; matches when any does.
+class PatternList {
+ public:
+  void add(Pattern pattern) { patterns_.push_back(std::move(pattern)); }
+  bool matches(std::string_view value) const;
+  bool empty() const { return patterns_.empty(); }
+  const std::vector<Pattern>& patterns() const { return patterns_; }
+  // "a, b, c" for messages.
+  std::string describe() const;
+
+ private:
+  std::vector<Pattern> patterns_;
+};
+
+}  // namespace releasegate

@@ -1,0 +1,142 @@
+// The typed view of an admission request that the rule engine evaluates.
+// Built by the webhook layer from an AdmissionReview (and by `releasegate
+// check` from manifests); the engine never sees JSON or HTTP.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace releasegate {
+
+enum class Operation { Create, Update, Delete, Connect };
+
+enum class ContainerList { Containers, InitContainers, EphemeralContainers };
+
+std::string_view to_string(Operation op);
+std::string_view to_string(ContainerList list);  // the field name, e.g. "initContainers"
+
+struct ContainerImage {
+  ContainerList list = ContainerList::Containers;
+  std::size_t index = 0;  // position in its list (for JSON patches)
+  std::string container;  // container name
+  std::string image;      // the reference exactly as written
+};
+
+// Key/value pairs in document order; small enough that a scan beats a map.
+class StringMap {
+ public:
+  void set(std::string key, std::string value) { entries_.emplace_back(std::move(key), std::move(value)); }
+  // The value, or nullopt when the key is absent (an empty value is present).
+  std::optional<std::string_view> find(std::string_view key) const;
+  const std::vector<std::pair<std::string, std::string>>& entries() const { return entries_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> entries_;
+};
+
+// The label and annotation keys the engine reads (GitOps provenance marks
+// and releasegate's own). The request parser copies only these: the rest
+// (kubectl's last-applied-configuration can be as large as the object) are
+// never copied, and a decision depends on nothing else in metadata.
+bool is_metadata_key_read_by_rules(std::string_view key);
+
+// A Flux HelmRelease's chart: spec.chart.spec (chart, version, sourceRef),
+// or spec.chartRef when the chart comes from an OCIRepository or HelmChart.
+struct HelmChart {
+  std::string chart;
+  std::string version;      // as written: may be empty or a range
+  std::string source_kind;  // HelmRepository, GitRepository, Bucket / OCIRepository, HelmChart (chartRef)
+  std::string source_name;
+  std::string source_namespace;  // empty: the HelmRelease's namespace
+  bool chart_ref = false;        // spec.chartRef rather than spec.chart
+};
+
+// A Flux reference to a source object: {kind, name, namespace}.
+struct SourceReference {
+  std::string kind;
+  std::string name;
+  std::string namespace_;  // empty: the referring object's namespace
+};
+
+// What a Flux source object (GitRepository, HelmRepository, OCIRepository,
+// Bucket) fetches: spec.url (a Bucket's is "<endpoint>/<bucketName>") and
+// spec.ref. Empty fields were not set.
+struct SourceLocation {
+  std::string url;
+  std::string branch;
+  std::string tag;
+  std::string semver;
+  std::string commit;
+  std::string ref_name;  // GitRepository spec.ref.name ("refs/heads/main")
+  std::string digest;    // OCIRepository spec.ref.digest
+};
+
+// One Argo CD Application source (spec.source, or each of spec.sources).
+struct ApplicationSource {
+  std::string repo_url;
+  std::string target_revision;  // branch, tag, commit, or a chart version when chart is set
+  std::string chart;            // set for a Helm repository source
+};
+
+// What the rules read of one object (request.object or request.oldObject).
+struct ObjectView {
+  std::string name;
+  std::string namespace_;
+  StringMap labels;       // filtered by is_metadata_key_read_by_rules
+  StringMap annotations;  // likewise
+  std::vector<ContainerImage> images;  // every container list of the pod spec
+  std::optional<HelmChart> helm_chart;  // HelmRelease, and a HelmChart object (chart, version, sourceRef)
+  // Where the object takes effect when that is not its own namespace:
+  // HelmRelease / Kustomization spec.targetNamespace, Application
+  // spec.destination.namespace.
+  std::string target_namespace;
+  std::optional<SourceLocation> source_location;  // Flux source kinds
+  std::optional<SourceReference> source_ref;      // Kustomization spec.sourceRef
+  std::string service_account_name;  // Kustomization / HelmRelease spec.serviceAccountName
+  std::vector<ApplicationSource> application_sources;  // Argo CD Application
+  // HelmRelease spec.values flattened to dotted paths ("image.tag") for
+  // their string and number leaves (arrays are not descended), so that the
+  // image paths the policy names can be looked up.
+  StringMap helm_values;
+  // Top-level `data` string entries (a ConfigMap's): read so that rules
+  // ConfigMaps can be validated at admission.
+  std::vector<std::pair<std::string, std::string>> data;
+};
+
+struct GroupVersionKind {
+  std::string group;  // "" for the core group
+  std::string version;
+  std::string kind;
+};
+
+struct AdmissionRequest {
+  GroupVersionKind kind;
+  Operation operation = Operation::Create;
+  std::string namespace_;
+  std::string name;
+  std::string username;
+  std::vector<std::string> groups;
+  bool dry_run = false;
+  std::optional<ObjectView> object;      // absent for DELETE
+  std::optional<ObjectView> old_object;  // present for UPDATE and DELETE
+  // UPDATE only: the JSON pointers where object differs from oldObject
+  // (fields the apiserver maintains left out), and whether that list is
+  // complete (it is capped).
+  std::vector<std::string> changed_paths;
+  bool changed_paths_complete = false;
+};
+
+// Every input of a decision in one string (uid and dryRun excluded: they
+// never change it), for the decision cache's key. Fields are length-prefixed
+// so that different requests never produce the same string. A field added
+// to the structs above must be added here too (decision_cache_test checks
+// each one).
+std::string fingerprint(const AdmissionRequest& request);
+
+// "Deployment prod/podinfo", for messages.
+std::string describe(const AdmissionRequest& request);
+
+}  // namespace releasegate

@@ -1,0 +1,37 @@
+#include "core/rule_set.h"
+
+namespace releasegate {
+
+std::string PromotedVersion::text() const {
+  if (digest.empty()) return tag;
+  if (tag.empty()) return digest;
+  return tag + "@" + digest;
+}
+
+std::optional<std::size_t> RuleSet::environment_for_namespace(std::string_view ns) const {
+  for (std::size_t i = 0; i < environments.size(); ++i) {
+    if (environments[i].namespaces.matches(ns)) return i;
+  }
+  return default_environment;
+}
+
+std::string RuleSet::chart_key(std::string_view repository_url, std::string_view chart) {
+  return normalize_source_url(repository_url).append(" ").append(chart);
+}
+
+std::string normalize_source_url(std::string_view url) {
+  std::string out(url);
+  while (!out.empty() && out.back() == '/') out.pop_back();
+  if (out.ends_with(".git")) out.resize(out.size() - 4);
+  // Scheme and host are case-insensitive; the path is not.
+  auto scheme_end = out.find("://");
+  std::size_t host_start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  std::size_t host_end = out.find('/', host_start);
+  if (host_end == std::string::npos) host_end = out.size();
+  for (std::size_t i = 0; i < host_end; ++i) {
+    if (out[i] >= 'A' && out[i] <= 'Z') out[i] = static_cast<char>(out[i] - 'A' + 'a');
+  }
+  return out;
+}
+
+}  // namespace releasegate

@@ -1,0 +1,161 @@
+// The compiled rule set: every pattern compiled and every Promotion record
+// indexed when the rules are loaded, then shared read-only (as
+// std::shared_ptr<const RuleSet>) by all request threads. Nothing here is
+// parsed or scanned per request beyond the short pattern lists.
+#pragma once
+
+#include <array>
+#include <bitset>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/decision.h"
+#include "core/kinds.h"
+#include "core/pattern.h"
+
+namespace releasegate {
+
+inline constexpr std::size_t kMaxEnvironments = 64;
+using EnvironmentSet = std::bitset<kMaxEnvironments>;
+
+struct Environment {
+  std::string name;
+  PatternList namespaces;
+  bool promotion_open = false;  // registry and tag hygiene only, no promotion check
+  bool require_digest = false;
+};
+
+enum class DeliveryKind { FluxKustomization, FluxHelmRelease, ArgoApplication };
+
+// A GitOps delivery whose objects may run in some environments, recognised
+// by the marks its controller puts on every object it applies.
+struct Delivery {
+  DeliveryKind kind = DeliveryKind::FluxKustomization;
+  std::optional<Pattern> namespace_;  // Flux: the Kustomization/HelmRelease namespace
+  std::optional<Pattern> name;        // Flux object name, or Argo CD application name
+  EnvironmentSet environments;
+  std::string text;  // as written, for messages
+};
+
+// A source the policy approves: Flux source objects of this kind must fetch
+// from a matching URL and ref, and Kustomizations, HelmReleases and Argo CD
+// Applications may only fetch from approved sources (SPEC section 4.4).
+struct ApprovedSource {
+  SourceKind kind = SourceKind::GitRepository;
+  PatternList names;  // "namespace/name" of the source objects; empty: any
+  PatternList urls;   // normalised (normalize_source_url)
+  // Refs a source may follow; an empty list allows none of that kind of
+  // ref, and all three empty allow any ref.
+  PatternList branches;  // Git branches; Argo CD targetRevision "HEAD" is matched as a branch
+  PatternList tags;      // Git or OCI tags
+  PatternList semver;    // semver ranges, matched as written
+  bool allow_commits = false;  // a commit (or OCI digest) pin; a fork's commits are reachable in GitHub
+  EnvironmentSet environments;  // where objects fetching from it may deliver; all when not set
+  std::string url_text;  // as written, for messages
+
+  bool any_ref() const { return branches.empty() && tags.empty() && semver.empty(); }
+};
+
+// Flux multi-tenancy: kustomize- and helm-controller impersonate the
+// service account named in spec.serviceAccountName of the Kustomization or
+// HelmRelease. Such an account is an approved identity for objects in its
+// own namespace only.
+struct TenantIdentities {
+  PatternList namespaces;
+  PatternList service_accounts;  // names within the namespace
+};
+
+// Where a HelmRelease's values hold an image, as dotted paths into
+// spec.values: either a whole reference (`image`) or its parts.
+struct ValuesImagePath {
+  std::string image;       // e.g. "sidecar.image"
+  std::string registry;    // e.g. "image.registry"; optional
+  std::string repository;  // e.g. "image.repository"
+  std::string tag;         // e.g. "image.tag"; optional
+  std::string digest;      // e.g. "image.digest"; optional
+};
+
+// Hashing that lets maps keyed by std::string be searched with a
+// std::string_view, without building a string per lookup.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using StringIndex = std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>>;
+
+struct PromotedVersion {
+  std::string tag;     // may be empty for a digest-only record
+  std::string digest;  // may be empty for a tag-only record
+  std::string text() const;
+};
+
+// The versions of one repository promoted to one environment.
+struct EnvironmentVersions {
+  std::vector<PromotedVersion> versions;  // in the order written, for messages
+  StringIndex by_tag;
+  StringIndex by_digest;
+};
+
+struct RuleSet {
+  // Counts published rule sets: 1 for the first load, +1 per reload.
+  std::uint64_t generation = 0;
+  Mode default_mode = Mode::Enforce;
+  std::array<std::optional<Mode>, kRuleCount> rule_modes;  // per-rule overrides
+
+  std::vector<Environment> environments;  // ordered: promotion flows down the list
+  std::optional<std::size_t> default_environment;
+
+  PatternList identities;  // usernames of the approved GitOps controllers
+  std::vector<TenantIdentities> tenants;
+  std::vector<Delivery> deliveries;
+  std::vector<ApprovedSource> approved_sources;  // empty: sources are not checked
+
+  PatternList registries;  // empty: any registry
+  std::unordered_set<std::string, StringHash, std::equal_to<>> forbidden_tags;
+  std::vector<ValuesImagePath> values_images;  // HelmRelease spec.values paths checked like images
+  // /mutate pins images in workload pod templates too, not only in Pods.
+  bool mutate_workload_templates = false;
+
+  // JSON pointers an out-of-band UPDATE may change (a pointer also allows
+  // everything below it).
+  std::vector<std::string> allowed_drift;
+  PatternList break_glass_groups;  // may make out-of-band changes with the annotation
+
+  PatternList exempt_namespaces;  // not governed at all
+  PatternList exempt_users;       // exempt from provenance only
+  PatternList exempt_groups;
+
+  // Normalised repository ("ghcr.io/acme/podinfo") -> one entry per environment.
+  std::unordered_map<std::string, std::vector<EnvironmentVersions>, StringHash, std::equal_to<>> promotions;
+  // Chart key (chart_key(), or "<repository URL> <chart>" for Argo CD) ->
+  // one entry per environment; versions in `tag`.
+  std::unordered_map<std::string, std::vector<EnvironmentVersions>, StringHash, std::equal_to<>> chart_promotions;
+
+  Mode mode_of(Rule rule) const {
+    const auto& override_mode = rule_modes[static_cast<std::size_t>(rule)];
+    return override_mode ? *override_mode : default_mode;
+  }
+  // "HelmRepository/flux-system/acme podinfo": a chart from one source.
+  static std::string chart_key(std::string_view source_kind, std::string_view source_namespace,
+                               std::string_view source_name, std::string_view chart) {
+    std::string key;
+    key.append(source_kind).append("/").append(source_namespace).append("/").append(source_name);
+    return key.append(" ").append(chart);
+  }
+
+  static std::string chart_key(std::string_view repository_url, std::string_view chart);
+
+  // The environment index for a namespace, or nullopt when it has none.
+  std::optional<std::size_t> environment_for_namespace(std::string_view ns) const;
+};
+
+// Source URLs compare without a trailing "/" or ".git" and with a lower-case
+// scheme and host: https://GitHub.com/acme/fleet.git = https://github.com/acme/fleet.
+std::string normalize_source_url(std::string_view url);
+
+}  // namespace releasegate

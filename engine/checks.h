@@ -1,0 +1,64 @@
+// The checks the engine runs, in order, each in its own file under checks/.
+// A check has one signature: it reads the subject and adds findings. The
+// table in checks.cc says which kinds each check applies to and when it
+// runs; adding a check is one file plus one row there.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/decision.h"
+#include "engine/subject.h"
+
+namespace releasegate::engine {
+
+// Where checks put what they find: the mode of each rule is applied here,
+// in one place.
+class Findings {
+ public:
+  explicit Findings(const RuleSet& rules, Decision& decision) : rules_(rules), decision_(decision) {}
+  void add(Rule rule, std::string message) {
+    decision_.violations.push_back({rule, rules_.mode_of(rule), std::move(message)});
+  }
+  // An out-of-band change let through (SPEC 4.3): only allowed drift, or break-glass.
+  void allowed_drift() { decision_.allowed_drift = true; }
+  void break_glass(std::string reason) { decision_.break_glass = std::move(reason); }
+
+ private:
+  const RuleSet& rules_;
+  Decision& decision_;
+};
+
+using CheckFunction = void (*)(const Subject&, Findings&);
+
+// checks/<name>.cc
+void check_provenance(const Subject& subject, Findings& findings);
+void check_sources(const Subject& subject, Findings& findings);
+void check_tenant_account(const Subject& subject, Findings& findings);
+void check_container_images(const Subject& subject, Findings& findings);
+void check_charts(const Subject& subject, Findings& findings);
+void check_values_images(const Subject& subject, Findings& findings);
+
+// When a check runs, beyond the kinds it applies to.
+enum class RunsWhen {
+  InEnvironment,               // the subject has an environment (any operation) and the requester is not exempt
+  OnWrite,                     // CREATE or UPDATE, with or without an environment
+  OnWriteWithApprovedSources,  // CREATE or UPDATE, when the policy approves sources (Subject::checks_sources)
+  OnWriteInEnvironment,        // CREATE or UPDATE in an environment: what would run there
+};
+
+struct Check {
+  std::string_view name;
+  std::vector<KindClass> kinds;
+  RunsWhen when;
+  CheckFunction run;
+};
+
+// The checks in the order they run (their violations are reported in it).
+const std::vector<Check>& checks();
+
+// Whether a check runs for a subject (the table's columns, applied).
+bool runs(const Check& check, const Subject& subject);
+
+}  // namespace releasegate::engine

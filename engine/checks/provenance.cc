@@ -1,0 +1,138 @@
+// Rule provenance (SPEC 4.3): a governed object is created, changed or
+// deleted by an approved GitOps identity AND carries the marks of a
+// delivery approved for its environment, unless the change is only allowed
+// drift or a break-glass change.
+#include <algorithm>
+
+#include "core/marks.h"
+#include "engine/checks.h"
+
+namespace releasegate::engine {
+namespace {
+
+constexpr std::size_t kChangedPathsShown = 5;
+
+bool flux_marks_match(const Delivery& delivery, const ObjectView& object, std::string_view name_key,
+                      std::string_view namespace_key) {
+  auto name = object.labels.find(name_key);
+  auto ns = object.labels.find(namespace_key);
+  return name && ns && delivery.name->matches(*name) && delivery.namespace_->matches(*ns);
+}
+
+// Argo CD marks an object with its application either in the tracking-id
+// annotation ("<app>:<group>/<kind>:<namespace>/<name>") or, with label
+// tracking, in app.kubernetes.io/instance.
+std::optional<std::string_view> argo_application(const ObjectView& object) {
+  if (auto tracking = object.annotations.find(marks::kArgoTrackingId)) return tracking->substr(0, tracking->find(':'));
+  return object.labels.find(marks::kArgoInstance);
+}
+
+bool delivered_by(const Delivery& delivery, const ObjectView& object) {
+  switch (delivery.kind) {
+    case DeliveryKind::FluxKustomization:
+      return flux_marks_match(delivery, object, marks::kKustomizeName, marks::kKustomizeNamespace);
+    case DeliveryKind::FluxHelmRelease: return flux_marks_match(delivery, object, marks::kHelmName, marks::kHelmNamespace);
+    case DeliveryKind::ArgoApplication: {
+      auto app = argo_application(object);
+      return app && delivery.name->matches(*app);
+    }
+  }
+  return false;
+}
+
+std::string_view verb(Operation op) {
+  switch (op) {
+    case Operation::Create: return "created";
+    case Operation::Update: return "changed";
+    case Operation::Delete: return "deleted";
+    case Operation::Connect: return "connected to";
+  }
+  return "changed";
+}
+
+// An impersonated tenant service account acting in its own namespace.
+bool is_tenant_identity(const RuleSet& rules, const AdmissionRequest& request) {
+  constexpr std::string_view kPrefix = "system:serviceaccount:";
+  std::string_view user = request.username;
+  if (rules.tenants.empty() || !user.starts_with(kPrefix)) return false;
+  user.remove_prefix(kPrefix.size());
+  auto colon = user.find(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view ns = user.substr(0, colon), account = user.substr(colon + 1);
+  if (ns != request.namespace_) return false;
+  return std::any_of(rules.tenants.begin(), rules.tenants.end(), [&](const TenantIdentities& t) {
+    return t.namespaces.matches(ns) && t.service_accounts.matches(account);
+  });
+}
+
+std::string approved_deliveries(const RuleSet& rules, std::size_t env) {
+  std::string out;
+  for (const Delivery& d : rules.deliveries) {
+    if (d.environments.test(env)) out += (out.empty() ? "" : ", ") + d.text;
+  }
+  return out.empty() ? "none" : out;
+}
+
+// Whether every change of an UPDATE is allowed drift: a changed pointer is
+// allowed when an allowed pointer equals it or is a parent of it.
+bool only_allowed_drift(const RuleSet& rules, const AdmissionRequest& request) {
+  if (request.operation != Operation::Update || !request.changed_paths_complete) return false;
+  return std::all_of(request.changed_paths.begin(), request.changed_paths.end(), [&](const std::string& path) {
+    return std::any_of(rules.allowed_drift.begin(), rules.allowed_drift.end(), [&](const std::string& allowed) {
+      return path == allowed || (path.starts_with(allowed) && path[allowed.size()] == '/');
+    });
+  });
+}
+
+std::optional<std::string> break_glass_reason(const RuleSet& rules, const AdmissionRequest& request,
+                                              const ObjectView* object) {
+  if (!object || rules.break_glass_groups.empty()) return std::nullopt;
+  bool member = std::any_of(request.groups.begin(), request.groups.end(),
+                            [&](const std::string& g) { return rules.break_glass_groups.matches(g); });
+  auto reason = object->annotations.find(marks::kBreakGlass);
+  if (!member || !reason || reason->empty()) return std::nullopt;
+  return std::string(*reason);
+}
+
+std::string changed_paths_text(const AdmissionRequest& request) {
+  if (request.operation != Operation::Update || request.changed_paths.empty()) return {};
+  std::string out = " (changed: ";
+  for (std::size_t i = 0; i < request.changed_paths.size() && i < kChangedPathsShown; ++i) {
+    out += (i ? ", " : "") + request.changed_paths[i];
+  }
+  if (request.changed_paths.size() > kChangedPathsShown || !request.changed_paths_complete) out += ", ...";
+  return out + ")";
+}
+
+}  // namespace
+
+void check_provenance(const Subject& subject, Findings& findings) {
+  const RuleSet& rules = subject.rules;
+  const AdmissionRequest& request = subject.request;
+  std::size_t env = *subject.environment;
+  bool identity = rules.identities.matches(request.username) || is_tenant_identity(rules, request);
+  bool delivered = subject.object && std::any_of(rules.deliveries.begin(), rules.deliveries.end(), [&](const Delivery& d) {
+                     return d.environments.test(env) && delivered_by(d, *subject.object);
+                   });
+  if (identity && delivered) return;
+  if (only_allowed_drift(rules, request)) return findings.allowed_drift();
+  if (auto reason = break_glass_reason(rules, request, subject.object)) return findings.break_glass(std::move(*reason));
+  const std::string& env_name = subject.environment_name();
+  if (!identity) {
+    findings.add(Rule::Provenance,
+                 subject.description + " was " + std::string(verb(request.operation)) + " by \"" + request.username +
+                     "\", not by an approved GitOps controller (" +
+                     (rules.identities.empty() ? std::string("none configured") : rules.identities.describe()) + ")" +
+                     changed_paths_text(request) + "; out-of-band changes are not allowed in " + env_name +
+                     ": make the change in Git and let the GitOps controller apply it");
+    return;
+  }
+  findings.add(Rule::Provenance,
+               subject.description + " was applied by " + request.username +
+                   " but carries no marks of a delivery approved for " + env_name +
+                   " (approved: " + approved_deliveries(rules, env) +
+                   "); deliver it through an approved Kustomization, HelmRelease or Application, or approve the "
+                   "delivery for " + env_name + " in the ReleasePolicy");
+}
+
+}  // namespace releasegate::engine

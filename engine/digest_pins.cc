@@ -1,0 +1,48 @@
+#include "engine/digest_pins.h"
+
+#include "engine/subject.h"
+#include "core/image_reference.h"
+
+namespace releasegate::engine {
+
+namespace {
+
+// Where a kind keeps its pod spec; empty when it has none. Workload
+// templates only when opted in: pinning a Deployment's template makes GitOps
+// tools report drift between Git and the cluster on every reconcile.
+std::string_view pod_spec_pointer(const RuleSet& rules, const GroupVersionKind& gvk) {
+  const KindInfo* kind = find_kind(gvk.group, gvk.kind);
+  if (!kind) return {};
+  if (kind->kind_class == KindClass::Pod) return kind->pod_spec;
+  if (kind->kind_class == KindClass::Workload && rules.mutate_workload_templates) return kind->pod_spec;
+  return {};
+}
+
+}  // namespace
+
+std::vector<ImagePin> digest_pins(const RuleSet& rules, const AdmissionRequest& request) {
+  std::vector<ImagePin> pins;
+  std::string_view pod_spec = pod_spec_pointer(rules, request.kind);
+  bool writes = request.operation == Operation::Create || request.operation == Operation::Update;
+  if (pod_spec.empty() || !writes || !request.object) return pins;
+  auto env = governed_environment(rules, request);
+  if (!env) return pins;
+  for (const ContainerImage& image : request.object->images) {
+    ImageParseResult parsed = parse_image_reference(image.image);
+    if (!parsed.reference || !parsed.reference->digest.empty() || parsed.reference->tag.empty()) continue;
+    auto repo = rules.promotions.find(parsed.reference->repository());
+    if (repo == rules.promotions.end()) continue;
+    const EnvironmentVersions& versions = repo->second[*env];
+    auto tag = versions.by_tag.find(parsed.reference->tag);
+    if (tag == versions.by_tag.end()) continue;
+    const std::string& digest = versions.versions[tag->second].digest;
+    if (digest.empty()) continue;
+    // List names and indexes need no JSON-pointer escaping ('~', '/').
+    std::string path = std::string(pod_spec) + "/" + std::string(to_string(image.list)) + "/" +
+                       std::to_string(image.index) + "/image";
+    pins.push_back({std::move(path), image.image + "@" + digest});
+  }
+  return pins;
+}
+
+}  // namespace releasegate::engine

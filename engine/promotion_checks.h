@@ -1,0 +1,29 @@
+// One image or one chart version against the environment's rules: the
+// shared core of the container, values and chart checks.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "engine/checks.h"
+
+namespace releasegate::engine {
+
+// One image and where it was found ("container \"web\" (containers)"):
+// reference syntax, registry, forbidden tags, digest requirement, promotion.
+// registry_only: the tag is a chart's default, which is not visible here.
+void check_image(const RuleSet& rules, std::size_t env, std::string_view where, std::string_view image,
+                 Findings& findings, bool registry_only = false);
+
+// A chart version, as a HelmRelease, a HelmChart or an Argo CD Application
+// writes it. It must be an exact version promoted to the environment: a
+// range or a missing version lets the controller install any release.
+struct ChartUse {
+  std::string subject;  // "chart podinfo from HelmRepository/flux-system/podinfo"
+  std::string key;      // into RuleSet::chart_promotions
+  std::string version;  // as written
+  std::string field;    // where it is written, for the fix
+};
+void check_chart(const RuleSet& rules, std::size_t env, const ChartUse& use, Findings& findings);
+
+}  // namespace releasegate::engine

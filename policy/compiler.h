@@ -1,0 +1,94 @@
+// Loading rules: YAML documents (ReleasePolicy and Promotion, directly or in
+// ConfigMap manifests labelled releasegate.io/rules: "true") are validated
+// completely and compiled into an immutable RuleSet. Every error says where:
+// file, ConfigMap and key when there is one, line and column.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/rule_set.h"
+
+namespace releasegate::policy {
+
+struct LoadError {
+  std::string file;
+  std::string context;  // e.g. `ConfigMap flux-system/releasegate-rules, key podinfo.yaml`; may be empty
+  int line = 0;         // 1-based; 0 when the error is about the whole file
+  int column = 0;       // 1-based
+  std::string message;
+
+  // "file:line:col: message (context)"
+  std::string to_string() const;
+};
+
+// How rule sets are compiled.
+struct LoadOptions {
+  // The webhook's own namespace and service account are always exempt.
+  std::string own_namespace = "releasegate-system";
+  std::string own_service_account = "releasegate";
+  // The generation the compiled rule set carries (see RuleSet::generation).
+  std::uint64_t generation = 0;
+};
+
+// One rules file (or ConfigMap key) as read: YAML, possibly several documents.
+struct RuleSource {
+  std::string file;  // a path or another name for messages
+  std::string content;
+};
+
+// What a rule set was compiled from, and how. Kept beside the rule set
+// (runtime::RuleStore), not in it, so that a rules edit arriving at
+// admission can be compiled with the rest.
+struct CompiledFrom {
+  std::vector<RuleSource> sources;
+  LoadOptions options;
+};
+
+
+struct LoadResult {
+  std::shared_ptr<const RuleSet> rules;  // null when there are errors
+  std::shared_ptr<const CompiledFrom> from;  // set with rules
+  std::vector<LoadError> errors;
+};
+
+// A document's identity across edits: its kind and metadata.name.
+struct DocumentKey {
+  std::string kind;
+  std::string name;
+  auto operator<=>(const DocumentKey&) const = default;
+};
+
+// An edit to a rule set: the documents it replaces (by key) and its own
+// sources, e.g. a rules ConfigMap being created or updated.
+struct RulesEdit {
+  std::set<DocumentKey> replaced;
+  std::vector<RuleSource> sources;
+};
+
+// Compiles a rule set from in-memory sources. With an edit, the documents
+// of `sources` whose keys the edit replaces are left out and the edit's
+// sources are added.
+LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptions& options = {},
+                         const RulesEdit* edit = nullptr);
+
+// The keys of the rules documents in a source (ConfigMap manifests are
+// looked into); unparseable documents have none.
+std::set<DocumentKey> document_keys(const RuleSource& source);
+
+struct SourcesRead {
+  std::vector<RuleSource> sources;
+  std::vector<LoadError> errors;  // unreadable directories or files
+};
+
+// Reads every *.yaml / *.yml file (following symlinks, skipping hidden
+// entries such as kubelet's `..data`) of each directory, in a stable order.
+SourcesRead read_rule_sources(const std::vector<std::string>& directories);
+
+// read_rule_sources, then compile_rules.
+LoadResult load_rules(const std::vector<std::string>& directories, const LoadOptions& options = {});
+
+}  // namespace releasegate::policy

@@ -1,0 +1,81 @@
+#include "runtime/rule_reloader.h"
+
+#include <malloc.h>
+
+namespace releasegate::runtime {
+namespace {
+
+std::size_t fingerprint(const std::vector<policy::RuleSource>& sources) {
+  std::size_t hash = sources.size();
+  for (const policy::RuleSource& s : sources) {
+    hash = hash * 31 + std::hash<std::string>{}(s.file);
+    hash = hash * 31 + std::hash<std::string>{}(s.content);
+  }
+  return hash;
+}
+
+}  // namespace
+
+RuleReloader::RuleReloader(ReloadOptions options, RuleStore& store)
+    : options_(std::move(options)),
+      store_(store),
+      watcher_({options_.directories, options_.debounce, options_.rescan}, [this] { reload_now(); }) {}
+
+RuleReloader::~RuleReloader() { stop(); }
+
+bool RuleReloader::reload_now() {
+  std::lock_guard<std::mutex> reloading(reload_mutex_);
+  policy::SourcesRead read = policy::read_rule_sources(options_.directories);
+  policy::LoadResult result;
+  if (read.errors.empty()) {
+    // Unchanged content (a re-scan, an event that touched nothing) is not
+    // reloaded, and a broken set is not reported again on every re-scan.
+    std::size_t print = fingerprint(read.sources);
+    if (attempted_ && print == last_fingerprint_) return false;
+    attempted_ = true;
+    last_fingerprint_ = print;
+    policy::LoadOptions load = options_.load;
+    load.generation = status().generation + 1;
+    result = policy::compile_rules(read.sources, load);
+  } else {
+    result.errors = std::move(read.errors);
+    attempted_ = true;
+    last_fingerprint_ = 0;  // retry when the directories are readable again
+  }
+  ReloadStatus snapshot;
+  {
+    std::lock_guard<std::mutex> lock(status_mutex_);
+    if (result.rules) {
+      store_.publish(result);
+      status_.generation = result.rules->generation;
+      status_.last_success = std::chrono::system_clock::now();
+      status_.last_errors.clear();
+      ++status_.successes;
+    } else {
+      status_.last_failure = std::chrono::system_clock::now();
+      status_.last_errors = result.errors;
+      ++status_.failures;
+    }
+    snapshot = status_;
+  }
+  if (options_.on_attempt) options_.on_attempt(result, snapshot);
+  bool loaded = result.rules != nullptr;
+  // Parsing, and the rule set just replaced (freed here unless a request
+  // still holds it), leave hundreds of megabytes free for a large rule set:
+  // give them back to the system instead of keeping them as RSS.
+  result = {};
+  read = {};
+  malloc_trim(0);
+  return loaded;
+}
+
+ReloadStatus RuleReloader::status() const {
+  std::lock_guard<std::mutex> lock(status_mutex_);
+  return status_;
+}
+
+void RuleReloader::start() { watcher_.start(); }
+
+void RuleReloader::stop() { watcher_.stop(); }
+
+}  // namespace releasegate::runtime

@@ -1,0 +1,173 @@
+#include "runtime/rules_edit.h"
+
+#include <algorithm>
+#include <atomic>
+
+#include "core/marks.h"
+#include "policy/compiler.h"
+
+namespace releasegate::runtime {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kErrorsShown = 20;
+
+std::vector<policy::RuleSource> sources_of(const ObjectView& config_map, const std::string& ns) {
+  std::vector<policy::RuleSource> sources;
+  for (const auto& [key, content] : config_map.data) {
+    if (!key.ends_with(".yaml") && !key.ends_with(".yml")) continue;
+    sources.push_back({"ConfigMap " + ns + "/" + config_map.name + " key " + key, content});
+  }
+  return sources;
+}
+
+Decision governed_with(const RuleSet* rules, std::string message) {
+  Decision decision;
+  decision.governance = Governance::Governed;
+  Mode mode = rules ? rules->mode_of(Rule::RulesEdit) : Mode::Enforce;
+  decision.violations.push_back({Rule::RulesEdit, mode, std::move(message)});
+  return decision;
+}
+
+}  // namespace
+
+bool is_rules_config_map_edit(const AdmissionRequest& request) {
+  const KindInfo* kind = find_kind(request.kind.group, request.kind.kind);
+  bool config_map = kind && kind->kind_class == KindClass::RulesConfigMap;
+  bool edit = request.operation == Operation::Create || request.operation == Operation::Update;
+  return config_map && edit && request.object && request.object->labels.find(marks::kRules) == "true";
+}
+
+Decision validate_rules_edit(const RuleStore::Snapshot& current, const AdmissionRequest& request) {
+  if (!current.from) {
+    return governed_with(current.rules.get(), "the rule set in force was loaded without its sources, so this rules "
+                                              "edit cannot be validated; apply it again after the next reload");
+  }
+  policy::RulesEdit edit;
+  edit.sources = sources_of(*request.object, request.namespace_);
+  for (const policy::RuleSource& source : edit.sources) edit.replaced.merge(policy::document_keys(source));
+  // Documents the old version had and the new one dropped are removed too.
+  if (request.old_object) {
+    for (const policy::RuleSource& source : sources_of(*request.old_object, request.namespace_)) {
+      edit.replaced.merge(policy::document_keys(source));
+    }
+  }
+  policy::LoadResult result = policy::compile_rules(current.from->sources, current.from->options, &edit);
+  if (result.rules) {
+    Decision decision;
+    decision.governance = Governance::Governed;
+    return decision;
+  }
+  std::string message = "this rules edit would make the rule set invalid (" + std::to_string(result.errors.size()) +
+                        (result.errors.size() == 1 ? " error" : " errors") + "); fix it and apply again:";
+  for (std::size_t i = 0; i < result.errors.size() && i < kErrorsShown; ++i) {
+    message += "\n  " + result.errors[i].to_string();
+  }
+  if (result.errors.size() > kErrorsShown) {
+    message += "\n  and " + std::to_string(result.errors.size() - kErrorsShown) + " more (run releasegate lint)";
+  }
+  return governed_with(current.rules.get(), std::move(message));
+}
+
+struct RulesEditValidator::Job {
+  AdmissionRequest request;
+  Done done;
+  Clock::time_point deadline;
+  std::atomic<bool> answered{false};
+
+  // The first answer wins: the worker's, or the watchdog's at the deadline.
+  void answer(Decision decision) {
+    if (!answered.exchange(true)) done(std::move(decision));
+  }
+};
+
+RulesEditValidator::RulesEditValidator(const RuleStore& store, Options options)
+    : store_(store), options_(options), worker_([this] { work(); }), watchdog_([this] { watch(); }) {}
+
+RulesEditValidator::~RulesEditValidator() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  worker_.join();
+  watchdog_.join();
+  for (auto& job : unanswered_) job->answer(refusal("releasegate is shutting down; apply the edit again"));
+}
+
+Decision RulesEditValidator::refusal(const std::string& why) const {
+  auto rules = store_.current();
+  return governed_with(rules.get(), "this rules edit was not validated: " + why);
+}
+
+void RulesEditValidator::submit(AdmissionRequest request, Done done) {
+  auto job = std::make_shared<Job>();
+  job->request = std::move(request);
+  job->done = std::move(done);
+  job->deadline = Clock::now() + options_.deadline;
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_ && unanswered_.size() < options_.max_pending) {
+      queue_.push_back(job);
+      unanswered_.push_back(job);
+      job = nullptr;
+    }
+  }
+  if (job) {
+    job->answer(refusal(std::to_string(options_.max_pending) +
+                        " rules edits are already being validated; apply it again in a moment"));
+    return;
+  }
+  changed_.notify_all();
+}
+
+void RulesEditValidator::work() {
+  for (;;) {
+    std::shared_ptr<Job> job;
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      job = queue_.front();
+      queue_.pop_front();
+    }
+    if (!job->answered) {
+      std::shared_ptr<const RuleStore::Snapshot> current = store_.snapshot();
+      job->answer(current ? validate_rules_edit(*current, job->request)
+                          : refusal("no rule set is loaded yet; fix the rules that are mounted first"));
+    }
+    {
+      std::lock_guard lock(mutex_);
+      std::erase(unanswered_, job);
+    }
+    changed_.notify_all();
+  }
+}
+
+// Answers, at its deadline, an edit the worker has not finished: the
+// compile goes on, but its result is no longer awaited.
+void RulesEditValidator::watch() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    Clock::time_point now = Clock::now();
+    Clock::time_point next = Clock::time_point::max();
+    for (auto& job : unanswered_) {
+      if (job->answered) continue;
+      if (job->deadline <= now) {
+        job->answer(refusal("validating it took longer than " + std::to_string(options_.deadline.count()) +
+                            " ms; the rule set may be too large to validate at admission. Run releasegate lint in "
+                            "CI and apply it again"));
+      } else {
+        next = std::min(next, job->deadline);
+      }
+    }
+    if (next == Clock::time_point::max()) {
+      changed_.wait(lock);
+    } else {
+      changed_.wait_until(lock, next);
+    }
+  }
+}
+
+}  // namespace releasegate::runtime

@@ -1,0 +1,145 @@
+#include "server/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include "core/kinds.h"
+
+namespace releasegate::server {
+namespace {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+// 50 µs to 5 s: decisions take tens of microseconds; the apiserver gives up
+// at the webhook's timeoutSeconds.
+const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+
+// Kinds are label values only from a fixed set.
+std::string kind_label(const AdmissionRequest& request) {
+  const KindInfo* kind = find_kind(request.kind.group, request.kind.kind);
+  return kind ? std::string(kind->kind) : "other";
+}
+
+std::string decision_label(Endpoint endpoint, const HandledReview& handled) {
+  if (handled.http_status != 200) return "error";
+  if (endpoint == Endpoint::Mutate) return handled.patched_images ? "patch" : "allow";
+  return handled.outcome ? std::string(to_string(*handled.outcome)) : "error";
+}
+
+// Advances a counter to `total` (a component's own monotonic count).
+void advance(prometheus::Counter& counter, double total) {
+  if (total > counter.Value()) counter.Increment(total - counter.Value());
+}
+
+double seconds_since_epoch(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      requests_(BuildCounter()
+                    .Name("releasegate_admission_requests_total")
+                    .Help("Admission requests by webhook, kind, operation and decision")
+                    .Register(*registry_)),
+      duration_(BuildHistogram()
+                    .Name("releasegate_admission_duration_seconds")
+                    .Help("Time to parse, decide and render an admission request")
+                    .Register(*registry_)),
+      violations_(BuildCounter()
+                      .Name("releasegate_violations_total")
+                      .Help("Rule violations found, by rule and mode")
+                      .Register(*registry_)),
+      refusals_(BuildCounter()
+                    .Name("releasegate_http_refusals_total")
+                    .Help("Requests refused before reaching a webhook, by HTTP status")
+                    .Register(*registry_)),
+      break_glass_(BuildCounter()
+                       .Name("releasegate_break_glass_total")
+                       .Help("Out-of-band changes let through by break-glass")
+                       .Register(*registry_)
+                       .Add({})),
+      cache_requests_(BuildCounter()
+                          .Name("releasegate_decision_cache_requests_total")
+                          .Help("Decisions looked up in the decision cache, by result (hit, miss, bypass)")
+                          .Register(*registry_)),
+      rule_reloads_(BuildCounter()
+                        .Name("releasegate_rules_reloads_total")
+                        .Help("Rule set loads by result (success, failure)")
+                        .Register(*registry_)),
+      rules_generation_(BuildGauge()
+                            .Name("releasegate_rules_generation")
+                            .Help("Generation of the rule set in force (0: none)")
+                            .Register(*registry_)
+                            .Add({})),
+      rules_last_reload_(BuildGauge()
+                             .Name("releasegate_rules_last_reload_timestamp_seconds")
+                             .Help("When the rule set in force was loaded")
+                             .Register(*registry_)
+                             .Add({})),
+      certificate_reloads_(BuildCounter()
+                               .Name("releasegate_tls_certificate_reloads_total")
+                               .Help("Serving certificate loads by result (success, failure)")
+                               .Register(*registry_)),
+      certificate_expiry_(BuildGauge()
+                              .Name("releasegate_tls_certificate_expiry_timestamp_seconds")
+                              .Help("notAfter of the serving certificate in use")
+                              .Register(*registry_)
+                              .Add({})) {
+  BuildGauge()
+      .Name("releasegate_build_info")
+      .Help("Build information")
+      .Register(*registry_)
+      .Add({{"version", RELEASEGATE_VERSION}})
+      .Set(1);
+}
+
+Metrics::Observation::Observation(Metrics& metrics, Endpoint endpoint)
+    : metrics_(metrics), endpoint_(endpoint), start_(std::chrono::steady_clock::now()) {}
+
+void Metrics::Observation::set_result(const HandledReview& handled) {
+  if (handled.review) {
+    kind_ = kind_label(handled.review->request);
+    operation_ = to_string(handled.review->request.operation);
+  }
+  decision_ = decision_label(endpoint_, handled);
+  if (handled.decision) {
+    for (const Violation& v : handled.decision->violations) {
+      violations_.emplace_back(to_string(v.rule), to_string(v.mode));
+    }
+    break_glass_ = handled.decision->break_glass.has_value();
+  }
+  cache_ = handled.cache;
+}
+
+Metrics::Observation::~Observation() {
+  std::string webhook(to_string(endpoint_));
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  metrics_.duration_.Add({{"webhook", webhook}}, kLatencyBuckets).Observe(seconds);
+  metrics_.requests_.Add({{"webhook", webhook}, {"kind", kind_}, {"operation", operation_}, {"decision", decision_}})
+      .Increment();
+  for (const auto& [rule, mode] : violations_) metrics_.violations_.Add({{"rule", rule}, {"mode", mode}}).Increment();
+  if (break_glass_) metrics_.break_glass_.Increment();
+  if (cache_) metrics_.cache_requests_.Add({{"result", std::string(to_string(*cache_))}}).Increment();
+}
+
+void Metrics::record_refusal(int status) { refusals_.Add({{"code", std::to_string(status)}}).Increment(); }
+
+std::string Metrics::scrape(const runtime::ReloadStatus* rules, const CertificateStatus& certificate) {
+  std::lock_guard<std::mutex> lock(scrape_mutex_);
+  if (rules) {
+    advance(rule_reloads_.Add({{"result", "success"}}), static_cast<double>(rules->successes));
+    advance(rule_reloads_.Add({{"result", "failure"}}), static_cast<double>(rules->failures));
+    rules_generation_.Set(static_cast<double>(rules->generation));
+    if (rules->last_success) rules_last_reload_.Set(seconds_since_epoch(*rules->last_success));
+  }
+  advance(certificate_reloads_.Add({{"result", "success"}}), static_cast<double>(certificate.reloads));
+  advance(certificate_reloads_.Add({{"result", "failure"}}), static_cast<double>(certificate.failures));
+  if (certificate.not_after) certificate_expiry_.Set(seconds_since_epoch(*certificate.not_after));
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace releasegate::server

@@ -1,0 +1,77 @@
+// Every Prometheus metric releasegate exports, defined in this one place and
+// served as text on the plain-HTTP listener's /metrics. Label values are
+// bounded: webhook, a fixed set of kinds, operation, decision, rule, mode,
+// status code; never object names, namespaces or images.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "runtime/rule_reloader.h"
+#include "admission/admission_handler.h"
+#include "server/certificate_store.h"
+
+namespace releasegate::server {
+
+using admission::Endpoint;
+using admission::HandledReview;
+
+class Metrics {
+ public:
+  Metrics();
+
+  // One admission request, recorded when the Observation is destroyed, so
+  // every exit path is counted (an exception counts as decision "error").
+  class Observation {
+   public:
+    Observation(Metrics& metrics, Endpoint endpoint);
+    ~Observation();
+    Observation(const Observation&) = delete;
+    Observation& operator=(const Observation&) = delete;
+    // Takes what the labels need from the result (the result itself may
+    // be gone by the time this Observation is destroyed).
+    void set_result(const HandledReview& handled);
+
+   private:
+    Metrics& metrics_;
+    Endpoint endpoint_;
+    std::chrono::steady_clock::time_point start_;
+    std::string kind_ = "other";
+    std::string operation_;
+    std::string decision_ = "error";
+    std::vector<std::pair<std::string, std::string>> violations_;  // rule, mode
+    bool break_glass_ = false;
+    std::optional<engine::CacheResult> cache_;
+  };
+
+  // A request the listener refused before it reached a webhook (413, 411...).
+  void record_refusal(int status);
+
+  // Text exposition format. Reload and certificate counters are derived
+  // here from the components' own status, their single source of truth.
+  std::string scrape(const runtime::ReloadStatus* rules, const CertificateStatus& certificate);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& duration_;
+  prometheus::Family<prometheus::Counter>& violations_;
+  prometheus::Family<prometheus::Counter>& refusals_;
+  prometheus::Counter& break_glass_;
+  prometheus::Family<prometheus::Counter>& cache_requests_;
+  prometheus::Family<prometheus::Counter>& rule_reloads_;
+  prometheus::Gauge& rules_generation_;
+  prometheus::Gauge& rules_last_reload_;
+  prometheus::Family<prometheus::Counter>& certificate_reloads_;
+  prometheus::Gauge& certificate_expiry_;
+  std::mutex scrape_mutex_;  // derived counters are advanced by one scrape at a time
+};
+
+}  // namespace releasegate::server

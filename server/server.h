@@ -1,0 +1,77 @@
+// The releasegate server: the admission endpoints (/validate, /mutate) on a
+// TLS listener, and the probes on a separate plain-HTTP listener with its own
+// threads, so busy admission loops never fail liveness or readiness.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "runtime/rule_reloader.h"
+#include "runtime/rule_store.h"
+#include "admission/admission_handler.h"
+#include "server/certificate_store.h"
+#include "server/https_listener.h"
+
+namespace releasegate::server {
+
+using admission::AdmissionHandler;
+
+struct ListenAddress {
+  std::string host;  // "0.0.0.0" when written as ":port"
+  int port = 0;      // 0: any free port (tests)
+};
+
+// Parses "host:port", ":port" or "[v6]:port".
+std::optional<ListenAddress> parse_listen_address(std::string_view text);
+
+struct ServerOptions {
+  ListenAddress listen{"0.0.0.0", 8443};
+  ListenAddress metrics_listen{"0.0.0.0", 9090};
+  TlsFiles tls;
+  // Event-loop threads of the admission listener: one per core is enough,
+  // since no thread ever waits on a client.
+  std::size_t workers = std::max(2u, std::thread::hardware_concurrency());
+  ListenerLimits limits;
+  std::size_t decision_cache_size = admission::HandlerOptions{}.cache_size;
+  // How long a rules ConfigMap edit may take to validate (below the rules
+  // webhook's timeoutSeconds).
+  std::chrono::milliseconds rules_edit_timeout = runtime::RulesEditValidator::Options{}.deadline;
+  // How long stop() lets requests in flight finish before closing them.
+  std::chrono::milliseconds shutdown_grace{20'000};
+  // Reload state shown in /readyz; may be null (tests).
+  const runtime::RuleReloader* reloader = nullptr;
+  // How often the certificate files are re-read even without a file event.
+  std::chrono::milliseconds certificate_rescan{30'000};
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, const runtime::RuleStore& store);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds both listeners and serves on background threads. On failure says
+  // what failed (certificate, address in use, ...).
+  bool start(std::string* error);
+  // Readiness turns false (the first step of a graceful shutdown); the
+  // server still answers everything.
+  void begin_shutdown();
+  // Stops accepting, closes idle connections, lets requests in flight
+  // finish (up to shutdown_grace), joins the threads.
+  void stop();
+
+  CertificateStatus certificate_status() const;
+  int port() const;          // the TLS listener's bound port
+  int metrics_port() const;  // the plain-HTTP listener's bound port
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace releasegate::server

@@ -1,0 +1,76 @@
+#include "cli/lint_command.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tests/support/test_support.h"
+
+namespace releasegate::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Lint {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Lint lint(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  int code = run_lint(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+class LintCommand : public ::testing::Test {
+ protected:
+  fs::path dir = fs::temp_directory_path() / ("releasegate-lint-" + std::to_string(::getpid()));
+  void SetUp() override { fs::create_directories(dir); }
+  void TearDown() override { fs::remove_all(dir); }
+  void write(const std::string& name, const std::string& content) { std::ofstream(dir / name) << content; }
+};
+
+TEST_F(LintCommand, ValidRulesExitZero) {
+  write("policy.yaml", testing::kTestPolicy);
+  write("promotion.yaml", testing::kTestPromotion);
+  Lint result = lint({"--rules", dir.string()});
+  EXPECT_EQ(result.code, 0) << result.out;
+  EXPECT_TRUE(result.out.empty());
+  EXPECT_NE(result.err.find("valid (3 environments, 1 image repositories and 1 charts promoted, 6 promoted versions)"), std::string::npos)
+      << result.err;
+}
+
+TEST_F(LintCommand, GoldenErrorsWithFileLineAndColumn) {
+  std::string policy = testing::kTestPolicy;
+  policy.replace(policy.find("requireDigest: true"), 19, "requireDigest: maybe");
+  policy.replace(policy.find("forbiddenTags"), 13, "forbidenTags");
+  std::string promotion = testing::kTestPromotion;
+  promotion.replace(promotion.find("prod:"), 5, "prdo:");
+  write("policy.yaml", policy);
+  write("promotion.yaml", promotion);
+  Lint result = lint({"--rules", dir.string()});
+  EXPECT_EQ(result.code, 1);
+  std::string p = (dir / "policy.yaml").string();
+  std::string q = (dir / "promotion.yaml").string();
+  EXPECT_EQ(result.out,
+            p + ":15:22: requireDigest must be true or false\n" +
+            p + ":30:5: unknown field \"forbidenTags\" in images (known fields: registries, forbiddenTags, helmValues)\n" +
+            q + ":10:9: unknown environment \"prdo\" (environments: dev, staging, prod)\n");
+  EXPECT_NE(result.err.find("3 errors"), std::string::npos);
+}
+
+TEST_F(LintCommand, TheShippedExamplesAreValid) {
+  Lint result = lint({"--rules", (testing::source_dir() / "deploy/examples/rules").string()});
+  EXPECT_EQ(result.code, 0) << result.out;
+}
+
+TEST_F(LintCommand, UsageErrorsExitTwo) {
+  EXPECT_EQ(lint({}).code, 2);
+  EXPECT_EQ(lint({"--rule", "x"}).code, 2);
+}
+
+}  // namespace
+}  // namespace releasegate::cli

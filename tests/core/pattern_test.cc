@@ -1,0 +1,68 @@
+#include "core/pattern.h"
+
+#include <gtest/gtest.h>
+
+namespace releasegate {
+namespace {
+
+Pattern compiled(const std::string& text) {
+  Pattern::Compiled c = Pattern::compile(text);
+  EXPECT_TRUE(c.pattern) << text << ": " << c.error;
+  return std::move(*c.pattern);
+}
+
+TEST(Pattern, ExactMatchesOnlyItself) {
+  Pattern p = compiled("prod");
+  EXPECT_TRUE(p.matches("prod"));
+  EXPECT_FALSE(p.matches("prod-eu"));
+  EXPECT_FALSE(p.matches("pro"));
+}
+
+TEST(Pattern, StarMatchesAnyRunIncludingSlashes) {
+  Pattern p = compiled("ghcr.io/acme/*");
+  EXPECT_TRUE(p.matches("ghcr.io/acme/podinfo"));
+  EXPECT_TRUE(p.matches("ghcr.io/acme/team/api"));
+  EXPECT_FALSE(p.matches("ghcr.io/acmecorp/api"));
+  EXPECT_FALSE(p.matches("docker.io/ghcr.io/acme/x"));
+}
+
+TEST(Pattern, StarsInTheMiddleAndAtBothEnds) {
+  Pattern p = compiled("*-prod-*");
+  EXPECT_TRUE(p.matches("eu-prod-1"));
+  EXPECT_FALSE(p.matches("eu-prod"));
+  Pattern q = compiled("a*b*c");
+  EXPECT_TRUE(q.matches("abc"));
+  EXPECT_TRUE(q.matches("axxbyyc"));
+  EXPECT_FALSE(q.matches("acb"));
+  EXPECT_FALSE(q.matches("abcb"));
+  EXPECT_TRUE(compiled("*").matches(""));
+  // Prefix and suffix must not overlap.
+  EXPECT_FALSE(compiled("ab*ba").matches("aba"));
+}
+
+TEST(Pattern, RegexIsAnchoredToTheWholeValue) {
+  Pattern p = compiled("regex:prod-[a-z]{2}");
+  EXPECT_TRUE(p.matches("prod-eu"));
+  EXPECT_FALSE(p.matches("prod-eu-1"));
+  EXPECT_FALSE(p.matches("xprod-eu"));
+}
+
+TEST(Pattern, InvalidAndOversizedRegexesAreErrors) {
+  EXPECT_FALSE(Pattern::compile("regex:(unclosed").pattern);
+  Pattern::Compiled huge = Pattern::compile("regex:(abcdefgh){400}");
+  EXPECT_FALSE(huge.pattern);
+  EXPECT_NE(huge.error.find("too complex"), std::string::npos) << huge.error;
+  EXPECT_FALSE(Pattern::compile("").pattern);
+}
+
+TEST(PatternList, MatchesAnyAndDescribesInOrder) {
+  PatternList list;
+  list.add(compiled("dev"));
+  list.add(compiled("dev-*"));
+  EXPECT_TRUE(list.matches("dev-42"));
+  EXPECT_FALSE(list.matches("staging"));
+  EXPECT_EQ(list.describe(), "dev, dev-*");
+}
+
+}  // namespace
+}  // namespace releasegate

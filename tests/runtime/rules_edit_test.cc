@@ -1,0 +1,186 @@
+// Rules ConfigMaps validated at admission, through the webhook's handler.
+#include "runtime/rules_edit.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "policy/compiler.h"
+#include "tests/support/test_support.h"
+#include "admission/admission_handler.h"
+
+namespace releasegate {
+namespace {
+
+using nlohmann::json;
+
+json rules_config_map(const std::string& name, const std::string& key, const std::string& content,
+                      bool labelled = true) {
+  json cm{{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", {{"name", name}, {"namespace", "releasegate-system"}}},
+          {"data", {{key, content}, {"README", "not rules"}}}};
+  if (labelled) cm["metadata"]["labels"] = {{"releasegate.io/rules", "true"}};
+  return cm;
+}
+
+class RulesEdit : public ::testing::Test {
+ protected:
+  runtime::RuleStore store;
+  void SetUp() override { store.publish(testing::test_load()); }
+
+  json validate(const json& config_map, const json& old = nullptr) {
+    testing::ReviewSpec spec;
+    spec.group = "";
+    spec.kind = "ConfigMap";
+    spec.namespace_ = "releasegate-system";
+    spec.name = config_map["metadata"]["name"];
+    spec.operation = old.is_null() ? "CREATE" : "UPDATE";
+    spec.user = "system:serviceaccount:flux-system:kustomize-controller";
+    spec.object = config_map;
+    spec.old_object = old;
+    admission::HandledReview handled =
+        admission::AdmissionHandler(store).handle(admission::Endpoint::Validate, testing::review(spec));
+    EXPECT_EQ(handled.http_status, 200);
+    return json::parse(handled.body)["response"];
+  }
+};
+
+TEST_F(RulesEdit, AValidPromotionEditIsAllowed) {
+  std::string promotion = testing::kTestPromotion;
+  promotion.replace(promotion.find("staging: [\""), 11, "staging: [\"6.6.0\", \"");
+  json response = validate(rules_config_map("podinfo", "podinfo.yaml", promotion));
+  EXPECT_EQ(response["allowed"], true) << response.dump();
+  EXPECT_EQ(response["auditAnnotations"]["decision"], "allow");
+}
+
+TEST_F(RulesEdit, ABrokenEditIsDeniedWithLintMessages) {
+  std::string promotion = testing::kTestPromotion;
+  promotion.replace(promotion.find("prod:"), 5, "prdo:");
+  json response = validate(rules_config_map("podinfo", "podinfo.yaml", promotion));
+  ASSERT_EQ(response["allowed"], false);
+  std::string message = response["status"]["message"];
+  EXPECT_NE(message.find("[rules-edit]"), std::string::npos) << message;
+  EXPECT_NE(message.find("ConfigMap releasegate-system/podinfo key podinfo.yaml:10:9: unknown environment \"prdo\""),
+            std::string::npos)
+      << message;
+}
+
+TEST_F(RulesEdit, PromotingStraightToProdIsDenied) {
+  std::string promotion = testing::kTestPromotion;
+  promotion.replace(promotion.find("prod: [\""), 8, "prod: [\"9.9.9@sha256:" + std::string(64, 'f') + "\", \"");
+  json response = validate(rules_config_map("podinfo", "podinfo.yaml", promotion));
+  ASSERT_EQ(response["allowed"], false);
+  EXPECT_NE(response["status"]["message"].get<std::string>().find("promoted to prod but not to staging"),
+            std::string::npos);
+}
+
+TEST_F(RulesEdit, ASecondRecordForARepositoryUnderAnotherNameConflicts) {
+  std::string copy = testing::kTestPromotion;
+  copy.replace(copy.find("name: podinfo"), 13, "name: podinfo-copy");
+  json response = validate(rules_config_map("copy", "copy.yaml", copy));
+  ASSERT_EQ(response["allowed"], false);
+  EXPECT_NE(response["status"]["message"].get<std::string>().find("already has a Promotion record"), std::string::npos);
+}
+
+TEST_F(RulesEdit, DocumentsDroppedByAnUpdateAreRemovedFromTheUnion) {
+  // The old ConfigMap held the Promotion; the new one renames it: without
+  // removing the old document, the repository would have two records.
+  std::string renamed = testing::kTestPromotion;
+  renamed.replace(renamed.find("name: podinfo"), 13, "name: podinfo-v2");
+  json response = validate(rules_config_map("podinfo", "podinfo.yaml", renamed),
+                           rules_config_map("podinfo", "podinfo.yaml", testing::kTestPromotion));
+  EXPECT_EQ(response["allowed"], true) << response.dump();
+}
+
+TEST_F(RulesEdit, UnlabelledConfigMapsAreNotGoverned) {
+  json response = validate(rules_config_map("other", "x.yaml", "not: [valid", /*labelled=*/false));
+  EXPECT_EQ(response["allowed"], true);
+  EXPECT_FALSE(response.contains("auditAnnotations"));
+}
+
+TEST_F(RulesEdit, IsAnsweredOffTheCallersThreadAndNeverCached) {
+  testing::ReviewSpec spec;
+  spec.group = "";
+  spec.kind = "ConfigMap";
+  spec.namespace_ = "releasegate-system";
+  spec.name = "podinfo";
+  spec.object = rules_config_map("podinfo", "podinfo.yaml", testing::kTestPromotion);
+  admission::AdmissionHandler handler(store);
+  std::promise<std::pair<std::thread::id, admission::HandledReview>> later;
+  std::optional<admission::HandledReview> now =
+      handler.handle(admission::Endpoint::Validate, testing::review(spec), [&](admission::HandledReview handled) {
+        later.set_value({std::this_thread::get_id(), std::move(handled)});
+      });
+  EXPECT_FALSE(now.has_value());
+  auto [thread, handled] = later.get_future().get();
+  EXPECT_NE(thread, std::this_thread::get_id());
+  EXPECT_EQ(handled.cache, engine::CacheResult::Bypass);
+  EXPECT_EQ(json::parse(handled.body)["response"]["allowed"], true);
+}
+
+// A rule set large enough that compiling it takes far longer than the
+// deadlines below, even in an optimised build.
+policy::LoadResult large_rules(std::size_t records) {
+  std::string promotions;
+  for (std::size_t i = 0; i < records; ++i) {
+    promotions += "---\napiVersion: releasegate.io/v1alpha1\nkind: Promotion\nmetadata:\n  name: app-" +
+                  std::to_string(i) + "\nspec:\n  images:\n    - repository: ghcr.io/acme/app-" + std::to_string(i) +
+                  "\n      environments:\n        staging: [\"1.0.0\"]\n        prod: [\"1.0.0\"]\n";
+  }
+  return policy::compile_rules({{"policy.yaml", testing::kTestPolicy}, {"promotions.yaml", promotions}});
+}
+
+AdmissionRequest rules_edit_request() {
+  AdmissionRequest request;
+  request.kind = {"", "v1", "ConfigMap"};
+  request.operation = Operation::Create;
+  request.namespace_ = "releasegate-system";
+  request.name = "podinfo";
+  ObjectView& object = request.object.emplace();
+  object.name = "podinfo";
+  object.labels.set("releasegate.io/rules", "true");
+  object.data.emplace_back("podinfo.yaml", testing::kTestPromotion);
+  return request;
+}
+
+TEST(RulesEditValidator, AnEditStillCompilingAtItsDeadlineIsRefused) {
+  runtime::RuleStore store;
+  policy::LoadResult loaded = large_rules(3000);
+  ASSERT_TRUE(loaded.rules);
+  store.publish(loaded);
+  runtime::RulesEditValidator validator(store, {std::chrono::milliseconds(5), 4});
+  std::promise<Decision> answered;
+  auto started = std::chrono::steady_clock::now();
+  validator.submit(rules_edit_request(), [&](Decision d) { answered.set_value(std::move(d)); });
+  Decision decision = answered.get_future().get();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));  // not the compile's time
+  ASSERT_EQ(decision.violations.size(), 1u);
+  EXPECT_EQ(decision.violations[0].rule, Rule::RulesEdit);
+  EXPECT_EQ(decision.violations[0].mode, Mode::Enforce);
+  EXPECT_NE(decision.violations[0].message.find("took longer than 5 ms"), std::string::npos);
+}
+
+TEST(RulesEditValidator, EditsBeyondTheQueueBoundAreRefusedAtOnce) {
+  runtime::RuleStore store;
+  policy::LoadResult loaded = large_rules(3000);
+  ASSERT_TRUE(loaded.rules);
+  store.publish(loaded);
+  runtime::RulesEditValidator validator(store, {std::chrono::milliseconds(60'000), 1});
+  std::promise<Decision> first;
+  validator.submit(rules_edit_request(), [&](Decision d) { first.set_value(std::move(d)); });
+  std::optional<std::thread::id> answered_on;
+  Decision second;
+  validator.submit(rules_edit_request(), [&](Decision d) {
+    answered_on = std::this_thread::get_id();
+    second = std::move(d);
+  });
+  ASSERT_EQ(answered_on, std::this_thread::get_id());  // refused at once, on the caller's thread
+  ASSERT_EQ(second.violations.size(), 1u);
+  EXPECT_NE(second.violations[0].message.find("already being validated"), std::string::npos);
+  EXPECT_TRUE(first.get_future().get().violations.empty());  // the first one still compiles, and is valid
+}
+
+}  // namespace
+}  // namespace releasegate

@@ -1,0 +1,154 @@
+#include "tests/support/test_support.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "policy/compiler.h"
+
+namespace releasegate::testing {
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+
+std::filesystem::path source_dir() { return RELEASEGATE_SOURCE_DIR; }
+
+bool make_dev_certs(const std::filesystem::path& dir) {
+  std::string command = (source_dir() / "certs/dev-certs.sh").string() + " " + dir.string() + " 2>/dev/null";
+  return std::system(command.c_str()) == 0;
+}
+
+std::optional<std::filesystem::path> corpus_dir() {
+  if (const char* env = std::getenv("RELEASEGATE_CORPUS"); env && *env) return std::filesystem::path(env);
+  std::filesystem::path beside = source_dir().parent_path() / "shared" / "corpus";
+  if (std::filesystem::is_directory(beside)) return beside;
+  return std::nullopt;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+const char* const kTestPolicy = R"(apiVersion: releasegate.io/v1alpha1
+kind: ReleasePolicy
+metadata:
+  name: platform
+spec:
+  mode: enforce
+  environments:
+    - name: dev
+      namespaces: ["dev", "dev-*"]
+      promotion: open
+    - name: staging
+      namespaces: ["staging"]
+    - name: prod
+      namespaces: ["prod", "prod-*"]
+      requireDigest: true
+  gitops:
+    identities:
+      - system:serviceaccount:flux-system:kustomize-controller
+      - system:serviceaccount:flux-system:helm-controller
+      - system:serviceaccount:argocd:argocd-application-controller
+    deliveries:
+      - kustomization: flux-system/apps
+        environments: [dev, staging, prod]
+      - helmRelease: "*/podinfo"
+        environments: [staging]
+      - argoApplication: guestbook
+        environments: [dev, staging]
+  images:
+    registries: ["ghcr.io/acme/*", "regex:registry\\.acme\\.internal:5000/.+"]
+    forbiddenTags: [latest]
+  exempt:
+    namespaces: [flux-system]
+    users: ["system:serviceaccount:ci:image-reflector"]
+  breakGlass:
+    groups: [platform-oncall]
+)";
+
+const char* const kTestPromotion = R"(apiVersion: releasegate.io/v1alpha1
+kind: Promotion
+metadata:
+  name: podinfo
+spec:
+  images:
+    - repository: ghcr.io/acme/podinfo
+      environments:
+        staging: ["6.5.0", "6.5.1@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"]
+        prod: ["6.5.0@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]
+  charts:
+    - source: HelmRepository/flux-system/podinfo
+      chart: podinfo
+      environments:
+        staging: ["6.5.1", "6.5.0"]
+        prod: ["6.5.0"]
+)";
+
+policy::LoadResult test_load() {
+  policy::LoadResult result = policy::compile_rules({{"policy.yaml", kTestPolicy}, {"promotion.yaml", kTestPromotion}});
+  if (!result.rules) throw std::runtime_error("test rules invalid: " + result.errors.front().to_string());
+  return result;
+}
+
+std::shared_ptr<const RuleSet> test_rules() { return test_load().rules; }
+
+nlohmann::json deployment(const std::string& ns, const std::string& image, bool flux_marks) {
+  nlohmann::json labels{{"app", "podinfo"}};
+  if (flux_marks) {
+    labels["kustomize.toolkit.fluxcd.io/name"] = "apps";
+    labels["kustomize.toolkit.fluxcd.io/namespace"] = "flux-system";
+  }
+  return {{"apiVersion", "apps/v1"},
+          {"kind", "Deployment"},
+          {"metadata", {{"name", "podinfo"}, {"namespace", ns}, {"labels", labels}}},
+          {"spec",
+           {{"replicas", 2},
+            {"selector", {{"matchLabels", {{"app", "podinfo"}}}}},
+            {"template",
+             {{"metadata", {{"labels", {{"app", "podinfo"}}}}},
+              {"spec", {{"containers", {{{"name", "podinfod"}, {"image", image}}}}}}}}}}};
+}
+
+nlohmann::json pod(const std::string& ns, const std::string& image) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Pod"},
+          {"metadata", {{"name", "podinfo-7d9f8b6c5-x2x4z"}, {"namespace", ns}}},
+          {"spec", {{"containers", {{{"name", "podinfod"}, {"image", image}}}}}}};
+}
+
+std::string review(const ReviewSpec& spec, const std::string& uid) {
+  nlohmann::json request{
+      {"uid", uid},
+      {"kind", {{"group", spec.group}, {"version", spec.version}, {"kind", spec.kind}}},
+      {"resource", {{"group", spec.group}, {"version", spec.version}, {"resource", "deployments"}}},
+      {"name", spec.name},
+      {"namespace", spec.namespace_},
+      {"operation", spec.operation},
+      {"userInfo", {{"username", spec.user}, {"groups", spec.groups}}},
+      {"object", spec.object},
+      {"oldObject", spec.old_object},
+      {"dryRun", spec.dry_run},
+  };
+  return nlohmann::json{{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", request}}.dump();
+}
+
+}  // namespace releasegate::testing

@@ -1,0 +1,72 @@
+// Shared helpers for the test suite: the corpus beside the checkout, a rule
+// set written for the tests, AdmissionReviews built as the apiserver sends
+// them, and a raw TLS client for what well-behaved HTTP clients never send.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "core/rule_set.h"
+#include "policy/compiler.h"
+
+namespace releasegate::testing {
+
+// ../shared/corpus beside the checkout (or $RELEASEGATE_CORPUS); nullopt in
+// a clone that has none, and tests that need it skip, saying so.
+std::optional<std::filesystem::path> corpus_dir();
+#define REQUIRE_CORPUS(dir)                                                                  \
+  auto dir##_opt = ::releasegate::testing::corpus_dir();                                     \
+  if (!dir##_opt) GTEST_SKIP() << "no ../shared/corpus beside the checkout: corpus test skipped"; \
+  const std::filesystem::path dir = *dir##_opt
+
+std::string read_file(const std::filesystem::path& path);
+
+// Digests used in the test rules.
+inline const std::string kDigest650 = "sha256:" + std::string(64, 'a');
+inline const std::string kDigest651 = "sha256:" + std::string(64, 'b');
+inline const std::string kDigestOther = "sha256:" + std::string(64, 'c');
+
+// The rules the tests are written against (see test_support.cc).
+extern const char* const kTestPolicy;
+extern const char* const kTestPromotion;
+// The compiled test rules with what they were compiled from (publish this
+// where rules edits are validated), or just the rule set.
+policy::LoadResult test_load();
+std::shared_ptr<const RuleSet> test_rules();
+
+constexpr const char* kFluxKustomizeController = "system:serviceaccount:flux-system:kustomize-controller";
+
+// A Deployment with one container, delivered by the Flux Kustomization
+// flux-system/apps unless marks are removed.
+nlohmann::json deployment(const std::string& ns, const std::string& image, bool flux_marks = true);
+nlohmann::json pod(const std::string& ns, const std::string& image);
+
+struct ReviewSpec {
+  std::string group = "apps";
+  std::string version = "v1";
+  std::string kind = "Deployment";
+  std::string operation = "CREATE";
+  std::string namespace_ = "staging";
+  std::string name = "podinfo";
+  std::string user = kFluxKustomizeController;
+  nlohmann::json groups = nlohmann::json::array({"system:serviceaccounts", "system:authenticated"});
+  nlohmann::json object = nullptr;
+  nlohmann::json old_object = nullptr;
+  bool dry_run = false;
+};
+std::string review(const ReviewSpec& spec, const std::string& uid = "0d8a6c2e-1f2b-4c3d-9e8f-7a6b5c4d3e2f");
+
+// A loopback TCP port that was free a moment ago (for servers started as a
+// separate process, which cannot report a port 0 binding back).
+int free_port();
+
+// Paths given by CMake.
+std::filesystem::path source_dir();
+
+// Runs certs/dev-certs.sh into `dir` (ca.crt, tls.crt, tls.key); true on success.
+bool make_dev_certs(const std::filesystem::path& dir);
+
+}  // namespace releasegate::testing
