@@ -129,14 +129,52 @@ struct AdmissionRequest {
   bool changed_paths_complete = false;
 };
 
-// Every input of a decision in one string (uid and dryRun excluded: they
-// never change it), for the decision cache's key. Fields are length-prefixed
-// so that different requests never produce the same string. A field added
-// to the structs above must be added here too (decision_cache_test checks
-// each one).
-std::string fingerprint(const AdmissionRequest& request);
-
 // "Deployment prod/podinfo", for messages.
 std::string describe(const AdmissionRequest& request);
+
+// Every field of a request a decision may depend on, listed once (uid and
+// dryRun are not: they never change a decision). The decision cache's key
+// (engine/decision_cache.cc) and its test are both derived from this list,
+// so a field added to the structs above and not here is a test failure.
+//
+// `visit(field)` is called with a reference to each leaf (std::string,
+// StringMap, bool, std::size_t or an enum), `visit.count(n)` with the size
+// of each list and the presence (0 or 1) of each optional before its
+// elements. Request is AdmissionRequest or const AdmissionRequest.
+template <typename Request, typename Visitor>
+void for_each_input(Request& request, Visitor& visit) {
+  auto list = [&](auto& items, auto&& each) {
+    visit.count(items.size());
+    for (auto& item : items) each(item);
+  };
+  auto optional = [&](auto& maybe, auto&& each) {
+    visit.count(maybe.has_value() ? 1 : 0);
+    if (maybe) each(*maybe);
+  };
+  auto object = [&](auto& o) {
+    visit(o.name), visit(o.namespace_), visit(o.labels), visit(o.annotations);
+    list(o.images, [&](auto& i) { visit(i.list), visit(i.index), visit(i.container), visit(i.image); });
+    optional(o.helm_chart, [&](auto& c) {
+      visit(c.chart), visit(c.version), visit(c.source_kind), visit(c.source_name), visit(c.source_namespace);
+      visit(c.chart_ref);
+    });
+    visit(o.target_namespace);
+    optional(o.source_location, [&](auto& l) {
+      visit(l.url), visit(l.branch), visit(l.tag), visit(l.semver), visit(l.commit), visit(l.ref_name), visit(l.digest);
+    });
+    optional(o.source_ref, [&](auto& r) { visit(r.kind), visit(r.name), visit(r.namespace_); });
+    visit(o.service_account_name);
+    list(o.application_sources, [&](auto& a) { visit(a.repo_url), visit(a.target_revision), visit(a.chart); });
+    visit(o.helm_values);
+    list(o.data, [&](auto& entry) { visit(entry.first), visit(entry.second); });
+  };
+  visit(request.kind.group), visit(request.kind.version), visit(request.kind.kind), visit(request.operation);
+  visit(request.namespace_), visit(request.name), visit(request.username);
+  list(request.groups, [&](auto& g) { visit(g); });
+  optional(request.object, object);
+  optional(request.old_object, object);
+  list(request.changed_paths, [&](auto& p) { visit(p); });
+  visit(request.changed_paths_complete);
+}
 
 }  // namespace releasegate

@@ -1,6 +1,7 @@
 #include "engine/decision_cache.h"
 
 #include <functional>
+#include <type_traits>
 
 #include "engine/engine.h"
 
@@ -13,6 +14,42 @@ std::string_view to_string(CacheResult result) {
     case CacheResult::Bypass: return "bypass";
   }
   return "bypass";
+}
+
+namespace {
+
+// Appends each field length-prefixed, so that ("ab", "c") and ("a", "bc")
+// differ.
+class FingerprintWriter {
+ public:
+  explicit FingerprintWriter(std::string& out) : out_(out) {}
+  void count(std::size_t n) { out_.append(reinterpret_cast<const char*>(&n), sizeof n); }
+  void operator()(std::string_view field) {
+    count(field.size());
+    out_.append(field);
+  }
+  void operator()(const StringMap& map) {
+    count(map.entries().size());
+    for (const auto& [k, v] : map.entries()) (*this)(k), (*this)(v);
+  }
+  template <typename Scalar>
+    requires std::is_enum_v<Scalar> || std::is_integral_v<Scalar>
+  void operator()(Scalar value) {
+    count(static_cast<std::size_t>(value));
+  }
+
+ private:
+  std::string& out_;
+};
+
+}  // namespace
+
+std::string fingerprint(const AdmissionRequest& request) {
+  std::string out;
+  out.reserve(512);
+  FingerprintWriter writer(out);
+  for_each_input(request, writer);
+  return out;
 }
 
 DecisionCache::DecisionCache(std::size_t capacity) : shard_capacity_((capacity + kShards - 1) / kShards) {}

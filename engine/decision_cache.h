@@ -24,6 +24,11 @@
 namespace releasegate::engine {
 
 enum class CacheResult { Hit, Miss, Bypass };
+
+// Every input of a decision (core/request.h, for_each_input) in one string,
+// the cache's key. Fields are length-prefixed so that different requests
+// never produce the same string.
+std::string fingerprint(const AdmissionRequest& request);
 std::string_view to_string(CacheResult result);  // "hit", "miss", "bypass"
 
 class DecisionCache {

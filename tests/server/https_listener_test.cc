@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <future>
+#include <mutex>
 #include <thread>
 
 #include "tests/support/test_support.h"
@@ -211,6 +213,69 @@ TEST_F(Listener, AHandlerFaultIsA500AndTheLoopKeepsServing) {
   auto ok = fine.read_response();
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->body, "fine");
+}
+
+// A handler that defers (work that must leave the event loop) holds up
+// neither the loop nor other connections; its reply arrives on the same
+// connection, followed by the requests pipelined behind it.
+TEST_F(Listener, ADeferredReplyBlocksNeitherTheLoopNorOtherConnections) {
+  std::vector<std::thread> workers;
+  std::mutex workers_mutex;
+  listener_ = std::make_unique<HttpsListener>(
+      context(), short_limits(), [](const RequestHead&) { return std::optional<HttpReply>(); },
+      [&](const RequestHead& head, std::string_view, const HttpsListener::Deferral& deferral) -> std::optional<HttpReply> {
+        if (head.path != "/slow") return HttpReply{200, "text/plain", "fast " + head.path, {}, false};
+        Responder respond = deferral.defer();
+        std::lock_guard lock(workers_mutex);
+        workers.emplace_back([respond] {
+          std::this_thread::sleep_for(300ms);
+          respond(HttpReply{200, "text/plain", "slow", {}, false});
+        });
+        return std::nullopt;
+      });
+  std::string error;
+  ASSERT_TRUE(listener_->bind("127.0.0.1", 0, &error)) << error;
+  listener_->start(1);  // one loop: a blocked loop would hold up the other client
+  TlsClient slow(listener_->port(), ca());
+  ASSERT_TRUE(slow.send(post("/slow", "") + post("/after", "")));
+  std::this_thread::sleep_for(50ms);
+  auto started = std::chrono::steady_clock::now();
+  TlsClient other(listener_->port(), ca());
+  ASSERT_TRUE(other.send(post("/other", "")));
+  auto fast = other.read_response();
+  ASSERT_TRUE(fast);
+  EXPECT_EQ(fast->body, "fast /other");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 250ms);
+  auto deferred = slow.read_response();
+  ASSERT_TRUE(deferred);
+  EXPECT_EQ(deferred->body, "slow");
+  auto after = slow.read_response();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->body, "fast /after");
+  for (auto& t : workers) t.join();
+}
+
+// A reply deferred past the listener's life is dropped, not written to a
+// connection that no longer exists.
+TEST_F(Listener, AReplyAfterStopIsDropped) {
+  std::promise<Responder> deferred;
+  listener_ = std::make_unique<HttpsListener>(
+      context(), short_limits(), [](const RequestHead&) { return std::optional<HttpReply>(); },
+      [&](const RequestHead&, std::string_view, const HttpsListener::Deferral& deferral) -> std::optional<HttpReply> {
+        deferred.set_value(deferral.defer());
+        return std::nullopt;
+      });
+  std::string error;
+  ASSERT_TRUE(listener_->bind("127.0.0.1", 0, &error)) << error;
+  listener_->start(1);
+  {
+    TlsClient client(listener_->port(), ca());
+    ASSERT_TRUE(client.send(post("/x", "")));
+  }
+  Responder late = deferred.get_future().get();
+  listener_->stop(0ms);
+  listener_.reset();
+  late(HttpReply{200, "text/plain", "too late", {}, false});  // must not crash (ASan)
 }
 
 }  // namespace
