@@ -1,311 +1,13 @@
 #include "admission/admission_review.h"
 
-#include <simdjson.h>
-
 #include "admission/object_diff.h"
+#include "admission/object_reader.h"
+#include "admission/ondemand.h"
 
 namespace releasegate::admission {
 namespace {
 
-// simdjson's On-Demand API: one pass over the bytes that builds nothing for
-// the parts of the review the rules never read (managedFields, most of the
-// pod spec). Every object is walked field by field in document order, so
-// the key order the client chose does not matter.
-using simdjson::error_code;
-using simdjson::SUCCESS;
-using simdjson::ondemand::array;
-using simdjson::ondemand::object;
-using simdjson::ondemand::value;
-
-// Nesting between an object's spec and a pod spec: CronJob's
-// spec.jobTemplate.spec.template.spec is the deepest.
-constexpr int kMaxSpecDepth = 3;
-
-template <typename Visit>
-error_code for_each_field(object obj, Visit&& visit) {
-  for (auto field : obj) {
-    std::string_view key;
-    if (error_code e = field.unescaped_key().get(key)) return e;
-    value v;
-    if (error_code e = field.value().get(v)) return e;
-    if (error_code e = visit(key, v)) return e;
-  }
-  return SUCCESS;
-}
-
-// A string field; anything else (a number, null) reads as absent.
-std::string string_of(value v) {
-  std::string_view s;
-  return v.get_string().get(s) == SUCCESS ? std::string(s) : std::string();
-}
-
-error_code read_string_map(value v, StringMap& into) {
-  object map;
-  if (v.get_object().get(map) != SUCCESS) return SUCCESS;
-  return for_each_field(map, [&](std::string_view key, value entry) {
-    // Only what the rules read is copied.
-    if (is_metadata_key_read_by_rules(key)) into.set(std::string(key), string_of(entry));
-    return SUCCESS;
-  });
-}
-
-error_code read_images(value v, ContainerList list, std::vector<ContainerImage>& into) {
-  array containers;
-  if (v.get_array().get(containers) != SUCCESS) return SUCCESS;
-  std::size_t index = 0;
-  for (auto item : containers) {
-    object container;
-    if (error_code e = item.get_object().get(container)) {
-      if (e != simdjson::INCORRECT_TYPE) return e;
-      ++index;
-      continue;
-    }
-    ContainerImage image;
-    image.list = list;
-    image.index = index++;
-    bool has_image = false;
-    error_code e = for_each_field(container, [&](std::string_view key, value field) {
-      if (key == "name") image.container = string_of(field);
-      if (key == "image") {
-        std::string_view ref;
-        has_image = field.get_string().get(ref) == SUCCESS;
-        image.image = std::string(ref);
-      }
-      return SUCCESS;
-    });
-    if (e) return e;
-    if (has_image) into.push_back(std::move(image));
-  }
-  return SUCCESS;
-}
-
-// Collects images from a pod spec, or from the pod template(s) nested in a
-// workload's spec (template.spec, jobTemplate.spec.template.spec), so the
-// same walk serves every workload kind without knowing which it is. Keys it
-// does not know at the top level go to `other` (Flux fields), so the spec
-// is still read in one pass.
-struct NoOtherKeys {
-  error_code operator()(std::string_view, value) const { return SUCCESS; }
-};
-
-template <typename Other>
-error_code read_pod_spec(value v, int depth, std::vector<ContainerImage>& into, Other&& other) {
-  object spec;
-  if (depth > kMaxSpecDepth || v.get_object().get(spec) != SUCCESS) return SUCCESS;
-  return for_each_field(spec, [&](std::string_view key, value field) -> error_code {
-    if (key == "initContainers") return read_images(field, ContainerList::InitContainers, into);
-    if (key == "containers") return read_images(field, ContainerList::Containers, into);
-    if (key == "ephemeralContainers") return read_images(field, ContainerList::EphemeralContainers, into);
-    if (key == "template" || key == "jobTemplate") {
-      object nested;
-      if (field.get_object().get(nested) != SUCCESS) return SUCCESS;
-      return for_each_field(nested, [&](std::string_view k, value inner) {
-        return k == "spec" ? read_pod_spec(inner, depth + 1, into, NoOtherKeys{}) : SUCCESS;
-      });
-    }
-    return depth == 0 ? other(key, field) : SUCCESS;
-  });
-}
-
-// {kind, name, namespace} of a Flux source reference.
-error_code read_source_ref(value v, SourceReference& ref) {
-  object obj;
-  if (v.get_object().get(obj) != SUCCESS) return SUCCESS;
-  return for_each_field(obj, [&](std::string_view k, value f) {
-    if (k == "kind") ref.kind = string_of(f);
-    if (k == "name") ref.name = string_of(f);
-    if (k == "namespace") ref.namespace_ = string_of(f);
-    return SUCCESS;
-  });
-}
-
-void set_chart_source(HelmChart& chart, SourceReference ref) {
-  chart.source_kind = std::move(ref.kind);
-  chart.source_name = std::move(ref.name);
-  chart.source_namespace = std::move(ref.namespace_);
-}
-
-// A HelmRelease's spec.chart: {spec: {chart, version, sourceRef}}.
-error_code read_chart_template(value v, HelmChart& chart) {
-  object outer;
-  if (v.get_object().get(outer) != SUCCESS) return SUCCESS;
-  return for_each_field(outer, [&](std::string_view key, value inner) -> error_code {
-    object spec;
-    if (key != "spec" || inner.get_object().get(spec) != SUCCESS) return SUCCESS;
-    return for_each_field(spec, [&](std::string_view k, value f) -> error_code {
-      if (k == "chart") chart.chart = string_of(f);
-      if (k == "version") chart.version = string_of(f);
-      if (k != "sourceRef") return SUCCESS;
-      SourceReference ref;
-      error_code e = read_source_ref(f, ref);
-      set_chart_source(chart, std::move(ref));
-      return e;
-    });
-  });
-}
-
-// A Flux source's spec.ref: {branch, tag, semver, commit, name, digest}.
-error_code read_source_revision(value v, SourceLocation& location) {
-  object ref;
-  if (v.get_object().get(ref) != SUCCESS) return SUCCESS;
-  return for_each_field(ref, [&](std::string_view k, value f) {
-    if (k == "branch") location.branch = string_of(f);
-    if (k == "tag") location.tag = string_of(f);
-    if (k == "semver") location.semver = string_of(f);
-    if (k == "commit") location.commit = string_of(f);
-    if (k == "name") location.ref_name = string_of(f);
-    if (k == "digest") location.digest = string_of(f);
-    return SUCCESS;
-  });
-}
-
-error_code read_application_source(value v, std::vector<ApplicationSource>& into) {
-  object obj;
-  if (v.get_object().get(obj) != SUCCESS) return SUCCESS;
-  ApplicationSource source;
-  error_code e = for_each_field(obj, [&](std::string_view k, value f) {
-    if (k == "repoURL") source.repo_url = string_of(f);
-    if (k == "targetRevision") source.target_revision = string_of(f);
-    if (k == "chart") source.chart = string_of(f);
-    return SUCCESS;
-  });
-  into.push_back(std::move(source));
-  return e;
-}
-
-// Bounds on what spec.values may cost: values can be large, and only a few
-// configured paths are ever read.
-constexpr int kMaxValuesDepth = 8;
-constexpr std::size_t kMaxValuesLeaves = 1024;
-
-error_code flatten_values(value v, std::string& path, int depth, StringMap& into) {
-  object obj;
-  if (depth > kMaxValuesDepth || v.get_object().get(obj) != SUCCESS) return SUCCESS;
-  return for_each_field(obj, [&](std::string_view key, value field) -> error_code {
-    std::size_t mark = path.size();
-    if (!path.empty()) path += '.';
-    path += key;
-    simdjson::ondemand::json_type type;
-    error_code e = field.type().get(type);
-    if (!e && type == simdjson::ondemand::json_type::object) {
-      e = flatten_values(field, path, depth + 1, into);
-    } else if (!e && into.entries().size() < kMaxValuesLeaves) {
-      if (type == simdjson::ondemand::json_type::string) {
-        into.set(path, string_of(field));
-      } else if (type == simdjson::ondemand::json_type::number) {
-        // As written: a tag such as 1.10 must not become 1.1.
-        std::string_view raw = field.raw_json_token();
-        while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\t' || raw.back() == '\r')) {
-          raw.remove_suffix(1);
-        }
-        into.set(path, std::string(raw));
-      }
-    }
-    path.resize(mark);
-    return e;
-  });
-}
-
-// An object's spec, read in one pass whatever the kind: pod spec or pod
-// templates (workloads), chart, target namespace and values (HelmRelease),
-// url and ref (Flux sources), sourceRef (Kustomization, HelmChart), source(s)
-// and destination (Argo CD Application).
-error_code read_spec(value v, ObjectView& view) {
-  // A HelmChart object writes chart and version as strings beside its
-  // sourceRef; a HelmRelease nests them under chart.spec.
-  std::optional<std::string> chart_name, chart_version;
-  error_code e = read_pod_spec(v, 0, view.images, [&](std::string_view key, value field) -> error_code {
-    if (key == "targetNamespace") view.target_namespace = string_of(field);
-    if (key == "serviceAccountName") view.service_account_name = string_of(field);
-    if (key == "chart") {
-      std::string_view name;
-      if (field.get_string().get(name) == SUCCESS) {
-        chart_name = std::string(name);
-        return SUCCESS;
-      }
-      if (!view.helm_chart) view.helm_chart.emplace();
-      return read_chart_template(field, *view.helm_chart);
-    }
-    if (key == "version") chart_version = string_of(field);
-    if (key == "chartRef") {
-      view.helm_chart.emplace();
-      view.helm_chart->chart_ref = true;
-      SourceReference ref;
-      error_code err = read_source_ref(field, ref);
-      set_chart_source(*view.helm_chart, std::move(ref));
-      return err;
-    }
-    if (key == "values") {
-      std::string path;
-      return flatten_values(field, path, 0, view.helm_values);
-    }
-    if (key == "sourceRef") return read_source_ref(field, view.source_ref.emplace());
-    auto location = [&]() -> SourceLocation& {
-      return view.source_location ? *view.source_location : view.source_location.emplace();
-    };
-    if (key == "url") location().url = string_of(field);
-    // A Bucket has no URL: "<endpoint>/<bucketName>" stands for one.
-    if (key == "endpoint") location().url.insert(0, string_of(field));
-    if (key == "bucketName") location().url += "/" + string_of(field);
-    if (key == "ref") return read_source_revision(field, location());
-    if (key == "source") return read_application_source(field, view.application_sources);
-    if (key == "sources") {
-      array sources;
-      if (field.get_array().get(sources) != SUCCESS) return SUCCESS;
-      for (auto item : sources) {
-        value source;
-        if (error_code err = item.get(source)) return err;
-        if (error_code err = read_application_source(source, view.application_sources)) return err;
-      }
-    }
-    if (key == "destination") {
-      object destination;
-      if (field.get_object().get(destination) != SUCCESS) return SUCCESS;
-      return for_each_field(destination, [&](std::string_view k, value f) {
-        if (k == "namespace") view.target_namespace = string_of(f);
-        return SUCCESS;
-      });
-    }
-    return SUCCESS;
-  });
-  if (chart_name) {
-    // A source.toolkit.fluxcd.io HelmChart: its chart comes from spec.sourceRef.
-    HelmChart& chart = view.helm_chart.emplace();
-    chart.chart = std::move(*chart_name);
-    chart.version = chart_version.value_or("");
-    if (view.source_ref) {
-      chart.source_kind = view.source_ref->kind;
-      chart.source_name = view.source_ref->name;
-    }
-  }
-  return e;
-}
-
-error_code read_object(object obj, ObjectView& view) {
-  return for_each_field(obj, [&](std::string_view key, value field) -> error_code {
-    if (key == "metadata") {
-      object metadata;
-      if (field.get_object().get(metadata) != SUCCESS) return SUCCESS;
-      return for_each_field(metadata, [&](std::string_view k, value m) -> error_code {
-        if (k == "name") view.name = string_of(m);
-        if (k == "namespace") view.namespace_ = string_of(m);
-        if (k == "labels") return read_string_map(m, view.labels);
-        if (k == "annotations") return read_string_map(m, view.annotations);
-        return SUCCESS;
-      });
-    }
-    if (key == "spec") return read_spec(field, view);
-    if (key == "data") {
-      object data;
-      if (field.get_object().get(data) != SUCCESS) return SUCCESS;
-      return for_each_field(data, [&](std::string_view k, value v) {
-        view.data.emplace_back(std::string(k), string_of(v));
-        return SUCCESS;
-      });
-    }
-    return SUCCESS;
-  });
-}
+using namespace ondemand;
 
 // request.object / request.oldObject: an object, or null (absent).
 error_code read_optional_object(value v, std::optional<ObjectView>& into) {
@@ -379,6 +81,96 @@ error_code read_request(object request, AdmissionReview& review, RawRequest& raw
   });
 }
 
+// ---- The UPDATE diff: a second walk over the document already indexed ----
+
+// Nesting beyond which a diff gives up (the object is then "changed a
+// lot"): bounds the walk's stack on pathological input.
+constexpr std::size_t kMaxDiffDepth = 64;
+
+error_code collect_leaves(value v, std::string& pointer, std::size_t depth, ObjectLeaves& into) {
+  if (ObjectLeaves::server_maintained(pointer)) return SUCCESS;
+  if (depth > kMaxDiffDepth) return simdjson::DEPTH_ERROR;
+  simdjson::ondemand::json_type type;
+  if (error_code e = v.type().get(type)) return e;
+  using Kind = ObjectLeaves::Kind;
+  switch (type) {
+    case simdjson::ondemand::json_type::object: {
+      std::size_t leaf = into.add(pointer, Kind::Object), members = 0;
+      object obj;
+      if (error_code e = v.get_object().get(obj)) return e;
+      error_code e = for_each_field(obj, [&](std::string_view key, value child) {
+        ++members;
+        std::size_t mark = pointer.size();
+        append_pointer_token(pointer, key);
+        error_code err = collect_leaves(child, pointer, depth + 1, into);
+        pointer.resize(mark);
+        return err;
+      });
+      into.set_size(leaf, members);
+      return e;
+    }
+    case simdjson::ondemand::json_type::array: {
+      std::size_t leaf = into.add(pointer, Kind::Array), index = 0;
+      array items;
+      if (error_code e = v.get_array().get(items)) return e;
+      for (auto item : items) {
+        value child;
+        if (error_code e = item.get(child)) return e;
+        std::size_t mark = pointer.size();
+        pointer += '/';
+        pointer += std::to_string(index++);
+        error_code e = collect_leaves(child, pointer, depth + 1, into);
+        pointer.resize(mark);
+        if (e) return e;
+      }
+      into.set_size(leaf, index);
+      return SUCCESS;
+    }
+    case simdjson::ondemand::json_type::string: {
+      std::string_view text;
+      if (error_code e = v.get_string().get(text)) return e;
+      into.add(pointer, Kind::String, text);
+      return SUCCESS;
+    }
+    case simdjson::ondemand::json_type::number: into.add(pointer, Kind::Number, raw_number(v)); return SUCCESS;
+    case simdjson::ondemand::json_type::boolean: {
+      bool b = false;
+      if (error_code e = v.get_bool().get(b)) return e;
+      into.add(pointer, Kind::Bool, b ? "true" : "false");
+      return SUCCESS;
+    }
+    case simdjson::ondemand::json_type::null: into.add(pointer, Kind::Null); return SUCCESS;
+  }
+  return SUCCESS;
+}
+
+// request.object against request.oldObject, walking the document again from
+// its start (rewind: no second parse).
+ObjectDiff diff_update(simdjson::ondemand::document& doc) {
+  ObjectDiff failed;
+  failed.failed = true;
+  doc.rewind();
+  object root;
+  if (doc.get_object().get(root)) return failed;
+  ObjectLeaves before, after;
+  bool seen_before = false, seen_after = false;
+  error_code e = for_each_field(root, [&](std::string_view key, value field) -> error_code {
+    object request;
+    if (key != "request" || field.get_object().get(request) != SUCCESS) return SUCCESS;
+    return for_each_field(request, [&](std::string_view k, value side) -> error_code {
+      if (k != "object" && k != "oldObject") return SUCCESS;
+      // Last wins on duplicate keys, as in the typed walk.
+      ObjectLeaves& into = k == "object" ? after : before;
+      (k == "object" ? seen_after : seen_before) = true;
+      into = {};
+      std::string pointer;
+      return collect_leaves(side, pointer, 0, into);
+    });
+  });
+  if (e || !seen_before || !seen_after) return failed;
+  return diff_leaves(std::move(before), std::move(after));
+}
+
 ReviewParseResult fail(std::string message) { return {std::nullopt, std::move(message)}; }
 
 ReviewParseResult invalid_json(error_code e) {
@@ -441,26 +233,11 @@ ReviewParseResult parse_admission_review(std::string_view body, Diff diff_paths)
   if (view && out.namespace_.empty()) out.namespace_ = view->namespace_;
   if (view && out.name.empty()) out.name = view->name;
   if (diff_paths == Diff::Compute && out.operation == Operation::Update && out.object && out.old_object) {
-    ObjectDiff diff = diff_update(body);
+    ObjectDiff diff = diff_update(doc);
     out.changed_paths = std::move(diff.paths);
     out.changed_paths_complete = !diff.truncated && !diff.failed;
   }
   return {std::move(review), {}};
-}
-
-std::optional<ObjectView> parse_object_json(std::string_view json, std::string* error) {
-  thread_local simdjson::ondemand::parser parser;
-  simdjson::ondemand::document doc;
-  object obj;
-  ObjectView view;
-  error_code e = parser.iterate(padded(json)).get(doc);
-  if (!e) e = doc.get_object().get(obj);
-  if (!e) e = read_object(obj, view);
-  if (e) {
-    *error = std::string("not a JSON object: ") + simdjson::error_message(e);
-    return std::nullopt;
-  }
-  return view;
 }
 
 }  // namespace releasegate::admission

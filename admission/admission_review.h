@@ -29,10 +29,4 @@ enum class Diff { Compute, Skip };
 
 ReviewParseResult parse_admission_review(std::string_view body, Diff diff = Diff::Compute);
 
-// Reads what the rules need of one Kubernetes object given as JSON
-// (metadata, and the container images of its pod spec or pod template).
-// The webhook reads request.object the same way, so `releasegate check`
-// sees an object exactly as the webhook does.
-std::optional<ObjectView> parse_object_json(std::string_view json, std::string* error);
-
 }  // namespace releasegate::admission

@@ -1,15 +1,10 @@
 #include "admission/object_diff.h"
 
-#include <simdjson.h>
-
+#include <algorithm>
 #include <array>
 
 namespace releasegate::admission {
 namespace {
-
-using simdjson::dom::element;
-using simdjson::dom::element_type;
-using simdjson::dom::object;
 
 constexpr std::array<std::string_view, 10> kServerMaintained = {
     "/metadata/managedFields",     "/metadata/resourceVersion", "/metadata/generation",
@@ -17,122 +12,109 @@ constexpr std::array<std::string_view, 10> kServerMaintained = {
     "/metadata/deletionTimestamp", "/metadata/deletionGracePeriodSeconds", "/status",
     "/metadata/finalizers"};
 
-std::string escape(std::string_view key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
+// Pointers ordered segment by segment ('/' sorts before every other
+// character), so that everything below a pointer directly follows it.
+bool segment_less(std::string_view a, std::string_view b) {
+  std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a[i] == b[i]) continue;
+    if (a[i] == '/') return true;
+    if (b[i] == '/') return false;
+    return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]);
   }
-  return out;
+  return a.size() < b.size();
 }
 
-class Differ {
- public:
-  Differ(std::size_t limit, ObjectDiff& out) : limit_(limit), out_(out) {}
-
-  void changed(const std::string& path) {
-    if (out_.paths.size() >= limit_) {
-      out_.truncated = true;
-      return;
-    }
-    out_.paths.push_back(path);
-  }
-
-  // One side only: report its leaves (an object), or itself.
-  void one_sided(element value, const std::string& path) {
-    if (ignored(path)) return;
-    object obj;
-    if (value.get(obj) == simdjson::SUCCESS && obj.size() > 0) {
-      for (auto [key, child] : obj) one_sided(child, path + "/" + escape(key));
-      return;
-    }
-    changed(path);
-  }
-
-  void diff(element before, element after, const std::string& path) {
-    if (out_.truncated || ignored(path)) return;
-    if (before.type() != after.type()) return changed(path);
-    switch (before.type()) {
-      case element_type::OBJECT: {
-        object old_obj = before.get_object().value_unsafe();
-        object new_obj = after.get_object().value_unsafe();
-        for (auto [key, value] : old_obj) {
-          std::string child = path + "/" + escape(key);
-          element other;
-          if (new_obj[key].get(other) == simdjson::SUCCESS) {
-            diff(value, other, child);
-          } else {
-            one_sided(value, child);
-          }
-        }
-        for (auto [key, value] : new_obj) {
-          element other;
-          if (old_obj[key].get(other) != simdjson::SUCCESS) one_sided(value, path + "/" + escape(key));
-        }
-        return;
-      }
-      case element_type::ARRAY: {
-        auto old_arr = before.get_array().value_unsafe();
-        auto new_arr = after.get_array().value_unsafe();
-        if (old_arr.size() != new_arr.size()) return changed(path);
-        std::size_t i = 0;
-        auto it = new_arr.begin();
-        for (element value : old_arr) {
-          diff(value, *it, path + "/" + std::to_string(i++));
-          ++it;
-        }
-        return;
-      }
-      case element_type::STRING:
-        if (before.get_string().value_unsafe() != after.get_string().value_unsafe()) changed(path);
-        return;
-      case element_type::INT64:
-        if (before.get_int64().value_unsafe() != after.get_int64().value_unsafe()) changed(path);
-        return;
-      case element_type::UINT64:
-        if (before.get_uint64().value_unsafe() != after.get_uint64().value_unsafe()) changed(path);
-        return;
-      case element_type::DOUBLE:
-        if (before.get_double().value_unsafe() != after.get_double().value_unsafe()) changed(path);
-        return;
-      case element_type::BOOL:
-        if (before.get_bool().value_unsafe() != after.get_bool().value_unsafe()) changed(path);
-        return;
-      case element_type::NULL_VALUE: return;
-    }
-  }
-
- private:
-  static bool ignored(const std::string& path) {
-    for (std::string_view prefix : kServerMaintained) {
-      if (path == prefix) return true;
-    }
-    return false;
-  }
-
-  std::size_t limit_;
-  ObjectDiff& out_;
-};
+bool is_below(std::string_view pointer, std::string_view parent) {
+  return pointer.size() > parent.size() && pointer[parent.size()] == '/' && pointer.starts_with(parent);
+}
 
 }  // namespace
 
-ObjectDiff diff_update(std::string_view review_body, std::size_t limit) {
-  ObjectDiff result;
-  thread_local simdjson::dom::parser parser;
-  element root;
-  element before, after;
-  if (parser.parse(review_body.data(), review_body.size()).get(root) ||
-      root["request"]["oldObject"].get(before) || root["request"]["object"].get(after)) {
-    result.failed = true;
-    return result;
+bool ObjectLeaves::server_maintained(std::string_view pointer) {
+  return std::find(kServerMaintained.begin(), kServerMaintained.end(), pointer) != kServerMaintained.end();
+}
+
+std::size_t ObjectLeaves::add(std::string_view pointer, Kind kind, std::string_view value) {
+  leaves_.push_back({static_cast<std::uint32_t>(pointers_.size()), static_cast<std::uint32_t>(pointer.size()), kind, 0,
+                     value});
+  pointers_.append(pointer);
+  return leaves_.size() - 1;
+}
+
+void ObjectLeaves::sort() {
+  std::sort(leaves_.begin(), leaves_.end(),
+            [&](const Leaf& a, const Leaf& b) { return segment_less(pointer(a), pointer(b)); });
+}
+
+void append_pointer_token(std::string& pointer, std::string_view key) {
+  pointer += '/';
+  for (char c : key) {
+    if (c == '~') {
+      pointer += "~0";
+    } else if (c == '/') {
+      pointer += "~1";
+    } else {
+      pointer += c;
+    }
   }
-  Differ(limit, result).diff(before, after, "");
-  return result;
+}
+
+ObjectDiff diff_leaves(ObjectLeaves before, ObjectLeaves after, std::size_t limit) {
+  using Leaf = ObjectLeaves::Leaf;
+  using Kind = ObjectLeaves::Kind;
+  ObjectDiff diff;
+  auto pointer_of = [](const ObjectLeaves& side, const Leaf& leaf) { return side.pointer(leaf); };
+  before.sort();
+  after.sort();
+  const std::vector<Leaf>& old_leaves = before.leaves_;
+  const std::vector<Leaf>& new_leaves = after.leaves_;
+  std::size_t i = 0, j = 0;
+  auto report = [&](std::string_view pointer) {
+    if (diff.paths.size() >= limit) {
+      diff.truncated = true;
+      return false;
+    }
+    diff.paths.emplace_back(pointer);
+    return true;
+  };
+  // Past everything below `pointer` on one side (already reported whole).
+  auto skip_below = [&](const ObjectLeaves& side, const std::vector<Leaf>& leaves, std::size_t& k,
+                        std::string_view pointer) {
+    while (k < leaves.size() && is_below(pointer_of(side, leaves[k]), pointer)) ++k;
+  };
+  // On one side only: a non-empty object is reported by its leaves, which
+  // follow it; anything else by its own pointer.
+  auto one_sided = [&](const ObjectLeaves& side, const std::vector<Leaf>& leaves, std::size_t& k) {
+    const Leaf& leaf = leaves[k++];
+    std::string_view pointer = pointer_of(side, leaf);
+    if (leaf.kind == Kind::Object && leaf.size > 0) return true;
+    skip_below(side, leaves, k, pointer);
+    return report(pointer);
+  };
+  while (i < old_leaves.size() || j < new_leaves.size()) {
+    if (j == new_leaves.size() ||
+        (i < old_leaves.size() && segment_less(pointer_of(before, old_leaves[i]), pointer_of(after, new_leaves[j])))) {
+      if (!one_sided(before, old_leaves, i)) break;
+      continue;
+    }
+    if (i == old_leaves.size() || segment_less(pointer_of(after, new_leaves[j]), pointer_of(before, old_leaves[i]))) {
+      if (!one_sided(after, new_leaves, j)) break;
+      continue;
+    }
+    const Leaf& a = old_leaves[i++];
+    const Leaf& b = new_leaves[j++];
+    std::string_view pointer = pointer_of(before, a);
+    bool replaced = a.kind != b.kind || (a.kind == Kind::Array && a.size != b.size);
+    if (replaced) {
+      skip_below(before, old_leaves, i, pointer);
+      skip_below(after, new_leaves, j, pointer);
+      if (!report(pointer)) break;
+    } else if (a.kind != Kind::Object && a.kind != Kind::Array && a.value != b.value) {
+      if (!report(pointer)) break;
+    }
+  }
+  return diff;
 }
 
 }  // namespace releasegate::admission

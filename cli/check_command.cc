@@ -4,14 +4,12 @@
 #include <ostream>
 #include <tuple>
 
-#include "engine/engine.h"
-#include "policy/compiler.h"
-#include "admission/admission_response.h"
 #include "admission/admission_review.h"
+#include "admission/verdict.h"
 #include "cli/flags.h"
 #include "cli/manifest.h"
-#include "admission/object_diff.h"
-#include "admission/verdict.h"
+#include "engine/engine.h"
+#include "policy/compiler.h"
 
 namespace releasegate::cli {
 namespace {
@@ -21,185 +19,205 @@ constexpr const char* kUsage =
     "                         [--group G ...] [--namespace NS] [--operation CREATE|UPDATE|DELETE]\n"
     "                         [--old OLD.yaml ...] [--output text|json]\n";
 
+using nlohmann::json;
 using ObjectKey = std::tuple<std::string, std::string, std::string>;  // kind, namespace, name
 
-struct Input {
-  Manifest manifest;
-  AdmissionRequest request;
+struct CheckConfig {
+  std::vector<std::string> rules_directories;
+  std::vector<std::string> files;
+  std::vector<std::string> old_files;
+  std::string user;
+  std::vector<std::string> groups;
+  std::string namespace_;  // fills in manifests without one, as `kubectl apply -n`
+  std::string operation = "CREATE";
+  bool json_output = false;
 };
 
-std::string string_field(const nlohmann::json& object, const char* field) {
+std::optional<CheckConfig> parse_check_flags(const std::vector<std::string>& args, std::string* error) {
+  Flags flags({"rules", "f", "filename", "user", "group", "namespace", "operation", "old", "output"});
+  if (!flags.parse(args, error)) return std::nullopt;
+  auto usage_error = [error](std::string message) -> std::optional<CheckConfig> {
+    *error = std::move(message);
+    return std::nullopt;
+  };
+  CheckConfig config;
+  config.files = flags.all("f");
+  for (const std::string& f : flags.all("filename")) config.files.push_back(f);
+  if (!flags.has("rules")) return usage_error("--rules is required");
+  if (config.files.empty()) return usage_error("at least one -f MANIFEST is required");
+  if (!flags.has("user")) return usage_error("--user is required (the identity that would apply the manifests)");
+  std::string output = flags.get("output").value_or("text");
+  if (output != "text" && output != "json") return usage_error("--output must be text or json");
+  config.json_output = output == "json";
+  config.operation = flags.get("operation").value_or("CREATE");
+  if (config.operation != "CREATE" && config.operation != "UPDATE" && config.operation != "DELETE") {
+    return usage_error("--operation must be CREATE, UPDATE or DELETE");
+  }
+  config.rules_directories = flags.all("rules");
+  config.old_files = flags.all("old");
+  config.user = *flags.get("user");
+  config.groups = flags.all("group");
+  config.namespace_ = flags.get("namespace").value_or("");
+  return config;
+}
+
+std::string string_field(const json& object, const char* field) {
   auto it = object.find(field);
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-GroupVersionKind kind_of(const nlohmann::json& object) {
-  GroupVersionKind gvk;
-  std::string api_version = string_field(object, "apiVersion");
-  if (auto slash = api_version.find('/'); slash != std::string::npos) {
-    gvk.group = api_version.substr(0, slash);
-    gvk.version = api_version.substr(slash + 1);
-  } else {
-    gvk.version = api_version;
-  }
-  gvk.kind = string_field(object, "kind");
-  return gvk;
-}
-
-// The same extraction the webhook uses, through the same JSON parser. The
-// manifest came from a YAML map, so it is a JSON object.
-ObjectView view_of(const nlohmann::json& object) {
-  std::string error;
-  std::optional<ObjectView> view = admission::parse_object_json(object.dump(), &error);
-  return view ? std::move(*view) : ObjectView{};
-}
-
-std::string metadata_field(const nlohmann::json& object, const char* field) {
+std::string metadata_field(const json& object, const char* field) {
   auto metadata = object.find("metadata");
   return metadata != object.end() && metadata->is_object() ? string_field(*metadata, field) : std::string();
+}
+
+std::string where(const Manifest& m) { return m.file + ":" + std::to_string(m.line); }
+
+// An object as the apiserver would store it: the namespace the request
+// names is filled in when the manifest has none (and must agree when it has one).
+bool place(Manifest& m, const std::string& flag_namespace, std::string* error) {
+  std::string written = metadata_field(m.object, "namespace");
+  if (!written.empty() && !flag_namespace.empty() && written != flag_namespace) {
+    *error = where(m) + ": the manifest's namespace " + written + " does not match --namespace " + flag_namespace;
+    return false;
+  }
+  if (written.empty() && !flag_namespace.empty() && m.object["metadata"].is_object()) {
+    m.object["metadata"]["namespace"] = flag_namespace;
+  }
+  return true;
+}
+
+ObjectKey key_of(const Manifest& m) {
+  return {string_field(m.object, "kind"), metadata_field(m.object, "namespace"), metadata_field(m.object, "name")};
+}
+
+// The AdmissionReview the apiserver would send for this manifest: the
+// webhook's own parser then builds the request (and an UPDATE's diff), so
+// `check` decides exactly what the webhook would.
+std::optional<admission::AdmissionReview> review_of(const Manifest& m, const Manifest* old, const CheckConfig& config,
+                                                    std::string* error) {
+  std::string api_version = string_field(m.object, "apiVersion");
+  std::string kind = string_field(m.object, "kind");
+  if (kind.empty() || api_version.empty()) {
+    *error = where(m) + ": a manifest needs apiVersion and kind";
+    return std::nullopt;
+  }
+  auto slash = api_version.find('/');
+  json gvk{{"group", slash == std::string::npos ? "" : api_version.substr(0, slash)},
+           {"version", slash == std::string::npos ? api_version : api_version.substr(slash + 1)},
+           {"kind", kind}};
+  bool deleting = config.operation == "DELETE";
+  json request{{"uid", "releasegate-check"},
+               {"kind", gvk},
+               {"operation", config.operation},
+               {"namespace", metadata_field(m.object, "namespace")},
+               {"name", metadata_field(m.object, "name")},
+               {"userInfo", {{"username", config.user}, {"groups", config.groups}}},
+               {"object", deleting ? json(nullptr) : m.object},
+               {"oldObject", deleting ? m.object : old ? old->object : json(nullptr)}};
+  std::string body;
+  try {
+    body = json{{"apiVersion", admission::kAdmissionApiVersion}, {"kind", "AdmissionReview"}, {"request", request}}.dump();
+  } catch (const json::type_error&) {
+    *error = where(m) + ": the manifest is not valid UTF-8 (the apiserver accepts only UTF-8 JSON)";
+    return std::nullopt;
+  }
+  admission::ReviewParseResult parsed = admission::parse_admission_review(body);
+  if (!parsed.review) *error = where(m) + ": " + parsed.error;
+  return std::move(parsed.review);
+}
+
+json json_result(const Manifest& m, const AdmissionRequest& r, const Decision& decision, admission::Outcome outcome) {
+  json violations = json::array();
+  for (const Violation& v : decision.violations) {
+    violations.push_back({{"rule", to_string(v.rule)}, {"mode", to_string(v.mode)}, {"message", v.message}});
+  }
+  return {{"file", m.file},       {"line", m.line},     {"kind", r.kind.kind},
+          {"namespace", r.namespace_}, {"name", r.name}, {"environment", decision.environment},
+          {"decision", admission::to_string(outcome)}, {"violations", std::move(violations)}};
+}
+
+void print_text(std::ostream& out, const Manifest& m, const AdmissionRequest& r, const Decision& decision,
+                admission::Outcome outcome) {
+  out << admission::to_string(outcome) << ": " << describe(r);
+  if (!decision.environment.empty()) out << " (environment " << decision.environment << ")";
+  out << "  [" << where(m) << "]\n";
+  if (decision.break_glass) out << "  break-glass: " << *decision.break_glass << "\n";
+  if (decision.allowed_drift) out << "  out-of-band, but only allowed drift changed\n";
+  for (const Violation& v : decision.violations) {
+    out << "  " << to_string(v.mode) << " [" << to_string(v.rule) << "] " << v.message << "\n";
+  }
+}
+
+bool read_all(const std::vector<std::string>& paths, const std::string& flag_namespace, std::vector<Manifest>& into,
+              std::string* error) {
+  for (const std::string& path : paths) {
+    ManifestReadResult read = read_manifests(path);
+    if (!read.error.empty()) {
+      *error = read.error;
+      return false;
+    }
+    for (Manifest& m : read.manifests) {
+      if (!place(m, flag_namespace, error)) return false;
+      into.push_back(std::move(m));
+    }
+  }
+  return true;
 }
 
 }  // namespace
 
 int run_check(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  Flags flags({"rules", "f", "filename", "user", "group", "namespace", "operation", "old", "output"});
   std::string error;
-  auto usage = [&](const std::string& message) {
-    err << "releasegate check: " << message << "\n" << kUsage;
+  std::optional<CheckConfig> config = parse_check_flags(args, &error);
+  if (!config) {
+    err << "releasegate check: " << error << "\n" << kUsage;
     return 2;
-  };
-  if (!flags.parse(args, &error)) return usage(error);
-  std::vector<std::string> files = flags.all("f");
-  for (const std::string& f : flags.all("filename")) files.push_back(f);
-  if (!flags.has("rules")) return usage("--rules is required");
-  if (files.empty()) return usage("at least one -f MANIFEST is required");
-  if (!flags.has("user")) return usage("--user is required (the identity that would apply the manifests)");
-  std::string output = flags.get("output").value_or("text");
-  if (output != "text" && output != "json") return usage("--output must be text or json");
-  std::string operation_text = flags.get("operation").value_or("CREATE");
-  Operation operation;
-  if (operation_text == "CREATE") {
-    operation = Operation::Create;
-  } else if (operation_text == "UPDATE") {
-    operation = Operation::Update;
-  } else if (operation_text == "DELETE") {
-    operation = Operation::Delete;
-  } else {
-    return usage("--operation must be CREATE, UPDATE or DELETE");
   }
-  std::string flag_namespace = flags.get("namespace").value_or("");
-
-  policy::LoadResult loaded = policy::load_rules(flags.all("rules"));
+  policy::LoadResult loaded = policy::load_rules(config->rules_directories);
   if (!loaded.rules) {
     for (const policy::LoadError& e : loaded.errors) err << e.to_string() << "\n";
     err << "releasegate check: the rules are invalid (" << loaded.errors.size() << " errors)\n";
     return 2;
   }
-
-  auto read_all = [&](const std::vector<std::string>& paths, std::vector<Manifest>& into) {
-    for (const std::string& path : paths) {
-      ManifestReadResult read = read_manifests(path);
-      if (!read.error.empty()) {
-        err << read.error << "\n";
-        return false;
-      }
-      for (Manifest& m : read.manifests) into.push_back(std::move(m));
-    }
-    return true;
-  };
   std::vector<Manifest> manifests, old_manifests;
-  if (!read_all(files, manifests) || !read_all(flags.all("old"), old_manifests)) return 2;
-
-  // Like `kubectl apply -n`: the flag fills in a missing namespace and
-  // must agree with one that is written.
-  auto namespace_of = [&](const Manifest& m, std::string* ns) {
-    std::string written = metadata_field(m.object, "namespace");
-    if (!written.empty() && !flag_namespace.empty() && written != flag_namespace) {
-      err << m.file << ":" << m.line << ": the manifest's namespace " << written << " does not match --namespace "
-          << flag_namespace << "\n";
-      return false;
-    }
-    *ns = written.empty() ? flag_namespace : written;
-    return true;
-  };
-  std::map<ObjectKey, const Manifest*> old_by_key;
-  for (const Manifest& m : old_manifests) {
-    std::string ns;
-    if (!namespace_of(m, &ns)) return 2;
-    old_by_key[{string_field(m.object, "kind"), ns, metadata_field(m.object, "name")}] = &m;
+  if (!read_all(config->files, config->namespace_, manifests, &error) ||
+      !read_all(config->old_files, config->namespace_, old_manifests, &error)) {
+    err << error << "\n";
+    return 2;
   }
+  std::map<ObjectKey, const Manifest*> old_by_key;
+  for (const Manifest& m : old_manifests) old_by_key[key_of(m)] = &m;
 
-  std::vector<Input> inputs;
+  std::vector<std::pair<const Manifest*, admission::AdmissionReview>> reviews;
   for (const Manifest& m : manifests) {
-    Input input{m, {}};
-    AdmissionRequest& r = input.request;
-    r.kind = kind_of(m.object);
-    if (r.kind.kind.empty() || r.kind.version.empty()) {
-      err << m.file << ":" << m.line << ": a manifest needs apiVersion and kind\n";
+    auto old = old_by_key.find(key_of(m));
+    if (config->operation == "UPDATE" && !old_manifests.empty() && old == old_by_key.end()) {
+      auto [kind, ns, name] = key_of(m);
+      err << where(m) << ": no --old manifest for " << kind << " " << ns << "/" << name << "\n";
       return 2;
     }
-    if (!namespace_of(m, &r.namespace_)) return 2;
-    r.name = metadata_field(m.object, "name");
-    r.operation = operation;
-    r.username = *flags.get("user");
-    r.groups = flags.all("group");
-    ObjectView view = view_of(m.object);
-    view.namespace_ = r.namespace_;
-    if (operation == Operation::Delete) {
-      r.old_object = std::move(view);
-    } else {
-      r.object = std::move(view);
-      if (auto old = old_by_key.find({r.kind.kind, r.namespace_, r.name}); old != old_by_key.end()) {
-        r.old_object = view_of(old->second->object);
-        if (operation == Operation::Update) {
-          // The same diff the webhook computes for an UPDATE review.
-          nlohmann::json review{{"request", {{"object", m.object}, {"oldObject", old->second->object}}}};
-          admission::ObjectDiff diff = admission::diff_update(review.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-          r.changed_paths = std::move(diff.paths);
-          r.changed_paths_complete = !diff.truncated && !diff.failed;
-        }
-      } else if (operation == Operation::Update && !old_manifests.empty()) {
-        err << m.file << ":" << m.line << ": no --old manifest for " << r.kind.kind << " " << r.namespace_ << "/"
-            << r.name << "\n";
-        return 2;
-      }
+    auto review = review_of(m, old == old_by_key.end() ? nullptr : old->second, *config, &error);
+    if (!review) {
+      err << error << "\n";
+      return 2;
     }
-    inputs.push_back(std::move(input));
+    reviews.emplace_back(&m, std::move(*review));
   }
 
   bool any_denied = false;
-  nlohmann::json results = nlohmann::json::array();
-  for (const Input& input : inputs) {
-    Decision decision = engine::evaluate(*loaded.rules, input.request);
+  json results = json::array();
+  for (const auto& [manifest, review] : reviews) {
+    Decision decision = engine::evaluate(*loaded.rules, review.request);
     admission::Outcome outcome = admission::decide(decision);
     any_denied = any_denied || outcome == admission::Outcome::Deny;
-    const AdmissionRequest& r = input.request;
-    if (output == "json") {
-      nlohmann::json violations = nlohmann::json::array();
-      for (const Violation& v : decision.violations) {
-        violations.push_back({{"rule", to_string(v.rule)}, {"mode", to_string(v.mode)}, {"message", v.message}});
-      }
-      results.push_back({{"file", input.manifest.file},
-                         {"line", input.manifest.line},
-                         {"kind", r.kind.kind},
-                         {"namespace", r.namespace_},
-                         {"name", r.name},
-                         {"environment", decision.environment},
-                         {"decision", to_string(outcome)},
-                         {"violations", std::move(violations)}});
-      continue;
-    }
-    out << to_string(outcome) << ": " << r.kind.kind << " " << (r.namespace_.empty() ? "" : r.namespace_ + "/")
-        << r.name;
-    if (!decision.environment.empty()) out << " (environment " << decision.environment << ")";
-    out << "  [" << input.manifest.file << ":" << input.manifest.line << "]\n";
-    if (decision.break_glass) out << "  break-glass: " << *decision.break_glass << "\n";
-    if (decision.allowed_drift) out << "  out-of-band, but only allowed drift changed\n";
-    for (const Violation& v : decision.violations) {
-      out << "  " << to_string(v.mode) << " [" << to_string(v.rule) << "] " << v.message << "\n";
+    if (config->json_output) {
+      results.push_back(json_result(*manifest, review.request, decision, outcome));
+    } else {
+      print_text(out, *manifest, review.request, decision, outcome);
     }
   }
-  if (output == "json") out << results.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  if (config->json_output) out << results.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   return any_denied ? 1 : 0;
 }
 

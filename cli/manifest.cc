@@ -49,8 +49,6 @@ nlohmann::json to_json(const YAML::Node& node) {
 
 }  // namespace
 
-nlohmann::json yaml_text_to_json(const std::string& yaml_document) { return to_json(YAML::Load(yaml_document)); }
-
 ManifestReadResult read_manifests(const std::string& path) {
   ManifestReadResult result;
   std::ifstream in(path, std::ios::binary);

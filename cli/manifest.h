@@ -19,10 +19,8 @@ struct ManifestReadResult {
   std::string error;  // "file:line:col: message" when the file cannot be read or parsed
 };
 
-ManifestReadResult read_manifests(const std::string& path);
-
-// YAML scalars resolved by the YAML 1.2 core schema (null, bool, int,
+// Scalars are resolved by the YAML 1.2 core schema (null, bool, int,
 // float), quoted scalars kept as strings: what the apiserver would store.
-nlohmann::json yaml_text_to_json(const std::string& yaml_document);
+ManifestReadResult read_manifests(const std::string& path);
 
 }  // namespace releasegate::cli

@@ -33,6 +33,50 @@ struct ServeConfig {
   server::LogLevel log_level = server::LogLevel::Info;
 };
 
+// The numeric and duration flags into `options`; false with *error on a
+// malformed value.
+bool read_limits(const Flags& flags, server::ServerOptions& options, std::string* error) {
+  auto fail = [error](std::string message) {
+    *error = std::move(message);
+    return false;
+  };
+  struct CountFlag {
+    const char* name;
+    std::size_t* into;
+  };
+  for (CountFlag f : {CountFlag{"workers", &options.workers}, CountFlag{"max-connections", &options.limits.max_connections},
+                      CountFlag{"max-body-bytes", &options.limits.max_body_bytes},
+                      CountFlag{"max-header-bytes", &options.limits.max_header_bytes}}) {
+    if (auto text = flags.get(f.name)) {
+      auto n = parse_positive(*text);
+      if (!n) return fail(std::string("--") + f.name + " must be a positive number, not \"" + *text + "\"");
+      *f.into = *n;
+    }
+  }
+  if (auto text = flags.get("decision-cache-size")) {
+    auto n = *text == "0" ? std::optional<std::size_t>(0) : parse_positive(*text);
+    if (!n) return fail("--decision-cache-size must be a number (0 turns the cache off), not \"" + *text + "\"");
+    options.decision_cache_size = *n;
+  }
+  struct DurationFlag {
+    const char* name;
+    std::chrono::milliseconds* into;
+  };
+  for (DurationFlag f : {DurationFlag{"handshake-timeout", &options.limits.handshake_timeout},
+                         DurationFlag{"request-timeout", &options.limits.request_timeout},
+                         DurationFlag{"idle-timeout", &options.limits.idle_timeout},
+                         DurationFlag{"write-timeout", &options.limits.write_timeout},
+                         DurationFlag{"shutdown-grace", &options.shutdown_grace},
+                         DurationFlag{"rules-edit-timeout", &options.rules_edit_timeout}}) {
+    if (auto text = flags.get(f.name)) {
+      auto d = parse_duration(*text);
+      if (!d) return fail(std::string("--") + f.name + " must be a duration such as 500ms, 10s or 2m, not \"" + *text + "\"");
+      *f.into = *d;
+    }
+  }
+  return true;
+}
+
 // The flags as a ServeConfig, or the usage error to print.
 std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string>& args, std::string* error) {
   Flags flags({"listen", "metrics-listen", "tls-cert", "tls-key", "client-ca", "rules", "workers", "max-connections",
@@ -59,40 +103,7 @@ std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string>& arg
     if (!address) return usage_error("--metrics-listen: expected HOST:PORT or :PORT, got \"" + *listen + "\"");
     options.metrics_listen = *address;
   }
-  struct CountFlag {
-    const char* name;
-    std::size_t* into;
-  };
-  for (CountFlag f : {CountFlag{"workers", &options.workers}, CountFlag{"max-connections", &options.limits.max_connections},
-                      CountFlag{"max-body-bytes", &options.limits.max_body_bytes},
-                      CountFlag{"max-header-bytes", &options.limits.max_header_bytes}}) {
-    if (auto text = flags.get(f.name)) {
-      auto n = parse_positive(*text);
-      if (!n) return usage_error(std::string("--") + f.name + " must be a positive number, not \"" + *text + "\"");
-      *f.into = *n;
-    }
-  }
-  if (auto text = flags.get("decision-cache-size")) {
-    auto n = *text == "0" ? std::optional<std::size_t>(0) : parse_positive(*text);
-    if (!n) return usage_error("--decision-cache-size must be a number (0 turns the cache off), not \"" + *text + "\"");
-    options.decision_cache_size = *n;
-  }
-  struct DurationFlag {
-    const char* name;
-    std::chrono::milliseconds* into;
-  };
-  for (DurationFlag f : {DurationFlag{"handshake-timeout", &options.limits.handshake_timeout},
-                         DurationFlag{"request-timeout", &options.limits.request_timeout},
-                         DurationFlag{"idle-timeout", &options.limits.idle_timeout},
-                         DurationFlag{"write-timeout", &options.limits.write_timeout},
-                         DurationFlag{"shutdown-grace", &options.shutdown_grace},
-                         DurationFlag{"rules-edit-timeout", &options.rules_edit_timeout}}) {
-    if (auto text = flags.get(f.name)) {
-      auto d = parse_duration(*text);
-      if (!d) return usage_error(std::string("--") + f.name + " must be a duration such as 500ms, 10s or 2m, not \"" + *text + "\"");
-      *f.into = *d;
-    }
-  }
+  if (!read_limits(flags, options, error)) return std::nullopt;
   if (auto level = flags.get("log-level")) {
     auto parsed = server::log_level_from_string(*level);
     if (!parsed) return usage_error("--log-level must be debug, info, warn or error");
@@ -100,6 +111,23 @@ std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string>& arg
   }
   config.rules_directories = flags.all("rules");
   return config;
+}
+
+// One log line per rules load, and one per error of a failed one.
+void log_reload(const policy::LoadResult& result, const runtime::ReloadStatus& status) {
+  if (result.rules) {
+    log(LogLevel::Info, "rules loaded",
+        {{"generation", status.generation}, {"environments", result.rules->environments.size()},
+         {"promotedRepositories", result.rules->promotions.size()}});
+    return;
+  }
+  for (const policy::LoadError& e : result.errors) {
+    log(LogLevel::Error, "invalid rules",
+        {{"file", e.file}, {"line", e.line}, {"column", e.column}, {"context", e.context}, {"error", e.message}});
+  }
+  log(LogLevel::Error, status.generation ? "rules reload failed; keeping the last good rule set"
+                                         : "no valid rule set yet; not ready",
+      {{"errors", result.errors.size()}, {"generation", status.generation}, {"reloadFailures", status.failures}});
 }
 
 // Loads and watches the rules, serves until SIGTERM or SIGINT.
@@ -110,21 +138,7 @@ int serve(ServeConfig config) {
   runtime::ReloadOptions reload;
   reload.directories = config.rules_directories;
   if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) reload.load.own_namespace = ns;
-  reload.on_attempt = [](const policy::LoadResult& result, const runtime::ReloadStatus& status) {
-    if (result.rules) {
-      log(LogLevel::Info, "rules loaded",
-          {{"generation", status.generation}, {"environments", result.rules->environments.size()},
-           {"promotedRepositories", result.rules->promotions.size()}});
-      return;
-    }
-    for (const policy::LoadError& e : result.errors) {
-      log(LogLevel::Error, "invalid rules",
-          {{"file", e.file}, {"line", e.line}, {"column", e.column}, {"context", e.context}, {"error", e.message}});
-    }
-    log(LogLevel::Error, status.generation ? "rules reload failed; keeping the last good rule set"
-                                           : "no valid rule set yet; not ready",
-        {{"errors", result.errors.size()}, {"generation", status.generation}, {"reloadFailures", status.failures}});
-  };
+  reload.on_attempt = log_reload;
   runtime::RuleReloader reloader(reload, store);
   // A broken rule set at start is not fatal: the server runs not ready
   // (and answers admissions with 503) until an edit makes the rules valid.

@@ -79,16 +79,7 @@ LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptio
 // looked into); unparseable documents have none.
 std::set<DocumentKey> document_keys(const RuleSource& source);
 
-struct SourcesRead {
-  std::vector<RuleSource> sources;
-  std::vector<LoadError> errors;  // unreadable directories or files
-};
-
-// Reads every *.yaml / *.yml file (following symlinks, skipping hidden
-// entries such as kubelet's `..data`) of each directory, in a stable order.
-SourcesRead read_rule_sources(const std::vector<std::string>& directories);
-
-// read_rule_sources, then compile_rules.
-LoadResult load_rules(const std::vector<std::string>& directories, const LoadOptions& options = {});
-
 }  // namespace releasegate::policy
+
+// read_rule_sources and load_rules: rules files from directories.
+#include "policy/rule_files.h"  // IWYU pragma: export

@@ -6,17 +6,16 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <mutex>
 #include <unordered_map>
 
 #include "admission/admission_response.h"
+#include "server/reply_mailbox.h"
 
 namespace releasegate::server {
 
@@ -31,37 +30,12 @@ HttpReply error_reply(int status, std::string_view reason, std::string_view mess
   return {status, "application/json", admission::render_status(status, reason, message), {}, true};
 }
 
-// Replies deferred by handlers, posted from other threads to the loop that
-// owns their connections. Shared with every Responder, so that a late reply
-// after the loop has gone is dropped rather than written to freed memory.
-struct Mailbox {
-  int event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  std::mutex mutex;
-  std::vector<std::pair<std::uint64_t, HttpReply>> replies;
-  bool closed = false;
-
-  ~Mailbox() { ::close(event_fd); }
-  void post(std::uint64_t request, HttpReply reply) {
-    std::lock_guard lock(mutex);
-    if (closed) return;
-    replies.emplace_back(request, std::move(reply));
-    std::uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = ::write(event_fd, &one, sizeof one);
-  }
-  std::vector<std::pair<std::uint64_t, HttpReply>> take() {
-    std::uint64_t count = 0;
-    [[maybe_unused]] ssize_t n = ::read(event_fd, &count, sizeof count);
-    std::lock_guard lock(mutex);
-    return std::exchange(replies, {});
-  }
-};
-
 }  // namespace
 
 class HttpsListener::Loop {
  public:
   explicit Loop(HttpsListener& owner)
-      : owner_(owner), epoll_fd_(epoll_create1(EPOLL_CLOEXEC)), mailbox_(std::make_shared<Mailbox>()) {
+      : owner_(owner), epoll_fd_(epoll_create1(EPOLL_CLOEXEC)), mailbox_(std::make_shared<ReplyMailbox>()) {
     epoll_event ev{};
     // EPOLLEXCLUSIVE: one loop wakes per new connection, not all of them.
     ev.events = EPOLLIN | EPOLLEXCLUSIVE;
@@ -455,7 +429,7 @@ class HttpsListener::Loop {
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
   std::vector<Connection*> graveyard_;
   std::optional<Clock::time_point> accept_paused_until_;
-  std::shared_ptr<Mailbox> mailbox_;
+  std::shared_ptr<ReplyMailbox> mailbox_;
   std::uint64_t requests_ = 0;
   std::unordered_map<std::uint64_t, Connection*> waiting_;  // deferred replies awaited, by request
 };

@@ -1,6 +1,9 @@
+// The UPDATE diff, through the review parser that computes it.
 #include "admission/object_diff.h"
 
 #include <gtest/gtest.h>
+
+#include "admission/admission_review.h"
 
 #include <nlohmann/json.hpp>
 
@@ -11,12 +14,20 @@ namespace {
 
 using nlohmann::json;
 
+AdmissionRequest parsed_update(const json& old_object, const json& object) {
+  testing::ReviewSpec spec;
+  spec.operation = "UPDATE";
+  spec.object = object;
+  spec.old_object = old_object;
+  ReviewParseResult parsed = parse_admission_review(testing::review(spec));
+  EXPECT_TRUE(parsed.review) << parsed.error;
+  return parsed.review ? parsed.review->request : AdmissionRequest{};
+}
+
 std::vector<std::string> diff(const json& old_object, const json& object) {
-  json review{{"request", {{"object", object}, {"oldObject", old_object}}}};
-  ObjectDiff d = diff_update(review.dump());
-  EXPECT_FALSE(d.failed);
-  EXPECT_FALSE(d.truncated);
-  return d.paths;
+  AdmissionRequest request = parsed_update(old_object, object);
+  EXPECT_TRUE(request.changed_paths_complete);
+  return request.changed_paths;
 }
 
 TEST(ObjectDiff, NestedMapsListsAndChangedScalars) {
@@ -66,22 +77,55 @@ TEST(ObjectDiff, FieldsTheApiserverMaintainsAreIgnored) {
 TEST(ObjectDiff, CappedAtTheLimit) {
   json old = testing::deployment("prod", "x");
   json now = old;
-  for (int i = 0; i < 10; ++i) now["metadata"]["labels"]["l" + std::to_string(i)] = "v";
-  json review{{"request", {{"object", now}, {"oldObject", old}}}};
-  ObjectDiff d = diff_update(review.dump(), 4);
-  EXPECT_TRUE(d.truncated);
-  EXPECT_EQ(d.paths.size(), 4u);
+  for (std::size_t i = 0; i < kMaxChangedPaths + 10; ++i) now["metadata"]["labels"]["l" + std::to_string(i)] = "v";
+  AdmissionRequest request = parsed_update(old, now);
+  EXPECT_FALSE(request.changed_paths_complete);
+  EXPECT_EQ(request.changed_paths.size(), kMaxChangedPaths);
+}
+
+// The review as the apiserver could send it, with the two objects' text as given.
+std::string update_review(const std::string& old_object, const std::string& object) {
+  return R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":)"
+         R"({"group":"apps","version":"v1","kind":"Deployment"},"operation":"UPDATE","namespace":"prod",)"
+         R"("object":)" + object + R"(,"oldObject":)" + old_object + "}}";
+}
+
+TEST(ObjectDiff, ManyKeysInOppositeOrdersAreLinear) {
+  // 20,000 labels in opposite orders on the two sides, one of them changed:
+  // a key lookup per key would be quadratic (seconds on a listener thread).
+  auto labels = [](bool ascending, int changed) {
+    std::string out;
+    for (int n = 0; n < 20'000; ++n) {
+      int i = ascending ? n : 19'999 - n;
+      out += (n ? "," : "") + ("\"l" + std::to_string(i) + "\":\"") + (i == changed ? "changed" : "v") + "\"";
+    }
+    return R"({"metadata":{"name":"a","labels":{)" + out + "}}}";
+  };
+  ReviewParseResult parsed = parse_admission_review(update_review(labels(true, -1), labels(false, 123)));
+  ASSERT_TRUE(parsed.review) << parsed.error;
+  EXPECT_EQ(parsed.review->request.changed_paths, (std::vector<std::string>{"/metadata/labels/l123"}));
+}
+
+TEST(ObjectDiff, DifferentKeyOrderIsNoChange) {
+  std::string object = R"({"metadata":{"name":"a","labels":{"x":"1","y":"2"}},"spec":{"replicas":1}})";
+  std::string reordered = R"({"spec":{"replicas":1},"metadata":{"labels":{"y":"2","x":"1"},"name":"a"}})";
+  ReviewParseResult parsed = parse_admission_review(update_review(object, reordered));
+  ASSERT_TRUE(parsed.review) << parsed.error;
+  EXPECT_TRUE(parsed.review->request.changed_paths.empty());
+  EXPECT_TRUE(parsed.review->request.changed_paths_complete);
 }
 
 TEST(ObjectDiff, CorpusUpdateWithOldObject) {
   REQUIRE_CORPUS(corpus);
   json request = json::parse(testing::read_file(corpus / "admission/kubewarden_admissionrequest_deployment_update_with_oldObject.json"));
-  ObjectDiff d = diff_update(json{{"request", request}}.dump());
-  ASSERT_FALSE(d.failed);
-  EXPECT_FALSE(d.truncated);
+  json review{{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", request}};
+  ReviewParseResult parsed = parse_admission_review(review.dump());
+  ASSERT_TRUE(parsed.review) << parsed.error;
+  const AdmissionRequest& r = parsed.review->request;
+  EXPECT_TRUE(r.changed_paths_complete);
   // The recorded update changes something, and never a server-maintained field.
-  EXPECT_FALSE(d.paths.empty());
-  for (const std::string& p : d.paths) {
+  EXPECT_FALSE(r.changed_paths.empty());
+  for (const std::string& p : r.changed_paths) {
     EXPECT_FALSE(p.starts_with("/metadata/managedFields") || p.starts_with("/status") ||
                  p == "/metadata/resourceVersion")
         << p;

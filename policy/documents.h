@@ -1,0 +1,30 @@
+// Splitting rule sources into YAML documents, internal to the rules
+// compiler: ConfigMap manifests are expanded into the documents of their
+// *.yaml / *.yml keys, located in the file that holds them.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/compiler.h"
+#include "policy/yaml_reader.h"
+
+namespace releasegate::policy {
+
+struct Document {
+  Origin origin;
+  YAML::Node node;
+};
+
+// Parses `content` into documents (empty ones skipped); a ConfigMap at the
+// top level of a file is replaced by the documents of its rules keys.
+void parse_documents(const Origin& origin, const std::string& content, std::vector<Document>& out,
+                     std::vector<LoadError>& errors);
+
+// A document's kind and metadata.name, when it has both.
+std::optional<DocumentKey> key_of(const YAML::Node& node);
+
+}  // namespace releasegate::policy

@@ -1,0 +1,391 @@
+#include "policy/policy_compiler.h"
+
+#include <utility>
+
+#include "core/image_reference.h"
+
+namespace releasegate::policy {
+namespace {
+
+// ---- Environments ------------------------------------------------------------
+
+std::string environment_names(const RuleSet& rules) {
+  std::string out;
+  for (const Environment& env : rules.environments) out += (out.empty() ? "" : ", ") + env.name;
+  return out;
+}
+
+bool read_environment_name(Reader& reader, const YAML::Node& node, const RuleSet& rules, std::string& into) {
+  auto name = reader.required_string(node, "environment.name");
+  if (!name) return false;
+  if (environment_index(rules, *name)) {
+    reader.error(node, "environment \"" + *name + "\" is defined twice");
+    return false;
+  }
+  into = *name;
+  return true;
+}
+
+void read_promotion_mode(Reader& reader, const YAML::Node& node, Environment& env) {
+  auto value = reader.string(node, "promotion");
+  if (value && *value == "open") {
+    env.promotion_open = true;
+  } else if (value && *value != "enforced") {
+    reader.error(node, "promotion must be \"enforced\" or \"open\", not \"" + *value + "\"");
+  }
+}
+
+void read_environment(Reader& reader, const YAML::Node& item, RuleSet& rules) {
+  Environment env;
+  bool read = reader.fields(item, "environment", {
+      {"name", [&](const YAML::Node& node) { return read_environment_name(reader, node, rules, env.name); }, true},
+      {"namespaces",
+       [&](const YAML::Node& node) {
+         reader.patterns(node, "environment " + env.name + " namespaces", env.namespaces);
+       }},
+      {"promotion", [&](const YAML::Node& node) { read_promotion_mode(reader, node, env); }},
+      {"requireDigest",
+       [&](const YAML::Node& node) { env.require_digest = reader.boolean(node, "requireDigest").value_or(false); }},
+  });
+  if (read) rules.environments.push_back(std::move(env));
+}
+
+void read_environments(Reader& reader, const YAML::Node& node, RuleSet& rules) {
+  if (!node.IsSequence() || node.size() == 0) {
+    reader.error(node, "spec.environments must be a non-empty list");
+    return;
+  }
+  if (node.size() > kMaxEnvironments) {
+    reader.error(node, "at most " + std::to_string(kMaxEnvironments) + " environments are supported");
+    return;
+  }
+  for (const YAML::Node& item : node) read_environment(reader, item, rules);
+}
+
+void read_default_environment(Reader& reader, const YAML::Node& node, RuleSet& rules) {
+  if (auto name = reader.string(node, "defaultEnvironment")) {
+    rules.default_environment = environment_index(rules, *name);
+    if (!rules.default_environment) reader.error(node, unknown_environment(rules, *name));
+  }
+}
+
+// ---- gitops ------------------------------------------------------------------
+
+// One of kustomization, helmRelease, argoApplication: what a delivery names.
+void read_delivery_kind(Reader& reader, const YAML::Node& value, std::string_view key, DeliveryKind kind,
+                        Delivery& delivery) {
+  auto text = reader.string(value, "delivery " + std::string(key));
+  if (!text) return;
+  delivery.kind = kind;
+  delivery.text = std::string(key) + " " + *text;
+  std::string name_text = *text;
+  if (kind != DeliveryKind::ArgoApplication) {
+    auto slash = text->find('/');
+    if (slash == std::string::npos) {
+      reader.error(value, std::string(key) + " must be written namespace/name (patterns allowed), not \"" + *text + "\"");
+      return;
+    }
+    delivery.namespace_ = reader.pattern(text->substr(0, slash), value, key);
+    name_text = text->substr(slash + 1);
+  }
+  delivery.name = reader.pattern(name_text, value, key);
+}
+
+void read_delivery(Reader& reader, const YAML::Node& item, RuleSet& rules) {
+  Delivery delivery;
+  int kinds = 0;
+  auto kind_field = [&](std::string_view key, DeliveryKind kind) {
+    return Field{key, [&, key, kind](const YAML::Node& value) {
+                   ++kinds;
+                   read_delivery_kind(reader, value, key, kind, delivery);
+                 }};
+  };
+  bool read = reader.fields(item, "delivery", {
+      kind_field("kustomization", DeliveryKind::FluxKustomization),
+      kind_field("helmRelease", DeliveryKind::FluxHelmRelease),
+      kind_field("argoApplication", DeliveryKind::ArgoApplication),
+      check([&](const YAML::Node&) {
+        if (kinds == 1) return delivery.name.has_value();
+        reader.error(item, "a delivery names exactly one of kustomization, helmRelease, argoApplication");
+        return false;
+      }),
+      {"environments",
+       [&](const YAML::Node& node) {
+         delivery.environments = read_environment_set(reader, rules, node, "delivery environments");
+       },
+       false, [&] { delivery.environments.set(); }},  // omitted: every environment
+  });
+  if (read) rules.deliveries.push_back(std::move(delivery));
+}
+
+// A source's kind and url, once both are read.
+bool read_source_kind_and_url(Reader& reader, const YAML::Node& item, const std::string& kind, const std::string& url,
+                              ApprovedSource& source) {
+  std::optional<SourceKind> source_kind = source_kind_from_string(kind);
+  if (!source_kind) {
+    reader.error(item["kind"], "source kind must be GitRepository, HelmRepository, OCIRepository or Bucket, not \"" +
+                                   kind + "\"");
+    return false;
+  }
+  source.kind = *source_kind;
+  source.url_text = url;
+  // Regexes are matched as written; exact and glob URLs are normalised
+  // like the URLs they are matched against.
+  std::string url_pattern = url.starts_with("regex:") ? url : normalize_source_url(url);
+  if (auto p = reader.pattern(url_pattern, item["url"], "source url")) source.urls.add(std::move(*p));
+  return true;
+}
+
+void read_source_names(Reader& reader, const YAML::Node& node, ApprovedSource& source) {
+  for (auto& [text, at] : reader.strings(node, "source names")) {
+    if (text.find('/') == std::string::npos) {
+      reader.error(at, "source names are written namespace/name (patterns allowed), not \"" + text + "\"");
+    } else if (auto p = reader.pattern(text, at, "source names")) {
+      source.names.add(std::move(*p));
+    }
+  }
+}
+
+void read_source(Reader& reader, const YAML::Node& item, RuleSet& rules) {
+  ApprovedSource source;
+  std::optional<std::string> kind, url;
+  auto patterns = [&](std::string_view key, std::string what, PatternList& into) {
+    return Field{key, [&, what](const YAML::Node& node) { reader.patterns(node, what, into); }};
+  };
+  bool read = reader.fields(item, "source", {
+      {.key = "kind",
+       .read = [&](const YAML::Node& node) { return (kind = reader.required_string(node, "source.kind")).has_value(); },
+       .required = true, .when = Field::early},
+      {"names", [&](const YAML::Node& node) { read_source_names(reader, node, source); }},
+      {.key = "url",
+       .read = [&](const YAML::Node& node) { return (url = reader.required_string(node, "source.url")).has_value(); },
+       .required = true, .when = Field::early},
+      {.read = [&](const YAML::Node&) { return read_source_kind_and_url(reader, item, *kind, *url, source); },
+       .when = Field::early},
+      patterns("branches", "source branches", source.branches),
+      patterns("tags", "source tags", source.tags),
+      patterns("semver", "source semver", source.semver),
+      {"allowCommits",
+       [&](const YAML::Node& node) { source.allow_commits = reader.boolean(node, "allowCommits").value_or(false); }},
+      {"environments",
+       [&](const YAML::Node& node) {
+         source.environments = read_environment_set(reader, rules, node, "source environments");
+       },
+       false, [&] { source.environments.set(); }},  // omitted: every environment
+  });
+  if (read) rules.approved_sources.push_back(std::move(source));
+}
+
+void read_tenant(Reader& reader, const YAML::Node& item, RuleSet& rules) {
+  // Both are required: their patterns are compiled once both are there.
+  YAML::Node namespaces, service_accounts;
+  bool read = reader.fields(item, "tenant", {
+      {"namespaces", [&](const YAML::Node& node) { namespaces = node; }, true},
+      {"serviceAccounts", [&](const YAML::Node& node) { service_accounts = node; }, true},
+  });
+  if (!read) return;
+  TenantIdentities tenant;
+  reader.patterns(namespaces, "tenant namespaces", tenant.namespaces);
+  reader.patterns(service_accounts, "tenant serviceAccounts", tenant.service_accounts);
+  rules.tenants.push_back(std::move(tenant));
+}
+
+// A list of gitops items, each read by `read_item`.
+void read_list(Reader& reader, const YAML::Node& node, const char* what, RuleSet& rules,
+               void (*read_item)(Reader&, const YAML::Node&, RuleSet&)) {
+  if (!node.IsSequence()) {
+    reader.error(node, std::string(what) + " must be a list");
+    return;
+  }
+  for (const YAML::Node& item : node) read_item(reader, item, rules);
+}
+
+void read_gitops(Reader& reader, const YAML::Node& gitops, RuleSet& rules) {
+  reader.fields(gitops, "gitops", {
+      {"identities", [&](const YAML::Node& node) { reader.patterns(node, "gitops.identities", rules.identities); }},
+      {"tenants", [&](const YAML::Node& node) { read_list(reader, node, "gitops.tenants", rules, read_tenant); }},
+      {"deliveries",
+       [&](const YAML::Node& node) { read_list(reader, node, "gitops.deliveries", rules, read_delivery); }},
+      {"sources", [&](const YAML::Node& node) { read_list(reader, node, "gitops.sources", rules, read_source); }},
+  });
+}
+
+// ---- images ------------------------------------------------------------------
+
+bool is_values_path(const std::string& path) {
+  return !path.empty() && path.front() != '.' && path.back() != '.' && path.find("..") == std::string::npos;
+}
+
+void read_values_image(Reader& reader, const YAML::Node& item, RuleSet& rules) {
+  ValuesImagePath path;
+  bool valid = true;
+  auto path_field = [&](std::string_view key, std::string& into) {
+    return Field{key, [&, key](const YAML::Node& node) {
+                   auto text = reader.string(node, "helmValues " + std::string(key));
+                   if (text && !is_values_path(*text)) {
+                     reader.error(node, "helmValues " + std::string(key) +
+                                            " must be a dotted path such as image.tag, not \"" + *text + "\"");
+                   }
+                   if (!text || !is_values_path(*text)) valid = false;
+                   else into = *text;
+                 }};
+  };
+  if (!reader.fields(item, "helmValues entry",
+                     {path_field("image", path.image), path_field("registry", path.registry),
+                      path_field("repository", path.repository), path_field("tag", path.tag),
+                      path_field("digest", path.digest)})) {
+    return;
+  }
+  if (valid && path.image.empty() == path.repository.empty()) {
+    reader.error(item, "a helmValues entry names either image (a whole reference) or repository (with optional "
+                       "registry, tag and digest)");
+    valid = false;
+  }
+  if (valid && !path.image.empty() && (!path.registry.empty() || !path.tag.empty() || !path.digest.empty())) {
+    reader.error(item, "registry, tag and digest go with repository, not with image");
+    valid = false;
+  }
+  if (valid) rules.values_images.push_back(std::move(path));
+}
+
+void read_images(Reader& reader, const YAML::Node& images, RuleSet& rules) {
+  reader.fields(images, "images", {
+      {"registries", [&](const YAML::Node& node) { reader.patterns(node, "images.registries", rules.registries); }},
+      {"forbiddenTags",
+       [&](const YAML::Node& node) {
+         for (auto& [tag, at] : reader.strings(node, "images.forbiddenTags")) rules.forbidden_tags.insert(tag);
+       }},
+      {.key = "helmValues",
+       .read = [&](const YAML::Node& node) { read_list(reader, node, "images.helmValues", rules, read_values_image); },
+       .when = Field::early},
+  });
+}
+
+// ---- Modes, drift, exemptions ------------------------------------------------
+
+std::optional<Mode> read_mode(Reader& reader, const YAML::Node& node, std::string_view what) {
+  auto text = reader.string(node, what);
+  auto mode = text ? mode_from_string(*text) : std::nullopt;
+  if (text && !mode) reader.error(node, "mode must be enforce, warn or audit, not \"" + *text + "\"");
+  return mode;
+}
+
+void read_default_mode(Reader& reader, const YAML::Node& node, RuleSet& rules) {
+  if (auto mode = read_mode(reader, node, "mode")) rules.default_mode = *mode;
+}
+
+void read_rule_modes(Reader& reader, const YAML::Node& modes, RuleSet& rules) {
+  if (!modes.IsMap()) {
+    reader.error(modes, "ruleModes must be a map of rule name to mode");
+    return;
+  }
+  for (auto it = modes.begin(); it != modes.end(); ++it) {
+    auto rule = rule_from_string(it->first.Scalar());
+    if (!rule) {
+      std::string known;
+      for (const RuleName& r : kRuleNames) known += (known.empty() ? "" : ", ") + std::string(r.name);
+      reader.error(it->first, "unknown rule \"" + it->first.Scalar() + "\" (rules: " + known + ")");
+      continue;
+    }
+    if (auto mode = read_mode(reader, it->second, "rule mode")) rules.rule_modes[static_cast<std::size_t>(*rule)] = *mode;
+  }
+}
+
+void read_allowed_drift(Reader& reader, const YAML::Node& node, RuleSet& rules) {
+  for (auto& [pointer, at] : reader.strings(node, "allowedDrift")) {
+    if (!pointer.starts_with("/")) {
+      reader.error(at, "allowedDrift entries are JSON pointers starting with /, not \"" + pointer + "\"");
+      continue;
+    }
+    rules.allowed_drift.push_back(pointer);
+  }
+}
+
+void read_exempt(Reader& reader, const YAML::Node& exempt, RuleSet& rules) {
+  reader.fields(exempt, "exempt", {
+      {"namespaces", [&](const YAML::Node& node) { reader.patterns(node, "exempt.namespaces", rules.exempt_namespaces); }},
+      {"users", [&](const YAML::Node& node) { reader.patterns(node, "exempt.users", rules.exempt_users); }},
+      {"groups", [&](const YAML::Node& node) { reader.patterns(node, "exempt.groups", rules.exempt_groups); }},
+  });
+}
+
+void read_break_glass(Reader& reader, const YAML::Node& glass, RuleSet& rules) {
+  reader.fields(glass, "breakGlass", {
+      {"groups", [&](const YAML::Node& node) { reader.patterns(node, "breakGlass.groups", rules.break_glass_groups); }},
+  });
+}
+
+void read_mutation(Reader& reader, const YAML::Node& mutation, RuleSet& rules) {
+  reader.fields(mutation, "mutation", {
+      {"workloadTemplates",
+       [&](const YAML::Node& node) {
+         rules.mutate_workload_templates = reader.boolean(node, "mutation.workloadTemplates").value_or(false);
+       }},
+  });
+}
+
+}  // namespace
+
+std::optional<std::size_t> environment_index(const RuleSet& rules, std::string_view name) {
+  for (std::size_t i = 0; i < rules.environments.size(); ++i) {
+    if (rules.environments[i].name == name) return i;
+  }
+  return std::nullopt;
+}
+
+std::string unknown_environment(const RuleSet& rules, const std::string& name) {
+  return "unknown environment \"" + name + "\" (environments: " + environment_names(rules) + ")";
+}
+
+EnvironmentSet read_environment_set(Reader& reader, const RuleSet& rules, const YAML::Node& node,
+                                    std::string_view what) {
+  EnvironmentSet set;
+  for (auto& [name, at] : reader.strings(node, what)) {
+    if (auto index = environment_index(rules, name)) {
+      set.set(*index);
+    } else {
+      reader.error(at, unknown_environment(rules, name));
+    }
+  }
+  return set;
+}
+
+void compile_policy(Reader& reader, const YAML::Node& spec, RuleSet& rules) {
+  auto read = [&](void (*read_field)(Reader&, const YAML::Node&, RuleSet&)) {
+    return [&reader, &rules, read_field](const YAML::Node& node) { read_field(reader, node, rules); };
+  };
+  // Known fields are listed in this order. allowedDrift and breakGlass are
+  // read first and images and exempt last, as always; environments before
+  // defaultEnvironment and gitops, which refer to them.
+  reader.fields(spec, "ReleasePolicy spec", {
+      {"mode", read(read_default_mode)},
+      {"ruleModes", read(read_rule_modes)},
+      {"environments", read(read_environments), false,
+       [&] { reader.error(spec, "spec.environments must be a non-empty list"); }},
+      {"defaultEnvironment", read(read_default_environment)},
+      {"gitops", read(read_gitops)},
+      {.key = "images", .read = read(read_images), .when = Field::late},
+      {.key = "allowedDrift",
+       .read = read(read_allowed_drift),
+       // SPEC defaults: scaling, `kubectl rollout restart`, and Flux's
+       // `flux reconcile` request.
+       .absent = [&] { rules.allowed_drift = {"/spec/replicas",
+                                              "/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt",
+                                              "/metadata/annotations/reconcile.fluxcd.io~1requestedAt"}; },
+       .when = Field::early},
+      {.key = "breakGlass", .read = read(read_break_glass), .when = Field::early},
+      {.key = "exempt", .read = read(read_exempt), .when = Field::late},
+      {"mutation", read(read_mutation)},
+  });
+}
+
+void add_default_exemptions(RuleSet& rules, const LoadOptions& options) {
+  auto add = [](PatternList& list, const std::string& text) { list.add(std::move(*Pattern::compile(text).pattern)); };
+  add(rules.exempt_namespaces, "kube-system");
+  add(rules.exempt_namespaces, options.own_namespace);
+  add(rules.exempt_users, "system:serviceaccount:kube-system:*");
+  add(rules.exempt_users, "system:serviceaccount:" + options.own_namespace + ":" + options.own_service_account);
+  add(rules.exempt_groups, "system:nodes");
+}
+
+}  // namespace releasegate::policy

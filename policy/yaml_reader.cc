@@ -1,0 +1,112 @@
+#include "policy/yaml_reader.h"
+
+#include <algorithm>
+
+namespace releasegate::policy {
+
+void Reader::error(const YAML::Mark& mark, std::string message) {
+  int line = mark.line < 0 ? 0 : mark.line + 1 + origin_.line_offset;
+  int column = mark.column < 0 ? 0 : mark.column + 1 + origin_.column_offset;
+  errors_.push_back({origin_.file, origin_.context, line, column, std::move(message)});
+}
+
+std::string Reader::location(const YAML::Node& node) const {
+  return origin_.file + ":" + std::to_string(node.Mark().line + 1 + origin_.line_offset);
+}
+
+void Reader::report_unknown_keys(const YAML::Node& node, std::string_view what, std::initializer_list<Field> fields) {
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (!it->first.IsScalar()) {
+      error(it->first, std::string(what) + ": keys must be strings");
+      continue;
+    }
+    const std::string& key = it->first.Scalar();
+    if (key.empty() || std::none_of(fields.begin(), fields.end(), [&](const Field& f) { return f.key == key; })) {
+      std::string known;
+      for (const Field& f : fields) {
+        if (!f.key.empty()) known += (known.empty() ? "" : ", ") + std::string(f.key);
+      }
+      error(it->first, "unknown field \"" + key + "\" in " + std::string(what) + " (known fields: " + known + ")");
+    }
+  }
+}
+
+bool Reader::fields(const YAML::Node& node, std::string_view what, std::initializer_list<Field> fields) {
+  if (!node.IsMap()) {
+    error(node, std::string(what) + " must be a map");
+    return false;
+  }
+  report_unknown_keys(node, what, fields);
+  bool valid = true;
+  for (Field::When when : {Field::early, Field::in_order, Field::late}) {
+    for (const Field& field : fields) {
+      if (field.when != when) continue;
+      if (!valid && !field.required) return false;
+      if (field.key.empty()) {
+        valid = field.read(node);
+        continue;
+      }
+      if (const YAML::Node value = node[std::string(field.key)]) {
+        if (field.read && !field.read(value)) valid = false;
+      } else if (field.required) {
+        error(node, std::string(what) + ": missing required field \"" + std::string(field.key) + "\"");
+        valid = false;
+      } else if (field.absent && !field.absent()) {
+        valid = false;
+      }
+    }
+  }
+  return valid;
+}
+
+std::optional<std::string> Reader::string(const YAML::Node& node, std::string_view what) {
+  if (!node.IsScalar()) {
+    error(node, std::string(what) + " must be a string");
+    return std::nullopt;
+  }
+  return node.Scalar();
+}
+
+std::optional<std::string> Reader::required_string(const YAML::Node& node, std::string_view what) {
+  auto value = string(node, what);
+  if (value && value->empty()) {
+    error(node, std::string(what) + " must not be empty");
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<bool> Reader::boolean(const YAML::Node& node, std::string_view what) {
+  if (node.IsScalar() && node.Tag() != "!") {
+    if (node.Scalar() == "true") return true;
+    if (node.Scalar() == "false") return false;
+  }
+  error(node, std::string(what) + " must be true or false");
+  return std::nullopt;
+}
+
+std::vector<std::pair<std::string, YAML::Node>> Reader::strings(const YAML::Node& node, std::string_view what) {
+  std::vector<std::pair<std::string, YAML::Node>> out;
+  if (!node.IsSequence()) {
+    error(node, std::string(what) + " must be a list of strings");
+    return out;
+  }
+  for (const YAML::Node& item : node) {
+    if (auto s = string(item, std::string(what) + " item")) out.emplace_back(*s, item);
+  }
+  return out;
+}
+
+std::optional<Pattern> Reader::pattern(const std::string& text, const YAML::Node& at, std::string_view what) {
+  Pattern::Compiled compiled = Pattern::compile(text);
+  if (!compiled.pattern) error(at, std::string(what) + " \"" + text + "\": " + compiled.error);
+  return std::move(compiled.pattern);
+}
+
+void Reader::patterns(const YAML::Node& node, std::string_view what, PatternList& into) {
+  for (auto& [text, at] : strings(node, what)) {
+    if (auto p = pattern(text, at, what)) into.add(std::move(*p));
+  }
+}
+
+}  // namespace releasegate::policy

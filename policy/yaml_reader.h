@@ -1,0 +1,116 @@
+// Located YAML reading, internal to the rules compiler: every error says
+// where (file, ConfigMap key, line and column), and every mapping is read by
+// one declaration of its fields, from which both the unknown-key check and
+// the reads come.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <concepts>
+#include <functional>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "core/pattern.h"
+#include "policy/compiler.h"
+
+namespace releasegate::policy {
+
+// Where a YAML document's text sits in its file. Documents embedded in a
+// ConfigMap's literal block (`key: |`) are shifted by the block's position
+// so that errors point at the line a human edits.
+struct Origin {
+  std::string file;
+  std::string context;
+  int line_offset = 0;
+  int column_offset = 0;
+};
+
+// A step of reading a map: any callable taking `Args`, returning nothing or
+// a bool (false: the map is invalid and is not read further).
+template <class... Args>
+class FieldStep {
+ public:
+  FieldStep() = default;
+  template <class F>
+    requires(!std::same_as<std::remove_cvref_t<F>, FieldStep> && std::invocable<F&, Args...>)
+  FieldStep(F f) {  // NOLINT(google-explicit-constructor): written as lambdas in field lists
+    if constexpr (std::is_void_v<std::invoke_result_t<F&, Args...>>) {
+      step_ = [f = std::move(f)](Args... args) mutable {
+        f(args...);
+        return true;
+      };
+    } else {
+      step_ = std::move(f);
+    }
+  }
+  explicit operator bool() const { return static_cast<bool>(step_); }
+  bool operator()(Args... args) const { return step_(args...); }
+
+ private:
+  std::function<bool(Args...)> step_;
+};
+
+// One field of a YAML map, declared once.
+struct Field {
+  // Fields are read in declaration order, except that `early` ones are read
+  // before all others and `late` ones after (each in declaration order); the
+  // known fields are listed in messages in declaration order.
+  enum When { early, in_order, late };
+
+  // The key; empty for a check of the map as read so far (called with the
+  // map, at its place in the order, not a key of the map).
+  std::string_view key = {};
+  FieldStep<const YAML::Node&> read = {};  // called with the value when the key is present
+  bool required = false;  // missing: "<what>: missing required field \"<key>\"" at the map
+  FieldStep<> absent = {};  // called when the key is missing and not required
+  When when = in_order;
+};
+
+// A check between the reads of a map's fields, e.g. of two fields together.
+inline Field check(FieldStep<const YAML::Node&> step) { return Field{{}, std::move(step)}; }
+
+// Collects errors for one document and reads its typed fields. Every read
+// checks the YAML shape first: yaml-cpp throws on conversions, and a rules
+// typo must become an error with a location, never an exception.
+class Reader {
+ public:
+  Reader(const Origin& origin, std::vector<LoadError>& errors) : origin_(origin), errors_(errors) {}
+
+  void error(const YAML::Mark& mark, std::string message);
+  void error(const YAML::Node& at, std::string message) { error(at.Mark(), std::move(message)); }
+  std::size_t error_count() const { return errors_.size(); }
+
+  // "file:line" of a node, for messages that point at another place.
+  std::string location(const YAML::Node& node) const;
+
+  // Reads a map by its declared fields; reports unknown keys (typos must
+  // never be silently ignored) and missing required ones. Once the map is
+  // invalid (a missing required field, or a read or check returning false),
+  // the rest of the required fields are still checked but nothing else is
+  // read. False when the map is invalid, or (with "<what> must be a map")
+  // not a map.
+  bool fields(const YAML::Node& node, std::string_view what, std::initializer_list<Field> fields);
+
+  std::optional<std::string> string(const YAML::Node& node, std::string_view what);
+  // A string that must not be empty; `what` is e.g. "source.kind".
+  std::optional<std::string> required_string(const YAML::Node& node, std::string_view what);
+  std::optional<bool> boolean(const YAML::Node& node, std::string_view what);
+  // A list of strings; returns each with its node for located errors.
+  std::vector<std::pair<std::string, YAML::Node>> strings(const YAML::Node& node, std::string_view what);
+  std::optional<Pattern> pattern(const std::string& text, const YAML::Node& at, std::string_view what);
+  void patterns(const YAML::Node& node, std::string_view what, PatternList& into);
+
+ private:
+  void report_unknown_keys(const YAML::Node& node, std::string_view what, std::initializer_list<Field> fields);
+
+  const Origin& origin_;
+  std::vector<LoadError>& errors_;
+};
+
+}  // namespace releasegate::policy
