@@ -219,18 +219,12 @@ TEST_F(Listener, AHandlerFaultIsA500AndTheLoopKeepsServing) {
 // neither the loop nor other connections; its reply arrives on the same
 // connection, followed by the requests pipelined behind it.
 TEST_F(Listener, ADeferredReplyBlocksNeitherTheLoopNorOtherConnections) {
-  std::vector<std::thread> workers;
-  std::mutex workers_mutex;
+  std::promise<Responder> deferred;
   listener_ = std::make_unique<HttpsListener>(
       context(), short_limits(), [](const RequestHead&) { return std::optional<HttpReply>(); },
       [&](const RequestHead& head, std::string_view, const HttpsListener::Deferral& deferral) -> std::optional<HttpReply> {
         if (head.path != "/slow") return HttpReply{200, "text/plain", "fast " + head.path, {}, false};
-        Responder respond = deferral.defer();
-        std::lock_guard lock(workers_mutex);
-        workers.emplace_back([respond] {
-          std::this_thread::sleep_for(300ms);
-          respond(HttpReply{200, "text/plain", "slow", {}, false});
-        });
+        deferred.set_value(deferral.defer());
         return std::nullopt;
       });
   std::string error;
@@ -238,21 +232,21 @@ TEST_F(Listener, ADeferredReplyBlocksNeitherTheLoopNorOtherConnections) {
   listener_->start(1);  // one loop: a blocked loop would hold up the other client
   TlsClient slow(listener_->port(), ca());
   ASSERT_TRUE(slow.send(post("/slow", "") + post("/after", "")));
-  std::this_thread::sleep_for(50ms);
-  auto started = std::chrono::steady_clock::now();
+  Responder respond = deferred.get_future().get();
+  // The slow request is still unanswered; another connection is served.
   TlsClient other(listener_->port(), ca());
   ASSERT_TRUE(other.send(post("/other", "")));
   auto fast = other.read_response();
   ASSERT_TRUE(fast);
   EXPECT_EQ(fast->body, "fast /other");
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 250ms);
-  auto deferred = slow.read_response();
-  ASSERT_TRUE(deferred);
-  EXPECT_EQ(deferred->body, "slow");
+  std::thread worker([respond] { respond(HttpReply{200, "text/plain", "slow", {}, false}); });
+  worker.join();
+  auto answered = slow.read_response();
+  ASSERT_TRUE(answered);
+  EXPECT_EQ(answered->body, "slow");
   auto after = slow.read_response();
   ASSERT_TRUE(after);
   EXPECT_EQ(after->body, "fast /after");
-  for (auto& t : workers) t.join();
 }
 
 // A reply deferred past the listener's life is dropped, not written to a
@@ -268,11 +262,9 @@ TEST_F(Listener, AReplyAfterStopIsDropped) {
   std::string error;
   ASSERT_TRUE(listener_->bind("127.0.0.1", 0, &error)) << error;
   listener_->start(1);
-  {
-    TlsClient client(listener_->port(), ca());
-    ASSERT_TRUE(client.send(post("/x", "")));
-  }
-  Responder late = deferred.get_future().get();
+  TlsClient client(listener_->port(), ca());
+  ASSERT_TRUE(client.send(post("/x", "")));
+  Responder late = deferred.get_future().get();  // the request is waiting for its reply
   listener_->stop(0ms);
   listener_.reset();
   late(HttpReply{200, "text/plain", "too late", {}, false});  // must not crash (ASan)
