@@ -87,59 +87,51 @@ error_code read_request(object request, AdmissionReview& review, RawRequest& raw
 // lot"): bounds the walk's stack on pathological input.
 constexpr std::size_t kMaxDiffDepth = 64;
 
-error_code collect_leaves(value v, std::string& pointer, std::size_t depth, ObjectLeaves& into) {
-  if (ObjectLeaves::server_maintained(pointer)) return SUCCESS;
+// Adds `v` (and everything below it) to `tree` below `parent`.
+error_code collect(value v, std::uint32_t parent, std::string_view key, std::uint32_t index, std::size_t depth,
+                   ObjectTree& tree) {
   if (depth > kMaxDiffDepth) return simdjson::DEPTH_ERROR;
   simdjson::ondemand::json_type type;
   if (error_code e = v.type().get(type)) return e;
-  using Kind = ObjectLeaves::Kind;
+  using Kind = ObjectTree::Kind;
   switch (type) {
     case simdjson::ondemand::json_type::object: {
-      std::size_t leaf = into.add(pointer, Kind::Object), members = 0;
+      std::uint32_t node = tree.add(parent, key, index, Kind::Object);
       object obj;
       if (error_code e = v.get_object().get(obj)) return e;
-      error_code e = for_each_field(obj, [&](std::string_view key, value child) {
-        ++members;
-        std::size_t mark = pointer.size();
-        append_pointer_token(pointer, key);
-        error_code err = collect_leaves(child, pointer, depth + 1, into);
-        pointer.resize(mark);
-        return err;
+      error_code e = for_each_field(obj, [&](std::string_view member, value child) {
+        if (ObjectTree::server_maintained(depth + 1, key, member)) return SUCCESS;
+        return collect(child, node, member, 0, depth + 1, tree);
       });
-      into.set_size(leaf, members);
+      tree.close(node);
       return e;
     }
     case simdjson::ondemand::json_type::array: {
-      std::size_t leaf = into.add(pointer, Kind::Array), index = 0;
+      std::uint32_t node = tree.add(parent, key, index, Kind::Array), element = 0;
       array items;
       if (error_code e = v.get_array().get(items)) return e;
       for (auto item : items) {
         value child;
         if (error_code e = item.get(child)) return e;
-        std::size_t mark = pointer.size();
-        pointer += '/';
-        pointer += std::to_string(index++);
-        error_code e = collect_leaves(child, pointer, depth + 1, into);
-        pointer.resize(mark);
-        if (e) return e;
+        if (error_code e = collect(child, node, {}, element++, depth + 1, tree)) return e;
       }
-      into.set_size(leaf, index);
+      tree.close(node);
       return SUCCESS;
     }
     case simdjson::ondemand::json_type::string: {
       std::string_view text;
       if (error_code e = v.get_string().get(text)) return e;
-      into.add(pointer, Kind::String, text);
+      tree.add(parent, key, index, Kind::String, text);
       return SUCCESS;
     }
-    case simdjson::ondemand::json_type::number: into.add(pointer, Kind::Number, raw_number(v)); return SUCCESS;
+    case simdjson::ondemand::json_type::number: tree.add(parent, key, index, Kind::Number, raw_number(v)); return SUCCESS;
     case simdjson::ondemand::json_type::boolean: {
       bool b = false;
       if (error_code e = v.get_bool().get(b)) return e;
-      into.add(pointer, Kind::Bool, b ? "true" : "false");
+      tree.add(parent, key, index, Kind::Bool, b ? "true" : "false");
       return SUCCESS;
     }
-    case simdjson::ondemand::json_type::null: into.add(pointer, Kind::Null); return SUCCESS;
+    case simdjson::ondemand::json_type::null: tree.add(parent, key, index, Kind::Null); return SUCCESS;
   }
   return SUCCESS;
 }
@@ -152,23 +144,20 @@ ObjectDiff diff_update(simdjson::ondemand::document& doc) {
   doc.rewind();
   object root;
   if (doc.get_object().get(root)) return failed;
-  ObjectLeaves before, after;
-  bool seen_before = false, seen_after = false;
+  ObjectTree before, after;
   error_code e = for_each_field(root, [&](std::string_view key, value field) -> error_code {
     object request;
     if (key != "request" || field.get_object().get(request) != SUCCESS) return SUCCESS;
     return for_each_field(request, [&](std::string_view k, value side) -> error_code {
       if (k != "object" && k != "oldObject") return SUCCESS;
       // Last wins on duplicate keys, as in the typed walk.
-      ObjectLeaves& into = k == "object" ? after : before;
-      (k == "object" ? seen_after : seen_before) = true;
+      ObjectTree& into = k == "object" ? after : before;
       into = {};
-      std::string pointer;
-      return collect_leaves(side, pointer, 0, into);
+      return collect(side, ObjectTree::kRoot, {}, 0, 0, into);
     });
   });
-  if (e || !seen_before || !seen_after) return failed;
-  return diff_leaves(std::move(before), std::move(after));
+  if (e || before.empty() || after.empty()) return failed;
+  return diff_trees(before, after);
 }
 
 ReviewParseResult fail(std::string message) { return {std::nullopt, std::move(message)}; }

@@ -6,46 +6,9 @@
 namespace releasegate::admission {
 namespace {
 
-constexpr std::array<std::string_view, 10> kServerMaintained = {
-    "/metadata/managedFields",     "/metadata/resourceVersion", "/metadata/generation",
-    "/metadata/uid",               "/metadata/creationTimestamp", "/metadata/selfLink",
-    "/metadata/deletionTimestamp", "/metadata/deletionGracePeriodSeconds", "/status",
-    "/metadata/finalizers"};
-
-// Pointers ordered segment by segment ('/' sorts before every other
-// character), so that everything below a pointer directly follows it.
-bool segment_less(std::string_view a, std::string_view b) {
-  std::size_t n = std::min(a.size(), b.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    if (a[i] == b[i]) continue;
-    if (a[i] == '/') return true;
-    if (b[i] == '/') return false;
-    return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]);
-  }
-  return a.size() < b.size();
-}
-
-bool is_below(std::string_view pointer, std::string_view parent) {
-  return pointer.size() > parent.size() && pointer[parent.size()] == '/' && pointer.starts_with(parent);
-}
-
-}  // namespace
-
-bool ObjectLeaves::server_maintained(std::string_view pointer) {
-  return std::find(kServerMaintained.begin(), kServerMaintained.end(), pointer) != kServerMaintained.end();
-}
-
-std::size_t ObjectLeaves::add(std::string_view pointer, Kind kind, std::string_view value) {
-  leaves_.push_back({static_cast<std::uint32_t>(pointers_.size()), static_cast<std::uint32_t>(pointer.size()), kind, 0,
-                     value});
-  pointers_.append(pointer);
-  return leaves_.size() - 1;
-}
-
-void ObjectLeaves::sort() {
-  std::sort(leaves_.begin(), leaves_.end(),
-            [&](const Leaf& a, const Leaf& b) { return segment_less(pointer(a), pointer(b)); });
-}
+constexpr std::array<std::string_view, 8> kServerMaintainedMetadata = {
+    "managedFields",     "resourceVersion",   "generation", "uid", "creationTimestamp", "selfLink",
+    "deletionTimestamp", "deletionGracePeriodSeconds"};
 
 void append_pointer_token(std::string& pointer, std::string_view key) {
   pointer += '/';
@@ -60,61 +23,121 @@ void append_pointer_token(std::string& pointer, std::string_view key) {
   }
 }
 
-ObjectDiff diff_leaves(ObjectLeaves before, ObjectLeaves after, std::size_t limit) {
-  using Leaf = ObjectLeaves::Leaf;
-  using Kind = ObjectLeaves::Kind;
-  ObjectDiff diff;
-  auto pointer_of = [](const ObjectLeaves& side, const Leaf& leaf) { return side.pointer(leaf); };
-  before.sort();
-  after.sort();
-  const std::vector<Leaf>& old_leaves = before.leaves_;
-  const std::vector<Leaf>& new_leaves = after.leaves_;
-  std::size_t i = 0, j = 0;
-  auto report = [&](std::string_view pointer) {
-    if (diff.paths.size() >= limit) {
-      diff.truncated = true;
-      return false;
-    }
-    diff.paths.emplace_back(pointer);
-    return true;
-  };
-  // Past everything below `pointer` on one side (already reported whole).
-  auto skip_below = [&](const ObjectLeaves& side, const std::vector<Leaf>& leaves, std::size_t& k,
-                        std::string_view pointer) {
-    while (k < leaves.size() && is_below(pointer_of(side, leaves[k]), pointer)) ++k;
-  };
-  // On one side only: a non-empty object is reported by its leaves, which
-  // follow it; anything else by its own pointer.
-  auto one_sided = [&](const ObjectLeaves& side, const std::vector<Leaf>& leaves, std::size_t& k) {
-    const Leaf& leaf = leaves[k++];
-    std::string_view pointer = pointer_of(side, leaf);
-    if (leaf.kind == Kind::Object && leaf.size > 0) return true;
-    skip_below(side, leaves, k, pointer);
-    return report(pointer);
-  };
-  while (i < old_leaves.size() || j < new_leaves.size()) {
-    if (j == new_leaves.size() ||
-        (i < old_leaves.size() && segment_less(pointer_of(before, old_leaves[i]), pointer_of(after, new_leaves[j])))) {
-      if (!one_sided(before, old_leaves, i)) break;
-      continue;
-    }
-    if (i == old_leaves.size() || segment_less(pointer_of(after, new_leaves[j]), pointer_of(before, old_leaves[i]))) {
-      if (!one_sided(after, new_leaves, j)) break;
-      continue;
-    }
-    const Leaf& a = old_leaves[i++];
-    const Leaf& b = new_leaves[j++];
-    std::string_view pointer = pointer_of(before, a);
-    bool replaced = a.kind != b.kind || (a.kind == Kind::Array && a.size != b.size);
-    if (replaced) {
-      skip_below(before, old_leaves, i, pointer);
-      skip_below(after, new_leaves, j, pointer);
-      if (!report(pointer)) break;
-    } else if (a.kind != Kind::Object && a.kind != Kind::Array && a.value != b.value) {
-      if (!report(pointer)) break;
+}  // namespace
+
+bool ObjectTree::server_maintained(std::size_t depth, std::string_view parent_key, std::string_view key) {
+  if (depth == 1) return key == "status";
+  if (depth != 2 || parent_key != "metadata") return false;
+  // Finalizers belong here too: the apiserver's own (deletion) and the
+  // controllers' are not edits to the object's desired state.
+  return key == "finalizers" ||
+         std::find(kServerMaintainedMetadata.begin(), kServerMaintainedMetadata.end(), key) !=
+             kServerMaintainedMetadata.end();
+}
+
+std::uint32_t ObjectTree::add(std::uint32_t parent, std::string_view key, std::uint32_t index, Kind kind,
+                              std::string_view value) {
+  auto node = static_cast<std::uint32_t>(nodes_.size());
+  nodes_.push_back({key, index, parent, node + 1, kind, value});
+  return node;
+}
+
+// The comparison of two trees, node by node from the roots.
+class TreeDiff {
+ public:
+  using Node = ObjectTree::Node;
+  using Kind = ObjectTree::Kind;
+
+  TreeDiff(const ObjectTree& before, const ObjectTree& after, std::size_t limit)
+      : a_(before.nodes_), b_(after.nodes_), limit_(limit) {}
+
+  ObjectDiff run() {
+    if (!a_.empty() && !b_.empty()) diff(0, 0);
+    return std::move(out_);
+  }
+
+ private:
+  void diff(std::uint32_t x, std::uint32_t y) {
+    if (out_.truncated) return;
+    const Node &a = a_[x], &b = b_[y];
+    if (a.kind != b.kind) return report(a_, x);
+    switch (a.kind) {
+      case Kind::Object: return diff_members(x, y);
+      case Kind::Array: return diff_elements(x, y);
+      default:
+        if (a.value != b.value) report(a_, x);
     }
   }
-  return diff;
+
+  // Members in the same order are compared pairwise; from the first key
+  // out of order, the rest are sorted by key and merged.
+  void diff_members(std::uint32_t x, std::uint32_t y) {
+    std::uint32_t i = x + 1, j = y + 1;
+    for (; i < a_[x].end && j < b_[y].end && a_[i].key == b_[j].key; i = a_[i].end, j = b_[j].end) diff(i, j);
+    auto rest = [](const std::vector<Node>& nodes, std::uint32_t from, std::uint32_t end) {
+      std::vector<std::uint32_t> members;
+      for (std::uint32_t k = from; k < end; k = nodes[k].end) members.push_back(k);
+      std::sort(members.begin(), members.end(), [&](auto p, auto q) { return nodes[p].key < nodes[q].key; });
+      return members;
+    };
+    std::vector<std::uint32_t> left = rest(a_, i, a_[x].end), right = rest(b_, j, b_[y].end);
+    std::size_t l = 0, r = 0;
+    while ((l < left.size() || r < right.size()) && !out_.truncated) {
+      if (r == right.size() || (l < left.size() && a_[left[l]].key < b_[right[r]].key)) {
+        one_sided(a_, left[l++]);
+      } else if (l == left.size() || b_[right[r]].key < a_[left[l]].key) {
+        one_sided(b_, right[r++]);
+      } else {
+        diff(left[l++], right[r++]);
+      }
+    }
+  }
+
+  // An array whose length changed is reported whole; else element by element.
+  void diff_elements(std::uint32_t x, std::uint32_t y) {
+    std::uint32_t i = x + 1, j = y + 1, n = 0, m = 0;
+    for (std::uint32_t k = i; k < a_[x].end; k = a_[k].end) ++n;
+    for (std::uint32_t k = j; k < b_[y].end; k = b_[k].end) ++m;
+    if (n != m) return report(a_, x);
+    for (; i < a_[x].end; i = a_[i].end, j = b_[j].end) diff(i, j);
+  }
+
+  // On one side only: a non-empty object is reported by its leaves,
+  // anything else by its own pointer.
+  void one_sided(const std::vector<Node>& nodes, std::uint32_t x) {
+    if (nodes[x].kind != Kind::Object || nodes[x].end == x + 1) return report(nodes, x);
+    for (std::uint32_t k = x + 1; k < nodes[x].end && !out_.truncated; k = nodes[k].end) one_sided(nodes, k);
+  }
+
+  void report(const std::vector<Node>& nodes, std::uint32_t x) {
+    if (out_.paths.size() >= limit_) {
+      out_.truncated = true;
+      return;
+    }
+    std::vector<std::uint32_t> chain;  // from the node up to (not including) the root
+    for (std::uint32_t k = x; k != 0 && k != ObjectTree::kRoot; k = nodes[k].parent) chain.push_back(k);
+    std::string pointer;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      const Node& node = nodes[*it];
+      bool element = nodes[node.parent].kind == Kind::Array;
+      if (element) {
+        pointer += '/';
+        pointer += std::to_string(node.index);
+      } else {
+        append_pointer_token(pointer, node.key);
+      }
+    }
+    out_.paths.push_back(std::move(pointer));
+  }
+
+  const std::vector<Node>& a_;
+  const std::vector<Node>& b_;
+  std::size_t limit_;
+  ObjectDiff out_;
+};
+
+ObjectDiff diff_trees(const ObjectTree& before, const ObjectTree& after, std::size_t limit) {
+  return TreeDiff(before, after, limit).run();
 }
 
 }  // namespace releasegate::admission

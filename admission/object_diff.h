@@ -4,9 +4,11 @@
 // are not changes anyone made.
 //
 // The review parser walks each object once more over the document it has
-// already indexed (admission_review.cc) and collects its leaves here; the
-// two leaf lists are then sorted and merged: O(n log n) in the number of
-// fields, whatever their order on either side.
+// already indexed (admission_review.cc) and records its nodes here, in
+// document order; the two trees are then compared object by object. Keys
+// in the same order on both sides (the apiserver's own serialisation) are
+// compared pairwise; where the orders differ, that object's keys are sorted
+// and merged: O(n log n) at worst, never a key lookup per key.
 #pragma once
 
 #include <cstdint>
@@ -24,45 +26,42 @@ struct ObjectDiff {
   bool failed = false;             // the review could not be read again
 };
 
-// One object flattened: every object, array and scalar with its pointer.
-// Values are views into the parser's buffers: diff before the next parse.
-class ObjectLeaves {
+// One object as a tree in document order (a node's descendants follow it).
+// Keys and values are views into the parser's buffers: diff before the next
+// parse.
+class ObjectTree {
  public:
   enum class Kind : std::uint8_t { Object, Array, String, Number, Bool, Null };
+  static constexpr std::uint32_t kRoot = UINT32_MAX;  // the parent of the root
 
-  // The apiserver's own fields, skipped with everything below them.
-  static bool server_maintained(std::string_view pointer);
+  // Whether a member is one the apiserver maintains (skipped, with all below it).
+  static bool server_maintained(std::size_t depth, std::string_view parent_key, std::string_view key);
 
-  // `pointer` is the value's JSON pointer; `size` the member or element
-  // count of an object or array (set later with set_size).
-  std::size_t add(std::string_view pointer, Kind kind, std::string_view value = {});
-  void set_size(std::size_t leaf, std::size_t size) { leaves_[leaf].size = size; }
+  // Adds a node below `parent` (kRoot for the root): `key` for an object
+  // member, `index` for an array element. Returns its index.
+  std::uint32_t add(std::uint32_t parent, std::string_view key, std::uint32_t index, Kind kind,
+                    std::string_view value = {});
+  // After a node's children were added: closes its subtree.
+  void close(std::uint32_t node) { nodes_[node].end = static_cast<std::uint32_t>(nodes_.size()); }
+  bool empty() const { return nodes_.empty(); }
 
  private:
-  friend ObjectDiff diff_leaves(ObjectLeaves before, ObjectLeaves after, std::size_t limit);
-  struct Leaf {
-    std::uint32_t pointer_begin;
-    std::uint32_t pointer_size;
+  friend class TreeDiff;
+  struct Node {
+    std::string_view key;
+    std::uint32_t index;  // array element index, when the parent is an array
+    std::uint32_t parent;
+    std::uint32_t end;    // one past the last descendant
     Kind kind;
-    std::size_t size = 0;
     std::string_view value;
   };
-  std::string_view pointer(const Leaf& leaf) const {
-    return std::string_view(pointers_).substr(leaf.pointer_begin, leaf.pointer_size);
-  }
-  void sort();  // by pointer, segment by segment: everything below a pointer follows it
-
-  std::string pointers_;  // every pointer, back to back: one allocation, not one per leaf
-  std::vector<Leaf> leaves_;
+  std::vector<Node> nodes_;
 };
-
-// "a/b~c" as a pointer token: "a~1b~0c".
-void append_pointer_token(std::string& pointer, std::string_view key);
 
 // Leaves are reported; a key added or removed with an object value is
 // reported by its leaves (so a new annotation map reports the annotation);
 // an array whose length changed, or a value whose type changed, by its own
-// pointer. Sorted by pointer segments; at most `limit`.
-ObjectDiff diff_leaves(ObjectLeaves before, ObjectLeaves after, std::size_t limit = kMaxChangedPaths);
+// pointer. At most `limit`.
+ObjectDiff diff_trees(const ObjectTree& before, const ObjectTree& after, std::size_t limit = kMaxChangedPaths);
 
 }  // namespace releasegate::admission

@@ -6,7 +6,8 @@
 
 #include <string>
 #include <string_view>
-#include <vector>
+#include <initializer_list>
+#include <span>
 
 #include "core/decision.h"
 #include "engine/subject.h"
@@ -48,15 +49,28 @@ enum class RunsWhen {
   OnWriteInEnvironment,        // CREATE or UPDATE in an environment: what would run there
 };
 
+// A set of kind classes, as bits.
+class KindClasses {
+ public:
+  constexpr KindClasses(std::initializer_list<KindClass> classes) {
+    for (KindClass c : classes) bits_ |= bit(c);
+  }
+  constexpr bool contains(KindClass c) const { return (bits_ & bit(c)) != 0; }
+
+ private:
+  static constexpr unsigned bit(KindClass c) { return 1u << static_cast<unsigned>(c); }
+  unsigned bits_ = 0;
+};
+
 struct Check {
   std::string_view name;
-  std::vector<KindClass> kinds;
+  KindClasses kinds;
   RunsWhen when;
   CheckFunction run;
 };
 
 // The checks in the order they run (their violations are reported in it).
-const std::vector<Check>& checks();
+std::span<const Check> checks();
 
 // Whether a check runs for a subject (the table's columns, applied).
 bool runs(const Check& check, const Subject& subject);

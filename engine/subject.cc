@@ -29,12 +29,11 @@ std::optional<Subject> subject_of(const RuleSet& rules, const AdmissionRequest& 
   const ObjectView* object = object_of(request);
   std::string_view ns = effective_namespace(request, object);
   if (rules.exempt_namespaces.matches(ns)) return std::nullopt;
-  Subject subject{rules, request, *kind, object, ns};
+  Subject subject{rules, request, *kind, object, ns, std::nullopt, false, false};
   subject.environment = rules.environment_for_namespace(ns);
   subject.checks_sources = !rules.approved_sources.empty() && fetches_sources(kind->kind_class);
   if (!subject.environment && !subject.checks_sources) return std::nullopt;
   subject.exempt_requester = is_exempt_requester(rules, request);
-  subject.description = describe(request);
   return subject;
 }
 

@@ -28,8 +28,9 @@ struct Subject {
   // any namespace that is not exempt, with or without an environment.
   bool checks_sources = false;
   bool exempt_requester = false;  // an exempt user or group: exempt from provenance only
-  std::string description;        // "Deployment prod/podinfo", for messages
 
+  // "Deployment prod/podinfo", for messages (built only when one is written).
+  std::string description() const { return describe(request); }
   // A CREATE or UPDATE: an object that would be stored (and may run).
   bool writes() const { return request.operation != Operation::Delete && request.object; }
   const ObjectView& written() const { return *request.object; }  // only when writes()

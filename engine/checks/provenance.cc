@@ -120,7 +120,7 @@ void check_provenance(const Subject& subject, Findings& findings) {
   const std::string& env_name = subject.environment_name();
   if (!identity) {
     findings.add(Rule::Provenance,
-                 subject.description + " was " + std::string(verb(request.operation)) + " by \"" + request.username +
+                 subject.description() + " was " + std::string(verb(request.operation)) + " by \"" + request.username +
                      "\", not by an approved GitOps controller (" +
                      (rules.identities.empty() ? std::string("none configured") : rules.identities.describe()) + ")" +
                      changed_paths_text(request) + "; out-of-band changes are not allowed in " + env_name +
@@ -128,7 +128,7 @@ void check_provenance(const Subject& subject, Findings& findings) {
     return;
   }
   findings.add(Rule::Provenance,
-               subject.description + " was applied by " + request.username +
+               subject.description() + " was applied by " + request.username +
                    " but carries no marks of a delivery approved for " + env_name +
                    " (approved: " + approved_deliveries(rules, env) +
                    "); deliver it through an approved Kustomization, HelmRelease or Application, or approve the "

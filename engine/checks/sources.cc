@@ -106,13 +106,13 @@ void check_source_object(const Subject& subject, Findings& findings) {
   if (url_match) {
     const auto& ref = refused;
     findings.add(Rule::Source,
-        subject.description + " follows " + ref.first + " \"" + ref.second + "\" of " + location.url +
+        subject.description() + " follows " + ref.first + " \"" + ref.second + "\" of " + location.url +
             ", which the approved source does not allow (allowed: " + allowed_refs(*url_match) +
             "); follow an approved ref, or approve it in the ReleasePolicy's gitops.sources");
     return;
   }
   findings.add(Rule::Source,
-      subject.description + " fetches from " + (location.url.empty() ? std::string("no URL") : location.url) +
+      subject.description() + " fetches from " + (location.url.empty() ? std::string("no URL") : location.url) +
           ", which is not an approved " + std::string(to_string(kind)) + " (approved: " +
           approved_list(rules, env, [&](const ApprovedSource& s) { return s.kind == kind; }) +
           "); fetch from an approved source, or approve this one in the ReleasePolicy's gitops.sources through Git");
@@ -137,7 +137,7 @@ void check_reference(const Subject& subject, std::string_view field, const Sourc
   });
   if (approved) return;
   findings.add(Rule::Source,
-      subject.description + " " + std::string(field) + " " + (ref.kind.empty() ? std::string("(no kind)") : ref.kind) + "/" +
+      subject.description() + " " + std::string(field) + " " + (ref.kind.empty() ? std::string("(no kind)") : ref.kind) + "/" +
           target + " is not an approved source" + (env ? " for " + rules.environments[*env].name : std::string()) +
           " (approved: " + approved_list(rules, env, kind_matches, true) +
           "); reference an approved source, or approve it in the ReleasePolicy's gitops.sources through Git");
@@ -172,13 +172,13 @@ void check_application_source(const Subject& subject, const ApplicationSource& a
   std::string env_text = env ? " in " + rules.environments[*env].name : std::string();
   if (url_match) {
     findings.add(Rule::Source,
-        subject.description + " tracks targetRevision \"" + revision + "\" of " + app.repo_url + ", which is not allowed" +
+        subject.description() + " tracks targetRevision \"" + revision + "\" of " + app.repo_url + ", which is not allowed" +
             env_text + " (allowed: " + allowed_refs(*url_match) +
             "); set targetRevision to an approved branch or tag in Git");
     return;
   }
   findings.add(Rule::Source,
-      subject.description + " fetches from " + (app.repo_url.empty() ? std::string("no repoURL") : app.repo_url) +
+      subject.description() + " fetches from " + (app.repo_url.empty() ? std::string("no repoURL") : app.repo_url) +
           ", which is not an approved " + (helm ? "Helm repository" : "Git repository") + env_text +
           " (approved: " + approved_list(rules, env, kind_matches) +
           "); fetch from an approved source, or approve this one in the ReleasePolicy's gitops.sources through Git");

@@ -17,7 +17,7 @@ void check_tenant_account(const Subject& subject, Findings& findings) {
                                 "own cluster-wide permissions"
                               : "runs as service account \"" + object.service_account_name +
                                     "\", which is not one of the tenant's";
-    findings.add(Rule::Provenance, subject.description + " is in tenant namespace " + ns + " but " + written +
+    findings.add(Rule::Provenance, subject.description() + " is in tenant namespace " + ns + " but " + written +
                                        "; set spec.serviceAccountName to a tenant account (" +
                                        tenant.service_accounts.describe() + ")");
     return;

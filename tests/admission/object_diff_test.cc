@@ -90,7 +90,7 @@ std::string update_review(const std::string& old_object, const std::string& obje
          R"("object":)" + object + R"(,"oldObject":)" + old_object + "}}";
 }
 
-TEST(ObjectDiff, ManyKeysInOppositeOrdersAreLinear) {
+TEST(ObjectDiff, ManyKeysInOppositeOrdersAreNotQuadratic) {
   // 20,000 labels in opposite orders on the two sides, one of them changed:
   // a key lookup per key would be quadratic (seconds on a listener thread).
   auto labels = [](bool ascending, int changed) {

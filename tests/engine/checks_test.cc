@@ -87,7 +87,7 @@ TEST(Checks, EveryGovernedKindHasACheckAndEveryCheckAGovernedKind) {
   for (const KindInfo& kind : kKinds) {
     bool checked = false;
     for (const Check& check : checks()) {
-      checked = checked || std::find(check.kinds.begin(), check.kinds.end(), kind.kind_class) != check.kinds.end();
+      checked = checked || check.kinds.contains(kind.kind_class);
     }
     EXPECT_EQ(checked, is_governed(kind.kind_class)) << kind.kind;
   }
