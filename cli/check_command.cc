@@ -10,6 +10,7 @@
 #include "cli/manifest.h"
 #include "engine/engine.h"
 #include "policy/compiler.h"
+#include "runtime/rules_edit.h"
 
 namespace releasegate::cli {
 namespace {
@@ -208,7 +209,10 @@ int run_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
   bool any_denied = false;
   json results = json::array();
   for (const auto& [manifest, review] : reviews) {
-    Decision decision = engine::evaluate(*loaded.rules, review.request);
+    // As the webhook decides: a rules ConfigMap edit is compiled with the rules.
+    Decision decision = runtime::is_rules_config_map_edit(review.request)
+                            ? runtime::validate_rules_edit({loaded.rules, loaded.from}, review.request)
+                            : engine::evaluate(*loaded.rules, review.request);
     admission::Outcome outcome = admission::decide(decision);
     any_denied = any_denied || outcome == admission::Outcome::Deny;
     if (config->json_output) {

@@ -1,6 +1,6 @@
 // What the engine concludes about one request: the environment it belongs
 // to and every violation found, each with the rule and mode that apply.
-// Turning this into allow / warn / deny is the webhook layer's job.
+// Turning this into allow / warn / deny is admission/verdict.h's job.
 #pragma once
 
 #include <array>

@@ -1,6 +1,6 @@
 // The typed view of an admission request that the rule engine evaluates.
-// Built by the webhook layer from an AdmissionReview (and by `releasegate
-// check` from manifests); the engine never sees JSON or HTTP.
+// Built by admission/ from an AdmissionReview (`releasegate check` goes
+// through the same parser); the engine never sees JSON or HTTP.
 #pragma once
 
 #include <optional>

@@ -172,5 +172,36 @@ TEST_F(CheckCommand, FluxAndArgoCorpusKindsAgainstTheExampleRules) {
   EXPECT_EQ(decisions["Application /test-self-managed-apps"], "deny source");
 }
 
+// As the webhook decides: a rules ConfigMap is compiled with the rules in
+// force, and a broken edit denied with the compiler's messages.
+TEST_F(CheckCommand, RulesConfigMapEditsAreValidatedAsAtAdmission) {
+  std::string broken = testing::kTestPromotion;
+  broken.replace(broken.find("prod:"), 5, "prdo:");
+  std::string indented;
+  for (std::size_t start = 0; start < broken.size();) {
+    std::size_t end = broken.find('\n', start);
+    indented += "    " + broken.substr(start, end - start) + "\n";
+    start = end == std::string::npos ? broken.size() : end + 1;
+  }
+  std::string file = write("rules-cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: podinfo\n"
+                                            "  labels:\n    releasegate.io/rules: \"true\"\ndata:\n  podinfo.yaml: |\n" +
+                                                indented);
+  EXPECT_EQ(check({"-f", file, "--user", testing::kFluxKustomizeController, "--namespace", "releasegate-system"}), 1)
+      << err;
+  EXPECT_NE(out.find("[rules-edit]"), std::string::npos) << out;
+  EXPECT_NE(out.find("unknown environment \"prdo\""), std::string::npos) << out;
+}
+
+TEST_F(CheckCommand, AManifestTheParserRefusesIsALocatedInputError) {
+  // A request with no kind never reaches the engine, at admission or here.
+  std::string file = write("no-kind.yaml", "apiVersion: apps/v1\nmetadata:\n  name: x\n");
+  EXPECT_EQ(check({"-f", file, "--user", "u", "--namespace", "staging"}), 2);
+  EXPECT_NE(err.find("no-kind.yaml:1: a manifest needs apiVersion and kind"), std::string::npos) << err;
+  std::string bad_utf8 = write("utf8.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n  annotations:\n"
+                                            "    a: \"\x8f\"\n");
+  EXPECT_EQ(check({"-f", bad_utf8, "--user", "u", "--namespace", "staging"}), 2);
+  EXPECT_NE(err.find("utf8.yaml:1: the manifest is not valid UTF-8"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace releasegate::cli
