@@ -3,6 +3,9 @@
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -24,7 +27,13 @@ nlohmann::json scalar_to_json(const YAML::Node& node) {
       return text;
     }
   }
-  if (RE2::FullMatch(text, kFloat)) return std::stod(text);
+  if (RE2::FullMatch(text, kFloat)) {
+    // Out of double's range (1e999, 1e-400): kept as written, never an exception.
+    errno = 0;
+    double value = std::strtod(text.c_str(), nullptr);
+    if (errno == ERANGE || !std::isfinite(value)) return text;
+    return value;
+  }
   return text;
 }
 

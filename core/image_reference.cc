@@ -39,6 +39,7 @@ bool valid_domain(std::string_view s) {
     if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos) return false;
     host = s.substr(0, colon);
   }
+  if (host.empty()) return false;  // ":8/acme/app": a port without a host
   if (host.front() == '[') {
     auto close = s.find(']');
     if (close == std::string_view::npos) return false;

@@ -24,7 +24,9 @@ void expand_config_map(const Document& doc, const std::string& file_content, std
                        std::vector<LoadError>& errors) {
   Reader reader(doc.origin, errors);
   const YAML::Node& node = doc.node;
-  YAML::Node metadata = node["metadata"];
+  // A scalar or list `metadata` has no fields: yaml-cpp throws on indexing
+  // it, so only a map is looked into.
+  YAML::Node metadata = node["metadata"] && node["metadata"].IsMap() ? node["metadata"] : YAML::Node();
   std::string name = metadata && metadata["name"] && metadata["name"].IsScalar() ? metadata["name"].Scalar() : "";
   std::string ns = metadata && metadata["namespace"] && metadata["namespace"].IsScalar() ? metadata["namespace"].Scalar() : "";
   YAML::Node label = metadata && metadata["labels"] && metadata["labels"].IsMap() ? metadata["labels"][std::string(marks::kRules)] : YAML::Node();

@@ -203,5 +203,13 @@ TEST_F(CheckCommand, AManifestTheParserRefusesIsALocatedInputError) {
   EXPECT_NE(err.find("utf8.yaml:1: the manifest is not valid UTF-8"), std::string::npos) << err;
 }
 
+// Found by fuzzing: a float beyond double's range threw out of the reader.
+TEST_F(CheckCommand, FloatsOutOfRangeAreReadNotThrown) {
+  std::string file = write("floats.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n"
+                                          "spec:\n  replicas: 1e999\n  minReadySeconds: 1e-400\n");
+  EXPECT_EQ(check({"-f", file, "--user", "u", "--namespace", "dev"}), 1) << err;  // out-of-band in dev: denied
+  EXPECT_NE(out.find("Deployment dev/x"), std::string::npos) << out << err;
+}
+
 }  // namespace
 }  // namespace releasegate::cli

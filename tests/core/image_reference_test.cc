@@ -68,6 +68,8 @@ INSTANTIATE_TEST_SUITE_P(Grammar, ImageReferenceRejects,
                                            "nginx@sha256:" + std::string(64, 'A'), "nginx@md5:" + std::string(32, 'a'),
                                            "ghcr.io/", "ghcr.io//app", "-app", "app-", "a..b", "nginx:" + std::string(129, 't'),
                                            "host:port/app", "exa_mple.com/app", "ghcr.io/acme/app:1 ",
+                                           // A port without a host (found by fuzzing: read past an empty host).
+                                           ":8/acme/app", ":/acme/app",
                                            std::string(256, 'a')));
 
 TEST(ImageReference, UppercaseRepositoryErrorSaysLowercase) {

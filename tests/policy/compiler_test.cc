@@ -55,6 +55,19 @@ TEST(RuleLoader, CompilesTheTestRules) {
   EXPECT_TRUE(rules.exempt_groups.matches("system:nodes"));
 }
 
+// Found by fuzzing: yaml-cpp throws when a scalar is indexed like a map.
+TEST(RuleLoader, ARulesConfigMapWhoseMetadataIsNotAMapIsALocatedError) {
+  for (const char* metadata : {"metadata: x", "metadata: [a, b]", "metadata:"}) {
+    std::string file = std::string("apiVersion: v1\nkind: ConfigMap\n") + metadata + "\ndata:\n  a.yaml: |\n    x: 1\n";
+    LoadResult result = compile_rules({{"policy.yaml", kTestPolicy}, {"cm.yaml", file}});
+    EXPECT_FALSE(result.rules) << metadata;
+    ASSERT_FALSE(result.errors.empty()) << metadata;
+    EXPECT_EQ(result.errors.front().file, "cm.yaml") << metadata;
+    EXPECT_NE(result.errors.front().message.find("is not labelled releasegate.io/rules"), std::string::npos)
+        << result.errors.front().to_string();
+  }
+}
+
 TEST(RuleLoader, UnknownFieldIsReportedAtItsLineAndColumn) {
   LoadError e = single_error(compile(replaced(kTestPolicy, "      requireDigest: true", "      requireDigests: true")));
   EXPECT_EQ(e.file, "policy.yaml");
