@@ -51,6 +51,10 @@ std::string denial_message(const AdmissionReview& review, const Decision& decisi
     if (v.mode != Mode::Enforce) continue;
     message += "\n[" + std::string(to_string(v.rule)) + "] " + v.message;
   }
+  if (decision.violations_left_out) {
+    message += "\nand " + std::to_string(decision.violations_left_out) +
+               " more violations, not listed";
+  }
   return message;
 }
 
@@ -83,6 +87,7 @@ std::string render_validation(const AdmissionReview& review, const Decision& dec
       rules_hit += (rules_hit.empty() ? "" : ",") + std::string(to_string(v.rule)) + "=" +
                    std::string(to_string(v.mode));
     }
+    if (decision.violations_left_out) rules_hit += ",+" + std::to_string(decision.violations_left_out) + " more";
     response["auditAnnotations"] = {{"decision", to_string(outcome)},
                                     {"violations", rules_hit.empty() ? "none" : rules_hit}};
     if (!decision.environment.empty()) response["auditAnnotations"]["environment"] = decision.environment;

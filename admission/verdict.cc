@@ -1,5 +1,7 @@
 #include "admission/verdict.h"
 
+#include <algorithm>
+
 namespace releasegate::admission {
 
 Outcome decide(const Decision& decision) {
@@ -7,17 +9,15 @@ Outcome decide(const Decision& decision) {
     case Governance::NotGoverned: return Outcome::NotGoverned;
     case Governance::Governed: break;
   }
-  Outcome outcome = Outcome::Allow;
-  for (const Violation& v : decision.violations) {
-    switch (v.mode) {
-      case Mode::Audit: break;
-      case Mode::Warn:
-        if (outcome == Outcome::Allow) outcome = Outcome::Warn;
-        break;
-      case Mode::Enforce: return Outcome::Deny;
-    }
+  Mode most_severe = decision.violations_left_out ? decision.left_out_mode : Mode::Audit;
+  for (const Violation& v : decision.violations) most_severe = std::max(most_severe, v.mode);
+  // Audit is also the mode when there is no violation at all.
+  switch (most_severe) {
+    case Mode::Audit: return Outcome::Allow;
+    case Mode::Warn: return Outcome::Warn;
+    case Mode::Enforce: return Outcome::Deny;
   }
-  return outcome;
+  return Outcome::Allow;
 }
 
 std::string_view to_string(Outcome outcome) {

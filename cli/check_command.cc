@@ -135,7 +135,8 @@ json json_result(const Manifest& m, const AdmissionRequest& r, const Decision& d
   }
   return {{"file", m.file},       {"line", m.line},     {"kind", r.kind.kind},
           {"namespace", r.namespace_}, {"name", r.name}, {"environment", decision.environment},
-          {"decision", admission::to_string(outcome)}, {"violations", std::move(violations)}};
+          {"decision", admission::to_string(outcome)}, {"violations", std::move(violations)},
+          {"violationsLeftOut", decision.violations_left_out}};
 }
 
 void print_text(std::ostream& out, const Manifest& m, const AdmissionRequest& r, const Decision& decision,
@@ -148,6 +149,7 @@ void print_text(std::ostream& out, const Manifest& m, const AdmissionRequest& r,
   for (const Violation& v : decision.violations) {
     out << "  " << to_string(v.mode) << " [" << to_string(v.rule) << "] " << v.message << "\n";
   }
+  if (decision.violations_left_out) out << "  and " << decision.violations_left_out << " more violations\n";
 }
 
 bool read_all(const std::vector<std::string>& paths, const std::string& flag_namespace, std::vector<Manifest>& into,

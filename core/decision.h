@@ -69,6 +69,10 @@ enum class Governance {
   Governed,
 };
 
+// Violations kept per decision: enough to say what is wrong and how to fix
+// it, bounded whatever the request holds (a Pod with 50,000 containers).
+inline constexpr std::size_t kMaxViolations = 32;
+
 struct Decision {
   Governance governance = Governance::NotGoverned;
   std::string environment;      // empty when not governed
@@ -77,7 +81,11 @@ struct Decision {
   // drift, or a break-glass change (with its reason).
   bool allowed_drift = false;
   std::optional<std::string> break_glass;
-  std::vector<Violation> violations;
+  std::vector<Violation> violations;  // the first kMaxViolations found
+  // Beyond them: how many more, and the most severe mode among them (which
+  // the verdict still honours).
+  std::size_t violations_left_out = 0;
+  Mode left_out_mode = Mode::Audit;
 };
 
 }  // namespace releasegate

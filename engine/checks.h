@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <algorithm>
 #include <initializer_list>
 #include <span>
 
@@ -20,7 +21,13 @@ class Findings {
  public:
   explicit Findings(const RuleSet& rules, Decision& decision) : rules_(rules), decision_(decision) {}
   void add(Rule rule, std::string message) {
-    decision_.violations.push_back({rule, rules_.mode_of(rule), std::move(message)});
+    Mode mode = rules_.mode_of(rule);
+    if (decision_.violations.size() < kMaxViolations) {
+      decision_.violations.push_back({rule, mode, std::move(message)});
+      return;
+    }
+    ++decision_.violations_left_out;
+    decision_.left_out_mode = std::max(decision_.left_out_mode, mode);
   }
   // An out-of-band change let through (SPEC 4.3): only allowed drift, or break-glass.
   void allowed_drift() { decision_.allowed_drift = true; }

@@ -50,6 +50,7 @@ nlohmann::json decision_log_fields(Endpoint endpoint, const HandledReview& handl
       violations.push_back({{"rule", to_string(v.rule)}, {"mode", to_string(v.mode)}});
     }
     fields["violations"] = std::move(violations);
+    if (handled.decision->violations_left_out) fields["violationsLeftOut"] = handled.decision->violations_left_out;
   }
   if (endpoint == Endpoint::Mutate) fields["patchedImages"] = handled.patched_images;
   return fields;

@@ -80,6 +80,39 @@ TEST_F(Responses, DenyCarries403AndAnActionableMessageButNeverAPatch) {
   EXPECT_FALSE(response.contains("patch"));
 }
 
+// Found by fuzzing: 50,000 containers gave a 25 MB response. Violations are
+// kept up to kMaxViolations; the rest are counted, and still decide.
+TEST_F(Responses, ViolationsAndTheDenialAreBounded) {
+  ReviewSpec spec;
+  spec.object = testing::deployment("prod", "ghcr.io/acme/podinfo:6.5.0");
+  json containers = json::array();
+  for (int i = 0; i < 5'000; ++i) containers.push_back({{"name", "c" + std::to_string(i)}, {"image", "docker.io/x/y:" + std::to_string(i)}});
+  spec.object["spec"]["template"]["spec"]["containers"] = containers;
+  HandledReview handled = AdmissionHandler(store).handle(Endpoint::Validate, testing::review(spec));
+  ASSERT_TRUE(handled.decision);
+  EXPECT_EQ(handled.decision->violations.size(), kMaxViolations);
+  EXPECT_GT(handled.decision->violations_left_out, 5'000u);
+  EXPECT_LT(handled.body.size(), 64u * 1024);
+  json response = json::parse(handled.body)["response"];
+  EXPECT_EQ(response["allowed"], false);
+  std::string message = response["status"]["message"];
+  EXPECT_NE(message.find("and " + std::to_string(handled.decision->violations_left_out) + " more violations"),
+            std::string::npos);
+}
+
+TEST(Verdict, ViolationsLeftOutStillDecide) {
+  Decision decision;
+  decision.governance = Governance::Governed;
+  decision.violations.push_back({Rule::ImageRegistry, Mode::Warn, "kept"});
+  EXPECT_EQ(decide(decision), Outcome::Warn);
+  decision.violations_left_out = 1;
+  decision.left_out_mode = Mode::Enforce;
+  EXPECT_EQ(decide(decision), Outcome::Deny);
+  decision.left_out_mode = Mode::Audit;
+  decision.violations.clear();
+  EXPECT_EQ(decide(decision), Outcome::Allow);
+}
+
 TEST_F(Responses, WarningsAreShortAndCapped) {
   std::string policy = testing::kTestPolicy;
   policy.replace(policy.find("mode: enforce"), 13, "mode: warn");
