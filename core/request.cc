@@ -24,8 +24,10 @@ std::string_view to_string(ContainerList list) {
 }
 
 std::optional<std::string_view> StringMap::find(std::string_view key) const {
-  for (const auto& [k, v] : entries_) {
-    if (k == key) return v;
+  // The last entry wins when a key is written twice, as in the apiserver's
+  // decoder and in the rest of the parse.
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    if (it->first == key) return it->second;
   }
   return std::nullopt;
 }

@@ -29,7 +29,8 @@ struct ContainerImage {
 class StringMap {
  public:
   void set(std::string key, std::string value) { entries_.emplace_back(std::move(key), std::move(value)); }
-  // The value, or nullopt when the key is absent (an empty value is present).
+  // The value, or nullopt when the key is absent (an empty value is
+  // present). A key set twice has its last value.
   std::optional<std::string_view> find(std::string_view key) const;
   const std::vector<std::pair<std::string, std::string>>& entries() const { return entries_; }
 

@@ -69,6 +69,21 @@ TEST(AdmissionReview, RejectsWhatIsNotAnAdmissionReviewV1) {
             std::string::npos);
 }
 
+// Duplicate keys: the last wins, for labels and annotations as everywhere
+// else in the parse (the apiserver's decoder does the same).
+TEST(AdmissionReview, DuplicateLabelsAndAnnotationsLastWins) {
+  std::string body = R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u",)"
+                     R"("kind":{"group":"apps","version":"v1","kind":"Deployment"},"operation":"CREATE",)"
+                     R"("namespace":"prod","object":{"metadata":{"name":"a","labels":{)"
+                     R"("kustomize.toolkit.fluxcd.io/name":"first","kustomize.toolkit.fluxcd.io/name":"last"},)"
+                     R"("annotations":{"releasegate.io/break-glass":"x","releasegate.io/break-glass":""}}}}})";
+  ReviewParseResult parsed = parse_admission_review(body);
+  ASSERT_TRUE(parsed.review) << parsed.error;
+  const ObjectView& o = *parsed.review->request.object;
+  EXPECT_EQ(o.labels.find("kustomize.toolkit.fluxcd.io/name"), "last");
+  EXPECT_EQ(o.annotations.find("releasegate.io/break-glass"), "");
+}
+
 TEST(AdmissionReview, KeyOrderDoesNotMatter) {
   // The object before the request's kind, metadata after spec.
   ReviewParseResult parsed = parse_admission_review(R"({"request": {
