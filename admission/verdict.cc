@@ -9,7 +9,8 @@ Outcome decide(const Decision& decision) {
     case Governance::NotGoverned: return Outcome::NotGoverned;
     case Governance::Governed: break;
   }
-  Mode most_severe = decision.violations_left_out ? decision.left_out_mode : Mode::Audit;
+  // left_out_mode stays Audit while nothing is left out.
+  Mode most_severe = decision.left_out_mode;
   for (const Violation& v : decision.violations) most_severe = std::max(most_severe, v.mode);
   // Audit is also the mode when there is no violation at all.
   switch (most_severe) {
