@@ -59,26 +59,28 @@ nlohmann::json to_json(const YAML::Node& node) {
 }  // namespace
 
 ManifestReadResult read_manifests(const std::string& path) {
-  ManifestReadResult result;
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    result.error = path + ": cannot open file";
-    return result;
-  }
+  if (!in) return {.error = path + ": cannot open file"};
   std::ostringstream content;
   content << in.rdbuf();
+  return parse_manifests(path, content.str());
+}
+
+ManifestReadResult parse_manifests(const std::string& file, std::string_view content) {
+  ManifestReadResult result;
+  auto fail = [&](int line, int column, const std::string& message) {
+    result.manifests.clear();
+    result.error = file + ":" + std::to_string(line) + (column ? ":" + std::to_string(column) : "") + ": " + message;
+    return result;
+  };
   try {
-    for (const YAML::Node& node : YAML::LoadAll(content.str())) {
+    for (const YAML::Node& node : YAML::LoadAll(std::string(content))) {
       if (node.IsNull()) continue;
-      if (!node.IsMap()) {
-        result.error = path + ":" + std::to_string(node.Mark().line + 1) + ": a manifest must be a map";
-        return result;
-      }
-      result.manifests.push_back({path, node.Mark().line + 1, to_json(node)});
+      if (!node.IsMap()) return fail(node.Mark().line + 1, 0, "a manifest must be a map");
+      result.manifests.push_back({file, node.Mark().line + 1, to_json(node)});
     }
   } catch (const YAML::Exception& e) {
-    result.error = path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                   ": YAML syntax error: " + e.msg;
+    return fail(e.mark.line + 1, e.mark.column + 1, "YAML syntax error: " + e.msg);
   }
   return result;
 }

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace releasegate::cli {
@@ -22,5 +23,8 @@ struct ManifestReadResult {
 // Scalars are resolved by the YAML 1.2 core schema (null, bool, int,
 // float), quoted scalars kept as strings: what the apiserver would store.
 ManifestReadResult read_manifests(const std::string& path);
+// The same over text already read; `file` names it in errors. On an error
+// no manifest is returned.
+ManifestReadResult parse_manifests(const std::string& file, std::string_view content);
 
 }  // namespace releasegate::cli

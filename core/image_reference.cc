@@ -97,7 +97,6 @@ ImageParseResult fail(std::string message) { return {std::nullopt, std::move(mes
 // uppercase letter (which a path component never may).
 ImageParseResult parse_name(std::string_view name) {
   if (name.empty()) return fail("empty image name");
-  if (name.size() > kMaxNameLength) return fail("image name longer than 255 characters");
   ImageReference ref;
   std::string_view path = name;
   auto slash = name.find('/');
@@ -126,6 +125,9 @@ ImageParseResult parse_name(std::string_view name) {
   }
   ref.path = std::string(path);
   if (ref.registry == "docker.io" && ref.path.find('/') == std::string::npos) ref.path = "library/" + ref.path;
+  // The limit applies to the normalized name, as in distribution's
+  // ParseNormalizedNamed: "nginx" counts as "docker.io/library/nginx".
+  if (ref.repository().size() > kMaxNameLength) return fail("image name longer than 255 characters (normalized)");
   return {std::move(ref), {}};
 }
 

@@ -72,6 +72,19 @@ INSTANTIATE_TEST_SUITE_P(Grammar, ImageReferenceRejects,
                                            ":8/acme/app", ":/acme/app",
                                            std::string(256, 'a')));
 
+// The 255-character limit counts the normalized name, as distribution does:
+// a short name that fits as written but not once "docker.io/library/" is
+// added is refused (found by fuzzing: its normalized form did not parse).
+TEST(ImageReference, NameLimitCountsTheNormalizedName) {
+  const std::string fits = "docker.io/library/" + std::string(255 - 18, 'a');
+  EXPECT_TRUE(parse_image_reference(fits).reference);
+  EXPECT_TRUE(parse_image_reference(std::string(255 - 18, 'a')).reference);
+  EXPECT_FALSE(parse_image_reference(std::string(255 - 17, 'a')).reference);
+  EXPECT_FALSE(parse_image_reference("0" + std::string(246, 'e')).reference);
+  // index.docker.io shortens to docker.io: 258 characters as written, 252 normalized.
+  EXPECT_TRUE(parse_image_reference("index.docker.io/acme/" + std::string(237, 'a')).reference);
+}
+
 TEST(ImageReference, UppercaseRepositoryErrorSaysLowercase) {
   EXPECT_EQ(parse_image_reference("ghcr.io/Acme/app:1").error, "repository name must be lowercase");
 }
