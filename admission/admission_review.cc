@@ -200,6 +200,9 @@ ReviewParseResult parse_admission_review(std::string_view body, Diff diff_paths)
     return SUCCESS;
   });
   if (e) return invalid_json(e);
+  // An error inside a value read leniently (a string that is not one is
+  // read as empty) abandons the iterator: the body was not valid JSON.
+  if (!doc.is_alive()) return invalid_json(simdjson::TAPE_ERROR);
 
   if (kind != "AdmissionReview" || api_version.empty()) {
     return fail("body is not an AdmissionReview (apiVersion and kind: AdmissionReview expected)");

@@ -1,20 +1,23 @@
 #include "cli/manifest.h"
 
 #include <re2/re2.h>
-#include <yaml-cpp/yaml.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
+
+#include "policy/yaml_tree.h"
 
 namespace releasegate::cli {
 namespace {
 
-nlohmann::json scalar_to_json(const YAML::Node& node) {
-  const std::string& text = node.Scalar();
-  if (node.Tag() == "!") return text;  // quoted: always a string
+nlohmann::json scalar_to_json(const yaml::Node& node) {
+  const std::string& text = node.scalar();
+  // Quoted, a block, or tagged `!!str`: always a string.
+  if (node.quoted() || node.tag() == "tag:yaml.org,2002:str") return text;
   static const RE2 kInt("[-+]?(0|[1-9][0-9]*)");
   static const RE2 kFloat("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
   if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") return nullptr;
@@ -37,19 +40,24 @@ nlohmann::json scalar_to_json(const YAML::Node& node) {
   return text;
 }
 
-nlohmann::json to_json(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return nullptr;
-    case YAML::NodeType::Scalar: return scalar_to_json(node);
-    case YAML::NodeType::Sequence: {
+// Recursion is bounded by yaml::kMaxDepth; aliases by yaml::kMaxAliasExpansion.
+// A repeated key's last value wins, as in the apiserver's decoder. A key
+// that is not a string (`[a]: 1`) has no JSON form: the first is noted.
+nlohmann::json to_json(const yaml::Node& node, std::optional<yaml::Mark>& bad_key) {
+  switch (node.type()) {
+    case yaml::Node::Type::Null: return nullptr;
+    case yaml::Node::Type::Scalar: return scalar_to_json(node);
+    case yaml::Node::Type::Sequence: {
       nlohmann::json out = nlohmann::json::array();
-      for (const YAML::Node& item : node) out.push_back(to_json(item));
+      for (yaml::Node item : node.items()) out.push_back(to_json(item, bad_key));
       return out;
     }
-    case YAML::NodeType::Map: {
+    case yaml::Node::Type::Map: {
       nlohmann::json out = nlohmann::json::object();
-      for (auto it = node.begin(); it != node.end(); ++it) out[it->first.Scalar()] = to_json(it->second);
+      for (auto [key, value] : node.entries()) {
+        if (!key.is_scalar() && !bad_key) bad_key = key.mark();
+        out[key.scalar()] = to_json(value, bad_key);
+      }
       return out;
     }
   }
@@ -68,19 +76,21 @@ ManifestReadResult read_manifests(const std::string& path) {
 
 ManifestReadResult parse_manifests(const std::string& file, std::string_view content) {
   ManifestReadResult result;
-  auto fail = [&](int line, int column, const std::string& message) {
+  auto fail = [&](yaml::Mark at, bool with_column, const std::string& message) {
     result.manifests.clear();
-    result.error = file + ":" + std::to_string(line) + (column ? ":" + std::to_string(column) : "") + ": " + message;
+    result.error = file + ":" + std::to_string(at.line + 1) + (with_column ? ":" + std::to_string(at.column + 1) : "") +
+                   ": " + message;
     return result;
   };
-  try {
-    for (const YAML::Node& node : YAML::LoadAll(std::string(content))) {
-      if (node.IsNull()) continue;
-      if (!node.IsMap()) return fail(node.Mark().line + 1, 0, "a manifest must be a map");
-      result.manifests.push_back({file, node.Mark().line + 1, to_json(node)});
-    }
-  } catch (const YAML::Exception& e) {
-    return fail(e.mark.line + 1, e.mark.column + 1, "YAML syntax error: " + e.msg);
+  yaml::Tree::Parsed parsed = yaml::Tree::parse(content);
+  if (!parsed.errors.empty()) return fail(parsed.errors.front().mark, true, parsed.errors.front().message);
+  for (yaml::Node node : parsed.documents) {
+    if (!node || node.is_null()) continue;
+    if (!node.is_map()) return fail(node.mark(), false, "a manifest must be a map");
+    std::optional<yaml::Mark> bad_key;
+    nlohmann::json object = to_json(node, bad_key);
+    if (bad_key) return fail(*bad_key, true, "a map key must be a string");
+    result.manifests.push_back({file, node.mark().line + 1, std::move(object)});
   }
   return result;
 }

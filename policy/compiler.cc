@@ -20,27 +20,27 @@ constexpr std::string_view kApiVersion = "releasegate.io/v1alpha1";
 
 // Checks apiVersion/kind/metadata; returns the kind when the document is a
 // rules document.
-std::optional<std::string> document_kind(Reader& reader, const YAML::Node& node) {
-  if (!node.IsMap()) {
+std::optional<std::string> document_kind(Reader& reader, const yaml::Node& node) {
+  if (!node.is_map()) {
     reader.error(node, "a rules document must be a map with apiVersion and kind");
     return std::nullopt;
   }
-  YAML::Node kind = node["kind"];
-  YAML::Node api_version = node["apiVersion"];
-  if (!kind || !kind.IsScalar() || !api_version || !api_version.IsScalar()) {
+  yaml::Node kind = node["kind"];
+  yaml::Node api_version = node["apiVersion"];
+  if (!kind || !kind.is_scalar() || !api_version || !api_version.is_scalar()) {
     reader.error(node, "a rules document needs apiVersion and kind");
     return std::nullopt;
   }
-  if (kind.Scalar() != "ReleasePolicy" && kind.Scalar() != "Promotion") {
-    reader.error(kind, "unknown kind \"" + kind.Scalar() + "\" (rules documents are ReleasePolicy and Promotion)");
+  if (kind.scalar() != "ReleasePolicy" && kind.scalar() != "Promotion") {
+    reader.error(kind, "unknown kind \"" + kind.scalar() + "\" (rules documents are ReleasePolicy and Promotion)");
     return std::nullopt;
   }
-  if (api_version.Scalar() != kApiVersion) {
-    reader.error(api_version, "apiVersion must be " + std::string(kApiVersion) + ", not \"" + api_version.Scalar() + "\"");
+  if (api_version.scalar() != kApiVersion) {
+    reader.error(api_version, "apiVersion must be " + std::string(kApiVersion) + ", not \"" + api_version.scalar() + "\"");
     return std::nullopt;
   }
-  const std::string& name = kind.Scalar();
-  auto needs = [&](const YAML::Node& at, const std::string& what) {
+  const std::string& name = kind.scalar();
+  auto needs = [&](const yaml::Node& at, const std::string& what) {
     reader.error(at, name + " needs " + what);
     return false;
   };
@@ -48,8 +48,8 @@ std::optional<std::string> document_kind(Reader& reader, const YAML::Node& node)
       {"apiVersion"},  // apiVersion and kind are checked above: the kind names the document in messages
       {"kind"},
       {"metadata",
-       [&](const YAML::Node& metadata) {
-         return (metadata.IsMap() && metadata["name"] && metadata["name"].IsScalar()) || needs(metadata, "metadata.name");
+       [&](const yaml::Node& metadata) {
+         return (metadata.is_map() && metadata["name"] && metadata["name"].is_scalar()) || needs(metadata, "metadata.name");
        },
        false, [&] { return needs(node, "metadata.name"); }},
       {"spec", {}, false, [&] { return needs(node, "a spec"); }},  // compiled by the caller

@@ -23,38 +23,37 @@ int block_indent(const std::string& content, int block_start_line) {
 void expand_config_map(const Document& doc, const std::string& file_content, std::vector<Document>& out,
                        std::vector<LoadError>& errors) {
   Reader reader(doc.origin, errors);
-  const YAML::Node& node = doc.node;
-  // A scalar or list `metadata` has no fields: yaml-cpp throws on indexing
-  // it, so only a map is looked into.
-  YAML::Node metadata = node["metadata"] && node["metadata"].IsMap() ? node["metadata"] : YAML::Node();
-  std::string name = metadata && metadata["name"] && metadata["name"].IsScalar() ? metadata["name"].Scalar() : "";
-  std::string ns = metadata && metadata["namespace"] && metadata["namespace"].IsScalar() ? metadata["namespace"].Scalar() : "";
-  YAML::Node label = metadata && metadata["labels"] && metadata["labels"].IsMap() ? metadata["labels"][std::string(marks::kRules)] : YAML::Node();
-  if (!label || !label.IsScalar() || label.Scalar() != "true") {
+  const yaml::Node& node = doc.node;
+  // A missing node, or one of another type, answers every lookup with a
+  // missing node and every scalar with "": a scalar `metadata` has no name.
+  yaml::Node metadata = node["metadata"];
+  const std::string& name = metadata["name"].scalar();
+  const std::string& ns = metadata["namespace"].scalar();
+  if (metadata["labels"][marks::kRules].scalar() != "true") {
     reader.error(node, "ConfigMap " + name + " is not labelled " + std::string(marks::kRules) +
                            ": \"true\"; only rules ConfigMaps belong in a rules directory");
     return;
   }
-  YAML::Node data = node["data"];
+  yaml::Node data = node["data"];
   if (!data) return;
-  if (!data.IsMap()) {
+  if (!data.is_map()) {
     reader.error(data, "ConfigMap data must be a map");
     return;
   }
-  for (auto it = data.begin(); it != data.end(); ++it) {
-    std::string key = it->first.Scalar();
+  for (auto [key_node, value] : data.entries()) {
+    const std::string& key = key_node.scalar();
     if (!key.ends_with(".yaml") && !key.ends_with(".yml")) continue;
-    if (!it->second.IsScalar()) {
-      reader.error(it->second, "ConfigMap key " + key + " must hold a string of YAML documents");
+    if (!value.is_scalar()) {
+      reader.error(value, "ConfigMap key " + key + " must hold a string of YAML documents");
       continue;
     }
     Origin inner = doc.origin;
     inner.context = "ConfigMap " + (ns.empty() ? name : ns + "/" + name) + ", key " + key;
     // A literal block's text starts on the line after the key.
-    int value_line = it->second.Mark().line + doc.origin.line_offset;
+    int value_line = value.mark().line + doc.origin.line_offset;
     inner.line_offset = value_line + 1;
     inner.column_offset = block_indent(file_content, value_line + 1);
-    parse_documents(inner, it->second.Scalar(), out, errors);
+    parse_documents(inner, value.scalar(), out, errors);
   }
 }
 
@@ -62,18 +61,13 @@ void expand_config_map(const Document& doc, const std::string& file_content, std
 
 void parse_documents(const Origin& origin, const std::string& content, std::vector<Document>& out,
                      std::vector<LoadError>& errors) {
-  std::vector<YAML::Node> nodes;
-  try {
-    nodes = YAML::LoadAll(content);
-  } catch (const YAML::Exception& e) {
-    Reader(origin, errors).error(e.mark, "YAML syntax error: " + e.msg);
-    return;
-  }
-  for (YAML::Node& node : nodes) {
-    if (node.IsNull()) continue;  // empty document between separators
-    Document doc{origin, node};
-    if (node.IsMap() && node["kind"] && node["kind"].IsScalar() && node["kind"].Scalar() == "ConfigMap" &&
-        origin.context.empty()) {
+  yaml::Tree::Parsed parsed = yaml::Tree::parse(content);
+  for (const yaml::Tree::Error& error : parsed.errors) Reader(origin, errors).error(error.mark, error.message);
+  if (!parsed.errors.empty()) return;
+  for (yaml::Node node : parsed.documents) {
+    if (!node || node.is_null()) continue;  // empty document between separators
+    Document doc{origin, node, parsed.tree};
+    if (node["kind"].scalar() == "ConfigMap" && origin.context.empty()) {
       expand_config_map(doc, content, out, errors);
       continue;
     }
@@ -81,11 +75,9 @@ void parse_documents(const Origin& origin, const std::string& content, std::vect
   }
 }
 
-std::optional<DocumentKey> key_of(const YAML::Node& node) {
-  if (!node.IsMap() || !node["kind"] || !node["kind"].IsScalar()) return std::nullopt;
-  YAML::Node metadata = node["metadata"];
-  if (!metadata || !metadata.IsMap() || !metadata["name"] || !metadata["name"].IsScalar()) return std::nullopt;
-  return DocumentKey{node["kind"].Scalar(), metadata["name"].Scalar()};
+std::optional<DocumentKey> key_of(const yaml::Node& node) {
+  if (!node["kind"].is_scalar() || !node["metadata"]["name"].is_scalar()) return std::nullopt;
+  return DocumentKey{node["kind"].scalar(), node["metadata"]["name"].scalar()};
 }
 
 std::set<DocumentKey> document_keys(const RuleSource& source) {

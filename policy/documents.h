@@ -3,8 +3,9 @@
 // *.yaml / *.yml keys, located in the file that holds them.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
+#include "policy/yaml_tree.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,7 +17,8 @@ namespace releasegate::policy {
 
 struct Document {
   Origin origin;
-  YAML::Node node;
+  yaml::Node node;
+  std::shared_ptr<const yaml::Tree> tree;  // holds node's storage
 };
 
 // Parses `content` into documents (empty ones skipped); a ConfigMap at the
@@ -25,6 +27,6 @@ void parse_documents(const Origin& origin, const std::string& content, std::vect
                      std::vector<LoadError>& errors);
 
 // A document's kind and metadata.name, when it has both.
-std::optional<DocumentKey> key_of(const YAML::Node& node);
+std::optional<DocumentKey> key_of(const yaml::Node& node);
 
 }  // namespace releasegate::policy

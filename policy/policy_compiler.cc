@@ -15,7 +15,7 @@ std::string environment_names(const RuleSet& rules) {
   return out;
 }
 
-bool read_environment_name(Reader& reader, const YAML::Node& node, const RuleSet& rules, std::string& into) {
+bool read_environment_name(Reader& reader, const yaml::Node& node, const RuleSet& rules, std::string& into) {
   auto name = reader.required_string(node, "environment.name");
   if (!name) return false;
   if (environment_index(rules, *name)) {
@@ -26,7 +26,7 @@ bool read_environment_name(Reader& reader, const YAML::Node& node, const RuleSet
   return true;
 }
 
-void read_promotion_mode(Reader& reader, const YAML::Node& node, Environment& env) {
+void read_promotion_mode(Reader& reader, const yaml::Node& node, Environment& env) {
   auto value = reader.string(node, "promotion");
   if (value && *value == "open") {
     env.promotion_open = true;
@@ -35,23 +35,23 @@ void read_promotion_mode(Reader& reader, const YAML::Node& node, Environment& en
   }
 }
 
-void read_environment(Reader& reader, const YAML::Node& item, RuleSet& rules) {
+void read_environment(Reader& reader, const yaml::Node& item, RuleSet& rules) {
   Environment env;
   bool read = reader.fields(item, "environment", {
-      {"name", [&](const YAML::Node& node) { return read_environment_name(reader, node, rules, env.name); }, true},
+      {"name", [&](const yaml::Node& node) { return read_environment_name(reader, node, rules, env.name); }, true},
       {"namespaces",
-       [&](const YAML::Node& node) {
+       [&](const yaml::Node& node) {
          reader.patterns(node, "environment " + env.name + " namespaces", env.namespaces);
        }},
-      {"promotion", [&](const YAML::Node& node) { read_promotion_mode(reader, node, env); }},
+      {"promotion", [&](const yaml::Node& node) { read_promotion_mode(reader, node, env); }},
       {"requireDigest",
-       [&](const YAML::Node& node) { env.require_digest = reader.boolean(node, "requireDigest").value_or(false); }},
+       [&](const yaml::Node& node) { env.require_digest = reader.boolean(node, "requireDigest").value_or(false); }},
   });
   if (read) rules.environments.push_back(std::move(env));
 }
 
-void read_environments(Reader& reader, const YAML::Node& node, RuleSet& rules) {
-  if (!node.IsSequence() || node.size() == 0) {
+void read_environments(Reader& reader, const yaml::Node& node, RuleSet& rules) {
+  if (!node.is_sequence() || node.size() == 0) {
     reader.error(node, "spec.environments must be a non-empty list");
     return;
   }
@@ -59,10 +59,10 @@ void read_environments(Reader& reader, const YAML::Node& node, RuleSet& rules) {
     reader.error(node, "at most " + std::to_string(kMaxEnvironments) + " environments are supported");
     return;
   }
-  for (const YAML::Node& item : node) read_environment(reader, item, rules);
+  for (yaml::Node item : node.items()) read_environment(reader, item, rules);
 }
 
-void read_default_environment(Reader& reader, const YAML::Node& node, RuleSet& rules) {
+void read_default_environment(Reader& reader, const yaml::Node& node, RuleSet& rules) {
   if (auto name = reader.string(node, "defaultEnvironment")) {
     rules.default_environment = environment_index(rules, *name);
     if (!rules.default_environment) reader.error(node, unknown_environment(rules, *name));
@@ -72,7 +72,7 @@ void read_default_environment(Reader& reader, const YAML::Node& node, RuleSet& r
 // ---- gitops ------------------------------------------------------------------
 
 // One of kustomization, helmRelease, argoApplication: what a delivery names.
-void read_delivery_kind(Reader& reader, const YAML::Node& value, std::string_view key, DeliveryKind kind,
+void read_delivery_kind(Reader& reader, const yaml::Node& value, std::string_view key, DeliveryKind kind,
                         Delivery& delivery) {
   auto text = reader.string(value, "delivery " + std::string(key));
   if (!text) return;
@@ -91,11 +91,11 @@ void read_delivery_kind(Reader& reader, const YAML::Node& value, std::string_vie
   delivery.name = reader.pattern(name_text, value, key);
 }
 
-void read_delivery(Reader& reader, const YAML::Node& item, RuleSet& rules) {
+void read_delivery(Reader& reader, const yaml::Node& item, RuleSet& rules) {
   Delivery delivery;
   int kinds = 0;
   auto kind_field = [&](std::string_view key, DeliveryKind kind) {
-    return Field{key, [&, key, kind](const YAML::Node& value) {
+    return Field{key, [&, key, kind](const yaml::Node& value) {
                    ++kinds;
                    read_delivery_kind(reader, value, key, kind, delivery);
                  }};
@@ -104,13 +104,13 @@ void read_delivery(Reader& reader, const YAML::Node& item, RuleSet& rules) {
       kind_field("kustomization", DeliveryKind::FluxKustomization),
       kind_field("helmRelease", DeliveryKind::FluxHelmRelease),
       kind_field("argoApplication", DeliveryKind::ArgoApplication),
-      check([&](const YAML::Node&) {
+      check([&](const yaml::Node&) {
         if (kinds == 1) return delivery.name.has_value();
         reader.error(item, "a delivery names exactly one of kustomization, helmRelease, argoApplication");
         return false;
       }),
       {"environments",
-       [&](const YAML::Node& node) {
+       [&](const yaml::Node& node) {
          delivery.environments = read_environment_set(reader, rules, node, "delivery environments");
        },
        false, [&] { delivery.environments.set(); }},  // omitted: every environment
@@ -119,7 +119,7 @@ void read_delivery(Reader& reader, const YAML::Node& item, RuleSet& rules) {
 }
 
 // A source's kind and url, once both are read.
-bool read_source_kind_and_url(Reader& reader, const YAML::Node& item, const std::string& kind, const std::string& url,
+bool read_source_kind_and_url(Reader& reader, const yaml::Node& item, const std::string& kind, const std::string& url,
                               ApprovedSource& source) {
   std::optional<SourceKind> source_kind = source_kind_from_string(kind);
   if (!source_kind) {
@@ -136,7 +136,7 @@ bool read_source_kind_and_url(Reader& reader, const YAML::Node& item, const std:
   return true;
 }
 
-void read_source_names(Reader& reader, const YAML::Node& node, ApprovedSource& source) {
+void read_source_names(Reader& reader, const yaml::Node& node, ApprovedSource& source) {
   for (auto& [text, at] : reader.strings(node, "source names")) {
     if (text.find('/') == std::string::npos) {
       reader.error(at, "source names are written namespace/name (patterns allowed), not \"" + text + "\"");
@@ -146,29 +146,29 @@ void read_source_names(Reader& reader, const YAML::Node& node, ApprovedSource& s
   }
 }
 
-void read_source(Reader& reader, const YAML::Node& item, RuleSet& rules) {
+void read_source(Reader& reader, const yaml::Node& item, RuleSet& rules) {
   ApprovedSource source;
   std::optional<std::string> kind, url;
   auto patterns = [&](std::string_view key, std::string what, PatternList& into) {
-    return Field{key, [&, what](const YAML::Node& node) { reader.patterns(node, what, into); }};
+    return Field{key, [&, what](const yaml::Node& node) { reader.patterns(node, what, into); }};
   };
   bool read = reader.fields(item, "source", {
       {.key = "kind",
-       .read = [&](const YAML::Node& node) { return (kind = reader.required_string(node, "source.kind")).has_value(); },
+       .read = [&](const yaml::Node& node) { return (kind = reader.required_string(node, "source.kind")).has_value(); },
        .required = true, .when = Field::early},
-      {"names", [&](const YAML::Node& node) { read_source_names(reader, node, source); }},
+      {"names", [&](const yaml::Node& node) { read_source_names(reader, node, source); }},
       {.key = "url",
-       .read = [&](const YAML::Node& node) { return (url = reader.required_string(node, "source.url")).has_value(); },
+       .read = [&](const yaml::Node& node) { return (url = reader.required_string(node, "source.url")).has_value(); },
        .required = true, .when = Field::early},
-      {.read = [&](const YAML::Node&) { return read_source_kind_and_url(reader, item, *kind, *url, source); },
+      {.read = [&](const yaml::Node&) { return read_source_kind_and_url(reader, item, *kind, *url, source); },
        .when = Field::early},
       patterns("branches", "source branches", source.branches),
       patterns("tags", "source tags", source.tags),
       patterns("semver", "source semver", source.semver),
       {"allowCommits",
-       [&](const YAML::Node& node) { source.allow_commits = reader.boolean(node, "allowCommits").value_or(false); }},
+       [&](const yaml::Node& node) { source.allow_commits = reader.boolean(node, "allowCommits").value_or(false); }},
       {"environments",
-       [&](const YAML::Node& node) {
+       [&](const yaml::Node& node) {
          source.environments = read_environment_set(reader, rules, node, "source environments");
        },
        false, [&] { source.environments.set(); }},  // omitted: every environment
@@ -176,12 +176,12 @@ void read_source(Reader& reader, const YAML::Node& item, RuleSet& rules) {
   if (read) rules.approved_sources.push_back(std::move(source));
 }
 
-void read_tenant(Reader& reader, const YAML::Node& item, RuleSet& rules) {
+void read_tenant(Reader& reader, const yaml::Node& item, RuleSet& rules) {
   // Both are required: their patterns are compiled once both are there.
-  YAML::Node namespaces, service_accounts;
+  yaml::Node namespaces, service_accounts;
   bool read = reader.fields(item, "tenant", {
-      {"namespaces", [&](const YAML::Node& node) { namespaces = node; }, true},
-      {"serviceAccounts", [&](const YAML::Node& node) { service_accounts = node; }, true},
+      {"namespaces", [&](const yaml::Node& node) { namespaces = node; }, true},
+      {"serviceAccounts", [&](const yaml::Node& node) { service_accounts = node; }, true},
   });
   if (!read) return;
   TenantIdentities tenant;
@@ -191,22 +191,22 @@ void read_tenant(Reader& reader, const YAML::Node& item, RuleSet& rules) {
 }
 
 // A list of gitops items, each read by `read_item`.
-void read_list(Reader& reader, const YAML::Node& node, const char* what, RuleSet& rules,
-               void (*read_item)(Reader&, const YAML::Node&, RuleSet&)) {
-  if (!node.IsSequence()) {
+void read_list(Reader& reader, const yaml::Node& node, const char* what, RuleSet& rules,
+               void (*read_item)(Reader&, const yaml::Node&, RuleSet&)) {
+  if (!node.is_sequence()) {
     reader.error(node, std::string(what) + " must be a list");
     return;
   }
-  for (const YAML::Node& item : node) read_item(reader, item, rules);
+  for (yaml::Node item : node.items()) read_item(reader, item, rules);
 }
 
-void read_gitops(Reader& reader, const YAML::Node& gitops, RuleSet& rules) {
+void read_gitops(Reader& reader, const yaml::Node& gitops, RuleSet& rules) {
   reader.fields(gitops, "gitops", {
-      {"identities", [&](const YAML::Node& node) { reader.patterns(node, "gitops.identities", rules.identities); }},
-      {"tenants", [&](const YAML::Node& node) { read_list(reader, node, "gitops.tenants", rules, read_tenant); }},
+      {"identities", [&](const yaml::Node& node) { reader.patterns(node, "gitops.identities", rules.identities); }},
+      {"tenants", [&](const yaml::Node& node) { read_list(reader, node, "gitops.tenants", rules, read_tenant); }},
       {"deliveries",
-       [&](const YAML::Node& node) { read_list(reader, node, "gitops.deliveries", rules, read_delivery); }},
-      {"sources", [&](const YAML::Node& node) { read_list(reader, node, "gitops.sources", rules, read_source); }},
+       [&](const yaml::Node& node) { read_list(reader, node, "gitops.deliveries", rules, read_delivery); }},
+      {"sources", [&](const yaml::Node& node) { read_list(reader, node, "gitops.sources", rules, read_source); }},
   });
 }
 
@@ -216,11 +216,11 @@ bool is_values_path(const std::string& path) {
   return !path.empty() && path.front() != '.' && path.back() != '.' && path.find("..") == std::string::npos;
 }
 
-void read_values_image(Reader& reader, const YAML::Node& item, RuleSet& rules) {
+void read_values_image(Reader& reader, const yaml::Node& item, RuleSet& rules) {
   ValuesImagePath path;
   bool valid = true;
   auto path_field = [&](std::string_view key, std::string& into) {
-    return Field{key, [&, key](const YAML::Node& node) {
+    return Field{key, [&, key](const yaml::Node& node) {
                    auto text = reader.string(node, "helmValues " + std::string(key));
                    if (text && !is_values_path(*text)) {
                      reader.error(node, "helmValues " + std::string(key) +
@@ -248,50 +248,50 @@ void read_values_image(Reader& reader, const YAML::Node& item, RuleSet& rules) {
   if (valid) rules.values_images.push_back(std::move(path));
 }
 
-void read_images(Reader& reader, const YAML::Node& images, RuleSet& rules) {
+void read_images(Reader& reader, const yaml::Node& images, RuleSet& rules) {
   reader.fields(images, "images", {
-      {"registries", [&](const YAML::Node& node) { reader.patterns(node, "images.registries", rules.registries); }},
+      {"registries", [&](const yaml::Node& node) { reader.patterns(node, "images.registries", rules.registries); }},
       {"forbiddenTags",
-       [&](const YAML::Node& node) {
+       [&](const yaml::Node& node) {
          for (auto& [tag, at] : reader.strings(node, "images.forbiddenTags")) rules.forbidden_tags.insert(tag);
        }},
       {.key = "helmValues",
-       .read = [&](const YAML::Node& node) { read_list(reader, node, "images.helmValues", rules, read_values_image); },
+       .read = [&](const yaml::Node& node) { read_list(reader, node, "images.helmValues", rules, read_values_image); },
        .when = Field::early},
   });
 }
 
 // ---- Modes, drift, exemptions ------------------------------------------------
 
-std::optional<Mode> read_mode(Reader& reader, const YAML::Node& node, std::string_view what) {
+std::optional<Mode> read_mode(Reader& reader, const yaml::Node& node, std::string_view what) {
   auto text = reader.string(node, what);
   auto mode = text ? mode_from_string(*text) : std::nullopt;
   if (text && !mode) reader.error(node, "mode must be enforce, warn or audit, not \"" + *text + "\"");
   return mode;
 }
 
-void read_default_mode(Reader& reader, const YAML::Node& node, RuleSet& rules) {
+void read_default_mode(Reader& reader, const yaml::Node& node, RuleSet& rules) {
   if (auto mode = read_mode(reader, node, "mode")) rules.default_mode = *mode;
 }
 
-void read_rule_modes(Reader& reader, const YAML::Node& modes, RuleSet& rules) {
-  if (!modes.IsMap()) {
+void read_rule_modes(Reader& reader, const yaml::Node& modes, RuleSet& rules) {
+  if (!modes.is_map()) {
     reader.error(modes, "ruleModes must be a map of rule name to mode");
     return;
   }
-  for (auto it = modes.begin(); it != modes.end(); ++it) {
-    auto rule = rule_from_string(it->first.Scalar());
+  for (auto [name, mode_node] : modes.entries()) {
+    auto rule = rule_from_string(name.scalar());
     if (!rule) {
       std::string known;
       for (const RuleName& r : kRuleNames) known += (known.empty() ? "" : ", ") + std::string(r.name);
-      reader.error(it->first, "unknown rule \"" + it->first.Scalar() + "\" (rules: " + known + ")");
+      reader.error(name, "unknown rule \"" + name.scalar() + "\" (rules: " + known + ")");
       continue;
     }
-    if (auto mode = read_mode(reader, it->second, "rule mode")) rules.rule_modes[static_cast<std::size_t>(*rule)] = *mode;
+    if (auto mode = read_mode(reader, mode_node, "rule mode")) rules.rule_modes[static_cast<std::size_t>(*rule)] = *mode;
   }
 }
 
-void read_allowed_drift(Reader& reader, const YAML::Node& node, RuleSet& rules) {
+void read_allowed_drift(Reader& reader, const yaml::Node& node, RuleSet& rules) {
   for (auto& [pointer, at] : reader.strings(node, "allowedDrift")) {
     if (!pointer.starts_with("/")) {
       reader.error(at, "allowedDrift entries are JSON pointers starting with /, not \"" + pointer + "\"");
@@ -301,24 +301,24 @@ void read_allowed_drift(Reader& reader, const YAML::Node& node, RuleSet& rules) 
   }
 }
 
-void read_exempt(Reader& reader, const YAML::Node& exempt, RuleSet& rules) {
+void read_exempt(Reader& reader, const yaml::Node& exempt, RuleSet& rules) {
   reader.fields(exempt, "exempt", {
-      {"namespaces", [&](const YAML::Node& node) { reader.patterns(node, "exempt.namespaces", rules.exempt_namespaces); }},
-      {"users", [&](const YAML::Node& node) { reader.patterns(node, "exempt.users", rules.exempt_users); }},
-      {"groups", [&](const YAML::Node& node) { reader.patterns(node, "exempt.groups", rules.exempt_groups); }},
+      {"namespaces", [&](const yaml::Node& node) { reader.patterns(node, "exempt.namespaces", rules.exempt_namespaces); }},
+      {"users", [&](const yaml::Node& node) { reader.patterns(node, "exempt.users", rules.exempt_users); }},
+      {"groups", [&](const yaml::Node& node) { reader.patterns(node, "exempt.groups", rules.exempt_groups); }},
   });
 }
 
-void read_break_glass(Reader& reader, const YAML::Node& glass, RuleSet& rules) {
+void read_break_glass(Reader& reader, const yaml::Node& glass, RuleSet& rules) {
   reader.fields(glass, "breakGlass", {
-      {"groups", [&](const YAML::Node& node) { reader.patterns(node, "breakGlass.groups", rules.break_glass_groups); }},
+      {"groups", [&](const yaml::Node& node) { reader.patterns(node, "breakGlass.groups", rules.break_glass_groups); }},
   });
 }
 
-void read_mutation(Reader& reader, const YAML::Node& mutation, RuleSet& rules) {
+void read_mutation(Reader& reader, const yaml::Node& mutation, RuleSet& rules) {
   reader.fields(mutation, "mutation", {
       {"workloadTemplates",
-       [&](const YAML::Node& node) {
+       [&](const yaml::Node& node) {
          rules.mutate_workload_templates = reader.boolean(node, "mutation.workloadTemplates").value_or(false);
        }},
   });
@@ -337,7 +337,7 @@ std::string unknown_environment(const RuleSet& rules, const std::string& name) {
   return "unknown environment \"" + name + "\" (environments: " + environment_names(rules) + ")";
 }
 
-EnvironmentSet read_environment_set(Reader& reader, const RuleSet& rules, const YAML::Node& node,
+EnvironmentSet read_environment_set(Reader& reader, const RuleSet& rules, const yaml::Node& node,
                                     std::string_view what) {
   EnvironmentSet set;
   for (auto& [name, at] : reader.strings(node, what)) {
@@ -350,9 +350,9 @@ EnvironmentSet read_environment_set(Reader& reader, const RuleSet& rules, const 
   return set;
 }
 
-void compile_policy(Reader& reader, const YAML::Node& spec, RuleSet& rules) {
-  auto read = [&](void (*read_field)(Reader&, const YAML::Node&, RuleSet&)) {
-    return [&reader, &rules, read_field](const YAML::Node& node) { read_field(reader, node, rules); };
+void compile_policy(Reader& reader, const yaml::Node& spec, RuleSet& rules) {
+  auto read = [&](void (*read_field)(Reader&, const yaml::Node&, RuleSet&)) {
+    return [&reader, &rules, read_field](const yaml::Node& node) { read_field(reader, node, rules); };
   };
   // Known fields are listed in this order. allowedDrift and breakGlass are
   // read first and images and exempt last, as always; environments before

@@ -2,7 +2,7 @@
 // environment helpers the Promotion compiler shares.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
+#include "policy/yaml_tree.h"
 
 #include <cstddef>
 #include <optional>
@@ -22,11 +22,11 @@ std::optional<std::size_t> environment_index(const RuleSet& rules, std::string_v
 std::string unknown_environment(const RuleSet& rules, const std::string& name);
 
 // A list of environment names (each must be defined), as a set.
-EnvironmentSet read_environment_set(Reader& reader, const RuleSet& rules, const YAML::Node& node,
+EnvironmentSet read_environment_set(Reader& reader, const RuleSet& rules, const yaml::Node& node,
                                     std::string_view what);
 
 // Compiles a ReleasePolicy's spec into `rules`; errors go to the reader.
-void compile_policy(Reader& reader, const YAML::Node& spec, RuleSet& rules);
+void compile_policy(Reader& reader, const yaml::Node& spec, RuleSet& rules);
 
 // kube-system, the nodes, and the webhook's own namespace and service
 // account are always exempt.

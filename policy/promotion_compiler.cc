@@ -13,8 +13,8 @@ namespace {
 // The versions written for one environment, into `versions`; `written`
 // gets where each was written.
 void read_environment_versions(Reader& reader, const std::string& key, const std::string& env_name,
-                               const YAML::Node& list, const VersionParser& parse, EnvironmentVersions& versions,
-                               std::vector<YAML::Node>& written) {
+                               const yaml::Node& list, const VersionParser& parse, EnvironmentVersions& versions,
+                               std::vector<yaml::Node>& written) {
   for (auto& [text, at] : reader.strings(list, "promoted versions")) {
     std::string error;
     std::optional<PromotedVersion> version = parse(text, &error);
@@ -38,8 +38,8 @@ void read_environment_versions(Reader& reader, const std::string& key, const std
 
 // The `environments` field of a record, required once the record names
 // something valid.
-Field environments_field(Reader& reader, const YAML::Node& item, std::string_view what,
-                         FieldStep<const YAML::Node&> read) {
+Field environments_field(Reader& reader, const yaml::Node& item, std::string_view what,
+                         FieldStep<const yaml::Node&> read) {
   return Field{"environments", std::move(read), false, [&reader, &item, what] {
                  reader.error(item, std::string(what) + ": missing required field \"environments\"");
                }};
@@ -48,18 +48,18 @@ Field environments_field(Reader& reader, const YAML::Node& item, std::string_vie
 // A list of records in a Promotion spec (`images` or `charts`).
 template <class CompileRecord>
 Field record_list(std::string_view field, Reader& reader, CompileRecord compile_record) {
-  return Field{field, [&reader, field, compile_record](const YAML::Node& list) {
-                 if (!list.IsSequence()) {
+  return Field{field, [&reader, field, compile_record](const yaml::Node& list) {
+                 if (!list.is_sequence()) {
                    reader.error(list, "spec." + std::string(field) + " must be a list");
                    return;
                  }
-                 for (const YAML::Node& item : list) compile_record(item);
+                 for (yaml::Node item : list.items()) compile_record(item);
                }};
 }
 
 // A promoted image's repository: its record key, unless invalid or
 // already recorded.
-bool read_image_repository(Reader& reader, const YAML::Node& item, const YAML::Node& node, RecordLocations& seen,
+bool read_image_repository(Reader& reader, const yaml::Node& item, const yaml::Node& node, RecordLocations& seen,
                            std::string& key) {
   auto repository_text = reader.required_string(node, "promoted image.repository");
   if (!repository_text) return false;
@@ -76,7 +76,7 @@ bool read_image_repository(Reader& reader, const YAML::Node& item, const YAML::N
   return true;
 }
 
-void compile_promoted_image(Reader& reader, const YAML::Node& item, RuleSet& rules, RecordLocations& seen) {
+void compile_promoted_image(Reader& reader, const yaml::Node& item, RuleSet& rules, RecordLocations& seen) {
   std::string key;
   // A version is a tag, tag@digest or a bare digest: parsed as part of a
   // full reference so the grammar has one implementation.
@@ -90,10 +90,10 @@ void compile_promoted_image(Reader& reader, const YAML::Node& item, RuleSet& rul
     return PromotedVersion{parsed.reference->tag, parsed.reference->digest};
   };
   reader.fields(item, "promoted image", {
-      {"repository", [&](const YAML::Node& node) { return read_image_repository(reader, item, node, seen, key); },
+      {"repository", [&](const yaml::Node& node) { return read_image_repository(reader, item, node, seen, key); },
        true},
       environments_field(reader, item, "promoted image",
-                         [&](const YAML::Node& node) {
+                         [&](const yaml::Node& node) {
                            compile_versions(reader, rules, key, node, parse, rules.promotions[key]);
                          }),
   });
@@ -102,7 +102,7 @@ void compile_promoted_image(Reader& reader, const YAML::Node& item, RuleSet& rul
 // A promoted chart's record key, from its source and chart: Kind/namespace/name,
 // as Flux's sourceRef names the source, or the repository URL an Argo CD
 // Application names in repoURL. Unless invalid or already recorded.
-bool read_chart_key(Reader& reader, const YAML::Node& item, const std::string& source, const std::string& chart,
+bool read_chart_key(Reader& reader, const yaml::Node& item, const std::string& source, const std::string& chart,
                     RecordLocations& seen, std::string& key) {
   auto first = source.find('/');
   std::string_view kind = std::string_view(source).substr(0, first);
@@ -124,7 +124,7 @@ bool read_chart_key(Reader& reader, const YAML::Node& item, const std::string& s
   return true;
 }
 
-void compile_promoted_chart(Reader& reader, const YAML::Node& item, RuleSet& rules, RecordLocations& seen) {
+void compile_promoted_chart(Reader& reader, const yaml::Node& item, RuleSet& rules, RecordLocations& seen) {
   std::optional<std::string> source, chart;
   std::string key;
   auto parse = [](const std::string& text, std::string* error) -> std::optional<PromotedVersion> {
@@ -135,13 +135,13 @@ void compile_promoted_chart(Reader& reader, const YAML::Node& item, RuleSet& rul
     return PromotedVersion{text, {}};
   };
   reader.fields(item, "promoted chart", {
-      {"source", [&](const YAML::Node& node) { return bool(source = reader.required_string(node, "promoted chart.source")); },
+      {"source", [&](const yaml::Node& node) { return bool(source = reader.required_string(node, "promoted chart.source")); },
        true},
-      {"chart", [&](const YAML::Node& node) { return bool(chart = reader.required_string(node, "promoted chart.chart")); },
+      {"chart", [&](const yaml::Node& node) { return bool(chart = reader.required_string(node, "promoted chart.chart")); },
        true},
-      check([&](const YAML::Node&) { return read_chart_key(reader, item, *source, *chart, seen, key); }),
+      check([&](const yaml::Node&) { return read_chart_key(reader, item, *source, *chart, seen, key); }),
       environments_field(reader, item, "promoted chart",
-                         [&](const YAML::Node& node) {
+                         [&](const yaml::Node& node) {
                            compile_versions(reader, rules, key, node, parse, rules.chart_promotions[key]);
                          }),
   });
@@ -151,7 +151,7 @@ void compile_promoted_chart(Reader& reader, const YAML::Node& item, RuleSet& rul
 
 void check_promotion_chain(Reader& reader, const RuleSet& rules, const std::string& repository,
                            const std::vector<EnvironmentVersions>& per_env,
-                           const std::vector<std::vector<YAML::Node>>& written) {
+                           const std::vector<std::vector<yaml::Node>>& written) {
   for (std::size_t env = 1; env < rules.environments.size(); ++env) {
     const Environment& previous = rules.environments[env - 1];
     if (rules.environments[env].promotion_open || previous.promotion_open) continue;
@@ -177,33 +177,33 @@ void check_promotion_chain(Reader& reader, const RuleSet& rules, const std::stri
   }
 }
 
-void compile_versions(Reader& reader, const RuleSet& rules, const std::string& key, const YAML::Node& environments,
+void compile_versions(Reader& reader, const RuleSet& rules, const std::string& key, const yaml::Node& environments,
                       const VersionParser& parse, std::vector<EnvironmentVersions>& per_env) {
-  if (!environments.IsMap()) {
+  if (!environments.is_map()) {
     reader.error(environments, "environments must be a map of environment name to promoted versions");
     return;
   }
   std::size_t errors_before = reader.error_count();
   per_env.resize(rules.environments.size());
   // Where each version was written, for the promotion-chain check below.
-  std::vector<std::vector<YAML::Node>> written(rules.environments.size());
-  for (auto it = environments.begin(); it != environments.end(); ++it) {
-    const std::string& env_name = it->first.Scalar();
+  std::vector<std::vector<yaml::Node>> written(rules.environments.size());
+  for (auto [name, list] : environments.entries()) {
+    const std::string& env_name = name.scalar();
     auto env = environment_index(rules, env_name);
     if (!env) {
-      reader.error(it->first, unknown_environment(rules, env_name));
+      reader.error(name, unknown_environment(rules, env_name));
       continue;
     }
-    read_environment_versions(reader, key, env_name, it->second, parse, per_env[*env], written[*env]);
+    read_environment_versions(reader, key, env_name, list, parse, per_env[*env], written[*env]);
   }
   // A record with errors of its own would only add consequential ones.
   if (reader.error_count() == errors_before) check_promotion_chain(reader, rules, key, per_env, written);
 }
 
-void compile_promotion(Reader& reader, const YAML::Node& spec, RuleSet& rules, RecordLocations& seen) {
+void compile_promotion(Reader& reader, const yaml::Node& spec, RuleSet& rules, RecordLocations& seen) {
   reader.fields(spec, "Promotion spec", {
-      record_list("images", reader, [&](const YAML::Node& item) { compile_promoted_image(reader, item, rules, seen); }),
-      record_list("charts", reader, [&](const YAML::Node& item) { compile_promoted_chart(reader, item, rules, seen); }),
+      record_list("images", reader, [&](const yaml::Node& item) { compile_promoted_image(reader, item, rules, seen); }),
+      record_list("charts", reader, [&](const yaml::Node& item) { compile_promoted_chart(reader, item, rules, seen); }),
   });
 }
 

@@ -3,7 +3,7 @@
 // environments, checked against the promotion chain.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
+#include "policy/yaml_tree.h"
 
 #include <functional>
 #include <map>
@@ -22,7 +22,7 @@ using RecordLocations = std::map<std::string, std::string>;
 
 // Compiles a Promotion's spec into `rules`; needs the policy's
 // environments. Errors go to the reader.
-void compile_promotion(Reader& reader, const YAML::Node& spec, RuleSet& rules, RecordLocations& seen);
+void compile_promotion(Reader& reader, const yaml::Node& spec, RuleSet& rules, RecordLocations& seen);
 
 // Turns one written version into a PromotedVersion, or says why not.
 using VersionParser = std::function<std::optional<PromotedVersion>(const std::string& text, std::string* error)>;
@@ -30,7 +30,7 @@ using VersionParser = std::function<std::optional<PromotedVersion>(const std::st
 // Reads what a record promotes, its `environments` (environment name ->
 // list of versions), into `per_env`, with duplicate and promotion-chain
 // checks.
-void compile_versions(Reader& reader, const RuleSet& rules, const std::string& key, const YAML::Node& environments,
+void compile_versions(Reader& reader, const RuleSet& rules, const std::string& key, const yaml::Node& environments,
                       const VersionParser& parse, std::vector<EnvironmentVersions>& per_env);
 
 // A version promoted to an environment must have passed the one before it
@@ -39,6 +39,6 @@ void compile_versions(Reader& reader, const RuleSet& rules, const std::string& k
 // version was written.
 void check_promotion_chain(Reader& reader, const RuleSet& rules, const std::string& repository,
                            const std::vector<EnvironmentVersions>& per_env,
-                           const std::vector<std::vector<YAML::Node>>& written);
+                           const std::vector<std::vector<yaml::Node>>& written);
 
 }  // namespace releasegate::policy

@@ -4,35 +4,42 @@
 
 namespace releasegate::policy {
 
-void Reader::error(const YAML::Mark& mark, std::string message) {
+void Reader::error(const yaml::Mark& mark, std::string message) {
   int line = mark.line < 0 ? 0 : mark.line + 1 + origin_.line_offset;
   int column = mark.column < 0 ? 0 : mark.column + 1 + origin_.column_offset;
   errors_.push_back({origin_.file, origin_.context, line, column, std::move(message)});
 }
 
-std::string Reader::location(const YAML::Node& node) const {
-  return origin_.file + ":" + std::to_string(node.Mark().line + 1 + origin_.line_offset);
+std::string Reader::location(const yaml::Node& node) const {
+  return origin_.file + ":" + std::to_string(node.mark().line + 1 + origin_.line_offset);
 }
 
-void Reader::report_unknown_keys(const YAML::Node& node, std::string_view what, std::initializer_list<Field> fields) {
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    if (!it->first.IsScalar()) {
-      error(it->first, std::string(what) + ": keys must be strings");
+void Reader::report_unknown_keys(const yaml::Node& node, std::string_view what, std::initializer_list<Field> fields) {
+  std::vector<std::string_view> seen;
+  for (auto [key_node, value] : node.entries()) {
+    if (!key_node.is_scalar()) {
+      error(key_node, std::string(what) + ": keys must be strings");
       continue;
     }
-    const std::string& key = it->first.Scalar();
+    const std::string& key = key_node.scalar();
+    // A repeated key would silently replace the first: always a mistake in rules.
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+      error(key_node, "duplicate field \"" + key + "\" in " + std::string(what));
+      continue;
+    }
+    seen.push_back(key);
     if (key.empty() || std::none_of(fields.begin(), fields.end(), [&](const Field& f) { return f.key == key; })) {
       std::string known;
       for (const Field& f : fields) {
         if (!f.key.empty()) known += (known.empty() ? "" : ", ") + std::string(f.key);
       }
-      error(it->first, "unknown field \"" + key + "\" in " + std::string(what) + " (known fields: " + known + ")");
+      error(key_node, "unknown field \"" + key + "\" in " + std::string(what) + " (known fields: " + known + ")");
     }
   }
 }
 
-bool Reader::fields(const YAML::Node& node, std::string_view what, std::initializer_list<Field> fields) {
-  if (!node.IsMap()) {
+bool Reader::fields(const yaml::Node& node, std::string_view what, std::initializer_list<Field> fields) {
+  if (!node.is_map()) {
     error(node, std::string(what) + " must be a map");
     return false;
   }
@@ -46,7 +53,7 @@ bool Reader::fields(const YAML::Node& node, std::string_view what, std::initiali
         valid = field.read(node);
         continue;
       }
-      if (const YAML::Node value = node[std::string(field.key)]) {
+      if (const yaml::Node value = node[std::string(field.key)]) {
         if (field.read && !field.read(value)) valid = false;
       } else if (field.required) {
         error(node, std::string(what) + ": missing required field \"" + std::string(field.key) + "\"");
@@ -59,15 +66,15 @@ bool Reader::fields(const YAML::Node& node, std::string_view what, std::initiali
   return valid;
 }
 
-std::optional<std::string> Reader::string(const YAML::Node& node, std::string_view what) {
-  if (!node.IsScalar()) {
+std::optional<std::string> Reader::string(const yaml::Node& node, std::string_view what) {
+  if (!node.is_scalar()) {
     error(node, std::string(what) + " must be a string");
     return std::nullopt;
   }
-  return node.Scalar();
+  return node.scalar();
 }
 
-std::optional<std::string> Reader::required_string(const YAML::Node& node, std::string_view what) {
+std::optional<std::string> Reader::required_string(const yaml::Node& node, std::string_view what) {
   auto value = string(node, what);
   if (value && value->empty()) {
     error(node, std::string(what) + " must not be empty");
@@ -76,34 +83,34 @@ std::optional<std::string> Reader::required_string(const YAML::Node& node, std::
   return value;
 }
 
-std::optional<bool> Reader::boolean(const YAML::Node& node, std::string_view what) {
-  if (node.IsScalar() && node.Tag() != "!") {
-    if (node.Scalar() == "true") return true;
-    if (node.Scalar() == "false") return false;
+std::optional<bool> Reader::boolean(const yaml::Node& node, std::string_view what) {
+  if (node.is_scalar() && !node.quoted()) {
+    if (node.scalar() == "true") return true;
+    if (node.scalar() == "false") return false;
   }
   error(node, std::string(what) + " must be true or false");
   return std::nullopt;
 }
 
-std::vector<std::pair<std::string, YAML::Node>> Reader::strings(const YAML::Node& node, std::string_view what) {
-  std::vector<std::pair<std::string, YAML::Node>> out;
-  if (!node.IsSequence()) {
+std::vector<std::pair<std::string, yaml::Node>> Reader::strings(const yaml::Node& node, std::string_view what) {
+  std::vector<std::pair<std::string, yaml::Node>> out;
+  if (!node.is_sequence()) {
     error(node, std::string(what) + " must be a list of strings");
     return out;
   }
-  for (const YAML::Node& item : node) {
+  for (yaml::Node item : node.items()) {
     if (auto s = string(item, std::string(what) + " item")) out.emplace_back(*s, item);
   }
   return out;
 }
 
-std::optional<Pattern> Reader::pattern(const std::string& text, const YAML::Node& at, std::string_view what) {
+std::optional<Pattern> Reader::pattern(const std::string& text, const yaml::Node& at, std::string_view what) {
   Pattern::Compiled compiled = Pattern::compile(text);
   if (!compiled.pattern) error(at, std::string(what) + " \"" + text + "\": " + compiled.error);
   return std::move(compiled.pattern);
 }
 
-void Reader::patterns(const YAML::Node& node, std::string_view what, PatternList& into) {
+void Reader::patterns(const yaml::Node& node, std::string_view what, PatternList& into) {
   for (auto& [text, at] : strings(node, what)) {
     if (auto p = pattern(text, at, what)) into.add(std::move(*p));
   }

@@ -4,7 +4,7 @@
 // the reads come.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
+#include "policy/yaml_tree.h"
 
 #include <concepts>
 #include <functional>
@@ -66,28 +66,28 @@ struct Field {
   // The key; empty for a check of the map as read so far (called with the
   // map, at its place in the order, not a key of the map).
   std::string_view key = {};
-  FieldStep<const YAML::Node&> read = {};  // called with the value when the key is present
+  FieldStep<const yaml::Node&> read = {};  // called with the value when the key is present
   bool required = false;  // missing: "<what>: missing required field \"<key>\"" at the map
   FieldStep<> absent = {};  // called when the key is missing and not required
   When when = in_order;
 };
 
 // A check between the reads of a map's fields, e.g. of two fields together.
-inline Field check(FieldStep<const YAML::Node&> step) { return Field{{}, std::move(step)}; }
+inline Field check(FieldStep<const yaml::Node&> step) { return Field{{}, std::move(step)}; }
 
 // Collects errors for one document and reads its typed fields. Every read
-// checks the YAML shape first: yaml-cpp throws on conversions, and a rules
-// typo must become an error with a location, never an exception.
+// checks the YAML shape first: a rules typo must become an error with a
+// location, never a wrong value.
 class Reader {
  public:
   Reader(const Origin& origin, std::vector<LoadError>& errors) : origin_(origin), errors_(errors) {}
 
-  void error(const YAML::Mark& mark, std::string message);
-  void error(const YAML::Node& at, std::string message) { error(at.Mark(), std::move(message)); }
+  void error(const yaml::Mark& mark, std::string message);
+  void error(const yaml::Node& at, std::string message) { error(at.mark(), std::move(message)); }
   std::size_t error_count() const { return errors_.size(); }
 
   // "file:line" of a node, for messages that point at another place.
-  std::string location(const YAML::Node& node) const;
+  std::string location(const yaml::Node& node) const;
 
   // Reads a map by its declared fields; reports unknown keys (typos must
   // never be silently ignored) and missing required ones. Once the map is
@@ -95,19 +95,19 @@ class Reader {
   // the rest of the required fields are still checked but nothing else is
   // read. False when the map is invalid, or (with "<what> must be a map")
   // not a map.
-  bool fields(const YAML::Node& node, std::string_view what, std::initializer_list<Field> fields);
+  bool fields(const yaml::Node& node, std::string_view what, std::initializer_list<Field> fields);
 
-  std::optional<std::string> string(const YAML::Node& node, std::string_view what);
+  std::optional<std::string> string(const yaml::Node& node, std::string_view what);
   // A string that must not be empty; `what` is e.g. "source.kind".
-  std::optional<std::string> required_string(const YAML::Node& node, std::string_view what);
-  std::optional<bool> boolean(const YAML::Node& node, std::string_view what);
+  std::optional<std::string> required_string(const yaml::Node& node, std::string_view what);
+  std::optional<bool> boolean(const yaml::Node& node, std::string_view what);
   // A list of strings; returns each with its node for located errors.
-  std::vector<std::pair<std::string, YAML::Node>> strings(const YAML::Node& node, std::string_view what);
-  std::optional<Pattern> pattern(const std::string& text, const YAML::Node& at, std::string_view what);
-  void patterns(const YAML::Node& node, std::string_view what, PatternList& into);
+  std::vector<std::pair<std::string, yaml::Node>> strings(const yaml::Node& node, std::string_view what);
+  std::optional<Pattern> pattern(const std::string& text, const yaml::Node& at, std::string_view what);
+  void patterns(const yaml::Node& node, std::string_view what, PatternList& into);
 
  private:
-  void report_unknown_keys(const YAML::Node& node, std::string_view what, std::initializer_list<Field> fields);
+  void report_unknown_keys(const yaml::Node& node, std::string_view what, std::initializer_list<Field> fields);
 
   const Origin& origin_;
   std::vector<LoadError>& errors_;

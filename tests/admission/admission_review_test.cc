@@ -108,6 +108,17 @@ TEST(AdmissionReview, MalformedJsonInsideTheObjectIsAnError) {
   EXPECT_NE(parsed.error.find("not valid JSON"), std::string::npos) << parsed.error;
 }
 
+// Found by fuzzing: a malformed list read leniently abandoned simdjson's
+// iterator without an error, and the UPDATE diff then rewound a dead document.
+TEST(AdmissionReview, MalformedJsonInALenientlyReadListIsAnError) {
+  ReviewParseResult parsed = parse_admission_review(R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview",
+      "request":{"uid":"u","kind":{"group":"apps","version":"v1","kind":"Deployment"},"operation":"UPDATE",
+      "object":{"metadata":{"name":"a"}},"oldObject":{"metadata":{"name":"a"}},
+      "userInfo":{"username":"j","groups":["g", "fieldManager": "kubectl-set"}}})");
+  EXPECT_FALSE(parsed.review);
+  EXPECT_NE(parsed.error.find("not valid JSON"), std::string::npos) << parsed.error;
+}
+
 TEST(AdmissionReview, GenerateNameCreateTakesNamespaceFromRequest) {
   ReviewSpec spec;
   spec.group = "";

@@ -280,11 +280,11 @@ TEST_F(RunningServer, AlertsAndDashboardUseOnlyExportedMetricsAndLabelValues) {
   }
 
   std::string expressions;
-  YAML::Node rule = YAML::LoadFile((source_dir() / "deploy/monitoring/prometheusrule.yaml").string());
+  yaml::Node rule = load_yaml_file((source_dir() / "deploy/monitoring/prometheusrule.yaml").string());
   int alerts = 0;
-  for (const YAML::Node& group : rule["spec"]["groups"]) {
-    for (const YAML::Node& r : group["rules"]) {
-      expressions += r["expr"].as<std::string>() + "\n";
+  for (yaml::Node group : (rule["spec"]["groups"]).items()) {
+    for (yaml::Node r : (group["rules"]).items()) {
+      expressions += r["expr"].scalar() + "\n";
       ++alerts;
     }
   }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <mutex>
 #include <cstdlib>
 #include <httplib.h>
 #include <random>
@@ -74,29 +75,54 @@ std::optional<std::string> kubectl() {
   return std::nullopt;
 }
 
-std::vector<YAML::Node> kustomize(const std::string& kubectl, const fs::path& dir, std::string* error) {
+std::vector<yaml::Node> kustomize(const std::string& kubectl, const fs::path& dir, std::string* error) {
   CommandResult r = run_command({kubectl, "kustomize", dir.string()});
   if (r.exit_code != 0) {
     *error = "kubectl kustomize " + dir.string() + " exited " + std::to_string(r.exit_code) + ": " + r.err;
     return {};
   }
-  try {
-    std::vector<YAML::Node> objects;
-    for (YAML::Node& doc : YAML::LoadAll(r.out)) {
-      if (doc.IsMap()) objects.push_back(doc);
-    }
-    return objects;
-  } catch (const YAML::Exception& e) {
-    *error = std::string("kubectl kustomize output is not YAML: ") + e.what();
-    return {};
+  std::string parse_error;
+  std::vector<yaml::Node> objects;
+  for (yaml::Node doc : parse_yaml(r.out, &parse_error)) {
+    if (doc.is_map()) objects.push_back(doc);
   }
+  if (!parse_error.empty()) *error = "kubectl kustomize output is not YAML: " + parse_error;
+  return objects;
 }
 
-YAML::Node find_object(const std::vector<YAML::Node>& objects, const std::string& kind, const std::string& name) {
-  for (const YAML::Node& o : objects) {
-    if (o["kind"].as<std::string>("") == kind && o["metadata"]["name"].as<std::string>("") == name) return o;
+yaml::Node find_object(const std::vector<yaml::Node>& objects, const std::string& kind, const std::string& name) {
+  for (yaml::Node o : objects) {
+    if (o["kind"].scalar() == kind && o["metadata"]["name"].scalar() == name) return o;
   }
-  return YAML::Node(YAML::NodeType::Undefined);
+  return yaml::Node();
+}
+
+std::vector<yaml::Node> parse_yaml(const std::string& text, std::string* error) {
+  static std::mutex mutex;
+  static std::vector<std::shared_ptr<const yaml::Tree>> kept;
+  yaml::Tree::Parsed parsed = yaml::Tree::parse(text);
+  if (!parsed.errors.empty()) {
+    const yaml::Tree::Error& e = parsed.errors.front();
+    *error = std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " + e.message;
+    return {};
+  }
+  std::lock_guard lock(mutex);
+  kept.push_back(parsed.tree);
+  return parsed.documents;
+}
+
+yaml::Node load_yaml_file(const fs::path& path) {
+  std::string error;
+  std::vector<yaml::Node> documents = parse_yaml(read_file(path), &error);
+  return documents.empty() ? yaml::Node() : documents.front();
+}
+
+int as_int(const yaml::Node& node, int fallback) {
+  const std::string& text = node.scalar();
+  if (text.empty() || node.quoted()) return fallback;
+  char* end = nullptr;
+  long value = std::strtol(text.c_str(), &end, 10);
+  return *end == '\0' ? static_cast<int>(value) : fallback;
 }
 
 TempDir::TempDir(const std::string& prefix) {

@@ -2,7 +2,7 @@
 // kustomizations with kubectl, and running `releasegate serve`.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
+#include "policy/yaml_tree.h"
 
 #include <filesystem>
 #include <optional>
@@ -28,11 +28,18 @@ std::optional<std::string> kubectl();
   if (!var##_opt) GTEST_SKIP() << "kubectl not found (.ci/install-deps installs kubernetes-client)"; \
   const std::string var = *var##_opt
 
+// YAML read with the product's parser. The trees are kept for the whole
+// test run, so the nodes stay valid wherever the tests keep them.
+std::vector<yaml::Node> parse_yaml(const std::string& text, std::string* error);
+yaml::Node load_yaml_file(const std::filesystem::path& path);  // the first document; missing when unreadable
+// A scalar as an int; `fallback` when the node is missing or not a number.
+int as_int(const yaml::Node& node, int fallback = -1);
+
 // `kubectl kustomize dir`, parsed; an empty vector and *error on failure.
-std::vector<YAML::Node> kustomize(const std::string& kubectl, const std::filesystem::path& dir, std::string* error);
+std::vector<yaml::Node> kustomize(const std::string& kubectl, const std::filesystem::path& dir, std::string* error);
 
 // The object of `kind` named `name` in `objects`, or an undefined node.
-YAML::Node find_object(const std::vector<YAML::Node>& objects, const std::string& kind, const std::string& name);
+yaml::Node find_object(const std::vector<yaml::Node>& objects, const std::string& kind, const std::string& name);
 
 // A fresh directory under the system temp dir, removed by the destructor.
 struct TempDir {

@@ -132,10 +132,10 @@ TEST(Image, RunsAsTheDeploymentsNumericNonRootUserWithoutAShell) {
   std::smatch m;
   ASSERT_TRUE(std::regex_match(user, m, std::regex(R"(([0-9]+):([0-9]+))"))) << "USER must be numeric: " << user;
   EXPECT_NE(m[1].str(), "0");
-  YAML::Node deployment = YAML::LoadFile((source_dir() / "deploy/base/deployment.yaml").string());
-  YAML::Node security = deployment["spec"]["template"]["spec"]["securityContext"];
-  EXPECT_EQ(security["runAsUser"].as<std::string>(), m[1].str());
-  EXPECT_EQ(security["runAsGroup"].as<std::string>(), m[2].str());
+  yaml::Node deployment = load_yaml_file((source_dir() / "deploy/base/deployment.yaml").string());
+  yaml::Node security = deployment["spec"]["template"]["spec"]["securityContext"];
+  EXPECT_EQ(security["runAsUser"].scalar(), m[1].str());
+  EXPECT_EQ(security["runAsGroup"].scalar(), m[2].str());
   EXPECT_TRUE(entrypoint.starts_with("[\"")) << "exec form, so no shell runs: " << entrypoint;
 }
 

@@ -19,38 +19,38 @@ namespace fs = std::filesystem;
 
 using Strings = std::set<std::string>;
 
-Strings strings(const YAML::Node& list) {
+Strings strings(const yaml::Node& list) {
   Strings out;
-  for (const YAML::Node& n : list) out.insert(n.as<std::string>());
+  for (yaml::Node n : list.items()) out.insert(n.scalar());
   return out;
 }
 
 // The port of a "--flag=HOST:PORT" argument of the releasegate container.
-int flag_port(const YAML::Node& container, const std::string& flag) {
-  for (const YAML::Node& a : container["args"]) {
-    std::string arg = a.as<std::string>();
+int flag_port(const yaml::Node& container, const std::string& flag) {
+  for (yaml::Node a : (container["args"]).items()) {
+    std::string arg = a.scalar();
     if (arg.starts_with("--" + flag + "=")) return std::stoi(arg.substr(arg.rfind(':') + 1));
   }
   return -1;
 }
 
-std::string flag_value(const YAML::Node& container, const std::string& flag) {
-  for (const YAML::Node& a : container["args"]) {
-    std::string arg = a.as<std::string>();
+std::string flag_value(const yaml::Node& container, const std::string& flag) {
+  for (yaml::Node a : (container["args"]).items()) {
+    std::string arg = a.scalar();
     if (arg.starts_with("--" + flag + "=")) return arg.substr(flag.size() + 3);
   }
   return {};
 }
 
 // metadata.labels[key] of an object, "" when absent.
-std::string label(const YAML::Node& object, const std::string& key) {
-  YAML::Node labels = object["metadata"]["labels"];
-  return labels && labels[key] ? labels[key].as<std::string>() : std::string();
+std::string label(const yaml::Node& object, const std::string& key) {
+  yaml::Node labels = object["metadata"]["labels"];
+  return labels && labels[key] ? labels[key].scalar() : std::string();
 }
 
-int container_port(const YAML::Node& container, const std::string& name) {
-  for (const YAML::Node& p : container["ports"]) {
-    if (p["name"].as<std::string>("") == name) return p["containerPort"].as<int>();
+int container_port(const yaml::Node& container, const std::string& name) {
+  for (yaml::Node p : (container["ports"]).items()) {
+    if (p["name"].scalar() == name) return as_int(p["containerPort"]);
   }
   return -1;
 }
@@ -80,19 +80,19 @@ class Manifests : public ::testing::Test {
     if (!kubectl()) GTEST_SKIP() << "kubectl not found (.ci/install-deps installs kubernetes-client)";
   }
 
-  static const std::vector<YAML::Node>& overlay(const std::string& name) { return rendered.at(name); }
+  static const std::vector<yaml::Node>& overlay(const std::string& name) { return rendered.at(name); }
   static std::vector<std::string> overlays() { return {"overlays/cert-manager", "overlays/self-managed"}; }
 
-  static YAML::Node deployment(const std::string& name) {
+  static yaml::Node deployment(const std::string& name) {
     return find_object(overlay(name), "Deployment", "releasegate");
   }
-  static YAML::Node container(const std::string& name) {
+  static yaml::Node container(const std::string& name) {
     return deployment(name)["spec"]["template"]["spec"]["containers"][0];
   }
 
   static inline std::unique_ptr<TempDir> work;
   static inline fs::path tls_dir;
-  static inline std::map<std::string, std::vector<YAML::Node>> rendered;
+  static inline std::map<std::string, std::vector<yaml::Node>> rendered;
   static inline std::map<std::string, std::string> errors;
 };
 
@@ -115,16 +115,16 @@ TEST_F(Manifests, ValidatingWebhookRegistersEveryGovernedKind) {
         kind.validates_delete ? Strings{"CREATE", "UPDATE", "DELETE"} : Strings{"CREATE", "UPDATE"};
   }
   for (const std::string& name : overlays()) {
-    YAML::Node config = find_object(overlay(name), "ValidatingWebhookConfiguration", "releasegate");
+    yaml::Node config = find_object(overlay(name), "ValidatingWebhookConfiguration", "releasegate");
     ASSERT_TRUE(config) << name;
-    YAML::Node entry;
-    for (const YAML::Node& w : config["webhooks"]) {
-      if (w["name"].as<std::string>() == "validate.releasegate.io") entry = w;
+    yaml::Node entry;
+    for (yaml::Node w : (config["webhooks"]).items()) {
+      if (w["name"].scalar() == "validate.releasegate.io") entry = w;
     }
     ASSERT_TRUE(entry) << name;
-    EXPECT_EQ(entry["clientConfig"]["service"]["path"].as<std::string>(), "/validate");
+    EXPECT_EQ(entry["clientConfig"]["service"]["path"].scalar(), "/validate");
     std::map<Resource, Strings> registered;
-    for (const YAML::Node& rule : entry["rules"]) {
+    for (yaml::Node rule : (entry["rules"]).items()) {
       EXPECT_EQ(strings(rule["apiVersions"]), Strings{"*"});
       for (const std::string& group : strings(rule["apiGroups"])) {
         for (const std::string& resource : strings(rule["resources"])) {
@@ -143,11 +143,11 @@ TEST_F(Manifests, RulesWebhookRegistersTheRulesConfigMapKind) {
     if (kind.kind_class == KindClass::RulesConfigMap) rules_kinds.insert({std::string(kind.group), std::string(kind.resource)});
   }
   for (const std::string& name : overlays()) {
-    YAML::Node config = find_object(overlay(name), "ValidatingWebhookConfiguration", "releasegate");
+    yaml::Node config = find_object(overlay(name), "ValidatingWebhookConfiguration", "releasegate");
     std::set<std::pair<std::string, std::string>> registered;
-    for (const YAML::Node& w : config["webhooks"]) {
-      if (w["name"].as<std::string>() != "rules.releasegate.io") continue;
-      for (const YAML::Node& rule : w["rules"]) {
+    for (yaml::Node w : (config["webhooks"]).items()) {
+      if (w["name"].scalar() != "rules.releasegate.io") continue;
+      for (yaml::Node rule : (w["rules"]).items()) {
         for (const std::string& group : strings(rule["apiGroups"])) {
           for (const std::string& resource : strings(rule["resources"])) registered.insert({group, resource});
         }
@@ -161,23 +161,23 @@ TEST_F(Manifests, EveryWebhookEntryIsV1SideEffectFreeFailClosedAndQuick) {
   for (const std::string& name : overlays()) {
     int entries = 0;
     for (const char* kind : {"ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"}) {
-      YAML::Node config = find_object(overlay(name), kind, "releasegate");
+      yaml::Node config = find_object(overlay(name), kind, "releasegate");
       ASSERT_TRUE(config) << name << " " << kind;
-      for (const YAML::Node& w : config["webhooks"]) {
+      for (yaml::Node w : (config["webhooks"]).items()) {
         ++entries;
-        std::string id = name + " " + w["name"].as<std::string>();
+        std::string id = name + " " + w["name"].scalar();
         EXPECT_EQ(strings(w["admissionReviewVersions"]), Strings{"v1"}) << id;
-        EXPECT_EQ(w["sideEffects"].as<std::string>(""), "None") << id;
-        EXPECT_EQ(w["failurePolicy"].as<std::string>(""), "Fail") << id;
-        EXPECT_EQ(w["matchPolicy"].as<std::string>(""), "Equivalent") << id;
-        int timeout = w["timeoutSeconds"].as<int>(0);
+        EXPECT_EQ(w["sideEffects"].scalar(), "None") << id;
+        EXPECT_EQ(w["failurePolicy"].scalar(), "Fail") << id;
+        EXPECT_EQ(w["matchPolicy"].scalar(), "Equivalent") << id;
+        int timeout = as_int(w["timeoutSeconds"], 0);
         EXPECT_GE(timeout, 1) << id;
         EXPECT_LE(timeout, 10) << id;
-        YAML::Node service = w["clientConfig"]["service"];
-        EXPECT_EQ(service["name"].as<std::string>(""), "releasegate") << id;
-        EXPECT_EQ(service["namespace"].as<std::string>(""), "releasegate-system") << id;
-        YAML::Node svc = find_object(overlay(name), "Service", "releasegate");
-        EXPECT_EQ(service["port"].as<int>(443), svc["spec"]["ports"][0]["port"].as<int>()) << id;
+        yaml::Node service = w["clientConfig"]["service"];
+        EXPECT_EQ(service["name"].scalar(), "releasegate") << id;
+        EXPECT_EQ(service["namespace"].scalar(), "releasegate-system") << id;
+        yaml::Node svc = find_object(overlay(name), "Service", "releasegate");
+        EXPECT_EQ(as_int(service["port"], 443), as_int(svc["spec"]["ports"][0]["port"])) << id;
       }
     }
     EXPECT_EQ(entries, 3) << name;
@@ -187,14 +187,14 @@ TEST_F(Manifests, EveryWebhookEntryIsV1SideEffectFreeFailClosedAndQuick) {
 TEST_F(Manifests, GovernedEntriesNeverSeeKubeSystemOrReleasegateSystem) {
   for (const std::string& name : overlays()) {
     for (const char* kind : {"ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"}) {
-      for (const YAML::Node& w : find_object(overlay(name), kind, "releasegate")["webhooks"]) {
-        if (w["name"].as<std::string>() == "rules.releasegate.io") continue;
-        YAML::Node expressions = w["namespaceSelector"]["matchExpressions"];
-        ASSERT_EQ(expressions.size(), 1u) << w["name"];
-        EXPECT_EQ(expressions[0]["key"].as<std::string>(), "kubernetes.io/metadata.name");
-        EXPECT_EQ(expressions[0]["operator"].as<std::string>(), "NotIn");
+      for (yaml::Node w : (find_object(overlay(name), kind, "releasegate")["webhooks"]).items()) {
+        if (w["name"].scalar() == "rules.releasegate.io") continue;
+        yaml::Node expressions = w["namespaceSelector"]["matchExpressions"];
+        ASSERT_EQ(expressions.size(), 1u) << w["name"].scalar();
+        EXPECT_EQ(expressions[0]["key"].scalar(), "kubernetes.io/metadata.name");
+        EXPECT_EQ(expressions[0]["operator"].scalar(), "NotIn");
         EXPECT_EQ(strings(expressions[0]["values"]), (Strings{"kube-system", "releasegate-system"}));
-        EXPECT_FALSE(w["objectSelector"]) << w["name"];
+        EXPECT_FALSE(w["objectSelector"]) << w["name"].scalar();
       }
     }
   }
@@ -202,30 +202,30 @@ TEST_F(Manifests, GovernedEntriesNeverSeeKubeSystemOrReleasegateSystem) {
 
 TEST_F(Manifests, RulesEntrySeesOnlyLabelledConfigMapsInItsNamespace) {
   for (const std::string& name : overlays()) {
-    YAML::Node entry;
-    for (const YAML::Node& w : find_object(overlay(name), "ValidatingWebhookConfiguration", "releasegate")["webhooks"]) {
-      if (w["name"].as<std::string>() == "rules.releasegate.io") entry = w;
+    yaml::Node entry;
+    for (yaml::Node w : (find_object(overlay(name), "ValidatingWebhookConfiguration", "releasegate")["webhooks"]).items()) {
+      if (w["name"].scalar() == "rules.releasegate.io") entry = w;
     }
     ASSERT_TRUE(entry) << name;
-    EXPECT_EQ(entry["clientConfig"]["service"]["path"].as<std::string>(), "/validate");
-    EXPECT_EQ(entry["objectSelector"]["matchLabels"]["releasegate.io/rules"].as<std::string>(), "true");
+    EXPECT_EQ(entry["clientConfig"]["service"]["path"].scalar(), "/validate");
+    EXPECT_EQ(entry["objectSelector"]["matchLabels"]["releasegate.io/rules"].scalar(), "true");
     ASSERT_EQ(entry["rules"].size(), 1u);
     EXPECT_EQ(strings(entry["rules"][0]["apiGroups"]), Strings{""});
     EXPECT_EQ(strings(entry["rules"][0]["resources"]), Strings{"configmaps"});
     EXPECT_EQ(strings(entry["rules"][0]["operations"]), (Strings{"CREATE", "UPDATE"}));
-    YAML::Node expression = entry["namespaceSelector"]["matchExpressions"][0];
-    EXPECT_EQ(expression["operator"].as<std::string>(), "In");
+    yaml::Node expression = entry["namespaceSelector"]["matchExpressions"][0];
+    EXPECT_EQ(expression["operator"].scalar(), "In");
     EXPECT_EQ(strings(expression["values"]), Strings{"releasegate-system"});
   }
 }
 
 TEST_F(Manifests, MutatingWebhookPinsPodsOnly) {
   for (const std::string& name : overlays()) {
-    YAML::Node config = find_object(overlay(name), "MutatingWebhookConfiguration", "releasegate");
+    yaml::Node config = find_object(overlay(name), "MutatingWebhookConfiguration", "releasegate");
     ASSERT_EQ(config["webhooks"].size(), 1u);
-    YAML::Node w = config["webhooks"][0];
-    EXPECT_EQ(w["clientConfig"]["service"]["path"].as<std::string>(), "/mutate");
-    EXPECT_EQ(w["reinvocationPolicy"].as<std::string>(""), "IfNeeded");
+    yaml::Node w = config["webhooks"][0];
+    EXPECT_EQ(w["clientConfig"]["service"]["path"].scalar(), "/mutate");
+    EXPECT_EQ(w["reinvocationPolicy"].scalar(), "IfNeeded");
     ASSERT_EQ(w["rules"].size(), 1u);
     EXPECT_EQ(strings(w["rules"][0]["apiGroups"]), Strings{""});
     EXPECT_EQ(strings(w["rules"][0]["resources"]), Strings{"pods"});
@@ -235,28 +235,28 @@ TEST_F(Manifests, MutatingWebhookPinsPodsOnly) {
 
 TEST_F(Manifests, DeploymentIsReplicatedSpreadAndLockedDown) {
   for (const std::string& name : overlays()) {
-    YAML::Node d = deployment(name);
+    yaml::Node d = deployment(name);
     ASSERT_TRUE(d) << name;
-    YAML::Node pod = d["spec"]["template"]["spec"];
-    EXPECT_GE(d["spec"]["replicas"].as<int>(), 2);
+    yaml::Node pod = d["spec"]["template"]["spec"];
+    EXPECT_GE(as_int(d["spec"]["replicas"]), 2);
     EXPECT_TRUE(pod["topologySpreadConstraints"] || pod["affinity"]["podAntiAffinity"]);
-    EXPECT_TRUE(pod["securityContext"]["runAsNonRoot"].as<bool>(false));
-    EXPECT_GT(pod["securityContext"]["runAsUser"].as<int>(0), 0);
-    EXPECT_EQ(pod["securityContext"]["seccompProfile"]["type"].as<std::string>(""), "RuntimeDefault");
-    EXPECT_FALSE(pod["automountServiceAccountToken"].as<bool>(true));
+    EXPECT_EQ(pod["securityContext"]["runAsNonRoot"].scalar(), "true");
+    EXPECT_GT(as_int(pod["securityContext"]["runAsUser"], 0), 0);
+    EXPECT_EQ(pod["securityContext"]["seccompProfile"]["type"].scalar(), "RuntimeDefault");
+    EXPECT_EQ(pod["automountServiceAccountToken"].scalar(), "false");
     ASSERT_EQ(pod["containers"].size(), 1u);
-    YAML::Node c = container(name);
-    YAML::Node sc = c["securityContext"];
-    EXPECT_TRUE(sc["readOnlyRootFilesystem"].as<bool>(false));
-    EXPECT_FALSE(sc["allowPrivilegeEscalation"].as<bool>(true));
+    yaml::Node c = container(name);
+    yaml::Node sc = c["securityContext"];
+    EXPECT_EQ(sc["readOnlyRootFilesystem"].scalar(), "true");
+    EXPECT_EQ(sc["allowPrivilegeEscalation"].scalar(), "false");
     EXPECT_EQ(strings(sc["capabilities"]["drop"]), Strings{"ALL"});
     EXPECT_TRUE(c["resources"]["requests"]["cpu"] && c["resources"]["requests"]["memory"]);
     EXPECT_TRUE(c["resources"]["limits"]["memory"]);
-    EXPECT_EQ(c["args"][0].as<std::string>(), "serve");
+    EXPECT_EQ(c["args"][0].scalar(), "serve");
     bool pod_namespace = false;
-    for (const YAML::Node& e : c["env"]) {
-      pod_namespace |= e["name"].as<std::string>() == "POD_NAMESPACE" &&
-                       e["valueFrom"]["fieldRef"]["fieldPath"].as<std::string>("") == "metadata.namespace";
+    for (yaml::Node e : (c["env"]).items()) {
+      pod_namespace |= e["name"].scalar() == "POD_NAMESPACE" &&
+                       e["valueFrom"]["fieldRef"]["fieldPath"].scalar() == "metadata.namespace";
     }
     EXPECT_TRUE(pod_namespace);
   }
@@ -266,71 +266,71 @@ TEST_F(Manifests, ImageTagIsTheProjectVersion) {
   std::string cmake = read_file(source_dir() / "CMakeLists.txt");
   std::smatch m;
   ASSERT_TRUE(std::regex_search(cmake, m, std::regex(R"(project\(releasegate VERSION ([0-9.]+))")));
-  EXPECT_EQ(container("overlays/cert-manager")["image"].as<std::string>(), "releasegate:" + m[1].str());
+  EXPECT_EQ(container("overlays/cert-manager")["image"].scalar(), "releasegate:" + m[1].str());
 }
 
 TEST_F(Manifests, ProbesAndPortsMatchTheServerFlags) {
   for (const std::string& name : overlays()) {
-    YAML::Node c = container(name);
+    yaml::Node c = container(name);
     int listen = flag_port(c, "listen"), metrics = flag_port(c, "metrics-listen");
     EXPECT_EQ(container_port(c, "https"), listen);
     EXPECT_EQ(container_port(c, "metrics"), metrics);
-    EXPECT_EQ(c["readinessProbe"]["httpGet"]["path"].as<std::string>(), "/readyz");
-    EXPECT_EQ(c["livenessProbe"]["httpGet"]["path"].as<std::string>(), "/healthz");
+    EXPECT_EQ(c["readinessProbe"]["httpGet"]["path"].scalar(), "/readyz");
+    EXPECT_EQ(c["livenessProbe"]["httpGet"]["path"].scalar(), "/healthz");
     for (const char* probe : {"readinessProbe", "livenessProbe"}) {
-      EXPECT_EQ(c[probe]["httpGet"]["port"].as<std::string>(), "metrics") << probe;
+      EXPECT_EQ(c[probe]["httpGet"]["port"].scalar(), "metrics") << probe;
       EXPECT_FALSE(c[probe]["httpGet"]["scheme"]) << "the metrics listener is plain HTTP";
     }
-    YAML::Node service = find_object(overlay(name), "Service", "releasegate");
-    std::map<std::string, YAML::Node> ports;
-    for (const YAML::Node& p : service["spec"]["ports"]) ports[p["name"].as<std::string>()] = p;
+    yaml::Node service = find_object(overlay(name), "Service", "releasegate");
+    std::map<std::string, yaml::Node> ports;
+    for (yaml::Node p : service["spec"]["ports"].items()) ports[p["name"].scalar()] = p;
     ASSERT_TRUE(ports.count("https") && ports.count("metrics"));
-    EXPECT_EQ(ports["https"]["port"].as<int>(), 443);
-    EXPECT_EQ(container_port(c, ports["https"]["targetPort"].as<std::string>()), listen);
-    EXPECT_EQ(container_port(c, ports["metrics"]["targetPort"].as<std::string>()), metrics);
-    YAML::Node pod_labels = deployment(name)["spec"]["template"]["metadata"]["labels"];
-    for (const auto& label : service["spec"]["selector"]) {
-      EXPECT_EQ(pod_labels[label.first.as<std::string>()].as<std::string>(""), label.second.as<std::string>());
+    EXPECT_EQ(as_int(ports["https"]["port"]), 443);
+    EXPECT_EQ(container_port(c, ports["https"]["targetPort"].scalar()), listen);
+    EXPECT_EQ(container_port(c, ports["metrics"]["targetPort"].scalar()), metrics);
+    yaml::Node pod_labels = deployment(name)["spec"]["template"]["metadata"]["labels"];
+    for (yaml::Node::Entry label : (service["spec"]["selector"]).entries()) {
+      EXPECT_EQ(pod_labels[label.key.scalar()].scalar(), label.value.scalar());
     }
   }
 }
 
 TEST_F(Manifests, PreStopAndShutdownGraceFitInTheTerminationGracePeriod) {
-  YAML::Node pod = deployment("overlays/cert-manager")["spec"]["template"]["spec"];
-  YAML::Node c = container("overlays/cert-manager");
-  int pre_stop = c["lifecycle"]["preStop"]["sleep"]["seconds"].as<int>(0);
+  yaml::Node pod = deployment("overlays/cert-manager")["spec"]["template"]["spec"];
+  yaml::Node c = container("overlays/cert-manager");
+  int pre_stop = as_int(c["lifecycle"]["preStop"]["sleep"]["seconds"], 0);
   std::string grace = flag_value(c, "shutdown-grace");
   ASSERT_TRUE(grace.ends_with("s") && !grace.ends_with("ms")) << grace;
   int shutdown = std::stoi(grace);
   EXPECT_GE(pre_stop, 3) << "endpoints need a few seconds to drop the pod";
-  EXPECT_GT(pod["terminationGracePeriodSeconds"].as<int>(), pre_stop + shutdown);
+  EXPECT_GT(as_int(pod["terminationGracePeriodSeconds"]), pre_stop + shutdown);
 }
 
 TEST_F(Manifests, NoRbacAndNoServiceAccountToken) {
   for (const auto& [dir, objects] : rendered) {
-    for (const YAML::Node& o : objects) {
-      std::string kind = o["kind"].as<std::string>();
+    for (yaml::Node o : objects) {
+      std::string kind = o["kind"].scalar();
       EXPECT_TRUE(kind != "Role" && kind != "ClusterRole" && kind != "RoleBinding" && kind != "ClusterRoleBinding")
           << dir << ": releasegate makes no API calls, so it needs no " << kind;
     }
   }
   for (const std::string& name : overlays()) {
-    YAML::Node sa = find_object(overlay(name), "ServiceAccount", "releasegate");
+    yaml::Node sa = find_object(overlay(name), "ServiceAccount", "releasegate");
     ASSERT_TRUE(sa);
-    EXPECT_FALSE(sa["automountServiceAccountToken"].as<bool>(true));
-    EXPECT_EQ(deployment(name)["spec"]["template"]["spec"]["serviceAccountName"].as<std::string>(), "releasegate");
+    EXPECT_EQ(sa["automountServiceAccountToken"].scalar(), "false");
+    EXPECT_EQ(deployment(name)["spec"]["template"]["spec"]["serviceAccountName"].scalar(), "releasegate");
   }
 }
 
 TEST_F(Manifests, DisruptionBudgetKeepsAReplicaOfTheDeployment) {
   for (const std::string& name : overlays()) {
-    YAML::Node pdb = find_object(overlay(name), "PodDisruptionBudget", "releasegate");
+    yaml::Node pdb = find_object(overlay(name), "PodDisruptionBudget", "releasegate");
     ASSERT_TRUE(pdb);
-    EXPECT_GE(pdb["spec"]["minAvailable"].as<int>(0), 1);
-    EXPECT_LT(pdb["spec"]["minAvailable"].as<int>(0), deployment(name)["spec"]["replicas"].as<int>());
-    YAML::Node pod_labels = deployment(name)["spec"]["template"]["metadata"]["labels"];
-    for (const auto& label : pdb["spec"]["selector"]["matchLabels"]) {
-      EXPECT_EQ(pod_labels[label.first.as<std::string>()].as<std::string>(""), label.second.as<std::string>());
+    EXPECT_GE(as_int(pdb["spec"]["minAvailable"], 0), 1);
+    EXPECT_LT(as_int(pdb["spec"]["minAvailable"], 0), as_int(deployment(name)["spec"]["replicas"]));
+    yaml::Node pod_labels = deployment(name)["spec"]["template"]["metadata"]["labels"];
+    for (yaml::Node::Entry label : (pdb["spec"]["selector"]["matchLabels"]).entries()) {
+      EXPECT_EQ(pod_labels[label.key.scalar()].scalar(), label.value.scalar());
     }
   }
 }
@@ -341,30 +341,30 @@ TEST_F(Manifests, RulesConfigMapsAreAllMountedAndPassLint) {
   for (const std::string& name : overlays()) {
     Strings labelled, mounted;
     TempDir rules("releasegate-mounted-rules");
-    for (const YAML::Node& o : overlay(name)) {
-      if (o["kind"].as<std::string>() != "ConfigMap") continue;
+    for (yaml::Node o : overlay(name)) {
+      if (o["kind"].scalar() != "ConfigMap") continue;
       if (label(o, "releasegate.io/rules") != "true") continue;
-      EXPECT_EQ(o["metadata"]["namespace"].as<std::string>(""), "releasegate-system");
-      labelled.insert(o["metadata"]["name"].as<std::string>());
-      for (const auto& entry : o["data"]) {
-        fs::path file = rules.path / entry.first.as<std::string>();
+      EXPECT_EQ(o["metadata"]["namespace"].scalar(), "releasegate-system");
+      labelled.insert(o["metadata"]["name"].scalar());
+      for (yaml::Node::Entry entry : (o["data"]).entries()) {
+        fs::path file = rules.path / entry.key.scalar();
         EXPECT_FALSE(fs::exists(file)) << "data keys must be unique across the projected ConfigMaps: " << file;
-        std::ofstream(file) << entry.second.as<std::string>();
+        std::ofstream(file) << entry.value.scalar();
       }
     }
-    for (const YAML::Node& v : deployment(name)["spec"]["template"]["spec"]["volumes"]) {
-      if (v["name"].as<std::string>() != "rules") continue;
-      for (const YAML::Node& source : v["projected"]["sources"]) {
-        mounted.insert(source["configMap"]["name"].as<std::string>());
+    for (yaml::Node v : (deployment(name)["spec"]["template"]["spec"]["volumes"]).items()) {
+      if (v["name"].scalar() != "rules") continue;
+      for (yaml::Node source : (v["projected"]["sources"]).items()) {
+        mounted.insert(source["configMap"]["name"].scalar());
       }
     }
     EXPECT_FALSE(labelled.empty());
     EXPECT_EQ(labelled, mounted) << name;
-    YAML::Node c = container(name);
+    yaml::Node c = container(name);
     bool mounted_at_rules_flag = false;
-    for (const YAML::Node& m : c["volumeMounts"]) {
-      mounted_at_rules_flag |= m["name"].as<std::string>() == "rules" &&
-                               m["mountPath"].as<std::string>() == flag_value(c, "rules");
+    for (yaml::Node m : (c["volumeMounts"]).items()) {
+      mounted_at_rules_flag |= m["name"].scalar() == "rules" &&
+                               m["mountPath"].scalar() == flag_value(c, "rules");
     }
     EXPECT_TRUE(mounted_at_rules_flag);
     CommandResult lint = run_command({RELEASEGATE_BINARY, "lint", "--rules", rules.path.string()});
@@ -374,26 +374,26 @@ TEST_F(Manifests, RulesConfigMapsAreAllMountedAndPassLint) {
 
 TEST_F(Manifests, CertManagerIssuesTheMountedSecretAndInjectsItsCa) {
   const auto& objects = overlay("overlays/cert-manager");
-  YAML::Node serving = find_object(objects, "Certificate", "releasegate-serving");
-  YAML::Node ca = find_object(objects, "Certificate", "releasegate-ca");
+  yaml::Node serving = find_object(objects, "Certificate", "releasegate-serving");
+  yaml::Node ca = find_object(objects, "Certificate", "releasegate-ca");
   ASSERT_TRUE(serving && ca);
   for (const char* kind : {"ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"}) {
-    YAML::Node config = find_object(objects, kind, "releasegate");
-    EXPECT_EQ(config["metadata"]["annotations"]["cert-manager.io/inject-ca-from"].as<std::string>(""),
+    yaml::Node config = find_object(objects, kind, "releasegate");
+    EXPECT_EQ(config["metadata"]["annotations"]["cert-manager.io/inject-ca-from"].scalar(),
               "releasegate-system/releasegate-serving")
         << kind;
   }
-  EXPECT_EQ(serving["metadata"]["namespace"].as<std::string>(), "releasegate-system");
+  EXPECT_EQ(serving["metadata"]["namespace"].scalar(), "releasegate-system");
   std::string secret;
-  for (const YAML::Node& v : deployment("overlays/cert-manager")["spec"]["template"]["spec"]["volumes"]) {
-    if (v["name"].as<std::string>() == "tls") secret = v["secret"]["secretName"].as<std::string>();
+  for (yaml::Node v : (deployment("overlays/cert-manager")["spec"]["template"]["spec"]["volumes"]).items()) {
+    if (v["name"].scalar() == "tls") secret = v["secret"]["secretName"].scalar();
   }
-  EXPECT_EQ(serving["spec"]["secretName"].as<std::string>(), secret);
+  EXPECT_EQ(serving["spec"]["secretName"].scalar(), secret);
   EXPECT_TRUE(strings(serving["spec"]["dnsNames"]).count("releasegate.releasegate-system.svc"));
-  EXPECT_EQ(serving["spec"]["privateKey"]["algorithm"].as<std::string>(), "ECDSA");
-  EXPECT_EQ(serving["spec"]["privateKey"]["size"].as<int>(), 256);
-  EXPECT_TRUE(ca["spec"]["isCA"].as<bool>(false));
-  auto hours = [](const YAML::Node& duration) { return std::stoi(duration.as<std::string>()); };
+  EXPECT_EQ(serving["spec"]["privateKey"]["algorithm"].scalar(), "ECDSA");
+  EXPECT_EQ(as_int(serving["spec"]["privateKey"]["size"]), 256);
+  EXPECT_EQ(ca["spec"]["isCA"].scalar(), "true");
+  auto hours = [](const yaml::Node& duration) { return std::stoi(duration.scalar()); };
   EXPECT_GE(hours(ca["spec"]["duration"]), 10 * hours(serving["spec"]["duration"]))
       << "the CA must outlive its serving certificates by far";
   EXPECT_LT(hours(serving["spec"]["renewBefore"]), hours(serving["spec"]["duration"]));
@@ -401,17 +401,17 @@ TEST_F(Manifests, CertManagerIssuesTheMountedSecretAndInjectsItsCa) {
 
 TEST_F(Manifests, SelfManagedCarriesTheSecretAndTheCaBundleFromCertsSh) {
   const auto& objects = overlay("overlays/self-managed");
-  YAML::Node secret = find_object(objects, "Secret", "releasegate-tls");
+  yaml::Node secret = find_object(objects, "Secret", "releasegate-tls");
   ASSERT_TRUE(secret) << "a fixed name, so that renewals update the mounted Secret in place";
-  EXPECT_EQ(secret["type"].as<std::string>(), "kubernetes.io/tls");
+  EXPECT_EQ(secret["type"].scalar(), "kubernetes.io/tls");
   EXPECT_TRUE(secret["data"]["tls.crt"] && secret["data"]["tls.key"]);
   CommandResult bundle = run_command({"base64", "-w0", (tls_dir / "ca-bundle.crt").string()});
   ASSERT_EQ(bundle.exit_code, 0);
   int entries = 0;
   for (const char* kind : {"ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"}) {
-    for (const YAML::Node& w : find_object(objects, kind, "releasegate")["webhooks"]) {
+    for (yaml::Node w : (find_object(objects, kind, "releasegate")["webhooks"]).items()) {
       ++entries;
-      EXPECT_EQ(w["clientConfig"]["caBundle"].as<std::string>(""), bundle.out) << w["name"];
+      EXPECT_EQ(w["clientConfig"]["caBundle"].scalar(), bundle.out) << w["name"].scalar();
     }
   }
   EXPECT_EQ(entries, 3);
@@ -421,9 +421,9 @@ TEST_F(Manifests, InstallStepOneSelectorLeavesOutExactlyTheWebhookConfigurations
   // deploy/README.md: kubectl apply -l 'app.kubernetes.io/component!=webhook-configuration'
   for (const std::string& name : overlays()) {
     Strings left_out;
-    for (const YAML::Node& o : overlay(name)) {
+    for (yaml::Node o : overlay(name)) {
       if (label(o, "app.kubernetes.io/component") == "webhook-configuration") {
-        left_out.insert(o["kind"].as<std::string>());
+        left_out.insert(o["kind"].scalar());
       }
     }
     EXPECT_EQ(left_out, (Strings{"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"})) << name;
@@ -434,14 +434,14 @@ TEST_F(Manifests, InstallStepOneSelectorLeavesOutExactlyTheWebhookConfigurations
 
 TEST_F(Manifests, MonitoringRendersTheRulesMonitorAndDashboard) {
   const auto& objects = rendered.at("monitoring");
-  YAML::Node monitor = find_object(objects, "ServiceMonitor", "releasegate");
+  yaml::Node monitor = find_object(objects, "ServiceMonitor", "releasegate");
   ASSERT_TRUE(monitor);
-  EXPECT_EQ(monitor["spec"]["endpoints"][0]["port"].as<std::string>(), "metrics");
+  EXPECT_EQ(monitor["spec"]["endpoints"][0]["port"].scalar(), "metrics");
   EXPECT_TRUE(find_object(objects, "PrometheusRule", "releasegate"));
-  YAML::Node dashboard = find_object(objects, "ConfigMap", "releasegate-dashboard");
+  yaml::Node dashboard = find_object(objects, "ConfigMap", "releasegate-dashboard");
   ASSERT_TRUE(dashboard);
   EXPECT_EQ(label(dashboard, "grafana_dashboard"), "1");
-  auto json = nlohmann::json::parse(dashboard["data"]["releasegate-dashboard.json"].as<std::string>(), nullptr, false);
+  auto json = nlohmann::json::parse(dashboard["data"]["releasegate-dashboard.json"].scalar(), nullptr, false);
   EXPECT_FALSE(json.is_discarded());
   EXPECT_FALSE(json["panels"].empty());
 }

@@ -131,6 +131,23 @@ TEST(RuleLoader, ExactlyOneReleasePolicy) {
   EXPECT_NE(e.message.find("second ReleasePolicy"), std::string::npos);
 }
 
+// A repeated key would silently replace the first: in rules, always a mistake.
+TEST(RuleLoader, RepeatedFieldIsALocatedError) {
+  LoadError e = single_error(compile(replaced(kTestPolicy, "      requireDigest: true",
+                                              "      requireDigest: true\n      requireDigest: false")));
+  EXPECT_EQ(e.file, "policy.yaml");
+  EXPECT_GT(e.line, 0);
+  EXPECT_NE(e.message.find("duplicate field \"requireDigest\""), std::string::npos) << e.message;
+}
+
+// yaml-cpp 0.7.0 looped for ever on these; each is a syntax error now.
+TEST(RuleLoader, ALeadingCommaIsASyntaxError) {
+  for (const char* text : {",", "!tag ,", "&a ,"}) {
+    LoadError e = single_error(compile(text));
+    EXPECT_NE(e.message.find("YAML syntax error"), std::string::npos) << text << ": " << e.message;
+  }
+}
+
 TEST(RuleLoader, YamlSyntaxErrorHasLocation) {
   LoadError e = single_error(compile(replaced(kTestPolicy, "namespaces: [\"staging\"]", "namespaces: [\"staging\"")));
   EXPECT_EQ(e.file, "policy.yaml");
