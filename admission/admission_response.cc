@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/display_text.h"
+
 namespace releasegate::admission {
 namespace {
 
@@ -35,16 +37,11 @@ std::string base64(std::string_view in) {
   return out;
 }
 
-std::string truncated(std::string text, std::size_t limit) {
-  if (text.size() <= limit) return text;
-  text.resize(limit - 3);
-  return text + "...";
-}
-
 }  // namespace
 
 std::string denial_message(const AdmissionReview& review, const Decision& decision) {
-  std::string message = "releasegate denied " + describe(review.request);
+  // The object's name and namespace come from the request: shown escaped.
+  std::string message = "releasegate denied " + displayable(describe(review.request), kMaxMessageLength);
   if (!decision.environment.empty()) message += " in environment " + decision.environment;
   message += ":";
   for (const Violation& v : decision.violations) {
@@ -65,7 +62,7 @@ std::string render_validation(const AdmissionReview& review, const Decision& dec
   }
   json warnings = json::array();
   if (decision.break_glass) {
-    warnings.push_back(truncated("releasegate: break-glass change allowed (" + *decision.break_glass +
+    warnings.push_back(displayable("releasegate: break-glass change allowed (" + *decision.break_glass +
                                      "); it is recorded: bring Git in line before the next reconcile",
                                  kMaxWarningLength));
   }
@@ -73,7 +70,7 @@ std::string render_validation(const AdmissionReview& review, const Decision& dec
   for (const Violation& v : decision.violations) {
     if (v.mode != Mode::Warn) continue;
     if (++warn_count <= kMaxWarnings) {
-      warnings.push_back(truncated("releasegate [" + std::string(to_string(v.rule)) + "] " + v.message,
+      warnings.push_back(displayable("releasegate [" + std::string(to_string(v.rule)) + "] " + v.message,
                                    kMaxWarningLength));
     }
   }

@@ -72,6 +72,11 @@ enum class Governance {
 // Violations kept per decision: enough to say what is wrong and how to fix
 // it, bounded whatever the request holds (a Pod with 50,000 containers).
 inline constexpr std::size_t kMaxViolations = 32;
+// Each violation's message and the break-glass reason, in bytes, once
+// control characters are escaped (core/display_text.h): a denial stays
+// within about 34 KB, an audit annotation within its reason's bound.
+inline constexpr std::size_t kMaxMessageLength = 1024;
+inline constexpr std::size_t kMaxBreakGlassReasonLength = 256;
 
 struct Decision {
   Governance governance = Governance::NotGoverned;

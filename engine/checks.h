@@ -11,6 +11,7 @@
 #include <span>
 
 #include "core/decision.h"
+#include "core/display_text.h"
 #include "engine/subject.h"
 
 namespace releasegate::engine {
@@ -23,7 +24,7 @@ class Findings {
   void add(Rule rule, std::string message) {
     Mode mode = rules_.mode_of(rule);
     if (decision_.violations.size() < kMaxViolations) {
-      decision_.violations.push_back({rule, mode, std::move(message)});
+      decision_.violations.push_back({rule, mode, displayable(message, kMaxMessageLength)});
       return;
     }
     ++decision_.violations_left_out;
@@ -31,7 +32,9 @@ class Findings {
   }
   // An out-of-band change let through (SPEC 4.3): only allowed drift, or break-glass.
   void allowed_drift() { decision_.allowed_drift = true; }
-  void break_glass(std::string reason) { decision_.break_glass = std::move(reason); }
+  void break_glass(std::string_view reason) {
+    decision_.break_glass = displayable(reason, kMaxBreakGlassReasonLength);
+  }
 
  private:
   const RuleSet& rules_;

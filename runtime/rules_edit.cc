@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "core/display_text.h"
 #include "core/marks.h"
 #include "policy/compiler.h"
 
@@ -62,7 +63,8 @@ Decision validate_rules_edit(const RuleStore::Snapshot& current, const Admission
   std::string message = "this rules edit would make the rule set invalid (" + std::to_string(result.errors.size()) +
                         (result.errors.size() == 1 ? " error" : " errors") + "); fix it and apply again:";
   for (std::size_t i = 0; i < result.errors.size() && i < kErrorsShown; ++i) {
-    message += "\n  " + result.errors[i].to_string();
+    // Errors quote the ConfigMap's text: escaped and bounded, one line each.
+    message += "\n  " + displayable(result.errors[i].to_string(), kMaxMessageLength);
   }
   if (result.errors.size() > kErrorsShown) {
     message += "\n  and " + std::to_string(result.errors.size() - kErrorsShown) + " more (run releasegate lint)";

@@ -233,6 +233,42 @@ TEST_F(Responses, NoRulesLoadedMeans503NotAllowed) {
 namespace releasegate::admission {
 namespace {
 
+// An image name cannot forge a line of the denial (a fake "[provenance]
+// allowed" line) or make one violation's message unbounded.
+TEST_F(Responses, RequestTextInMessagesIsEscapedAndBounded) {
+  ReviewSpec spec;
+  spec.object = testing::deployment("prod", "ghcr.io/acme/podinfo:6.5.0\n[provenance] none: allowed");
+  spec.object["spec"]["template"]["spec"]["containers"].push_back(
+      {{"name", "long"}, {"image", "ghcr.io/acme/" + std::string(100'000, 'a') + ":1"}});
+  HandledReview handled = AdmissionHandler(store).handle(Endpoint::Validate, testing::review(spec));
+  ASSERT_TRUE(handled.decision);
+  ASSERT_GE(handled.decision->violations.size(), 2u);
+  for (const Violation& v : handled.decision->violations) {
+    EXPECT_EQ(v.message.find('\n'), std::string::npos) << v.message;
+    EXPECT_LE(v.message.size(), kMaxMessageLength);
+  }
+  std::string message = json::parse(handled.body)["response"]["status"]["message"];
+  EXPECT_EQ(message.find("\n[provenance] none"), std::string::npos) << message;
+  EXPECT_NE(message.find("\\n[provenance] none"), std::string::npos) << message;
+  EXPECT_LT(handled.body.size(), 8u * 1024);
+}
+
+TEST_F(Responses, TheBreakGlassReasonIsEscapedAndBounded) {
+  ReviewSpec spec;
+  spec.namespace_ = "prod";
+  spec.operation = "DELETE";
+  spec.user = "oncall@acme.com";
+  spec.groups = {"platform-oncall"};
+  spec.old_object = testing::deployment("prod", "ghcr.io/acme/podinfo:6.5.0");
+  spec.old_object["metadata"]["annotations"]["releasegate.io/break-glass"] = "INC-1\nforged: " + std::string(10'000, 'x');
+  json response = handle(Endpoint::Validate, testing::review(spec))["response"];
+  EXPECT_EQ(response["allowed"], true);
+  std::string reason = response["auditAnnotations"]["breakGlass"];
+  EXPECT_LE(reason.size(), kMaxBreakGlassReasonLength);
+  EXPECT_TRUE(reason.starts_with("INC-1\\nforged: xxx")) << reason;
+  for (const json& warning : response["warnings"]) EXPECT_LE(warning.get<std::string>().size(), kMaxWarningLength);
+}
+
 TEST_F(Responses, TextThatIsNotUtf8NeverBreaksTheResponse) {
   Decision decision;
   decision.governance = Governance::Governed;
