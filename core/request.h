@@ -83,6 +83,11 @@ struct ApplicationSource {
 };
 
 // What the rules read of one object (request.object or request.oldObject).
+// No real pod has hundreds of containers; judging 50,000 of them (a 2 MB
+// request) would hold a listener for over 100 ms. An object with more images
+// than this is refused (fail closed, rule image-reference) and never pinned.
+inline constexpr std::size_t kMaxImagesChecked = 256;
+
 struct ObjectView {
   std::string name;
   std::string namespace_;

@@ -26,7 +26,7 @@ std::vector<ImagePin> digest_pins(const RuleSet& rules, const AdmissionRequest& 
   bool writes = request.operation == Operation::Create || request.operation == Operation::Update;
   if (pod_spec.empty() || !writes || !request.object) return pins;
   auto env = governed_environment(rules, request);
-  if (!env) return pins;
+  if (!env || request.object->images.size() > kMaxImagesChecked) return pins;
   for (const ContainerImage& image : request.object->images) {
     ImageParseResult parsed = parse_image_reference(image.image);
     if (!parsed.reference || !parsed.reference->digest.empty() || parsed.reference->tag.empty()) continue;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "engine/digest_pins.h"
 #include "engine/engine.h"
 #include "policy/compiler.h"
@@ -86,18 +88,40 @@ TEST_F(Responses, ViolationsAndTheDenialAreBounded) {
   ReviewSpec spec;
   spec.object = testing::deployment("prod", "ghcr.io/acme/podinfo:6.5.0");
   json containers = json::array();
-  for (int i = 0; i < 5'000; ++i) containers.push_back({{"name", "c" + std::to_string(i)}, {"image", "docker.io/x/y:" + std::to_string(i)}});
+  for (std::size_t i = 0; i < kMaxImagesChecked; ++i) {
+    containers.push_back({{"name", "c" + std::to_string(i)}, {"image", "docker.io/x/y:" + std::to_string(i)}});
+  }
   spec.object["spec"]["template"]["spec"]["containers"] = containers;
   HandledReview handled = AdmissionHandler(store).handle(Endpoint::Validate, testing::review(spec));
   ASSERT_TRUE(handled.decision);
   EXPECT_EQ(handled.decision->violations.size(), kMaxViolations);
-  EXPECT_GT(handled.decision->violations_left_out, 5'000u);
+  EXPECT_GT(handled.decision->violations_left_out, kMaxImagesChecked);
   EXPECT_LT(handled.body.size(), 64u * 1024);
   json response = json::parse(handled.body)["response"];
   EXPECT_EQ(response["allowed"], false);
   std::string message = response["status"]["message"];
   EXPECT_NE(message.find("and " + std::to_string(handled.decision->violations_left_out) + " more violations"),
             std::string::npos);
+}
+
+// Beyond kMaxImagesChecked images the object is refused without judging
+// each (50,000 containers took over 100 ms), and never pinned.
+TEST_F(Responses, AnObjectWithMoreImagesThanTheBoundIsRefused) {
+  ReviewSpec spec;
+  spec.kind = "Pod";
+  spec.group = "";
+  spec.object = testing::pod("prod", "ghcr.io/acme/podinfo:6.5.0");
+  json& containers = spec.object["spec"]["containers"];
+  while (containers.size() <= kMaxImagesChecked) containers.push_back(containers[0]);
+  HandledReview handled = AdmissionHandler(store).handle(Endpoint::Validate, testing::review(spec));
+  ASSERT_TRUE(handled.decision);
+  auto refusal = std::find_if(handled.decision->violations.begin(), handled.decision->violations.end(),
+                              [](const Violation& v) { return v.message.find("checks at most") != std::string::npos; });
+  ASSERT_NE(refusal, handled.decision->violations.end());
+  EXPECT_EQ(refusal->rule, Rule::ImageReference);
+  EXPECT_EQ(json::parse(handled.body)["response"]["allowed"], false);
+  HandledReview mutated = AdmissionHandler(store).handle(Endpoint::Mutate, testing::review(spec));
+  EXPECT_EQ(mutated.patched_images, 0u);
 }
 
 TEST(Verdict, ViolationsLeftOutStillDecide) {
