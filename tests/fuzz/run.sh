@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the libFuzzer targets of a RELEASEGATE_FUZZ build, two at a time.
+# Runs the libFuzzer targets of a RELEASEGATE_FUZZ build, FUZZ_JOBS at a
+# time (default: one per core).
 #
 #   tests/fuzz/run.sh BUILD_DIR SECONDS [TARGET ...]
 #
@@ -43,5 +44,5 @@ failed=0
 while read -r name program dict seeds; do
   [ "$only" = "  " ] || [[ $only == *" $name "* ]] || continue
   echo "$name $program $dict $seeds"
-done <"$targets_file" | xargs -P "$(nproc 2>/dev/null || echo 2)" -L 1 bash -c 'run_one "$@"' _ || failed=1
+done <"$targets_file" | xargs -P "${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}" -L 1 bash -c 'run_one "$@"' _ || failed=1
 exit $failed
