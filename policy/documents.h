@@ -3,8 +3,6 @@
 // *.yaml / *.yml keys, located in the file that holds them.
 #pragma once
 
-#include "policy/yaml_tree.h"
-
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +10,7 @@
 
 #include "policy/compiler.h"
 #include "policy/yaml_reader.h"
+#include "policy/yaml_tree.h"
 
 namespace releasegate::policy {
 

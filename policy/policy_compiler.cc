@@ -383,7 +383,10 @@ void add_default_exemptions(RuleSet& rules, const LoadOptions& options) {
   auto add = [](PatternList& list, const std::string& text) { list.add(std::move(*Pattern::compile(text).pattern)); };
   add(rules.exempt_namespaces, "kube-system");
   add(rules.exempt_namespaces, options.own_namespace);
-  add(rules.exempt_users, "system:serviceaccount:kube-system:*");
+  for (std::string_view controller : kExemptControllers) {
+    add(rules.exempt_users, "system:serviceaccount:kube-system:" + std::string(controller));
+  }
+  add(rules.exempt_users, "system:kube-controller-manager");
   add(rules.exempt_users, "system:serviceaccount:" + options.own_namespace + ":" + options.own_service_account);
   add(rules.exempt_groups, "system:nodes");
 }

@@ -2,8 +2,7 @@
 // environment helpers the Promotion compiler shares.
 #pragma once
 
-#include "policy/yaml_tree.h"
-
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -12,6 +11,7 @@
 #include "core/rule_set.h"
 #include "policy/compiler.h"
 #include "policy/yaml_reader.h"
+#include "policy/yaml_tree.h"
 
 namespace releasegate::policy {
 
@@ -28,8 +28,20 @@ EnvironmentSet read_environment_set(Reader& reader, const RuleSet& rules, const 
 // Compiles a ReleasePolicy's spec into `rules`; errors go to the reader.
 void compile_policy(Reader& reader, const yaml::Node& spec, RuleSet& rules);
 
-// kube-system, the nodes, and the webhook's own namespace and service
-// account are always exempt.
+// The kube-controller-manager controllers (service accounts in kube-system,
+// with --use-service-account-credentials) that create or change governed
+// objects in their routine work: rollouts, scaling, Pods of a ReplicaSet or
+// Job, garbage collection, namespace deletion. They are exempt from
+// provenance by default; nothing else in kube-system is.
+inline constexpr std::array<std::string_view, 9> kExemptControllers = {
+    "deployment-controller", "replicaset-controller", "statefulset-controller",
+    "daemon-set-controller", "job-controller",        "cronjob-controller",
+    "generic-garbage-collector", "namespace-controller", "ttl-after-finished-controller",
+};
+
+// Always exempt: the kube-system namespace; the controllers above and
+// system:kube-controller-manager (clusters without per-controller
+// credentials); the nodes; the webhook's own namespace and service account.
 void add_default_exemptions(RuleSet& rules, const LoadOptions& options);
 
 }  // namespace releasegate::policy

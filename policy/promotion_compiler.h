@@ -3,8 +3,6 @@
 // environments, checked against the promotion chain.
 #pragma once
 
-#include "policy/yaml_tree.h"
-
 #include <functional>
 #include <map>
 #include <optional>
@@ -13,6 +11,7 @@
 
 #include "core/rule_set.h"
 #include "policy/yaml_reader.h"
+#include "policy/yaml_tree.h"
 
 namespace releasegate::policy {
 

@@ -4,8 +4,6 @@
 // the reads come.
 #pragma once
 
-#include "policy/yaml_tree.h"
-
 #include <concepts>
 #include <functional>
 #include <initializer_list>
@@ -18,6 +16,7 @@
 
 #include "core/pattern.h"
 #include "policy/compiler.h"
+#include "policy/yaml_tree.h"
 
 namespace releasegate::policy {
 

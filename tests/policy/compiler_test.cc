@@ -1,4 +1,5 @@
 #include "policy/compiler.h"
+#include "policy/policy_compiler.h"
 
 #include <gtest/gtest.h>
 
@@ -53,6 +54,21 @@ TEST(RuleLoader, CompilesTheTestRules) {
   EXPECT_TRUE(rules.exempt_namespaces.matches("releasegate-system"));
   EXPECT_TRUE(rules.exempt_users.matches("system:serviceaccount:kube-system:replicaset-controller"));
   EXPECT_TRUE(rules.exempt_groups.matches("system:nodes"));
+}
+
+// Only the controllers whose routine work creates or changes governed
+// objects are exempt; any other kube-system service account (a workload an
+// app team can reach, or a token it can mint there) is not.
+TEST(RuleLoader, DefaultExemptionsNameTheControllersOneByOne) {
+  auto rules = testing::test_rules();
+  for (std::string_view controller : kExemptControllers) {
+    EXPECT_TRUE(rules->exempt_users.matches("system:serviceaccount:kube-system:" + std::string(controller))) << controller;
+  }
+  EXPECT_TRUE(rules->exempt_users.matches("system:kube-controller-manager"));
+  for (const char* other : {"system:serviceaccount:kube-system:default", "system:serviceaccount:kube-system:coredns",
+                            "system:serviceaccount:kube-system:cilium", "system:serviceaccount:kube-system:attacker"}) {
+    EXPECT_FALSE(rules->exempt_users.matches(other)) << other;
+  }
 }
 
 // Found by fuzzing: yaml-cpp throws when a scalar is indexed like a map.
