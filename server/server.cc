@@ -179,6 +179,12 @@ struct Server::Impl {
   }
 
   void configure_probes() {
+    // httplib's default sets SO_REUSEPORT, which lets a second process bind
+    // the same port and take half the probes and scrapes: never share it.
+    probes.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     probes.new_task_queue = [] { return new httplib::ThreadPool(kProbeWorkers); };
     probes.set_read_timeout(5, 0);
     probes.set_write_timeout(5, 0);

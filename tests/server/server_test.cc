@@ -245,6 +245,24 @@ TEST_F(ServerTest, ProbesAnswerOnThePlainHttpListener) {
   EXPECT_EQ(detail["rulesLoaded"], true);
 }
 
+// A second instance must fail to start, never share a port with the first
+// (with SO_REUSEPORT the kernel split probes and scrapes between them).
+TEST_F(ServerTest, ASecondInstanceCannotTakeEitherPort) {
+  ServerOptions options;
+  options.tls = {(certs / "tls.crt").string(), (certs / "tls.key").string(), {}};
+  options.listen = {"127.0.0.1", 0};
+  options.metrics_listen = {"127.0.0.1", server->metrics_port()};
+  Server same_probes(options, *store);
+  std::string error;
+  EXPECT_FALSE(same_probes.start(&error));
+  EXPECT_NE(error.find("metrics listener"), std::string::npos) << error;
+  options.listen = {"127.0.0.1", server->port()};
+  options.metrics_listen = {"127.0.0.1", 0};
+  Server same_admission(options, *store);
+  EXPECT_FALSE(same_admission.start(&error));
+  EXPECT_NE(error.find("admission listener"), std::string::npos) << error;
+}
+
 TEST(ServerStart, MismatchedKeyIsAClearError) {
   std::filesystem::path a = std::filesystem::temp_directory_path() / ("releasegate-a-" + std::to_string(::getpid()));
   std::filesystem::path b = std::filesystem::temp_directory_path() / ("releasegate-b-" + std::to_string(::getpid()));
