@@ -59,9 +59,8 @@ Metrics::Metrics()
                     .Register(*registry_)),
       break_glass_(BuildCounter()
                        .Name("releasegate_break_glass_total")
-                       .Help("Out-of-band changes let through by break-glass")
-                       .Register(*registry_)
-                       .Add({})),
+                       .Help("Out-of-band changes let through by break-glass (dry_run: the apiserver persisted nothing)")
+                       .Register(*registry_)),
       cache_requests_(BuildCounter()
                           .Name("releasegate_decision_cache_requests_total")
                           .Help("Decisions looked up in the decision cache, by result (hit, miss, bypass)")
@@ -89,6 +88,8 @@ Metrics::Metrics()
                               .Help("notAfter of the serving certificate in use")
                               .Register(*registry_)
                               .Add({})) {
+  // Both series exist from the start, so that an alert on a real use needs no absent() guard.
+  for (const char* dry_run : {"false", "true"}) break_glass_.Add({{"dry_run", dry_run}});
   BuildGauge()
       .Name("releasegate_build_info")
       .Help("Build information")
@@ -103,6 +104,7 @@ Metrics::Observation::Observation(Metrics& metrics, Endpoint endpoint)
 void Metrics::Observation::set_result(const HandledReview& handled) {
   if (handled.review) {
     kind_ = kind_label(handled.review->request);
+    dry_run_ = handled.review->request.dry_run;
     operation_ = to_string(handled.review->request.operation);
   }
   decision_ = decision_label(endpoint_, handled);
@@ -122,7 +124,7 @@ Metrics::Observation::~Observation() {
   metrics_.requests_.Add({{"webhook", webhook}, {"kind", kind_}, {"operation", operation_}, {"decision", decision_}})
       .Increment();
   for (const auto& [rule, mode] : violations_) metrics_.violations_.Add({{"rule", rule}, {"mode", mode}}).Increment();
-  if (break_glass_) metrics_.break_glass_.Increment();
+  if (break_glass_) metrics_.break_glass_.Add({{"dry_run", dry_run_ ? "true" : "false"}}).Increment();
   if (cache_) metrics_.cache_requests_.Add({{"result", std::string(to_string(*cache_))}}).Increment();
 }
 

@@ -48,6 +48,7 @@ class Metrics {
     std::string decision_ = "error";
     std::vector<std::pair<std::string, std::string>> violations_;  // rule, mode
     bool break_glass_ = false;
+    bool dry_run_ = false;
     std::optional<engine::CacheResult> cache_;
   };
 
@@ -64,7 +65,7 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& duration_;
   prometheus::Family<prometheus::Counter>& violations_;
   prometheus::Family<prometheus::Counter>& refusals_;
-  prometheus::Counter& break_glass_;
+  prometheus::Family<prometheus::Counter>& break_glass_;  // by dry_run: a dry run is not a use
   prometheus::Family<prometheus::Counter>& cache_requests_;
   prometheus::Family<prometheus::Counter>& rule_reloads_;
   prometheus::Gauge& rules_generation_;

@@ -102,6 +102,18 @@ TEST(Metrics, ExposedAfterKnownRequestsWithBoundedLabels) {
   pod.namespace_ = "prod";
   pod.user = "system:serviceaccount:kube-system:replicaset-controller";
   pod.object = testing::pod("prod", "ghcr.io/acme/podinfo:6.5.0");
+  // Break-glass, once for real and once as a dry run (which is not a use).
+  testing::ReviewSpec glass;
+  glass.namespace_ = "prod";
+  glass.operation = "DELETE";
+  glass.user = "oncall@acme.com";
+  glass.groups = {"platform-oncall"};
+  glass.old_object = testing::deployment("prod", "ghcr.io/acme/podinfo:6.5.0");
+  glass.old_object["metadata"]["annotations"]["releasegate.io/break-glass"] = "INC-1";
+  testing::ReviewSpec glass_dry_run = glass;
+  glass_dry_run.dry_run = true;
+  ASSERT_EQ(send("/validate", testing::review(glass))->status, 200);
+  ASSERT_EQ(send("/validate", testing::review(glass_dry_run, "5f1c2d3e-0000-4000-8000-000000000002"))->status, 200);
   ASSERT_EQ(send("/validate", testing::review(allowed))->status, 200);
   // The same request again (another uid, as Flux's next reconcile sends it).
   ASSERT_EQ(send("/validate", testing::review(allowed, "5f1c2d3e-0000-4000-8000-000000000001"))->status, 200);
@@ -131,11 +143,14 @@ TEST(Metrics, ExposedAfterKnownRequestsWithBoundedLabels) {
   EXPECT_EQ(value_of(samples, requests, {{"webhook", "mutate"}, {"kind", "Pod"}, {"decision", "patch"}}), 1);
   EXPECT_EQ(value_of(samples, "releasegate_http_refusals_total", {{"code", "413"}}), 1);
   EXPECT_GE(value_of(samples, "releasegate_violations_total", {{"rule", "provenance"}, {"mode", "enforce"}}), 1);
-  EXPECT_EQ(value_of(samples, "releasegate_admission_duration_seconds_count", {{"webhook", "validate"}}), 4);
+  EXPECT_EQ(value_of(samples, "releasegate_admission_duration_seconds_count", {{"webhook", "validate"}}), 6);
   EXPECT_EQ(value_of(samples, "releasegate_admission_duration_seconds_bucket", {{"webhook", "validate"}, {"le", "5"}}),
-            4);
-  EXPECT_EQ(value_of(samples, "releasegate_decision_cache_requests_total", {{"result", "hit"}}), 1);
-  EXPECT_EQ(value_of(samples, "releasegate_decision_cache_requests_total", {{"result", "miss"}}), 2);
+            6);
+  EXPECT_EQ(value_of(samples, "releasegate_break_glass_total", {{"dry_run", "false"}}), 1);
+  EXPECT_EQ(value_of(samples, "releasegate_break_glass_total", {{"dry_run", "true"}}), 1);
+  // The dry run is answered from the cache: dryRun never changes a decision.
+  EXPECT_EQ(value_of(samples, "releasegate_decision_cache_requests_total", {{"result", "hit"}}), 2);
+  EXPECT_EQ(value_of(samples, "releasegate_decision_cache_requests_total", {{"result", "miss"}}), 3);
   EXPECT_EQ(value_of(samples, "releasegate_rules_generation"), 1);
   EXPECT_EQ(value_of(samples, "releasegate_rules_reloads_total", {{"result", "success"}}), 1);
   EXPECT_GT(value_of(samples, "releasegate_rules_last_reload_timestamp_seconds"), 1.7e9);
