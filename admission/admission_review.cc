@@ -69,6 +69,8 @@ error_code read_request(object request, AdmissionReview& review, RawRequest& raw
         }
         return SUCCESS;
       });
+    } else if (key == "subResource") {
+      out.sub_resource = string_of(field);
     } else if (key == "dryRun") {
       bool dry_run = false;
       if (field.get_bool().get(dry_run) == SUCCESS) out.dry_run = dry_run;

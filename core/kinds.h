@@ -40,6 +40,11 @@ struct KindInfo {
   // Whether the validating webhook sees DELETE. Pods are registered
   // without it, so that drains and evictions never wait on the webhook.
   bool validates_delete = true;
+  // A subresource the validating webhook also sees (UPDATE only), judged
+  // as an UPDATE of the whole object: `pods/ephemeralcontainers`, through
+  // which `kubectl debug` adds a container to a running Pod. Requests for
+  // any other subresource are not governed.
+  std::string_view validated_subresource = {};
 };
 
 inline constexpr std::string_view kTemplatePodSpec = "/spec/template/spec";
@@ -51,7 +56,7 @@ inline constexpr std::array kKinds = {
     KindInfo{"apps", "ReplicaSet", "replicasets", KindClass::Workload, kTemplatePodSpec},
     KindInfo{"batch", "Job", "jobs", KindClass::Workload, kTemplatePodSpec},
     KindInfo{"batch", "CronJob", "cronjobs", KindClass::Workload, "/spec/jobTemplate/spec/template/spec"},
-    KindInfo{"", "Pod", "pods", KindClass::Pod, "/spec", std::nullopt, false},
+    KindInfo{"", "Pod", "pods", KindClass::Pod, "/spec", std::nullopt, false, "ephemeralcontainers"},
     KindInfo{"kustomize.toolkit.fluxcd.io", "Kustomization", "kustomizations", KindClass::FluxDelivery},
     KindInfo{"helm.toolkit.fluxcd.io", "HelmRelease", "helmreleases", KindClass::FluxDelivery},
     KindInfo{"source.toolkit.fluxcd.io", "GitRepository", "gitrepositories", KindClass::FluxSource, {},

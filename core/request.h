@@ -126,6 +126,9 @@ struct AdmissionRequest {
   std::string username;
   std::vector<std::string> groups;
   bool dry_run = false;
+  // request.subResource: "ephemeralcontainers" for `kubectl debug`; empty
+  // for the object itself.
+  std::string sub_resource;
   std::optional<ObjectView> object;      // absent for DELETE
   std::optional<ObjectView> old_object;  // present for UPDATE and DELETE
   // UPDATE only: the JSON pointers where object differs from oldObject
@@ -175,7 +178,7 @@ void for_each_input(Request& request, Visitor& visit) {
     list(o.data, [&](auto& entry) { visit(entry.first), visit(entry.second); });
   };
   visit(request.kind.group), visit(request.kind.version), visit(request.kind.kind), visit(request.operation);
-  visit(request.namespace_), visit(request.name), visit(request.username);
+  visit(request.namespace_), visit(request.name), visit(request.username), visit(request.sub_resource);
   list(request.groups, [&](auto& g) { visit(g); });
   optional(request.object, object);
   optional(request.old_object, object);

@@ -28,6 +28,10 @@ std::vector<ImagePin> digest_pins(const RuleSet& rules, const AdmissionRequest& 
   auto env = governed_environment(rules, request);
   if (!env || request.object->images.size() > kMaxImagesChecked) return pins;
   for (const ContainerImage& image : request.object->images) {
+    // Ephemeral containers change only through their subresource, never by
+    // a patch to the Pod: the apiserver refuses such a patch, and with it
+    // the whole update.
+    if (image.list == ContainerList::EphemeralContainers) continue;
     ImageParseResult parsed = parse_image_reference(image.image);
     if (!parsed.reference || !parsed.reference->digest.empty() || parsed.reference->tag.empty()) continue;
     auto repo = rules.promotions.find(parsed.reference->repository());

@@ -26,6 +26,7 @@ bool is_exempt_requester(const RuleSet& rules, const AdmissionRequest& request) 
 std::optional<Subject> subject_of(const RuleSet& rules, const AdmissionRequest& request) {
   const KindInfo* kind = find_kind(request.kind.group, request.kind.kind);
   if (!kind || !is_governed(kind->kind_class)) return std::nullopt;
+  if (!request.sub_resource.empty() && request.sub_resource != kind->validated_subresource) return std::nullopt;
   const ObjectView* object = object_of(request);
   std::string_view ns = effective_namespace(request, object);
   if (rules.exempt_namespaces.matches(ns)) return std::nullopt;

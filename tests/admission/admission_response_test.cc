@@ -192,6 +192,27 @@ TEST_F(Responses, MutationPinsPromotedPodImagesAndThePatchApplies) {
   EXPECT_FALSE(again["response"].contains("patchType"));
 }
 
+// The apiserver refuses a patch to ephemeral containers (they change only
+// through their subresource), and with it the whole Pod update.
+TEST_F(Responses, MutationNeverPatchesEphemeralContainers) {
+  ReviewSpec spec;
+  spec.group = "";
+  spec.kind = "Pod";
+  spec.namespace_ = "prod";
+  spec.operation = "UPDATE";
+  spec.user = "system:serviceaccount:kube-system:replicaset-controller";
+  spec.object = testing::pod("prod", "ghcr.io/acme/podinfo:6.5.0");
+  spec.object["spec"]["ephemeralContainers"] = {{{"name", "debugger"}, {"image", "ghcr.io/acme/podinfo:6.5.0"}}};
+  spec.old_object = spec.object;
+  HandledReview handled = AdmissionHandler(store).handle(Endpoint::Mutate, testing::review(spec));
+  ASSERT_EQ(handled.http_status, 200);
+  json response = json::parse(handled.body)["response"];
+  ASSERT_TRUE(response.contains("patch"));  // the ordinary container is still pinned
+  json patch = json::parse(base64_decode(response["patch"].get<std::string>()));
+  ASSERT_EQ(patch.size(), 1u);
+  EXPECT_EQ(patch[0]["path"], "/spec/containers/0/image");
+}
+
 TEST_F(Responses, MutationLeavesWorkloadTemplatesAndUnpinnableImagesAlone) {
   ReviewSpec spec;
   spec.namespace_ = "prod";

@@ -207,6 +207,32 @@ TEST_F(Engine, ImageSmuggledInAnInitOrEphemeralContainerIsChecked) {
   EXPECT_TRUE(p.has(Rule::ImageForbiddenTag));
 }
 
+// `kubectl debug` adds an ephemeral container through the
+// pods/ephemeralcontainers subresource: an out-of-band change of a prod Pod,
+// whose image is judged like any other.
+TEST_F(Engine, KubectlDebugInProdIsAnOutOfBandImageChange) {
+  ReviewSpec debug;
+  debug.group = "";
+  debug.kind = "Pod";
+  debug.namespace_ = "prod";
+  debug.operation = "UPDATE";
+  debug.sub_resource = "ephemeralcontainers";
+  debug.user = "jane@acme.com";
+  debug.old_object = testing::pod("prod", "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650);
+  debug.object = debug.old_object;
+  debug.object["spec"]["ephemeralContainers"] = {{{"name", "debugger-x7k2"}, {"image", "busybox:1.36"}}};
+  Evaluated e = run(debug);
+  EXPECT_EQ(e.outcome, Outcome::Deny);
+  EXPECT_TRUE(e.has(Rule::Provenance));
+  EXPECT_TRUE(e.has(Rule::ImageRegistry));
+  EXPECT_NE(e.message(Rule::ImageRegistry).find("container \"debugger-x7k2\" (ephemeralContainers)"),
+            std::string::npos);
+  // Any other subresource (status, binding, eviction) is not governed.
+  ReviewSpec status = debug;
+  status.sub_resource = "status";
+  EXPECT_EQ(run(status).decision.governance, Governance::NotGoverned);
+}
+
 TEST_F(Engine, MalformedImageIsItsOwnViolation) {
   Evaluated e = run(flux_deployment("staging", "ghcr.io/acme/PodInfo:1"));
   EXPECT_TRUE(e.has(Rule::ImageReference));

@@ -148,6 +148,7 @@ std::string review(const ReviewSpec& spec, const std::string& uid) {
       {"oldObject", spec.old_object},
       {"dryRun", spec.dry_run},
   };
+  if (!spec.sub_resource.empty()) request["subResource"] = spec.sub_resource;
   return nlohmann::json{{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", request}}.dump();
 }
 
