@@ -52,6 +52,38 @@ error_code read_images(value v, ContainerList list, std::vector<ContainerImage>&
   return SUCCESS;
 }
 
+// volumes[].image.reference: OCI images mounted as volumes.
+error_code read_image_volumes(value v, std::vector<ContainerImage>& into) {
+  array volumes;
+  if (v.get_array().get(volumes) != SUCCESS) return SUCCESS;
+  std::size_t index = 0;
+  for (auto item : volumes) {
+    ContainerImage image{ContainerList::ImageVolumes, index++, {}, {}};
+    object volume;
+    if (error_code e = item.get_object().get(volume)) {
+      if (e != simdjson::INCORRECT_TYPE) return e;
+      continue;
+    }
+    bool has_image = false;
+    error_code e = for_each_field(volume, [&](std::string_view key, value field) -> error_code {
+      if (key == "name") image.container = string_of(field);
+      object source;
+      if (key != "image" || field.get_object().get(source) != SUCCESS) return SUCCESS;
+      return for_each_field(source, [&](std::string_view k, value reference) {
+        std::string_view ref;
+        if (k == "reference" && reference.get_string().get(ref) == SUCCESS) {
+          image.image = std::string(ref);
+          has_image = true;
+        }
+        return SUCCESS;
+      });
+    });
+    if (e) return e;
+    if (has_image) into.push_back(std::move(image));
+  }
+  return SUCCESS;
+}
+
 // Collects images from a pod spec, or from the pod template(s) nested in a
 // workload's spec (template.spec, jobTemplate.spec.template.spec), so the
 // same walk serves every workload kind without knowing which it is. Keys it
@@ -69,6 +101,7 @@ error_code read_pod_spec(value v, int depth, std::vector<ContainerImage>& into, 
     if (key == "initContainers") return read_images(field, ContainerList::InitContainers, into);
     if (key == "containers") return read_images(field, ContainerList::Containers, into);
     if (key == "ephemeralContainers") return read_images(field, ContainerList::EphemeralContainers, into);
+    if (key == "volumes") return read_image_volumes(field, into);
     if (key == "template" || key == "jobTemplate") {
       object nested;
       if (field.get_object().get(nested) != SUCCESS) return SUCCESS;

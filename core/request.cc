@@ -19,8 +19,20 @@ std::string_view to_string(ContainerList list) {
     case ContainerList::Containers: return "containers";
     case ContainerList::InitContainers: return "initContainers";
     case ContainerList::EphemeralContainers: return "ephemeralContainers";
+    case ContainerList::ImageVolumes: return "volumes";
   }
   return "containers";
+}
+
+std::string ContainerImage::where() const {
+  if (list == ContainerList::ImageVolumes) return "volume \"" + container + "\"";
+  return "container \"" + container + "\" (" + std::string(to_string(list)) + ")";
+}
+
+std::string ContainerImage::field() const {
+  // List names and indexes need no JSON-pointer escaping ('~', '/').
+  std::string pointer = std::string(to_string(list)) + "/" + std::to_string(index) + "/image";
+  return list == ContainerList::ImageVolumes ? pointer + "/reference" : pointer;
 }
 
 std::optional<std::string_view> StringMap::find(std::string_view key) const {

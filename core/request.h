@@ -13,7 +13,10 @@ namespace releasegate {
 
 enum class Operation { Create, Update, Delete, Connect };
 
-enum class ContainerList { Containers, InitContainers, EphemeralContainers };
+// Where a pod spec names an image: its three container lists, and its
+// image volumes (`volumes[].image.reference`: an OCI image mounted as a
+// volume, which must be judged like a container's image).
+enum class ContainerList { Containers, InitContainers, EphemeralContainers, ImageVolumes };
 
 std::string_view to_string(Operation op);
 std::string_view to_string(ContainerList list);  // the field name, e.g. "initContainers"
@@ -21,8 +24,14 @@ std::string_view to_string(ContainerList list);  // the field name, e.g. "initCo
 struct ContainerImage {
   ContainerList list = ContainerList::Containers;
   std::size_t index = 0;  // position in its list (for JSON patches)
-  std::string container;  // container name
+  std::string container;  // container name (for an image volume: the volume's)
   std::string image;      // the reference exactly as written
+
+  // `container "web" (initContainers)`, `volume "models"`: for messages.
+  std::string where() const;
+  // The image field's JSON pointer within the pod spec: `containers/0/image`,
+  // `volumes/2/image/reference`.
+  std::string field() const;
 };
 
 // Key/value pairs in document order; small enough that a scan beats a map.

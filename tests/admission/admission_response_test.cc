@@ -194,6 +194,27 @@ TEST_F(Responses, MutationPinsPromotedPodImagesAndThePatchApplies) {
 
 // The apiserver refuses a patch to ephemeral containers (they change only
 // through their subresource), and with it the whole Pod update.
+// Image volumes are pinned like containers, on CREATE: a Pod's volumes
+// cannot change once it exists.
+TEST_F(Responses, MutationPinsImageVolumesOnCreateOnly) {
+  ReviewSpec spec;
+  spec.group = "";
+  spec.kind = "Pod";
+  spec.namespace_ = "prod";
+  spec.user = "system:serviceaccount:kube-system:replicaset-controller";
+  spec.object = testing::pod("prod", "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650);
+  spec.object["spec"]["volumes"] = {{{"name", "models"}, {"image", {{"reference", "ghcr.io/acme/podinfo:6.5.0"}}}}};
+  json response = handle(Endpoint::Mutate, testing::review(spec))["response"];
+  ASSERT_TRUE(response.contains("patch"));
+  json patch = json::parse(base64_decode(response["patch"].get<std::string>()));
+  ASSERT_EQ(patch.size(), 1u);
+  EXPECT_EQ(patch[0]["path"], "/spec/volumes/0/image/reference");
+  EXPECT_EQ(patch[0]["value"], "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650);
+  spec.operation = "UPDATE";
+  spec.old_object = spec.object;
+  EXPECT_FALSE(handle(Endpoint::Mutate, testing::review(spec))["response"].contains("patch"));
+}
+
 TEST_F(Responses, MutationNeverPatchesEphemeralContainers) {
   ReviewSpec spec;
   spec.group = "";

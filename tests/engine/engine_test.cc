@@ -233,6 +233,22 @@ TEST_F(Engine, KubectlDebugInProdIsAnOutOfBandImageChange) {
   EXPECT_EQ(run(status).decision.governance, Governance::NotGoverned);
 }
 
+// An OCI image mounted as a volume runs code or data into the Pod: judged
+// like a container's image, named as the volume.
+TEST_F(Engine, AnImageVolumeIsJudgedLikeAContainer) {
+  ReviewSpec spec = flux_deployment("staging", "ghcr.io/acme/podinfo:6.5.0");
+  spec.object["spec"]["template"]["spec"]["volumes"] = {
+      {{"name", "config"}, {"configMap", {{"name", "podinfo"}}}},
+      {{"name", "models"}, {"image", {{"reference", "ghcr.io/acme/podinfo:9.9.9"}, {"pullPolicy", "IfNotPresent"}}}}};
+  Evaluated e = run(spec);
+  EXPECT_EQ(e.outcome, Outcome::Deny);
+  ASSERT_TRUE(e.has(Rule::ImagePromotion));
+  EXPECT_NE(e.message(Rule::ImagePromotion).find("volume \"models\""), std::string::npos)
+      << e.message(Rule::ImagePromotion);
+  spec.object["spec"]["template"]["spec"]["volumes"][1]["image"]["reference"] = "ghcr.io/acme/podinfo:6.5.0";
+  EXPECT_EQ(run(spec).outcome, Outcome::Allow);
+}
+
 TEST_F(Engine, MalformedImageIsItsOwnViolation) {
   Evaluated e = run(flux_deployment("staging", "ghcr.io/acme/PodInfo:1"));
   EXPECT_TRUE(e.has(Rule::ImageReference));
