@@ -1,5 +1,7 @@
 #include "core/request.h"
 
+#include <algorithm>
+
 #include "core/marks.h"
 
 namespace releasegate {
@@ -42,6 +44,14 @@ std::optional<std::string_view> StringMap::find(std::string_view key) const {
     if (it->first == key) return it->second;
   }
   return std::nullopt;
+}
+
+bool image_unchanged(const AdmissionRequest& request, const ContainerImage& image) {
+  if (request.operation != Operation::Update || !request.old_object) return false;
+  const std::vector<ContainerImage>& before = request.old_object->images;
+  return std::any_of(before.begin(), before.end(), [&](const ContainerImage& old) {
+    return old.list == image.list && old.container == image.container && old.image == image.image;
+  });
 }
 
 std::string describe(const AdmissionRequest& request) {

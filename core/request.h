@@ -150,6 +150,14 @@ struct AdmissionRequest {
 // "Deployment prod/podinfo", for messages.
 std::string describe(const AdmissionRequest& request);
 
+// An UPDATE is judged by what it changes: whether oldObject already had
+// this image in the same place (same list, same container or volume name).
+// Such an image is not judged again, nor pinned again, so that routine
+// updates (the deployment controller scaling down an old ReplicaSet whose
+// version was unpromoted since, a finalizer removed, a Pod orphaned, a
+// label edited) never fail or restart containers. False for CREATE.
+bool image_unchanged(const AdmissionRequest& request, const ContainerImage& image);
+
 // Every field of a request a decision may depend on, listed once (uid and
 // dryRun are not: they never change a decision). The decision cache's key
 // (engine/decision_cache.cc) and its test are both derived from this list,

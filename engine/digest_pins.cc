@@ -35,6 +35,7 @@ std::vector<ImagePin> digest_pins(const RuleSet& rules, const AdmissionRequest& 
     if (image.list == ContainerList::EphemeralContainers) continue;
     // A Pod's volumes are immutable once created: pinned on CREATE only.
     if (image.list == ContainerList::ImageVolumes && pod_update) continue;
+    if (image_unchanged(request, image)) continue;
     ImageParseResult parsed = parse_image_reference(image.image);
     if (!parsed.reference || !parsed.reference->digest.empty() || parsed.reference->tag.empty()) continue;
     auto repo = rules.promotions.find(parsed.reference->repository());

@@ -3,7 +3,34 @@
 // promoted to the environment.
 #include "engine/promotion_checks.h"
 
+#include <algorithm>
+
 namespace releasegate::engine {
+namespace {
+
+// An UPDATE is judged by what it changes (core/request.h, image_unchanged):
+// a chart version the old object already had is not judged again, so that
+// helm-controller removing its finalizer from a HelmRelease whose version
+// was unpromoted since never blocks the deletion.
+bool chart_unchanged(const Subject& subject) {
+  const AdmissionRequest& r = subject.request;
+  if (r.operation != Operation::Update || !r.old_object || !r.old_object->helm_chart) return false;
+  const HelmChart& before = *r.old_object->helm_chart;
+  const HelmChart& after = *r.object->helm_chart;
+  return before.chart == after.chart && before.version == after.version && before.source_kind == after.source_kind &&
+         before.source_name == after.source_name && before.source_namespace == after.source_namespace;
+}
+
+bool application_source_unchanged(const Subject& subject, const ApplicationSource& source) {
+  const AdmissionRequest& r = subject.request;
+  if (r.operation != Operation::Update || !r.old_object) return false;
+  const auto& before = r.old_object->application_sources;
+  return std::any_of(before.begin(), before.end(), [&](const ApplicationSource& old) {
+    return old.repo_url == source.repo_url && old.chart == source.chart && old.target_revision == source.target_revision;
+  });
+}
+
+}  // namespace
 
 void check_charts(const Subject& subject, Findings& findings) {
   const RuleSet& rules = subject.rules;
@@ -11,7 +38,7 @@ void check_charts(const Subject& subject, Findings& findings) {
   std::size_t env = *subject.environment;
   // With spec.chartRef the version is the OCIRepository's tag or the
   // HelmChart's version, checked where that object is admitted.
-  if (const auto& chart = object.helm_chart; chart && !chart->chart_ref) {
+  if (const auto& chart = object.helm_chart; chart && !chart->chart_ref && !chart_unchanged(subject)) {
     std::string ns = chart->source_namespace.empty() ? subject.request.namespace_ : chart->source_namespace;
     std::string source = chart->source_kind + "/" + ns + "/" + chart->source_name;
     bool helm_chart_object = subject.kind.kind_class == KindClass::HelmChart;
@@ -22,7 +49,7 @@ void check_charts(const Subject& subject, Findings& findings) {
                 findings);
   }
   for (const ApplicationSource& source : object.application_sources) {
-    if (source.chart.empty()) continue;
+    if (source.chart.empty() || application_source_unchanged(subject, source)) continue;
     check_chart(rules, env,
                 {"chart " + source.chart + " from " + source.repo_url, RuleSet::chart_key(source.repo_url, source.chart),
                  source.target_revision, "spec.source.targetRevision"},

@@ -13,6 +13,7 @@ void check_container_images(const Subject& subject, Findings& findings) {
     return;
   }
   for (const ContainerImage& image : images) {
+    if (image_unchanged(subject.request, image)) continue;
     check_image(subject.rules, *subject.environment, image.where(), image.image, findings);
   }
 }

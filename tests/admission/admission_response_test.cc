@@ -215,6 +215,21 @@ TEST_F(Responses, MutationPinsImageVolumesOnCreateOnly) {
   EXPECT_FALSE(handle(Endpoint::Mutate, testing::review(spec))["response"].contains("patch"));
 }
 
+// A label edit (or any UPDATE leaving the images as they were) pins
+// nothing: a new digest there would restart the containers.
+TEST_F(Responses, MutationOnUpdatePinsOnlyTheImagesItIntroduces) {
+  ReviewSpec spec;
+  spec.group = "";
+  spec.kind = "Pod";
+  spec.namespace_ = "prod";
+  spec.operation = "UPDATE";
+  spec.user = "system:serviceaccount:kube-system:replicaset-controller";
+  spec.old_object = testing::pod("prod", "ghcr.io/acme/podinfo:6.5.0");
+  spec.object = spec.old_object;
+  spec.object["metadata"]["labels"]["edited"] = "yes";
+  EXPECT_FALSE(handle(Endpoint::Mutate, testing::review(spec))["response"].contains("patch"));
+}
+
 TEST_F(Responses, MutationNeverPatchesEphemeralContainers) {
   ReviewSpec spec;
   spec.group = "";
@@ -223,8 +238,8 @@ TEST_F(Responses, MutationNeverPatchesEphemeralContainers) {
   spec.operation = "UPDATE";
   spec.user = "system:serviceaccount:kube-system:replicaset-controller";
   spec.object = testing::pod("prod", "ghcr.io/acme/podinfo:6.5.0");
+  spec.old_object = testing::pod("prod", "ghcr.io/acme/podinfo:6.5.1");
   spec.object["spec"]["ephemeralContainers"] = {{{"name", "debugger"}, {"image", "ghcr.io/acme/podinfo:6.5.0"}}};
-  spec.old_object = spec.object;
   HandledReview handled = AdmissionHandler(store).handle(Endpoint::Mutate, testing::review(spec));
   ASSERT_EQ(handled.http_status, 200);
   json response = json::parse(handled.body)["response"];

@@ -249,6 +249,41 @@ TEST_F(Engine, AnImageVolumeIsJudgedLikeAContainer) {
   EXPECT_EQ(run(spec).outcome, Outcome::Allow);
 }
 
+// The controllers' routine updates leave the images as they were: a version
+// unpromoted since must not block them (a denial there stalls a rollout or
+// a garbage collection). What the UPDATE changes is still judged.
+TEST_F(Engine, AnUpdateIsJudgedByTheImagesItChanges) {
+  ReviewSpec scale_down;
+  scale_down.kind = "ReplicaSet";
+  scale_down.namespace_ = "prod";
+  scale_down.operation = "UPDATE";
+  scale_down.user = "system:serviceaccount:kube-system:deployment-controller";
+  scale_down.old_object = testing::deployment("prod", "ghcr.io/acme/podinfo:6.4.0");  // promoted once, not now
+  scale_down.old_object["kind"] = "ReplicaSet";
+  scale_down.old_object["spec"]["replicas"] = 3;
+  scale_down.object = scale_down.old_object;
+  scale_down.object["spec"]["replicas"] = 0;
+  EXPECT_EQ(run(scale_down).outcome, Outcome::Allow);
+  ReviewSpec new_image = scale_down;
+  new_image.object["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/acme/podinfo:9.9.9";
+  EXPECT_TRUE(run(new_image).has(Rule::ImagePromotion));
+
+  ReviewSpec finalizer;
+  finalizer.group = "";
+  finalizer.kind = "Pod";
+  finalizer.namespace_ = "prod";
+  finalizer.operation = "UPDATE";
+  finalizer.user = "system:serviceaccount:kube-system:job-controller";
+  finalizer.old_object = testing::pod("prod", "ghcr.io/acme/podinfo:6.4.0");
+  finalizer.old_object["metadata"]["finalizers"] = {"batch.kubernetes.io/job-tracking"};
+  finalizer.object = testing::pod("prod", "ghcr.io/acme/podinfo:6.4.0");
+  EXPECT_EQ(run(finalizer).outcome, Outcome::Allow);
+  // The same image moved to another container is a change.
+  ReviewSpec moved = finalizer;
+  moved.object["spec"]["containers"][0]["name"] = "other";
+  EXPECT_EQ(run(moved).outcome, Outcome::Deny);
+}
+
 TEST_F(Engine, MalformedImageIsItsOwnViolation) {
   Evaluated e = run(flux_deployment("staging", "ghcr.io/acme/PodInfo:1"));
   EXPECT_TRUE(e.has(Rule::ImageReference));
@@ -342,7 +377,9 @@ TEST_F(Engine, CorpusAdmissionRequestsAreDecided) {
     EXPECT_EQ(provenance, c.out_of_band);
     bool image_checked = std::any_of(decision.violations.begin(), decision.violations.end(),
                                      [](const Violation& v) { return v.rule != Rule::Provenance; });
-    EXPECT_EQ(image_checked, parsed.review->request.operation != Operation::Delete);
+    // The corpus UPDATE leaves the images as they were: judged by what it
+    // changes, it is out-of-band but its images are not judged again.
+    EXPECT_EQ(image_checked, parsed.review->request.operation == Operation::Create);
   }
 }
 
