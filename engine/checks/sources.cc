@@ -164,8 +164,13 @@ void check_application_source(const Subject& subject, const ApplicationSource& a
     if (!kind_matches(s) || !allowed_in(s, env) || !(s.urls.matches(url) || s.urls.matches(oci_url))) continue;
     // For a chart, targetRevision is its version: chart promotion checks it.
     if (helm || s.any_ref()) return;
-    bool ok = is_commit_sha(revision) ? s.allow_commits
-                                      : s.branches.matches(revision) || s.tags.matches(revision) || s.semver.matches(revision);
+    // Argo CD also takes full refs; they match like Flux's spec.ref.name.
+    std::string_view rev = revision;
+    bool ok = rev.starts_with("refs/heads/") ? s.branches.matches(rev.substr(11))
+              : rev.starts_with("refs/tags/") ? s.tags.matches(rev.substr(10))
+              : is_commit_sha(revision)       ? s.allow_commits
+                                              : s.branches.matches(revision) || s.tags.matches(revision) ||
+                                              s.semver.matches(revision);
     if (ok) return;
     url_match = &s;
   }

@@ -331,6 +331,21 @@ INSTANTIATE_TEST_SUITE_P(
                              return app;
                            },
                            Outcome::Allow, {}},
+                      // A full ref matches like Flux's spec.ref.name: the branch after refs/heads/.
+                      Case{"FullBranchRefInProd",
+                           [] {
+                             json app = argo_head("prod");
+                             app["spec"]["source"]["targetRevision"] = "refs/heads/release-2.14";
+                             return app;
+                           },
+                           Outcome::Allow, {}},
+                      Case{"FullRefOfAnUnapprovedBranchInProd",
+                           [] {
+                             json app = argo_head("prod");
+                             app["spec"]["source"]["targetRevision"] = "refs/heads/feature-x";
+                             return app;
+                           },
+                           Outcome::Deny, Rule::Source, "targetRevision \"refs/heads/feature-x\""},
                       Case{"PromotedChartVersion", [] { return argo_chart("0.45.27"); }, Outcome::Allow, {}},
                       Case{"UnpromotedChartVersion", [] { return argo_chart("0.45.28"); }, Outcome::Deny,
                            Rule::ChartPromotion, "0.45.28 is not promoted to staging"},
