@@ -21,6 +21,8 @@ inline constexpr std::string_view kArgoTrackingId = "argocd.argoproj.io/tracking
 inline constexpr std::string_view kArgoInstance = "app.kubernetes.io/instance";
 // releasegate's own (annotation): the reason for an out-of-band change.
 inline constexpr std::string_view kBreakGlass = "releasegate.io/break-glass";
+// Its JSON pointer in an UPDATE's changed paths ('/' escaped as "~1").
+inline constexpr std::string_view kBreakGlassPointer = "/metadata/annotations/releasegate.io~1break-glass";
 // releasegate's own (label): a ConfigMap that holds rules.
 inline constexpr std::string_view kRules = "releasegate.io/rules";
 

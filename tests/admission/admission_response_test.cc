@@ -334,6 +334,30 @@ TEST_F(Responses, RequestTextInMessagesIsEscapedAndBounded) {
   EXPECT_LT(handled.body.size(), 8u * 1024);
 }
 
+// A break-glass group member ends the break-glass by removing the
+// annotation, and nothing else may change in the same UPDATE.
+TEST_F(Responses, RemovingTheBreakGlassAnnotationEndsIt) {
+  ReviewSpec spec;
+  spec.namespace_ = "prod";
+  spec.operation = "UPDATE";
+  spec.user = "oncall@acme.com";
+  spec.groups = {"platform-oncall"};
+  spec.old_object = testing::deployment("prod", "ghcr.io/acme/podinfo:6.5.0");
+  spec.old_object["metadata"]["annotations"]["releasegate.io/break-glass"] = "INC-4711";
+  spec.old_object["metadata"]["annotations"]["team"] = "web";
+  spec.object = spec.old_object;
+  spec.object["metadata"]["annotations"].erase("releasegate.io/break-glass");
+  json response = handle(Endpoint::Validate, testing::review(spec))["response"];
+  EXPECT_EQ(response["allowed"], true) << response.dump();
+  EXPECT_EQ(response["auditAnnotations"]["breakGlass"], "ended: INC-4711");
+  spec.object["spec"]["replicas"] = 7;  // rides along: denied
+  EXPECT_EQ(handle(Endpoint::Validate, testing::review(spec))["response"]["allowed"], false);
+  spec.groups = {"developers"};  // not a member: denied
+  spec.object = spec.old_object;
+  spec.object["metadata"]["annotations"].erase("releasegate.io/break-glass");
+  EXPECT_EQ(handle(Endpoint::Validate, testing::review(spec))["response"]["allowed"], false);
+}
+
 TEST_F(Responses, TheBreakGlassReasonIsEscapedAndBounded) {
   ReviewSpec spec;
   spec.namespace_ = "prod";
