@@ -311,6 +311,14 @@ error_code read_object(object obj, ObjectView& view) {
         return SUCCESS;
       });
     }
+    if (key == "binaryData") {
+      object data;
+      if (field.get_object().get(data) != SUCCESS) return SUCCESS;
+      return for_each_field(data, [&](std::string_view k, value) {
+        view.binary_data_keys.emplace_back(k);
+        return SUCCESS;
+      });
+    }
     return SUCCESS;
   });
 }

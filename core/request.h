@@ -119,6 +119,9 @@ struct ObjectView {
   // Top-level `data` string entries (a ConfigMap's): read so that rules
   // ConfigMaps can be validated at admission.
   std::vector<std::pair<std::string, std::string>> data;
+  // Top-level `binaryData` keys: refused in rules ConfigMaps, whose rules
+  // must be text a reviewer can read in the pull request.
+  std::vector<std::string> binary_data_keys;
 };
 
 struct GroupVersionKind {
@@ -193,6 +196,7 @@ void for_each_input(Request& request, Visitor& visit) {
     list(o.application_sources, [&](auto& a) { visit(a.repo_url), visit(a.target_revision), visit(a.chart); });
     visit(o.helm_values);
     list(o.data, [&](auto& entry) { visit(entry.first), visit(entry.second); });
+    list(o.binary_data_keys, [&](auto& key) { visit(key); });
   };
   visit(request.kind.group), visit(request.kind.version), visit(request.kind.kind), visit(request.operation);
   visit(request.namespace_), visit(request.name), visit(request.username), visit(request.sub_resource);

@@ -31,13 +31,23 @@ Decision governed_with(const RuleSet* rules, std::string message) {
   return decision;
 }
 
+bool labelled(const std::optional<ObjectView>& object) {
+  return object && object->labels.find(marks::kRules) == "true";
+}
+
+std::string where(const AdmissionRequest& request) { return "ConfigMap " + request.namespace_ + "/" + request.name; }
+
 }  // namespace
 
+// Removing the label, or deleting the ConfigMap, takes its documents out of
+// the rules: an edit like any other, so the policy cannot be dropped (nor a
+// broken change slipped in with the label) around validation.
 bool is_rules_config_map_edit(const AdmissionRequest& request) {
   const KindInfo* kind = find_kind(request.kind.group, request.kind.kind);
   bool config_map = kind && kind->kind_class == KindClass::RulesConfigMap;
-  bool edit = request.operation == Operation::Create || request.operation == Operation::Update;
-  return config_map && edit && request.object && request.object->labels.find(marks::kRules) == "true";
+  bool edit = request.operation == Operation::Create || request.operation == Operation::Update ||
+              request.operation == Operation::Delete;
+  return config_map && edit && (labelled(request.object) || labelled(request.old_object));
 }
 
 Decision validate_rules_edit(const RuleStore::Snapshot& current, const AdmissionRequest& request) {
@@ -45,8 +55,15 @@ Decision validate_rules_edit(const RuleStore::Snapshot& current, const Admission
     return governed_with(current.rules.get(), "the rule set in force was loaded without its sources, so this rules "
                                               "edit cannot be validated; apply it again after the next reload");
   }
+  if (labelled(request.object) && !request.object->binary_data_keys.empty()) {
+    return governed_with(current.rules.get(), where(request) + " holds binaryData (" +
+                                                  displayable(request.object->binary_data_keys.front(), 256) +
+                                                  "); rules ConfigMaps hold their rules as text in data, where "
+                                                  "reviewers can read them");
+  }
   policy::RulesEdit edit;
-  edit.sources = sources_of(*request.object, request.namespace_);
+  // Unlabelled or deleted: none of its documents stay in the rules.
+  if (labelled(request.object)) edit.sources = sources_of(*request.object, request.namespace_);
   for (const policy::RuleSource& source : edit.sources) edit.replaced.merge(policy::document_keys(source));
   // Documents the old version had and the new one dropped are removed too.
   if (request.old_object) {

@@ -215,7 +215,8 @@ TEST_F(Manifests, RulesEntrySeesOnlyLabelledConfigMapsInItsNamespace) {
     ASSERT_EQ(entry["rules"].size(), 1u);
     EXPECT_EQ(strings(entry["rules"][0]["apiGroups"]), Strings{""});
     EXPECT_EQ(strings(entry["rules"][0]["resources"]), Strings{"configmaps"});
-    EXPECT_EQ(strings(entry["rules"][0]["operations"]), (Strings{"CREATE", "UPDATE"}));
+    // DELETE and label removal are rules edits too (runtime/rules_edit.h).
+    EXPECT_EQ(strings(entry["rules"][0]["operations"]), (Strings{"CREATE", "UPDATE", "DELETE"}));
     yaml::Node expression = entry["namespaceSelector"]["matchExpressions"][0];
     EXPECT_EQ(expression["operator"].scalar(), "In");
     EXPECT_EQ(strings(expression["values"]), Strings{"releasegate-system"});

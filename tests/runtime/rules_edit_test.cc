@@ -30,13 +30,14 @@ class RulesEdit : public ::testing::Test {
   runtime::RuleStore store;
   void SetUp() override { store.publish(testing::test_load()); }
 
+  // config_map null: a DELETE of `old`.
   json validate(const json& config_map, const json& old = nullptr) {
     testing::ReviewSpec spec;
     spec.group = "";
     spec.kind = "ConfigMap";
     spec.namespace_ = "releasegate-system";
-    spec.name = config_map["metadata"]["name"];
-    spec.operation = old.is_null() ? "CREATE" : "UPDATE";
+    spec.name = (config_map.is_null() ? old : config_map)["metadata"]["name"];
+    spec.operation = config_map.is_null() ? "DELETE" : old.is_null() ? "CREATE" : "UPDATE";
     spec.user = "system:serviceaccount:flux-system:kustomize-controller";
     spec.object = config_map;
     spec.old_object = old;
@@ -92,6 +93,30 @@ TEST_F(RulesEdit, DocumentsDroppedByAnUpdateAreRemovedFromTheUnion) {
   json response = validate(rules_config_map("podinfo", "podinfo.yaml", renamed),
                            rules_config_map("podinfo", "podinfo.yaml", testing::kTestPromotion));
   EXPECT_EQ(response["allowed"], true) << response.dump();
+}
+
+// The rules are the promise: removing the label or deleting the ConfigMap
+// takes its documents out, and must leave a valid rule set.
+TEST_F(RulesEdit, RemovingTheLabelOrDeletingIsAnEdit) {
+  json policy = rules_config_map("policy", "policy.yaml", testing::kTestPolicy);
+  json promotion = rules_config_map("podinfo", "promotion.yaml", testing::kTestPromotion);
+  json unlabelled = policy;
+  unlabelled["metadata"].erase("labels");
+  json response = validate(unlabelled, policy);
+  ASSERT_EQ(response["allowed"], false) << response.dump();
+  EXPECT_NE(response["status"]["message"].get<std::string>().find("no ReleasePolicy"), std::string::npos)
+      << response.dump();
+  EXPECT_EQ(validate(nullptr, policy)["allowed"], false);
+  // Without the Promotion the rules are still valid: Git may delete it.
+  EXPECT_EQ(validate(nullptr, promotion)["allowed"], true);
+}
+
+TEST_F(RulesEdit, BinaryDataIsRefused) {
+  json cm = rules_config_map("podinfo", "promotion.yaml", testing::kTestPromotion);
+  cm["binaryData"] = {{"hidden.yaml", "a2luZDogUHJvbW90aW9u"}};
+  json response = validate(cm);
+  ASSERT_EQ(response["allowed"], false);
+  EXPECT_NE(response["status"]["message"].get<std::string>().find("binaryData"), std::string::npos);
 }
 
 TEST_F(RulesEdit, UnlabelledConfigMapsAreNotGoverned) {
