@@ -71,6 +71,31 @@ struct Case {
   std::string body;
 };
 
+// A rules ConfigMap whose YAML aliases would expand to 10^10 nodes.
+Case billion_laughs() {
+  json cm{{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", {{"name", "p"}, {"namespace", "releasegate-system"}, {"labels", {{"releasegate.io/rules", "true"}}}}},
+          {"data", {{"laughs.yaml", ""}}}};
+  std::string yaml = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  char previous = 'a';
+  for (char name = 'b'; name <= 'j'; ++name, ++previous) {
+    yaml += std::string(1, name) + ": &" + name + " [";
+    for (int i = 0; i < 10; ++i) yaml += std::string(i ? ", *" : "*") + previous;
+    yaml += "]\n";
+  }
+  cm["data"]["laughs.yaml"] = yaml;
+  json request{{"uid", "pathological"},
+               {"kind", {{"group", ""}, {"version", "v1"}, {"kind", "ConfigMap"}}},
+               {"operation", "CREATE"},
+               {"namespace", "releasegate-system"},
+               {"name", "p"},
+               {"userInfo", {{"username", "jane@acme.com"}}},
+               {"object", cm}};
+  return {"rules ConfigMap with a billion laughs",
+          json{{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", request}}.dump()};
+}
+
 std::vector<Case> cases() {
   std::vector<Case> all;
   {
@@ -113,29 +138,7 @@ std::vector<Case> cases() {
     body.replace(body.find("\"podinfo\"}}"), std::string("\"podinfo\"").size(), deep);
     all.push_back({"nesting 100,000 deep in a label value", body});
   }
-  {
-    json cm{{"apiVersion", "v1"},
-            {"kind", "ConfigMap"},
-            {"metadata", {{"name", "p"}, {"namespace", "releasegate-system"}, {"labels", {{"releasegate.io/rules", "true"}}}}},
-            {"data", {{"laughs.yaml", ""}}}};
-    std::string yaml = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
-    char previous = 'a';
-    for (char name = 'b'; name <= 'j'; ++name, ++previous) {
-      yaml += std::string(1, name) + ": &" + name + " [";
-      for (int i = 0; i < 10; ++i) yaml += std::string(i ? ", *" : "*") + previous;
-      yaml += "]\n";
-    }
-    cm["data"]["laughs.yaml"] = yaml;
-    json request{{"uid", "pathological"},
-                 {"kind", {{"group", ""}, {"version", "v1"}, {"kind", "ConfigMap"}}},
-                 {"operation", "CREATE"},
-                 {"namespace", "releasegate-system"},
-                 {"name", "p"},
-                 {"userInfo", {{"username", "jane@acme.com"}}},
-                 {"object", cm}};
-    all.push_back({"rules ConfigMap with a billion laughs",
-                   json{{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", request}}.dump()});
-  }
+  all.push_back(billion_laughs());
   return all;
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "tests/engine/engine_fixture.h"
 #include "tests/support/test_support.h"
 #include "admission/admission_review.h"
 #include "cli/manifest.h"
@@ -13,45 +14,6 @@
 
 namespace releasegate {
 namespace {
-
-using testing::ReviewSpec;
-using admission::Outcome;
-
-struct Evaluated {
-  Decision decision;
-  Outcome outcome;
-  bool has(Rule rule) const {
-    return std::any_of(decision.violations.begin(), decision.violations.end(),
-                       [&](const Violation& v) { return v.rule == rule; });
-  }
-  std::string message(Rule rule) const {
-    for (const auto& v : decision.violations) {
-      if (v.rule == rule) return v.message;
-    }
-    return {};
-  }
-};
-
-// Goes through the real AdmissionReview parser, as the webhook does.
-Evaluated evaluate(const ReviewSpec& spec, const RuleSet& rules) {
-  admission::ReviewParseResult parsed = admission::parse_admission_review(testing::review(spec));
-  EXPECT_TRUE(parsed.review) << parsed.error;
-  Decision decision = engine::evaluate(rules, parsed.review->request);
-  Outcome outcome = admission::decide(decision);
-  return {std::move(decision), outcome};
-}
-
-class Engine : public ::testing::Test {
- protected:
-  std::shared_ptr<const RuleSet> rules = testing::test_rules();
-  Evaluated run(const ReviewSpec& spec) { return evaluate(spec, *rules); }
-  static ReviewSpec flux_deployment(const std::string& ns, const std::string& image) {
-    ReviewSpec spec;
-    spec.namespace_ = ns;
-    spec.object = testing::deployment(ns, image);
-    return spec;
-  }
-};
 
 TEST_F(Engine, FluxDeliveringAPromotedTagToStagingIsAllowed) {
   Evaluated e = run(flux_deployment("staging", "ghcr.io/acme/podinfo:6.5.0"));
@@ -205,83 +167,6 @@ TEST_F(Engine, ImageSmuggledInAnInitOrEphemeralContainerIsChecked) {
   Evaluated p = run(pod);
   EXPECT_TRUE(p.has(Rule::ImageRegistry));
   EXPECT_TRUE(p.has(Rule::ImageForbiddenTag));
-}
-
-// `kubectl debug` adds an ephemeral container through the
-// pods/ephemeralcontainers subresource: an out-of-band change of a prod Pod,
-// whose image is judged like any other.
-TEST_F(Engine, KubectlDebugInProdIsAnOutOfBandImageChange) {
-  ReviewSpec debug;
-  debug.group = "";
-  debug.kind = "Pod";
-  debug.namespace_ = "prod";
-  debug.operation = "UPDATE";
-  debug.sub_resource = "ephemeralcontainers";
-  debug.user = "jane@acme.com";
-  debug.old_object = testing::pod("prod", "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650);
-  debug.object = debug.old_object;
-  debug.object["spec"]["ephemeralContainers"] = {{{"name", "debugger-x7k2"}, {"image", "busybox:1.36"}}};
-  Evaluated e = run(debug);
-  EXPECT_EQ(e.outcome, Outcome::Deny);
-  EXPECT_TRUE(e.has(Rule::Provenance));
-  EXPECT_TRUE(e.has(Rule::ImageRegistry));
-  EXPECT_NE(e.message(Rule::ImageRegistry).find("container \"debugger-x7k2\" (ephemeralContainers)"),
-            std::string::npos);
-  // Any other subresource (status, binding, eviction) is not governed.
-  ReviewSpec status = debug;
-  status.sub_resource = "status";
-  EXPECT_EQ(run(status).decision.governance, Governance::NotGoverned);
-}
-
-// An OCI image mounted as a volume runs code or data into the Pod: judged
-// like a container's image, named as the volume.
-TEST_F(Engine, AnImageVolumeIsJudgedLikeAContainer) {
-  ReviewSpec spec = flux_deployment("staging", "ghcr.io/acme/podinfo:6.5.0");
-  spec.object["spec"]["template"]["spec"]["volumes"] = {
-      {{"name", "config"}, {"configMap", {{"name", "podinfo"}}}},
-      {{"name", "models"}, {"image", {{"reference", "ghcr.io/acme/podinfo:9.9.9"}, {"pullPolicy", "IfNotPresent"}}}}};
-  Evaluated e = run(spec);
-  EXPECT_EQ(e.outcome, Outcome::Deny);
-  ASSERT_TRUE(e.has(Rule::ImagePromotion));
-  EXPECT_NE(e.message(Rule::ImagePromotion).find("volume \"models\""), std::string::npos)
-      << e.message(Rule::ImagePromotion);
-  spec.object["spec"]["template"]["spec"]["volumes"][1]["image"]["reference"] = "ghcr.io/acme/podinfo:6.5.0";
-  EXPECT_EQ(run(spec).outcome, Outcome::Allow);
-}
-
-// The controllers' routine updates leave the images as they were: a version
-// unpromoted since must not block them (a denial there stalls a rollout or
-// a garbage collection). What the UPDATE changes is still judged.
-TEST_F(Engine, AnUpdateIsJudgedByTheImagesItChanges) {
-  ReviewSpec scale_down;
-  scale_down.kind = "ReplicaSet";
-  scale_down.namespace_ = "prod";
-  scale_down.operation = "UPDATE";
-  scale_down.user = "system:serviceaccount:kube-system:deployment-controller";
-  scale_down.old_object = testing::deployment("prod", "ghcr.io/acme/podinfo:6.4.0");  // promoted once, not now
-  scale_down.old_object["kind"] = "ReplicaSet";
-  scale_down.old_object["spec"]["replicas"] = 3;
-  scale_down.object = scale_down.old_object;
-  scale_down.object["spec"]["replicas"] = 0;
-  EXPECT_EQ(run(scale_down).outcome, Outcome::Allow);
-  ReviewSpec new_image = scale_down;
-  new_image.object["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/acme/podinfo:9.9.9";
-  EXPECT_TRUE(run(new_image).has(Rule::ImagePromotion));
-
-  ReviewSpec finalizer;
-  finalizer.group = "";
-  finalizer.kind = "Pod";
-  finalizer.namespace_ = "prod";
-  finalizer.operation = "UPDATE";
-  finalizer.user = "system:serviceaccount:kube-system:job-controller";
-  finalizer.old_object = testing::pod("prod", "ghcr.io/acme/podinfo:6.4.0");
-  finalizer.old_object["metadata"]["finalizers"] = {"batch.kubernetes.io/job-tracking"};
-  finalizer.object = testing::pod("prod", "ghcr.io/acme/podinfo:6.4.0");
-  EXPECT_EQ(run(finalizer).outcome, Outcome::Allow);
-  // The same image moved to another container is a change.
-  ReviewSpec moved = finalizer;
-  moved.object["spec"]["containers"][0]["name"] = "other";
-  EXPECT_EQ(run(moved).outcome, Outcome::Deny);
 }
 
 TEST_F(Engine, MalformedImageIsItsOwnViolation) {

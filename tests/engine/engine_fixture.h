@@ -1,0 +1,57 @@
+// The engine suites' fixture: a request built as the apiserver sends it
+// (through the real AdmissionReview parser), decided against the test rules.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "admission/admission_review.h"
+#include "admission/verdict.h"
+#include "engine/engine.h"
+#include "tests/support/test_support.h"
+
+namespace releasegate {
+
+using testing::ReviewSpec;
+using admission::Outcome;
+
+struct Evaluated {
+  Decision decision;
+  Outcome outcome;
+  bool has(Rule rule) const {
+    return std::any_of(decision.violations.begin(), decision.violations.end(),
+                       [&](const Violation& v) { return v.rule == rule; });
+  }
+  std::string message(Rule rule) const {
+    for (const auto& v : decision.violations) {
+      if (v.rule == rule) return v.message;
+    }
+    return {};
+  }
+};
+
+// Goes through the real AdmissionReview parser, as the webhook does.
+inline Evaluated evaluate(const ReviewSpec& spec, const RuleSet& rules) {
+  admission::ReviewParseResult parsed = admission::parse_admission_review(testing::review(spec));
+  EXPECT_TRUE(parsed.review) << parsed.error;
+  Decision decision = engine::evaluate(rules, parsed.review->request);
+  Outcome outcome = admission::decide(decision);
+  return {std::move(decision), outcome};
+}
+
+class Engine : public ::testing::Test {
+ protected:
+  std::shared_ptr<const RuleSet> rules = testing::test_rules();
+  Evaluated run(const ReviewSpec& spec) { return evaluate(spec, *rules); }
+  static ReviewSpec flux_deployment(const std::string& ns, const std::string& image) {
+    ReviewSpec spec;
+    spec.namespace_ = ns;
+    spec.object = testing::deployment(ns, image);
+    return spec;
+  }
+};
+
+}  // namespace releasegate
