@@ -184,9 +184,13 @@ error_code read_application_source(value v, std::vector<ApplicationSource>& into
 constexpr int kMaxValuesDepth = 8;
 constexpr std::size_t kMaxValuesLeaves = 1024;
 
-error_code flatten_values(value v, std::string& path, int depth, StringMap& into) {
+error_code flatten_values(value v, std::string& path, int depth, StringMap& into, bool& truncated) {
   object obj;
-  if (depth > kMaxValuesDepth || v.get_object().get(obj) != SUCCESS) return SUCCESS;
+  if (v.get_object().get(obj) != SUCCESS) return SUCCESS;
+  if (depth > kMaxValuesDepth) {
+    truncated = true;
+    return SUCCESS;
+  }
   return for_each_field(obj, [&](std::string_view key, value field) -> error_code {
     std::size_t mark = path.size();
     if (!path.empty()) path += '.';
@@ -194,11 +198,13 @@ error_code flatten_values(value v, std::string& path, int depth, StringMap& into
     simdjson::ondemand::json_type type;
     error_code e = field.type().get(type);
     if (!e && type == simdjson::ondemand::json_type::object) {
-      e = flatten_values(field, path, depth + 1, into);
-    } else if (!e && into.entries().size() < kMaxValuesLeaves) {
-      if (type == simdjson::ondemand::json_type::string) {
+      e = flatten_values(field, path, depth + 1, into, truncated);
+    } else if (!e && (type == simdjson::ondemand::json_type::string || type == simdjson::ondemand::json_type::number)) {
+      if (into.entries().size() >= kMaxValuesLeaves) {
+        truncated = true;  // the engine fails closed on paths it cannot find
+      } else if (type == simdjson::ondemand::json_type::string) {
         into.set(path, string_of(field));
-      } else if (type == simdjson::ondemand::json_type::number) {
+      } else {
         into.set(path, std::string(raw_number(field)));
       }
     }
@@ -261,7 +267,7 @@ error_code read_spec(value v, ObjectView& view) {
     }
     if (key == "values") {
       std::string path;
-      return flatten_values(field, path, 0, view.helm_values);
+      return flatten_values(field, path, 0, view.helm_values, view.helm_values_truncated);
     }
     if (key == "sourceRef") return read_source_ref(field, view.source_ref.emplace());
     auto location = [&]() -> SourceLocation& {

@@ -116,6 +116,9 @@ struct ObjectView {
   // their string and number leaves (arrays are not descended), so that the
   // image paths the policy names can be looked up.
   StringMap helm_values;
+  // Some of spec.values was beyond the bounds read (1,024 leaves, 8 levels):
+  // a configured image path that is not found may be there, unread.
+  bool helm_values_truncated = false;
   // Top-level `data` string entries (a ConfigMap's): read so that rules
   // ConfigMaps can be validated at admission.
   std::vector<std::pair<std::string, std::string>> data;
@@ -194,7 +197,7 @@ void for_each_input(Request& request, Visitor& visit) {
     optional(o.source_ref, [&](auto& r) { visit(r.kind), visit(r.name), visit(r.namespace_); });
     visit(o.service_account_name);
     list(o.application_sources, [&](auto& a) { visit(a.repo_url), visit(a.target_revision), visit(a.chart); });
-    visit(o.helm_values);
+    visit(o.helm_values), visit(o.helm_values_truncated);
     list(o.data, [&](auto& entry) { visit(entry.first), visit(entry.second); });
     list(o.binary_data_keys, [&](auto& key) { visit(key); });
   };

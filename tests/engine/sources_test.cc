@@ -381,6 +381,25 @@ TEST(ValuesImages, ImageInHelmReleaseValuesIsChecked) {
   EXPECT_EQ(r.messages().find("6.5.0 is not promoted"), std::string::npos) << r.messages();
 }
 
+// Values beyond the bounds read (1,024 leaves) may hide a configured image
+// path: never skipped silently, refused.
+TEST(ValuesImages, APathBeyondTheValuesReadFailsClosed) {
+  json values = json::object();
+  for (int i = 0; i < 1'100; ++i) values["filler"]["k" + std::to_string(i)] = "v";
+  values["sidecar"]["image"] = "ghcr.io/acme/podinfo:9.9.9";  // after the filler: unread
+  json release = delivered(json::parse(R"({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+    "metadata": {"name": "redis", "namespace": "staging"},
+    "spec": {"chart": {"spec": {"chart": "podinfo", "version": "6.5.0",
+                                "sourceRef": {"kind": "HelmRepository", "name": "podinfo", "namespace": "flux-system"}}}}})"));
+  release["spec"]["values"] = values;
+  Result r = decide(release);
+  EXPECT_EQ(r.outcome, Outcome::Deny) << r.messages();
+  EXPECT_NE(r.messages().find("cannot be checked"), std::string::npos) << r.messages();
+  // Within the bounds, a path that is absent is the chart's default: allowed.
+  release["spec"]["values"] = {{"sidecar", {{"image", "ghcr.io/acme/podinfo:6.5.0"}}}};
+  EXPECT_EQ(decide(release).outcome, Outcome::Allow) << decide(release).messages();
+}
+
 TEST(ValuesImages, NumericTagsAreReadAsWritten) {
   json release = delivered(json::parse(R"({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
     "metadata": {"name": "redis", "namespace": "staging"},
