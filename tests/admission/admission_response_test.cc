@@ -107,10 +107,7 @@ TEST_F(Responses, ViolationsAndTheDenialAreBounded) {
 // Beyond kMaxImagesChecked images the object is refused without judging
 // each (50,000 containers took over 100 ms), and never pinned.
 TEST_F(Responses, AnObjectWithMoreImagesThanTheBoundIsRefused) {
-  ReviewSpec spec;
-  spec.kind = "Pod";
-  spec.group = "";
-  spec.object = testing::pod("prod", "ghcr.io/acme/podinfo:6.5.0");
+  ReviewSpec spec = testing::pod_review("prod", "ghcr.io/acme/podinfo:6.5.0");
   json& containers = spec.object["spec"]["containers"];
   while (containers.size() <= kMaxImagesChecked) containers.push_back(containers[0]);
   HandledReview handled = AdmissionHandler(store).handle(Endpoint::Validate, testing::review(spec));
@@ -192,17 +189,10 @@ TEST_F(Responses, MutationPinsPromotedPodImagesAndThePatchApplies) {
   EXPECT_FALSE(again["response"].contains("patchType"));
 }
 
-// The apiserver refuses a patch to ephemeral containers (they change only
-// through their subresource), and with it the whole Pod update.
 // Image volumes are pinned like containers, on CREATE: a Pod's volumes
 // cannot change once it exists.
 TEST_F(Responses, MutationPinsImageVolumesOnCreateOnly) {
-  ReviewSpec spec;
-  spec.group = "";
-  spec.kind = "Pod";
-  spec.namespace_ = "prod";
-  spec.user = "system:serviceaccount:kube-system:replicaset-controller";
-  spec.object = testing::pod("prod", "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650);
+  ReviewSpec spec = testing::pod_review("prod", "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650);
   spec.object["spec"]["volumes"] = {{{"name", "models"}, {"image", {{"reference", "ghcr.io/acme/podinfo:6.5.0"}}}}};
   json response = handle(Endpoint::Mutate, testing::review(spec))["response"];
   ASSERT_TRUE(response.contains("patch"));
@@ -218,26 +208,18 @@ TEST_F(Responses, MutationPinsImageVolumesOnCreateOnly) {
 // A label edit (or any UPDATE leaving the images as they were) pins
 // nothing: a new digest there would restart the containers.
 TEST_F(Responses, MutationOnUpdatePinsOnlyTheImagesItIntroduces) {
-  ReviewSpec spec;
-  spec.group = "";
-  spec.kind = "Pod";
-  spec.namespace_ = "prod";
+  ReviewSpec spec = testing::pod_review("prod", "ghcr.io/acme/podinfo:6.5.0");
   spec.operation = "UPDATE";
-  spec.user = "system:serviceaccount:kube-system:replicaset-controller";
-  spec.old_object = testing::pod("prod", "ghcr.io/acme/podinfo:6.5.0");
-  spec.object = spec.old_object;
+  spec.old_object = spec.object;
   spec.object["metadata"]["labels"]["edited"] = "yes";
   EXPECT_FALSE(handle(Endpoint::Mutate, testing::review(spec))["response"].contains("patch"));
 }
 
+// The apiserver refuses a patch to ephemeral containers (they change only
+// through their subresource), and with it the whole Pod update.
 TEST_F(Responses, MutationNeverPatchesEphemeralContainers) {
-  ReviewSpec spec;
-  spec.group = "";
-  spec.kind = "Pod";
-  spec.namespace_ = "prod";
+  ReviewSpec spec = testing::pod_review("prod", "ghcr.io/acme/podinfo:6.5.0");
   spec.operation = "UPDATE";
-  spec.user = "system:serviceaccount:kube-system:replicaset-controller";
-  spec.object = testing::pod("prod", "ghcr.io/acme/podinfo:6.5.0");
   spec.old_object = testing::pod("prod", "ghcr.io/acme/podinfo:6.5.1");
   spec.object["spec"]["ephemeralContainers"] = {{{"name", "debugger"}, {"image", "ghcr.io/acme/podinfo:6.5.0"}}};
   HandledReview handled = AdmissionHandler(store).handle(Endpoint::Mutate, testing::review(spec));

@@ -31,6 +31,12 @@ struct Evaluated {
     }
     return {};
   }
+  // Every violation, "rule: message" a line, for failure messages.
+  std::string messages() const {
+    std::string out;
+    for (const auto& v : decision.violations) out += std::string(to_string(v.rule)) + ": " + v.message + "\n";
+    return out;
+  }
 };
 
 // Goes through the real AdmissionReview parser, as the webhook does.

@@ -12,15 +12,10 @@ namespace {
 // pods/ephemeralcontainers subresource: an out-of-band change of a prod Pod,
 // whose image is judged like any other.
 TEST_F(Engine, KubectlDebugInProdIsAnOutOfBandImageChange) {
-  ReviewSpec debug;
-  debug.group = "";
-  debug.kind = "Pod";
-  debug.namespace_ = "prod";
+  ReviewSpec debug = testing::pod_review("prod", "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650, "jane@acme.com");
   debug.operation = "UPDATE";
   debug.sub_resource = "ephemeralcontainers";
-  debug.user = "jane@acme.com";
-  debug.old_object = testing::pod("prod", "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650);
-  debug.object = debug.old_object;
+  debug.old_object = debug.object;
   debug.object["spec"]["ephemeralContainers"] = {{{"name", "debugger-x7k2"}, {"image", "busybox:1.36"}}};
   Evaluated e = run(debug);
   EXPECT_EQ(e.outcome, Outcome::Deny);
@@ -69,15 +64,11 @@ TEST_F(Engine, AnUpdateIsJudgedByTheImagesItChanges) {
   new_image.object["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/acme/podinfo:9.9.9";
   EXPECT_TRUE(run(new_image).has(Rule::ImagePromotion));
 
-  ReviewSpec finalizer;
-  finalizer.group = "";
-  finalizer.kind = "Pod";
-  finalizer.namespace_ = "prod";
+  ReviewSpec finalizer = testing::pod_review("prod", "ghcr.io/acme/podinfo:6.4.0",
+                                             "system:serviceaccount:kube-system:job-controller");
   finalizer.operation = "UPDATE";
-  finalizer.user = "system:serviceaccount:kube-system:job-controller";
-  finalizer.old_object = testing::pod("prod", "ghcr.io/acme/podinfo:6.4.0");
+  finalizer.old_object = finalizer.object;
   finalizer.old_object["metadata"]["finalizers"] = {"batch.kubernetes.io/job-tracking"};
-  finalizer.object = testing::pod("prod", "ghcr.io/acme/podinfo:6.4.0");
   EXPECT_EQ(run(finalizer).outcome, Outcome::Allow);
   // The same image moved to another container is a change.
   ReviewSpec moved = finalizer;

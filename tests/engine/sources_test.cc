@@ -12,6 +12,7 @@
 #include "engine/digest_pins.h"
 #include "engine/engine.h"
 #include "policy/compiler.h"
+#include "tests/engine/engine_fixture.h"
 #include "tests/support/test_support.h"
 #include "admission/admission_review.h"
 #include "cli/manifest.h"
@@ -122,19 +123,7 @@ json delivered(json object) {
   return object;
 }
 
-struct Result {
-  Decision decision;
-  Outcome outcome;
-  bool has(Rule rule) const {
-    return std::any_of(decision.violations.begin(), decision.violations.end(),
-                       [&](const Violation& v) { return v.rule == rule; });
-  }
-  std::string messages() const {
-    std::string out;
-    for (const auto& v : decision.violations) out += std::string(to_string(v.rule)) + ": " + v.message + "\n";
-    return out;
-  }
-};
+using Result = Evaluated;
 
 AdmissionRequest request_for(const json& object, const std::string& user, const std::string& operation = "CREATE") {
   testing::ReviewSpec spec;

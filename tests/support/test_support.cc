@@ -135,6 +135,16 @@ nlohmann::json pod(const std::string& ns, const std::string& image) {
           {"spec", {{"containers", {{{"name", "podinfod"}, {"image", image}}}}}}};
 }
 
+ReviewSpec pod_review(const std::string& ns, const std::string& image, const std::string& user) {
+  ReviewSpec spec;
+  spec.group = "";
+  spec.kind = "Pod";
+  spec.namespace_ = ns;
+  spec.user = user;
+  spec.object = pod(ns, image);
+  return spec;
+}
+
 std::string review(const ReviewSpec& spec, const std::string& uid) {
   nlohmann::json request{
       {"uid", uid},

@@ -60,6 +60,11 @@ struct ReviewSpec {
 };
 std::string review(const ReviewSpec& spec, const std::string& uid = "0d8a6c2e-1f2b-4c3d-9e8f-7a6b5c4d3e2f");
 
+inline constexpr const char* kReplicaSetController = "system:serviceaccount:kube-system:replicaset-controller";
+// A Pod request in `ns` (CREATE unless changed), by the ReplicaSet
+// controller unless another user is given.
+ReviewSpec pod_review(const std::string& ns, const std::string& image, const std::string& user = kReplicaSetController);
+
 // A loopback TCP port that was free a moment ago (for servers started as a
 // separate process, which cannot report a port 0 binding back).
 int free_port();
