@@ -21,12 +21,7 @@ int run_lint(const std::vector<std::string>& args, std::ostream& out, std::ostre
     err << "releasegate lint: " << result.errors.size() << (result.errors.size() == 1 ? " error" : " errors") << "\n";
     return 1;
   }
-  std::size_t versions = 0;
-  for (const auto* index : {&result.rules->promotions, &result.rules->chart_promotions}) {
-    for (const auto& [key, per_env] : *index) {
-      for (const auto& env : per_env) versions += env.versions.size();
-    }
-  }
+  std::size_t versions = result.rules->promotions.version_count() + result.rules->chart_promotions.version_count();
   err << "releasegate lint: valid (" << result.rules->environments.size() << " environments, "
       << result.rules->promotions.size() << " image repositories and " << result.rules->chart_promotions.size()
       << " charts promoted, " << versions << " promoted versions)\n";

@@ -17,10 +17,10 @@
 #include "core/decision.h"
 #include "core/kinds.h"
 #include "core/pattern.h"
+#include "core/promotion_index.h"
 
 namespace releasegate {
 
-inline constexpr std::size_t kMaxEnvironments = 64;
 using EnvironmentSet = std::bitset<kMaxEnvironments>;
 
 struct Environment {
@@ -86,21 +86,6 @@ struct StringHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
-using StringIndex = std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>>;
-
-struct PromotedVersion {
-  std::string tag;     // may be empty for a digest-only record
-  std::string digest;  // may be empty for a tag-only record
-  std::string text() const;
-};
-
-// The versions of one repository promoted to one environment.
-struct EnvironmentVersions {
-  std::vector<PromotedVersion> versions;  // in the order written, for messages
-  StringIndex by_tag;
-  StringIndex by_digest;
-};
-
 struct RuleSet {
   // Counts published rule sets: 1 for the first load, +1 per reload.
   std::uint64_t generation = 0;
@@ -130,11 +115,11 @@ struct RuleSet {
   PatternList exempt_users;       // exempt from provenance only
   PatternList exempt_groups;
 
-  // Normalised repository ("ghcr.io/acme/podinfo") -> one entry per environment.
-  std::unordered_map<std::string, std::vector<EnvironmentVersions>, StringHash, std::equal_to<>> promotions;
-  // Chart key (chart_key(), or "<repository URL> <chart>" for Argo CD) ->
-  // one entry per environment; versions in `tag`.
-  std::unordered_map<std::string, std::vector<EnvironmentVersions>, StringHash, std::equal_to<>> chart_promotions;
+  // By normalised repository ("ghcr.io/acme/podinfo").
+  PromotionIndex promotions;
+  // By chart key (chart_key(), or "<repository URL> <chart>" for Argo CD);
+  // versions in `tag`.
+  PromotionIndex chart_promotions;
 
   Mode mode_of(Rule rule) const {
     const auto& override_mode = rule_modes[static_cast<std::size_t>(rule)];

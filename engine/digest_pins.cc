@@ -38,14 +38,9 @@ std::vector<ImagePin> digest_pins(const RuleSet& rules, const AdmissionRequest& 
     if (image_unchanged(request, image)) continue;
     ImageParseResult parsed = parse_image_reference(image.image);
     if (!parsed.reference || !parsed.reference->digest.empty() || parsed.reference->tag.empty()) continue;
-    auto repo = rules.promotions.find(parsed.reference->repository());
-    if (repo == rules.promotions.end()) continue;
-    const EnvironmentVersions& versions = repo->second[*env];
-    auto tag = versions.by_tag.find(parsed.reference->tag);
-    if (tag == versions.by_tag.end()) continue;
-    const std::string& digest = versions.versions[tag->second].digest;
-    if (digest.empty()) continue;
-    pins.push_back({std::string(pod_spec) + "/" + image.field(), image.image + "@" + digest});
+    auto promoted = rules.promotions.find(parsed.reference->repository(), *env).find_tag(parsed.reference->tag);
+    if (!promoted || promoted->digest.empty()) continue;
+    pins.push_back({std::string(pod_spec) + "/" + image.field(), image.image + "@" + std::string(promoted->digest)});
   }
   return pins;
 }

@@ -16,16 +16,16 @@ std::string short_version(const PromotedVersion& v) {
   return text;
 }
 
-std::string promoted_list(const EnvironmentVersions* versions) {
-  if (!versions || versions->versions.empty()) return "nothing promoted";
+std::string promoted_list(const PromotedVersions& promoted) {
+  std::vector<PromotedVersion> versions = promoted.in_written_order();
+  if (versions.empty()) return "nothing promoted";
   std::string out = "promoted: ";
   std::size_t shown = 0;
   // Newest promotions are usually appended; show the most recent first.
-  for (auto it = versions->versions.rbegin(); it != versions->versions.rend() && shown < kVersionsShownInMessages;
-       ++it, ++shown) {
+  for (auto it = versions.rbegin(); it != versions.rend() && shown < kVersionsShownInMessages; ++it, ++shown) {
     out += (shown ? ", " : "") + short_version(*it);
   }
-  if (versions->versions.size() > shown) out += " and " + std::to_string(versions->versions.size() - shown) + " more";
+  if (versions.size() > shown) out += " and " + std::to_string(versions.size() - shown) + " more";
   return out;
 }
 
@@ -46,8 +46,7 @@ void check_image(const RuleSet& rules, std::size_t env, std::string_view where, 
   }
   const ImageReference& ref = *parsed.reference;
   std::string repository = ref.repository();
-  const EnvironmentVersions* versions = nullptr;
-  if (auto it = rules.promotions.find(repository); it != rules.promotions.end()) versions = &it->second[env];
+  PromotedVersions versions = rules.promotions.find(repository, env);
   if (!rules.registries.empty() && !rules.registries.matches(repository)) {
     add(Rule::ImageRegistry, "image " + image + " comes from " + repository +
                                  ", which is not an allowed registry (allowed: " + rules.registries.describe() +
@@ -64,19 +63,15 @@ void check_image(const RuleSet& rules, std::size_t env, std::string_view where, 
     if (environment.require_digest) {
       // Name the promoted digest when there is one: the fix is then a copy.
       std::string pinned = ref.normalized() + "@sha256:<digest>";
-      if (versions) {
-        auto promoted = versions->by_tag.find(tag);
-        if (promoted != versions->by_tag.end() && !versions->versions[promoted->second].digest.empty()) {
-          pinned = image + "@" + versions->versions[promoted->second].digest;
-        }
-      }
+      auto promoted = versions.find_tag(tag);
+      if (promoted && !promoted->digest.empty()) pinned = image + "@" + std::string(promoted->digest);
       add(Rule::ImageDigestRequired, "image " + image + " is not pinned to a digest, which " + environment.name +
                                          " requires; write it as " + pinned);
     }
   }
   if (environment.promotion_open) return;
-  bool promoted = versions && (ref.digest.empty() ? versions->by_tag.contains(ref.effective_tag())
-                                                  : versions->by_digest.contains(ref.digest));
+  bool promoted = ref.digest.empty() ? versions.find_tag(ref.effective_tag()).has_value()
+                                     : versions.has_digest(ref.digest);
   if (!promoted) {
     std::string what = ref.digest.empty() ? "tag " + std::string(ref.effective_tag()) : "digest " + ref.digest;
     add(Rule::ImagePromotion, "image " + image + " is not promoted to " + environment.name + " (" + what +
@@ -88,8 +83,7 @@ void check_image(const RuleSet& rules, std::size_t env, std::string_view where, 
 void check_chart(const RuleSet& rules, std::size_t env, const ChartUse& use, Findings& findings) {
   const Environment& environment = rules.environments[env];
   if (environment.promotion_open) return;
-  const EnvironmentVersions* versions = nullptr;
-  if (auto it = rules.chart_promotions.find(use.key); it != rules.chart_promotions.end()) versions = &it->second[env];
+  PromotedVersions versions = rules.chart_promotions.find(use.key, env);
   std::string fix = "; pin " + use.field + " to a version promoted to " + environment.name + " (" +
                     promoted_list(versions) + ")";
   std::string problem;
@@ -97,7 +91,7 @@ void check_chart(const RuleSet& rules, std::size_t env, const ChartUse& use, Fin
     problem = use.subject + " has no version, so the latest is installed" + fix;
   } else if (!is_exact_chart_version(use.version)) {
     problem = use.subject + " version \"" + use.version + "\" is a range, not a promoted version" + fix;
-  } else if (!versions || !versions->by_tag.contains(use.version)) {
+  } else if (!versions.find_tag(use.version)) {
     problem = use.subject + " version " + use.version + " is not promoted to " + environment.name + " (" +
               promoted_list(versions) + "); promote it to " + environment.name +
               " in a Promotion record in Git, after the previous environment";

@@ -40,14 +40,16 @@ struct RuleSource {
   std::string content;
 };
 
-// What a rule set was compiled from, and how. Kept beside the rule set
-// (runtime::RuleStore), not in it, so that a rules edit arriving at
-// admission can be compiled with the rest.
-struct CompiledFrom {
-  std::vector<RuleSource> sources;
-  LoadOptions options;
-};
+struct Fragment;  // policy/fragment.h
 
+// What a rule set was compiled from, and how: its sources' fragments (no
+// source text). Kept beside the rule set (runtime::RuleStore), not in it,
+// so that a rules edit arriving at admission can be linked with the rest.
+struct CompiledFrom {
+  std::vector<std::shared_ptr<const Fragment>> fragments;
+  LoadOptions options;
+  std::string environments;  // the policy's environment_signature() (policy/linker.h)
+};
 
 struct LoadResult {
   std::shared_ptr<const RuleSet> rules;  // null when there are errors
@@ -69,11 +71,14 @@ struct RulesEdit {
   std::vector<RuleSource> sources;
 };
 
-// Compiles a rule set from in-memory sources. With an edit, the documents
-// of `sources` whose keys the edit replaces are left out and the edit's
-// sources are added.
-LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptions& options = {},
-                         const RulesEdit* edit = nullptr);
+// Compiles a rule set from in-memory sources, in parallel across the
+// cores.
+LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptions& options = {});
+
+// The rule set in force with an edit: the documents it replaces left out of
+// the fragments in force and the edit's sources added. Only the edit's
+// sources are compiled and checked; the rest is linked as it is.
+LoadResult compile_edit(const CompiledFrom& in_force, const RulesEdit& edit);
 
 // The keys of the rules documents in a source (ConfigMap manifests are
 // looked into); unparseable documents have none.

@@ -10,6 +10,13 @@ void Reader::error(const yaml::Mark& mark, std::string message) {
   errors_.push_back({origin_.file, origin_.context, line, column, std::move(message)});
 }
 
+WrittenAt Reader::written_at(const yaml::Node& node) const {
+  const yaml::Mark& mark = node.mark();
+  int line = mark.line < 0 ? 0 : mark.line + 1 + origin_.line_offset;
+  int column = mark.column < 0 ? 0 : mark.column + 1 + origin_.column_offset;
+  return {static_cast<std::uint32_t>(line), static_cast<std::uint32_t>(column)};
+}
+
 std::string Reader::location(const yaml::Node& node) const {
   return origin_.file + ":" + std::to_string(node.mark().line + 1 + origin_.line_offset);
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/pattern.h"
+#include "core/promotion_table.h"
 #include "policy/compiler.h"
 #include "policy/yaml_tree.h"
 
@@ -87,6 +88,8 @@ class Reader {
 
   // "file:line" of a node, for messages that point at another place.
   std::string location(const yaml::Node& node) const;
+  // Where a node is, as errors report it, for errors found later (linking).
+  WrittenAt written_at(const yaml::Node& node) const;
 
   // Reads a map by its declared fields; reports unknown keys (typos must
   // never be silently ignored) and missing required ones. Once the map is

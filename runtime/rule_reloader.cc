@@ -3,19 +3,6 @@
 #include <malloc.h>
 
 namespace releasegate::runtime {
-namespace {
-
-std::size_t fingerprint(const std::vector<policy::RuleSource>& sources) {
-  std::size_t hash = sources.size();
-  for (const policy::RuleSource& s : sources) {
-    hash = hash * 31 + std::hash<std::string>{}(s.file);
-    hash = hash * 31 + std::hash<std::string>{}(s.content);
-  }
-  return hash;
-}
-
-}  // namespace
-
 RuleReloader::RuleReloader(ReloadOptions options, RuleStore& store)
     : options_(std::move(options)),
       store_(store),
@@ -28,19 +15,18 @@ bool RuleReloader::reload_now() {
   policy::SourcesRead read = policy::read_rule_sources(options_.directories);
   policy::LoadResult result;
   if (read.errors.empty()) {
-    // Unchanged content (a re-scan, an event that touched nothing) is not
-    // reloaded, and a broken set is not reported again on every re-scan.
-    std::size_t print = fingerprint(read.sources);
-    if (attempted_ && print == last_fingerprint_) return false;
-    attempted_ = true;
-    last_fingerprint_ = print;
     policy::LoadOptions load = options_.load;
     load.generation = status().generation + 1;
-    result = policy::compile_rules(read.sources, load);
+    result = compiler_.compile(read.sources, load);
+    // Unchanged content (a re-scan, an event that touched nothing) is not
+    // published again, and a broken set is not reported again on every
+    // re-scan.
+    if (attempted_ && !compiler_.changed()) return false;
+    attempted_ = true;
   } else {
     result.errors = std::move(read.errors);
     attempted_ = true;
-    last_fingerprint_ = 0;  // retry when the directories are readable again
+    compiler_ = {};  // compile everything when the directories are readable again
   }
   ReloadStatus snapshot;
   {

@@ -3,7 +3,8 @@
 // are seen by a DirectoryWatcher (inotify, with a periodic re-scan). A
 // changed rule set is read, validated and compiled on the watcher's thread,
 // beside the serving one, and published atomically; a broken one never
-// replaces it.
+// replaces it. Only the files that changed are compiled again
+// (policy/incremental_compiler.h).
 #pragma once
 
 #include <chrono>
@@ -16,6 +17,7 @@
 
 #include "runtime/directory_watcher.h"
 #include "policy/compiler.h"
+#include "policy/incremental_compiler.h"
 #include "runtime/rule_store.h"
 
 namespace releasegate::runtime {
@@ -64,7 +66,7 @@ class RuleReloader {
   std::mutex reload_mutex_;  // one reload at a time
   mutable std::mutex status_mutex_;
   ReloadStatus status_;
-  std::size_t last_fingerprint_ = 0;
+  policy::IncrementalCompiler compiler_;  // guarded by reload_mutex_
   bool attempted_ = false;
   DirectoryWatcher watcher_;
 };

@@ -71,7 +71,7 @@ Decision validate_rules_edit(const RuleStore::Snapshot& current, const Admission
       edit.replaced.merge(policy::document_keys(source));
     }
   }
-  policy::LoadResult result = policy::compile_rules(current.from->sources, current.from->options, &edit);
+  policy::LoadResult result = policy::compile_edit(*current.from, edit);
   if (result.rules) {
     Decision decision;
     decision.governance = Governance::Governed;

@@ -44,11 +44,13 @@ TEST(RuleLoader, CompilesTheTestRules) {
   EXPECT_TRUE(rules.environments[2].require_digest);
   EXPECT_EQ(rules.environment_for_namespace("prod-eu"), 2u);
   EXPECT_EQ(rules.environment_for_namespace("qa"), std::nullopt);
-  const auto& podinfo = rules.promotions.at("ghcr.io/acme/podinfo");
-  EXPECT_TRUE(podinfo[1].by_tag.contains("6.5.1"));
-  EXPECT_TRUE(podinfo[1].by_digest.contains(testing::kDigest651));
-  EXPECT_TRUE(podinfo[2].by_digest.contains(testing::kDigest650));
-  EXPECT_TRUE(podinfo[0].versions.empty());
+  const PromotionIndex& promoted = rules.promotions;
+  EXPECT_EQ(promoted.find("ghcr.io/acme/podinfo", 1).find_tag("6.5.1")->digest, testing::kDigest651);
+  EXPECT_TRUE(promoted.find("ghcr.io/acme/podinfo", 1).has_digest(testing::kDigest651));
+  EXPECT_TRUE(promoted.find("ghcr.io/acme/podinfo", 2).has_digest(testing::kDigest650));
+  EXPECT_FALSE(promoted.find("ghcr.io/acme/podinfo", 2).has_digest(testing::kDigest651.substr(0, 20)));
+  EXPECT_TRUE(promoted.find("ghcr.io/acme/podinfo", 0).in_written_order().empty());
+  EXPECT_FALSE(promoted.find("ghcr.io/acme/other", 1).find_tag("6.5.1"));
   // Defaults are always exempt.
   EXPECT_TRUE(rules.exempt_namespaces.matches("kube-system"));
   EXPECT_TRUE(rules.exempt_namespaces.matches("releasegate-system"));
@@ -294,16 +296,18 @@ TEST(DocumentKeys, ExcludedDocumentsAreReplaced) {
   // Two records of one repository are an error, unless one replaces the other.
   std::vector<RuleSource> sources{{"policy.yaml", testing::kTestPolicy}, {"promotion.yaml", testing::kTestPromotion}};
   RulesEdit add{{}, {{"edit.yaml", testing::kTestPromotion}}};
-  EXPECT_FALSE(compile_rules(sources, {}, &add).rules);
+  LoadResult in_force = compile_rules(sources);
+  ASSERT_TRUE(in_force.rules);
+  EXPECT_FALSE(compile_edit(*in_force.from, add).rules);
   std::string edited = testing::kTestPromotion;
   auto at = edited.find(", \"6.5.1@");  // drop 6.5.1 from staging
   edited.erase(at, edited.find('"', at + 3) + 1 - at);
   RulesEdit replace{keys, {{"edit.yaml", edited}}};
-  LoadResult replaced = compile_rules(sources, {}, &replace);
+  LoadResult replaced = compile_edit(*in_force.from, replace);
   ASSERT_TRUE(replaced.rules) << replaced.errors.front().to_string();
-  EXPECT_FALSE(replaced.rules->promotions.at("ghcr.io/acme/podinfo")[1].by_tag.contains("6.5.1"));
-  EXPECT_TRUE(replaced.rules->promotions.at("ghcr.io/acme/podinfo")[1].by_tag.contains("6.5.0"));
-  EXPECT_EQ(replaced.from->sources.size(), 3u);
+  EXPECT_FALSE(replaced.rules->promotions.find("ghcr.io/acme/podinfo", 1).find_tag("6.5.1"));
+  EXPECT_TRUE(replaced.rules->promotions.find("ghcr.io/acme/podinfo", 1).find_tag("6.5.0"));
+  EXPECT_EQ(replaced.from->fragments.size(), 3u);
 }
 
 }  // namespace

@@ -99,7 +99,7 @@ TEST_F(Reload, SymlinkSwapPublishesANewGenerationAndAllowsTheNewlyPromotedTag) {
   reloader.start();
   rules_dir.update({{"policy.yaml", testing::kTestPolicy}, {"promotion.yaml", with_staging_tag("6.6.0")}});
   ASSERT_TRUE(eventually([&] { return store.current()->generation == 2; }));
-  EXPECT_TRUE(store.current()->promotions.at("ghcr.io/acme/podinfo")[1].by_tag.contains("6.6.0"));
+  EXPECT_TRUE(store.current()->promotions.find("ghcr.io/acme/podinfo", 1).find_tag("6.6.0"));
   EXPECT_EQ(reloader.status().successes, 2u);
 }
 
@@ -137,7 +137,7 @@ TEST_F(Reload, PlainFilesEditedInPlaceAreReloaded) {
   reloader.start();
   std::ofstream(dir / "promotion.yaml") << with_staging_tag("6.7.0");
   ASSERT_TRUE(eventually([&] { return store.current()->generation == 2; }));
-  EXPECT_TRUE(store.current()->promotions.at("ghcr.io/acme/podinfo")[1].by_tag.contains("6.7.0"));
+  EXPECT_TRUE(store.current()->promotions.find("ghcr.io/acme/podinfo", 1).find_tag("6.7.0"));
 }
 
 // Over TLS: a client keeps asking about 6.6.0 in staging while the rules

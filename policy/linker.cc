@@ -1,0 +1,199 @@
+#include "policy/linker.h"
+
+#include <optional>
+#include <utility>
+
+#include "policy/policy_compiler.h"
+
+namespace releasegate::policy {
+namespace {
+
+bool dropped(const LinkSource& source, std::uint32_t document) {
+  const auto& key = source.fragment->documents[document].key;
+  return source.replaced && key && source.replaced->contains(*key);
+}
+
+// The environment and promotion-chain checks of one table's records.
+class TableCheck {
+ public:
+  TableCheck(const Fragment& fragment, const PromotionTable& table, const RuleSet& rules,
+             std::vector<LinkFinding>& findings)
+      : fragment_(fragment), table_(table), rules_(rules), findings_(findings), local_(rules.environments.size()) {
+    const auto& names = table.environment_names();
+    for (std::size_t env = 0; env < rules.environments.size(); ++env) {
+      for (std::size_t id = 0; id < names.size(); ++id) {
+        if (names[id] == rules.environments[env].name) local_[env] = static_cast<PromotionTable::EnvironmentId>(id);
+      }
+    }
+  }
+
+  void check(std::uint32_t r) {
+    const PromotionTable::Record& record = table_.record(r);
+    if (record.has_errors) return;
+    bool known = true;
+    for (const PromotionTable::EnvironmentUse& use : table_.uses(r)) {
+      const std::string& name = table_.environment_names()[use.environment];
+      if (!environment_index(rules_, name)) {
+        add(record, use.at, unknown_environment(rules_, name));
+        known = false;
+      }
+    }
+    if (known) check_chain(r);
+  }
+
+ private:
+  void add(const PromotionTable::Record& record, WrittenAt at, std::string message) {
+    findings_.push_back({record.document, fragment_.error_at(record.document, at, std::move(message))});
+  }
+
+  // A version promoted to an environment must have passed the one before it
+  // (unless either is `promotion: open`): found there by tag or digest, and
+  // never under the same tag with another digest.
+  void check_chain(std::uint32_t r) {
+    const PromotionTable::Record& record = table_.record(r);
+    std::string_view key = table_.key(r);
+    for (std::size_t env = 1; env < rules_.environments.size(); ++env) {
+      const Environment& previous = rules_.environments[env - 1];
+      const Environment& current = rules_.environments[env];
+      if (current.promotion_open || previous.promotion_open || !local_[env]) continue;
+      for (const PromotionTable::Version& stored : table_.versions(r)) {
+        if (stored.environment != *local_[env]) continue;
+        PromotedVersion v = table_.version(stored);
+        const PromotionTable::Version* before = local_[env - 1] ? table_.find_tag(r, *local_[env - 1], v.tag) : nullptr;
+        if (before) {
+          std::string_view digest_before = table_.text(before->digest);
+          if (!v.digest.empty() && !digest_before.empty() && digest_before != v.digest) {
+            add(record, stored.at, std::string(key) + ":" + std::string(v.tag) + " is promoted to " + current.name +
+                                       " as " + std::string(v.digest) + " but to " + previous.name + " as " +
+                                       std::string(digest_before) + "; promote the digest that passed " +
+                                       previous.name);
+          }
+          continue;
+        }
+        if (local_[env - 1] && table_.has_digest(r, *local_[env - 1], v.digest)) continue;
+        add(record, stored.at, "version " + v.text() + " of " + std::string(key) + " is promoted to " +
+                                   current.name + " but not to " + previous.name + "; promote it to " +
+                                   previous.name + " first");
+      }
+    }
+  }
+
+  const Fragment& fragment_;
+  const PromotionTable& table_;
+  const RuleSet& rules_;
+  std::vector<LinkFinding>& findings_;
+  std::vector<std::optional<PromotionTable::EnvironmentId>> local_;  // policy environment -> table id
+};
+
+std::vector<LinkFinding> check_fragment(const Fragment& fragment, const RuleSet& rules) {
+  std::vector<LinkFinding> findings;
+  for (const auto* table : {fragment.images.get(), fragment.charts.get()}) {
+    TableCheck check(fragment, *table, rules, findings);
+    for (std::uint32_t r = 0; r < table->size(); ++r) check.check(r);
+  }
+  return findings;
+}
+
+// Indexes a source's records of one table, reporting a key recorded twice.
+// `holders` has the fragment of each table already in the index.
+void index_records(const LinkSource& source, const std::shared_ptr<const PromotionTable>& table,
+                   std::string_view what, const std::vector<std::string>& environments, PromotionIndex& index,
+                   std::vector<const Fragment*>& holders, std::vector<LoadError>& errors) {
+  const Fragment& fragment = *source.fragment;
+  std::uint32_t t = index.add_table(table, environments);
+  holders.push_back(&fragment);
+  for (std::uint32_t r = 0; r < table->size(); ++r) {
+    const PromotionTable::Record& record = table->record(r);
+    if (dropped(source, record.document)) continue;
+    auto first = index.add_record(t, r);
+    if (!first) continue;
+    WrittenAt first_at = index.table(first->table).record(first->record).at;
+    errors.push_back(fragment.error_at(record.document, record.at,
+                                       std::string(what) + " " + std::string(table->key(r)) +
+                                           " already has a Promotion record at " +
+                                           holders[first->table]->location(first_at)));
+  }
+}
+
+}  // namespace
+
+std::string environment_signature(const RuleSet& rules) {
+  std::string signature;
+  for (const Environment& env : rules.environments) {
+    signature.append(env.name).append(env.promotion_open ? "\n1\n" : "\n0\n");
+  }
+  return signature;
+}
+
+LoadResult link(const std::vector<LinkSource>& sources, const LoadOptions& options, LinkCache* cache) {
+  LoadResult result;
+  std::vector<LoadError>& errors = result.errors;
+  const Fragment* policy_fragment = nullptr;
+  const Fragment::Policy* policy = nullptr;
+  for (const LinkSource& source : sources) {
+    const Fragment& fragment = *source.fragment;
+    errors.insert(errors.end(), fragment.errors.begin(), fragment.errors.end());
+    for (const Fragment::Policy& p : fragment.policies) {
+      if (dropped(source, p.document)) continue;
+      if (!policy) {
+        policy_fragment = &fragment;
+        policy = &p;
+        continue;
+      }
+      errors.push_back(fragment.error_at(p.document, p.at, "a second ReleasePolicy (the first is at " +
+                                                               policy_fragment->location(policy->at) +
+                                                               "); a rule set has exactly one"));
+    }
+  }
+  if (!policy) {
+    // A policy document with errors of its own was already reported.
+    if (errors.empty()) {
+      errors.push_back({sources.empty() ? "<rules>" : sources.front().fragment->source, {}, 0, 0,
+                        "no ReleasePolicy document found; a rule set has exactly one"});
+    }
+    return result;
+  }
+  auto rules = std::make_shared<RuleSet>(*policy->rules);
+  std::string signature = environment_signature(*rules);
+  if (cache && cache->environments != signature) *cache = LinkCache{signature, {}};
+  std::vector<std::string> environments;
+  for (const Environment& env : rules->environments) environments.push_back(env.name);
+  std::size_t images = 0, charts = 0;
+  for (const LinkSource& source : sources) {
+    images += source.fragment->images->size();
+    charts += source.fragment->charts->size();
+  }
+  rules->promotions.reserve(images);
+  rules->chart_promotions.reserve(charts);
+  std::vector<const Fragment*> image_fragments, chart_fragments;
+  for (const LinkSource& source : sources) {
+    const Fragment& fragment = *source.fragment;
+    index_records(source, fragment.images, "repository", environments, rules->promotions, image_fragments, errors);
+    index_records(source, fragment.charts, "chart", environments, rules->chart_promotions, chart_fragments, errors);
+    const std::vector<LinkFinding>* findings = nullptr;
+    std::vector<LinkFinding> checked;
+    if (cache) {
+      auto it = cache->checked.find(&fragment);
+      if (it == cache->checked.end()) it = cache->checked.emplace(&fragment, check_fragment(fragment, *rules)).first;
+      findings = &it->second;
+    } else {
+      checked = check_fragment(fragment, *rules);
+      findings = &checked;
+    }
+    for (const LinkFinding& finding : *findings) {
+      if (!dropped(source, finding.document)) errors.push_back(finding.error);
+    }
+  }
+  if (!errors.empty()) return result;
+  add_default_exemptions(*rules, options);
+  rules->generation = options.generation;
+  auto from = std::make_shared<CompiledFrom>();
+  from->options = options;
+  from->environments = std::move(signature);
+  for (const LinkSource& source : sources) from->fragments.push_back(source.fragment);
+  result.rules = std::move(rules);
+  result.from = std::move(from);
+  return result;
+}
+
+}  // namespace releasegate::policy
