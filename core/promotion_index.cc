@@ -83,6 +83,15 @@ PromotedVersions PromotionIndex::find(std::string_view key, std::size_t environm
   return PromotedVersions(table.table.get(), slot->record, local);
 }
 
+std::vector<std::string_view> PromotionIndex::keys() const {
+  std::vector<std::string_view> out;
+  out.reserve(size_);
+  for (const Slot& slot : slots_) {
+    if (slot.table != kEmpty) out.push_back(tables_[slot.table].table->key(slot.record));
+  }
+  return out;
+}
+
 // Doubles the slot array (at least 16) and re-places every entry.
 void PromotionIndex::grow() {
   std::vector<Slot> old = std::move(slots_);

@@ -56,6 +56,8 @@ class PromotionIndex {
 
   PromotedVersions find(std::string_view key, std::size_t environment) const;
   bool contains(std::string_view key) const { return slot_of(key) != nullptr; }
+  // Every key indexed, in no particular order.
+  std::vector<std::string_view> keys() const;
   std::size_t size() const { return size_; }
   std::size_t version_count() const { return version_count_; }
   const PromotionTable& table(std::uint32_t t) const { return *tables_[t].table; }

@@ -332,5 +332,29 @@ TEST(PromotionChain, ChartsFollowTheChainAndMustBeExact) {
   EXPECT_NE(range.errors[0].message.find("an exact SemVer version, not a range"), std::string::npos);
 }
 
+// A policy edit that changes the environments re-checks every record in
+// force: dropping staging, which a record in force names, is refused.
+TEST(DocumentKeys, PolicyEditsRecheckTheRecordsInForce) {
+  LoadResult in_force = compile_rules({{"policy.yaml", testing::kTestPolicy}, {"promotion.yaml", testing::kTestPromotion}});
+  ASSERT_TRUE(in_force.rules);
+  std::string renamed = testing::kTestPolicy;
+  for (auto at = renamed.find("staging"); at != std::string::npos; at = renamed.find("staging")) {
+    renamed.replace(at, 7, "qa");
+  }
+  RulesEdit edit{document_keys({"policy.yaml", renamed}), {{"ConfigMap releasegate-system/policy key policy.yaml", renamed}}};
+  LoadResult edited = compile_edit(*in_force.from, edit);
+  ASSERT_FALSE(edited.rules);
+  EXPECT_EQ(edited.errors.size(), 2u);  // staging in the image record and in the chart record
+  EXPECT_EQ(edited.errors.front().file, "promotion.yaml");
+  EXPECT_NE(edited.errors.front().message.find("unknown environment \"staging\""), std::string::npos)
+      << edited.errors.front().to_string();
+  // Opening staging instead changes the environments too, and is valid.
+  std::string opened = testing::kTestPolicy;
+  opened.replace(opened.find("namespaces: [\"staging\"]"), 23, "namespaces: [\"staging\"]\n      promotion: open");
+  LoadResult open = compile_edit(*in_force.from, {document_keys({"p.yaml", opened}), {{"p.yaml", opened}}});
+  ASSERT_TRUE(open.rules) << open.errors.front().to_string();
+  EXPECT_TRUE(open.rules->environments[1].promotion_open);
+}
+
 }  // namespace
 }  // namespace releasegate::policy
