@@ -5,19 +5,23 @@
 # for each of its requests, so rotations are seen by new handshakes.
 # Reports request errors, rotations and reloads, with the machine.
 #
-#   bench/soak.sh [--duration 60] [--steady] [BINARY]    (default build/bench/cli/releasegate)
+#   bench/soak.sh [--duration 60] [--steady] [--records N] [BINARY]    (default build/bench/cli/releasegate)
 #
 # --steady: the same load with no rotation and no reload, for comparison.
+# --records N: N generated Promotion records besides the example rules
+#   (bench/generate-rules.sh, files of 500); the file changed every second
+#   is then one of those.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-duration=60 churn=1
+duration=60 churn=1 records=0
 while [[ ${1:-} == --* ]]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
     --steady) churn=0; shift ;;
-    *) echo "usage: $0 [--duration SECONDS] [--steady] [BINARY]" >&2; exit 2 ;;
+    --records) records=$2; shift 2 ;;
+    *) echo "usage: $0 [--duration SECONDS] [--steady] [--records N] [BINARY]" >&2; exit 2 ;;
   esac
 done
 binary=${1:-$repo/build/bench/cli/releasegate}
@@ -47,12 +51,17 @@ mount_certs() {  # mount_certs DIR: kubelet's atomic swap of the Secret volume
 mkdir -p "$tmp/secret" "$tmp/rules"
 mount_certs "$tmp/a"
 cp "$repo/deploy/examples/rules/"*.yaml "$tmp/rules/"
+changed=$tmp/rules/podinfo-promotion.yaml
+if ((records > 0)); then
+  "$here/generate-rules.sh" "$records" "$tmp/rules"
+  changed=$tmp/rules/team-000000.yaml
+fi
 
 "$binary" serve --listen 127.0.0.1:8448 --metrics-listen 127.0.0.1:9098 --tls-cert "$tmp/secret/tls.crt" \
   --tls-key "$tmp/secret/tls.key" --rules "$tmp/rules" --log-level warn >"$tmp/server.log" 2>&1 &
 pids+=("$!")
 server=$!
-for _ in $(seq 1 100); do curl -sf http://127.0.0.1:9098/readyz >/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 300); do curl -sf http://127.0.0.1:9098/readyz >/dev/null && break; sleep 0.1; done
 
 body=$here/fixtures/deployment-create-review.json
 BODY_FILE=$body wrk -t1 -c8 -d"${duration}s" -s "$here/post-review.lua" --latency https://127.0.0.1:8448/validate \
@@ -80,7 +89,7 @@ start=$SECONDS
 while ((SECONDS - start < duration)); do
   for i in $(seq 1 10); do
     ((SECONDS - start < duration)) || break
-    ((churn)) && echo "# touch $SECONDS $i" >>"$tmp/rules/podinfo-promotion.yaml"
+    ((churn)) && echo "# touch $SECONDS $i" >>"$changed"
     sleep 1
   done
   if ((churn)); then
@@ -96,5 +105,7 @@ echo "soak: ${duration}s, wrk 8 connections: $(grep 'Requests/sec' "$tmp/wrk.out
 echo "wrk errors: ${wrk_errors:-none}"
 echo "new-connection requests: $curl_ok ok, $curl_failed failed"
 echo "$metrics" | grep -E '^releasegate_(rules_reloads_total|rules_generation|tls_certificate_reloads_total)'
+echo "rules: $records generated records; server RSS $(awk '$1 == "VmRSS:" { print int($2 / 1024) }' "/proc/$server/status") MB," \
+  "peak $(awk '$1 == "VmHWM:" { print int($2 / 1024) }' "/proc/$server/status") MB"
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ)"
 kill -0 "$server"  # still serving

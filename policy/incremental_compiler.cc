@@ -18,19 +18,24 @@ IncrementalCompiler::Digest digest_of(const std::string& content) {
 
 }  // namespace
 
-LoadResult IncrementalCompiler::compile(const std::vector<RuleSource>& sources, const LoadOptions& options) {
+LoadResult IncrementalCompiler::compile(const std::vector<RuleSource>& sources, const LoadOptions& options,
+                                        const std::unordered_set<std::string>* unchanged) {
   std::unordered_map<std::string, Compiled> next;
   std::vector<std::string> names;  // of each source in `next`
   std::vector<const RuleSource*> changed;
   std::vector<Compiled*> changed_slots;
   for (const RuleSource& source : sources) {
-    Digest digest = digest_of(source.content);
     // A name given twice (a directory listed twice) is two sources.
     std::string name = source.file;
     while (next.contains(name)) name += "\n";
     names.push_back(name);
     auto slot = next.try_emplace(name).first;
     auto old = by_source_.find(name);
+    if (old != by_source_.end() && unchanged && unchanged->contains(name)) {
+      slot->second = old->second;
+      continue;
+    }
+    Digest digest = digest_of(source.content);
     if (old != by_source_.end() && old->second.digest == digest) {
       slot->second = old->second;
       continue;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "policy/compiler.h"
@@ -22,8 +23,11 @@ class IncrementalCompiler {
   using Digest = std::array<unsigned char, 32>;  // SHA-256 of a source's content
 
   // Compiles `sources` (identified by RuleSource::file), reusing the
-  // fragments of those unchanged since the last call.
-  LoadResult compile(const std::vector<RuleSource>& sources, const LoadOptions& options);
+  // fragments of those unchanged since the last call. Sources named in
+  // `unchanged` are known unchanged without their content (which may be
+  // empty), when the last call had them.
+  LoadResult compile(const std::vector<RuleSource>& sources, const LoadOptions& options,
+                     const std::unordered_set<std::string>* unchanged = nullptr);
 
   // Sources compiled by the last call (the others were reused).
   std::size_t last_compiled() const { return last_compiled_; }

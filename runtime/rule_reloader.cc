@@ -12,21 +12,33 @@ RuleReloader::~RuleReloader() { stop(); }
 
 bool RuleReloader::reload_now() {
   std::lock_guard<std::mutex> reloading(reload_mutex_);
-  policy::SourcesRead read = policy::read_rule_sources(options_.directories);
+  // Files whose stamps show them unchanged are not read again, except at
+  // the re-scan interval, when every file is read and its content compared.
+  auto now = std::chrono::steady_clock::now();
+  bool full = now - last_full_read_ >= options_.rescan;
+  if (full) last_full_read_ = now;
+  policy::SourcesRead read = policy::read_rule_sources(options_.directories, full ? nullptr : &stamps_);
   policy::LoadResult result;
   if (read.errors.empty()) {
     policy::LoadOptions load = options_.load;
     load.generation = status().generation + 1;
-    result = compiler_.compile(read.sources, load);
+    result = compiler_.compile(read.sources, load, &read.unchanged);
+    stamps_ = std::move(read.stamps);
     // Unchanged content (a re-scan, an event that touched nothing) is not
     // published again, and a broken set is not reported again on every
     // re-scan.
-    if (attempted_ && !compiler_.changed()) return false;
+    if (attempted_ && !compiler_.changed()) {
+      read = {};
+      malloc_trim(0);  // the text read (all of it, at a re-scan) is not kept as RSS
+      return false;
+    }
     attempted_ = true;
   } else {
     result.errors = std::move(read.errors);
     attempted_ = true;
-    compiler_ = {};  // compile everything when the directories are readable again
+    // Compile everything when the directories are readable again.
+    compiler_ = {};
+    stamps_.clear();
   }
   ReloadStatus snapshot;
   {

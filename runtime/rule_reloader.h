@@ -66,7 +66,11 @@ class RuleReloader {
   std::mutex reload_mutex_;  // one reload at a time
   mutable std::mutex status_mutex_;
   ReloadStatus status_;
-  policy::IncrementalCompiler compiler_;  // guarded by reload_mutex_
+  // Guarded by reload_mutex_: the fragments of the last attempt, and the
+  // stamps of the files they were compiled from.
+  policy::IncrementalCompiler compiler_;
+  policy::FileStamps stamps_;
+  std::chrono::steady_clock::time_point last_full_read_{};
   bool attempted_ = false;
   DirectoryWatcher watcher_;
 };
