@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "tests/support/test_support.h"
 
@@ -354,6 +355,34 @@ TEST(DocumentKeys, PolicyEditsRecheckTheRecordsInForce) {
   LoadResult open = compile_edit(*in_force.from, {document_keys({"p.yaml", opened}), {{"p.yaml", opened}}});
   ASSERT_TRUE(open.rules) << open.errors.front().to_string();
   EXPECT_TRUE(open.rules->environments[1].promotion_open);
+}
+
+// A reload does not read a file whose stamp shows it unchanged, but only
+// once the stamp is settled: a same-size rewrite right after a read keeps
+// the times the clock gave the read, so such a file is read again.
+TEST(RuleFiles, StampsSkipSettledFilesAndRereadRecentOnes) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("releasegate-stamps-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto write = [&](const std::string& text) { std::ofstream(dir / "a.yaml", std::ios::trunc) << text; };
+  write("# one\n");
+  SourcesRead first = read_rule_sources({dir.string()});
+  ASSERT_EQ(first.sources.size(), 1u);
+  write("# two\n");  // same size, within the clock's granularity
+  SourcesRead second = read_rule_sources({dir.string()}, &first.stamps);
+  EXPECT_TRUE(second.unchanged.empty());
+  EXPECT_EQ(second.sources[0].content, "# two\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  SourcesRead third = read_rule_sources({dir.string()}, &second.stamps);  // read long after the write
+  EXPECT_TRUE(third.unchanged.empty());
+  SourcesRead settled = read_rule_sources({dir.string()}, &third.stamps);
+  EXPECT_TRUE(settled.unchanged.contains((dir / "a.yaml").string()));
+  EXPECT_TRUE(settled.sources[0].content.empty());
+  write("# three, longer\n");
+  SourcesRead changed = read_rule_sources({dir.string()}, &settled.stamps);
+  EXPECT_TRUE(changed.unchanged.empty());
+  EXPECT_EQ(changed.sources[0].content, "# three, longer\n");
+  fs::remove_all(dir);
 }
 
 }  // namespace
