@@ -17,8 +17,14 @@ int run_lint(const std::vector<std::string>& args, std::ostream& out, std::ostre
   }
   policy::LoadResult result = policy::load_rules(flags.all("rules"));
   for (const policy::LoadError& e : result.errors) out << e.to_string() << "\n";
+  for (const policy::LoadError& w : result.warnings) out << w.to_string() << " (warning)\n";
   if (!result.rules) {
     err << "releasegate lint: " << result.errors.size() << (result.errors.size() == 1 ? " error" : " errors") << "\n";
+    return 1;
+  }
+  if (!result.warnings.empty()) {
+    err << "releasegate lint: " << result.warnings.size() << (result.warnings.size() == 1 ? " warning" : " warnings")
+        << " (the rules load, but do not do what they say)\n";
     return 1;
   }
   std::size_t versions = result.rules->promotions.version_count() + result.rules->chart_promotions.version_count();

@@ -115,6 +115,10 @@ std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string>& arg
 
 // One log line per rules load, and one per error of a failed one.
 void log_reload(const policy::LoadResult& result, const runtime::ReloadStatus& status) {
+  for (const policy::LoadError& w : result.warnings) {
+    log(LogLevel::Warn, "rules warning",
+        {{"file", w.file}, {"line", w.line}, {"column", w.column}, {"context", w.context}, {"warning", w.message}});
+  }
   if (result.rules) {
     log(LogLevel::Info, "rules loaded",
         {{"generation", status.generation}, {"environments", result.rules->environments.size()},

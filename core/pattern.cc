@@ -53,6 +53,15 @@ bool Pattern::matches(std::string_view value) const {
   return true;
 }
 
+// A glob matching the other pattern's text, its `*` taken as characters,
+// matches every value the other matches: its literal pieces never match a
+// `*`, so they matched the other's literal text, and its own `*` spans
+// absorb whatever the other's `*` stand for.
+bool Pattern::covers(const Pattern& other) const {
+  if (regex_ || other.regex_) return text_ == other.text_;
+  return matches(other.text_);
+}
+
 bool PatternList::matches(std::string_view value) const {
   for (const Pattern& p : patterns_) {
     if (p.matches(value)) return true;

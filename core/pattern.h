@@ -28,6 +28,9 @@ class Pattern {
 
   bool matches(std::string_view value) const;
   const std::string& text() const { return text_; }
+  // Whether every value `other` matches, this matches too. Exact for exact
+  // strings and globs; a regex covers, or is covered by, only itself.
+  bool covers(const Pattern& other) const;
 
  private:
   Pattern() = default;

@@ -55,6 +55,9 @@ struct LoadResult {
   std::shared_ptr<const RuleSet> rules;  // null when there are errors
   std::shared_ptr<const CompiledFrom> from;  // set with rules
   std::vector<LoadError> errors;
+  // Valid but surely unintended (an environment no namespace can reach):
+  // the rules load, `lint` fails.
+  std::vector<LoadError> warnings;
 };
 
 // A document's identity across edits: its kind and metadata.name.

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
+#include <mutex>
 #include <string_view>
+#include <system_error>
 #include <thread>
 
 #include "policy/documents.h"
@@ -70,7 +73,7 @@ std::shared_ptr<const Fragment> compile_fragment(const RuleSource& source) {
     std::vector<Document> documents;  // their YAML trees are freed at the end of this block
     parse_documents(Origin{source.file, {}, 0, 0}, source.content, documents, fragment->errors);
     for (const Document& doc : documents) {
-      Reader reader(doc.origin, fragment->errors);
+      Reader reader(doc.origin, fragment->errors, &fragment->warnings);
       auto kind = document_kind(reader, doc.node);
       if (!kind) continue;
       auto index = static_cast<std::uint32_t>(fragment->documents.size());
@@ -92,15 +95,33 @@ std::shared_ptr<const Fragment> compile_fragment(const RuleSource& source) {
 std::vector<std::shared_ptr<const Fragment>> compile_fragments(const std::vector<const RuleSource*>& sources,
                                                                unsigned threads) {
   std::vector<std::shared_ptr<const Fragment>> fragments(sources.size());
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  // Each thread holds one source's YAML tree (some 20 times its text) at a
+  // time; the cores a node has are not the CPU a pod may use, so at most 4.
+  if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
   threads = static_cast<unsigned>(std::min<std::size_t>(threads, sources.size()));
   std::atomic<std::size_t> next{0};
+  std::mutex failed_mutex;
+  std::exception_ptr failed;
   auto work = [&] {
-    for (std::size_t i = next++; i < sources.size(); i = next++) fragments[i] = compile_fragment(*sources[i]);
+    try {
+      for (std::size_t i = next++; i < sources.size(); i = next++) fragments[i] = compile_fragment(*sources[i]);
+    } catch (...) {
+      std::lock_guard lock(failed_mutex);
+      if (!failed) failed = std::current_exception();
+    }
   };
-  std::vector<std::jthread> workers;
-  for (unsigned i = 1; i < threads; ++i) workers.emplace_back(work);
-  work();  // the calling thread is one of them
+  {
+    std::vector<std::jthread> workers;
+    for (unsigned i = 1; i < threads; ++i) {
+      try {
+        workers.emplace_back(work);
+      } catch (const std::system_error&) {
+        break;  // no thread to be had (a pod's pids limit): the calling thread does the rest
+      }
+    }
+    work();
+  }  // joined here, before the result leaves
+  if (failed) std::rethrow_exception(failed);
   return fragments;
 }
 

@@ -36,6 +36,7 @@ struct Fragment {
   std::shared_ptr<const PromotionTable> images;
   std::shared_ptr<const PromotionTable> charts;
   std::vector<LoadError> errors;
+  std::vector<LoadError> warnings;
 
   // An error at a place in the fragment's source, found later.
   LoadError error_at(std::uint32_t document, WrittenAt at, std::string message) const;
@@ -46,7 +47,7 @@ struct Fragment {
 std::shared_ptr<const Fragment> compile_fragment(const RuleSource& source);
 
 // compile_fragment for each source, on up to `threads` threads (0: one per
-// core); in the order of `sources`.
+// core, at most 4); in the order of `sources`.
 std::vector<std::shared_ptr<const Fragment>> compile_fragments(const std::vector<const RuleSource*>& sources,
                                                                unsigned threads = 0);
 

@@ -8,11 +8,14 @@ namespace releasegate::policy {
 namespace {
 
 // A cryptographic digest, so that no crafted content can pass for the
-// content it replaces and leave the old rules in force.
-IncrementalCompiler::Digest digest_of(const std::string& content) {
+// content it replaces and leave the old rules in force; none when OpenSSL
+// fails (the source then counts as changed).
+std::optional<IncrementalCompiler::Digest> digest_of(const std::string& content) {
   IncrementalCompiler::Digest digest{};
   unsigned int size = 0;
-  EVP_Digest(content.data(), content.size(), digest.data(), &size, EVP_sha256(), nullptr);
+  if (EVP_Digest(content.data(), content.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1) {
+    return std::nullopt;
+  }
   return digest;
 }
 
@@ -31,12 +34,12 @@ LoadResult IncrementalCompiler::compile(const std::vector<RuleSource>& sources, 
     names.push_back(name);
     auto slot = next.try_emplace(name).first;
     auto old = by_source_.find(name);
-    if (old != by_source_.end() && unchanged && unchanged->contains(name)) {
+    if (old != by_source_.end() && unchanged && unchanged->contains(source.file)) {
       slot->second = old->second;
       continue;
     }
-    Digest digest = digest_of(source.content);
-    if (old != by_source_.end() && old->second.digest == digest) {
+    std::optional<Digest> digest = digest_of(source.content);
+    if (old != by_source_.end() && digest && old->second.digest == digest) {
       slot->second = old->second;
       continue;
     }

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -37,7 +38,7 @@ class IncrementalCompiler {
 
  private:
   struct Compiled {
-    Digest digest{};
+    std::optional<Digest> digest;  // none when it could not be computed
     std::shared_ptr<const Fragment> fragment;
   };
   std::unordered_map<std::string, Compiled> by_source_;

@@ -119,8 +119,10 @@ void index_records(const LinkSource& source, const std::shared_ptr<const Promoti
 
 std::string environment_signature(const RuleSet& rules) {
   std::string signature;
+  // Each name length-prefixed: no name can pass for two.
   for (const Environment& env : rules.environments) {
-    signature.append(env.name).append(env.promotion_open ? "\n1\n" : "\n0\n");
+    signature.append(std::to_string(env.name.size())).append(":").append(env.name);
+    signature.append(env.promotion_open ? "1" : "0");
   }
   return signature;
 }
@@ -133,6 +135,7 @@ LoadResult link(const std::vector<LinkSource>& sources, const LoadOptions& optio
   for (const LinkSource& source : sources) {
     const Fragment& fragment = *source.fragment;
     errors.insert(errors.end(), fragment.errors.begin(), fragment.errors.end());
+    result.warnings.insert(result.warnings.end(), fragment.warnings.begin(), fragment.warnings.end());
     for (const Fragment::Policy& p : fragment.policies) {
       if (dropped(source, p.document)) continue;
       if (!policy) {

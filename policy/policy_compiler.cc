@@ -1,5 +1,6 @@
 #include "policy/policy_compiler.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "core/image_reference.h"
@@ -35,6 +36,30 @@ void read_promotion_mode(Reader& reader, const yaml::Node& node, Environment& en
   }
 }
 
+// Environments are matched in order: a namespace pattern that an earlier
+// environment's pattern covers never applies (`dev-*` listed before
+// `dev-test`), and an environment all of whose patterns are covered can
+// never be reached by a namespace.
+void warn_shadowed_namespaces(Reader& reader, const yaml::Node& node, const RuleSet& rules, const Environment& env) {
+  std::size_t shadowed = 0;
+  for (const Pattern& pattern : env.namespaces.patterns()) {
+    for (const Environment& earlier : rules.environments) {
+      auto covering = std::find_if(earlier.namespaces.patterns().begin(), earlier.namespaces.patterns().end(),
+                                   [&](const Pattern& p) { return p.covers(pattern); });
+      if (covering == earlier.namespaces.patterns().end()) continue;
+      ++shadowed;
+      reader.warning(node, "namespace pattern \"" + pattern.text() + "\" of environment " + env.name +
+                               " never applies: environment " + earlier.name + ", listed before it, matches it with \"" +
+                               covering->text() + "\"");
+      break;
+    }
+  }
+  if (shadowed > 0 && shadowed == env.namespaces.patterns().size()) {
+    reader.warning(node, "environment " + env.name + " can never match a namespace; list it before the environments "
+                                                     "whose patterns cover its namespaces");
+  }
+}
+
 void read_environment(Reader& reader, const yaml::Node& item, RuleSet& rules) {
   Environment env;
   bool read = reader.fields(item, "environment", {
@@ -42,6 +67,7 @@ void read_environment(Reader& reader, const yaml::Node& item, RuleSet& rules) {
       {"namespaces",
        [&](const yaml::Node& node) {
          reader.patterns(node, "environment " + env.name + " namespaces", env.namespaces);
+         warn_shadowed_namespaces(reader, node, rules, env);
        }},
       {"promotion", [&](const yaml::Node& node) { read_promotion_mode(reader, node, env); }},
       {"requireDigest",

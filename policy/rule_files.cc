@@ -44,6 +44,7 @@ bool FileStamp::unchanged(const FileStamp& now) const {
 SourcesRead read_rule_sources(const std::vector<std::string>& directories, const FileStamps* known) {
   namespace fs = std::filesystem;
   SourcesRead read;
+  std::unordered_set<std::string> listed;  // a directory given twice is read once
   for (const std::string& dir : directories) {
     std::error_code ec;
     std::vector<fs::path> files;
@@ -60,6 +61,7 @@ SourcesRead read_rule_sources(const std::vector<std::string>& directories, const
     }
     std::sort(files.begin(), files.end());  // deterministic error order
     for (const fs::path& path : files) {
+      if (!listed.insert(path.string()).second) continue;
       // Stat before reading: a change between the two shows next time.
       std::optional<FileStamp> stamp = stamp_of(path);
       auto previous = known && stamp ? known->find(path.string()) : FileStamps::const_iterator{};

@@ -4,17 +4,21 @@
 
 namespace releasegate::policy {
 
-void Reader::error(const yaml::Mark& mark, std::string message) {
+LoadError Reader::at(const yaml::Mark& mark, std::string message) const {
   int line = mark.line < 0 ? 0 : mark.line + 1 + origin_.line_offset;
   int column = mark.column < 0 ? 0 : mark.column + 1 + origin_.column_offset;
-  errors_.push_back({origin_.file, origin_.context, line, column, std::move(message)});
+  return {origin_.file, origin_.context, line, column, std::move(message)};
+}
+
+void Reader::error(const yaml::Mark& mark, std::string message) { errors_.push_back(at(mark, std::move(message))); }
+
+void Reader::warning(const yaml::Node& node, std::string message) {
+  if (warnings_) warnings_->push_back(at(node.mark(), std::move(message)));
 }
 
 WrittenAt Reader::written_at(const yaml::Node& node) const {
-  const yaml::Mark& mark = node.mark();
-  int line = mark.line < 0 ? 0 : mark.line + 1 + origin_.line_offset;
-  int column = mark.column < 0 ? 0 : mark.column + 1 + origin_.column_offset;
-  return {static_cast<std::uint32_t>(line), static_cast<std::uint32_t>(column)};
+  LoadError located = at(node.mark(), {});
+  return {static_cast<std::uint32_t>(located.line), static_cast<std::uint32_t>(located.column)};
 }
 
 std::string Reader::location(const yaml::Node& node) const {

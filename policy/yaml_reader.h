@@ -80,9 +80,13 @@ inline Field check(FieldStep<const yaml::Node&> step) { return Field{{}, std::mo
 // location, never a wrong value.
 class Reader {
  public:
-  Reader(const Origin& origin, std::vector<LoadError>& errors) : origin_(origin), errors_(errors) {}
+  Reader(const Origin& origin, std::vector<LoadError>& errors, std::vector<LoadError>* warnings = nullptr)
+      : origin_(origin), errors_(errors), warnings_(warnings) {}
 
   void error(const yaml::Mark& mark, std::string message);
+  // Something valid but surely unintended (lint fails on it); dropped when
+  // the reader has no warnings list.
+  void warning(const yaml::Node& at, std::string message);
   void error(const yaml::Node& at, std::string message) { error(at.mark(), std::move(message)); }
   std::size_t error_count() const { return errors_.size(); }
 
@@ -111,8 +115,11 @@ class Reader {
  private:
   void report_unknown_keys(const yaml::Node& node, std::string_view what, std::initializer_list<Field> fields);
 
+  LoadError at(const yaml::Mark& mark, std::string message) const;
+
   const Origin& origin_;
   std::vector<LoadError>& errors_;
+  std::vector<LoadError>* warnings_;
 };
 
 }  // namespace releasegate::policy

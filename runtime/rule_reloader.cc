@@ -13,9 +13,11 @@ RuleReloader::~RuleReloader() { stop(); }
 bool RuleReloader::reload_now() {
   std::lock_guard<std::mutex> reloading(reload_mutex_);
   // Files whose stamps show them unchanged are not read again, except at
-  // the re-scan interval, when every file is read and its content compared.
+  // the watcher's re-scans: one that comes over half an interval after the
+  // last full read reads every file and compares its content, so that is
+  // done at least every one and a half intervals.
   auto now = std::chrono::steady_clock::now();
-  bool full = now - last_full_read_ >= options_.rescan;
+  bool full = now - last_full_read_ >= options_.rescan / 2;
   if (full) last_full_read_ = now;
   policy::SourcesRead read = policy::read_rule_sources(options_.directories, full ? nullptr : &stamps_);
   policy::LoadResult result;

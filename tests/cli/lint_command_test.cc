@@ -43,6 +43,27 @@ TEST_F(LintCommand, ValidRulesExitZero) {
       << result.err;
 }
 
+// An environment listed after one whose patterns cover its namespaces
+// can never be reached: the rules load, lint fails and says where.
+TEST_F(LintCommand, ShadowedEnvironmentsFailLint) {
+  std::string policy = testing::kTestPolicy;
+  policy.replace(policy.find("    - name: staging"), 0,
+                 "    - name: dev-test\n      namespaces: [\"dev-test\", \"dev-*-eu\"]\n      promotion: open\n");
+  write("policy.yaml", policy);
+  write("promotion.yaml", testing::kTestPromotion);
+  Lint result = lint({"--rules", dir.string()});
+  EXPECT_EQ(result.code, 1);
+  std::string p = (dir / "policy.yaml").string();
+  EXPECT_EQ(result.out,
+            p + ":12:19: namespace pattern \"dev-test\" of environment dev-test never applies: environment dev, "
+                "listed before it, matches it with \"dev-*\" (warning)\n" +
+            p + ":12:19: namespace pattern \"dev-*-eu\" of environment dev-test never applies: environment dev, "
+                "listed before it, matches it with \"dev-*\" (warning)\n" +
+            p + ":12:19: environment dev-test can never match a namespace; list it before the environments whose "
+                "patterns cover its namespaces (warning)\n");
+  EXPECT_NE(result.err.find("3 warnings"), std::string::npos) << result.err;
+}
+
 TEST_F(LintCommand, GoldenErrorsWithFileLineAndColumn) {
   std::string policy = testing::kTestPolicy;
   policy.replace(policy.find("requireDigest: true"), 19, "requireDigest: maybe");

@@ -64,5 +64,21 @@ TEST(PatternList, MatchesAnyAndDescribesInOrder) {
   EXPECT_EQ(list.describe(), "dev, dev-*");
 }
 
+TEST(Pattern, CoversWhatItSurelyMatchesAll) {
+  EXPECT_TRUE(compiled("dev-*").covers(compiled("dev-test")));
+  EXPECT_TRUE(compiled("dev-*").covers(compiled("dev-*-eu")));
+  EXPECT_TRUE(compiled("*").covers(compiled("prod-*")));
+  EXPECT_TRUE(compiled("*-eu").covers(compiled("prod-*-eu")));
+  EXPECT_TRUE(compiled("dev").covers(compiled("dev")));
+  EXPECT_FALSE(compiled("dev-test").covers(compiled("dev-*")));
+  EXPECT_FALSE(compiled("dev-*").covers(compiled("dev")));  // "dev" has no "-"
+  EXPECT_FALSE(compiled("dev-*").covers(compiled("*-dev")));
+  EXPECT_FALSE(compiled("prod-*-eu").covers(compiled("prod-*")));
+  // A regex is compared as written: it covers, or is covered by, only itself.
+  EXPECT_TRUE(compiled("regex:dev-.*").covers(compiled("regex:dev-.*")));
+  EXPECT_FALSE(compiled("regex:dev-.*").covers(compiled("dev-test")));
+  EXPECT_FALSE(compiled("*").covers(compiled("regex:dev-.*")));
+}
+
 }  // namespace
 }  // namespace releasegate

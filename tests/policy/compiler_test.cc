@@ -366,8 +366,8 @@ TEST(RuleFiles, StampsSkipSettledFilesAndRereadRecentOnes) {
   fs::create_directories(dir);
   auto write = [&](const std::string& text) { std::ofstream(dir / "a.yaml", std::ios::trunc) << text; };
   write("# one\n");
-  SourcesRead first = read_rule_sources({dir.string()});
-  ASSERT_EQ(first.sources.size(), 1u);
+  SourcesRead first = read_rule_sources({dir.string(), dir.string()});
+  ASSERT_EQ(first.sources.size(), 1u);  // a directory given twice is read once
   write("# two\n");  // same size, within the clock's granularity
   SourcesRead second = read_rule_sources({dir.string()}, &first.stamps);
   EXPECT_TRUE(second.unchanged.empty());
@@ -383,6 +383,27 @@ TEST(RuleFiles, StampsSkipSettledFilesAndRereadRecentOnes) {
   EXPECT_TRUE(changed.unchanged.empty());
   EXPECT_EQ(changed.sources[0].content, "# three, longer\n");
   fs::remove_all(dir);
+}
+
+// The environments an edit's policy defines are compared name by name: a
+// single environment whose name spells out the others' is not taken for
+// them, so the records in force are checked against it (and fail).
+TEST(DocumentKeys, AnEnvironmentNamedLikeAListIsNotThatList) {
+  auto policy = [](const std::string& environments) {
+    return "apiVersion: releasegate.io/v1alpha1\nkind: ReleasePolicy\nmetadata:\n  name: platform\nspec:\n"
+           "  environments:\n" + environments;
+  };
+  std::string three = policy("    - {name: dev, namespaces: [dev], promotion: open}\n"
+                             "    - {name: staging, namespaces: [staging]}\n    - {name: prod, namespaces: [prod]}\n");
+  std::string promotion = testing::kTestPromotion;
+  promotion.erase(promotion.find("  charts:"));
+  LoadResult in_force = compile_rules({{"policy.yaml", three}, {"promotion.yaml", promotion}});
+  ASSERT_TRUE(in_force.rules) << in_force.errors.front().to_string();
+  std::string one = policy("    - {name: \"dev\\n1\\nstaging\\n0\\nprod\", namespaces: [dev]}\n");
+  LoadResult edited = compile_edit(*in_force.from, {document_keys({"p.yaml", one}), {{"p.yaml", one}}});
+  ASSERT_FALSE(edited.rules);
+  EXPECT_NE(edited.errors.front().message.find("unknown environment \"staging\""), std::string::npos)
+      << edited.errors.front().to_string();
 }
 
 }  // namespace
