@@ -129,7 +129,7 @@ void BM_RulesEditValidation(benchmark::State& state) {
   for (auto _ : state) {
     policy::RulesEdit edit{policy::document_keys(edited), {edited}};
     edit.replaced.merge(policy::document_keys(old));
-    policy::LoadResult result = policy::compile_edit(*in_force.from, edit);
+    policy::LoadResult result = policy::compile_edit(*in_force.rules, *in_force.from, edit);
     if (!result.rules) state.SkipWithError(result.errors.front().to_string().c_str());
     benchmark::DoNotOptimize(result);
   }

@@ -18,13 +18,16 @@ namespace {
 constexpr const char* kUsage =
     "usage: releasegate check --rules DIR [--rules DIR ...] -f MANIFEST.yaml [-f ...] --user NAME\n"
     "                         [--group G ...] [--namespace NS] [--operation CREATE|UPDATE|DELETE]\n"
-    "                         [--old OLD.yaml ...] [--output text|json]\n";
+    "                         [--old OLD.yaml ...] [--base DIR ...] [--output text|json]\n";
 
 using nlohmann::json;
 using ObjectKey = std::tuple<std::string, std::string, std::string>;  // kind, namespace, name
 
 struct CheckConfig {
   std::vector<std::string> rules_directories;
+  // The rules in force (the target branch): rules ConfigMap edits are
+  // validated against them, as the webhook validates against its own.
+  std::vector<std::string> base_directories;
   std::vector<std::string> files;
   std::vector<std::string> old_files;
   std::string user;
@@ -35,7 +38,7 @@ struct CheckConfig {
 };
 
 std::optional<CheckConfig> parse_check_flags(const std::vector<std::string>& args, std::string* error) {
-  Flags flags({"rules", "f", "filename", "user", "group", "namespace", "operation", "old", "output"});
+  Flags flags({"rules", "f", "filename", "user", "group", "namespace", "operation", "old", "output", "base"});
   if (!flags.parse(args, error)) return std::nullopt;
   auto usage_error = [error](std::string message) -> std::optional<CheckConfig> {
     *error = std::move(message);
@@ -55,6 +58,7 @@ std::optional<CheckConfig> parse_check_flags(const std::vector<std::string>& arg
     return usage_error("--operation must be CREATE, UPDATE or DELETE");
   }
   config.rules_directories = flags.all("rules");
+  config.base_directories = flags.all("base");
   config.old_files = flags.all("old");
   config.user = *flags.get("user");
   config.groups = flags.all("group");
@@ -183,6 +187,15 @@ int run_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
     err << "releasegate check: the rules are invalid (" << loaded.errors.size() << " errors)\n";
     return 2;
   }
+  policy::LoadResult in_force = loaded;
+  if (!config->base_directories.empty()) {
+    in_force = policy::load_rules(config->base_directories);
+    if (!in_force.rules) {
+      for (const policy::LoadError& e : in_force.errors) err << e.to_string() << "\n";
+      err << "releasegate check: the base rules (--base) are invalid (" << in_force.errors.size() << " errors)\n";
+      return 2;
+    }
+  }
   std::vector<Manifest> manifests, old_manifests;
   if (!read_all(config->files, config->namespace_, manifests, &error) ||
       !read_all(config->old_files, config->namespace_, old_manifests, &error)) {
@@ -211,9 +224,10 @@ int run_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
   bool any_denied = false;
   json results = json::array();
   for (const auto& [manifest, review] : reviews) {
-    // As the webhook decides: a rules ConfigMap edit is compiled with the rules.
+    // As the webhook decides: a rules ConfigMap edit is linked with the
+    // rules in force.
     Decision decision = runtime::is_rules_config_map_edit(review.request)
-                            ? runtime::validate_rules_edit({loaded.rules, loaded.from}, review.request)
+                            ? runtime::validate_rules_edit({in_force.rules, in_force.from}, review.request)
                             : engine::evaluate(*loaded.rules, review.request);
     admission::Outcome outcome = admission::decide(decision);
     any_denied = any_denied || outcome == admission::Outcome::Deny;

@@ -20,6 +20,7 @@ constexpr const char* kUsage =
     "                         [--handshake-timeout D (10s)] [--request-timeout D (10s)] [--idle-timeout D (120s)]\n"
     "                         [--write-timeout D (10s)] [--shutdown-grace D (20s)]\n"
     "                         [--decision-cache-size N (default 10000)] [--rules-edit-timeout D (8s)]\n"
+    "                         [--policy-config-map NAME ... (default releasegate-policy)]\n"
     "                         [--log-level debug|info|warn|error]\n"
     "durations D: 500ms, 10s, 2m\n";
 
@@ -30,6 +31,7 @@ using server::LogLevel;
 struct ServeConfig {
   server::ServerOptions server;
   std::vector<std::string> rules_directories;
+  std::vector<std::string> policy_config_maps;  // empty: the default
   server::LogLevel log_level = server::LogLevel::Info;
 };
 
@@ -81,7 +83,8 @@ bool read_limits(const Flags& flags, server::ServerOptions& options, std::string
 std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string>& args, std::string* error) {
   Flags flags({"listen", "metrics-listen", "tls-cert", "tls-key", "client-ca", "rules", "workers", "max-connections",
                "max-body-bytes", "max-header-bytes", "handshake-timeout", "request-timeout", "idle-timeout",
-               "write-timeout", "shutdown-grace", "log-level", "decision-cache-size", "rules-edit-timeout"});
+               "write-timeout", "shutdown-grace", "log-level", "decision-cache-size", "rules-edit-timeout",
+               "policy-config-map"});
   if (!flags.parse(args, error)) return std::nullopt;
   auto usage_error = [error](std::string message) -> std::optional<ServeConfig> {
     *error = std::move(message);
@@ -110,6 +113,7 @@ std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string>& arg
     config.log_level = *parsed;
   }
   config.rules_directories = flags.all("rules");
+  config.policy_config_maps = flags.all("policy-config-map");
   return config;
 }
 
@@ -142,6 +146,7 @@ int serve(ServeConfig config) {
   runtime::ReloadOptions reload;
   reload.directories = config.rules_directories;
   if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) reload.load.own_namespace = ns;
+  if (!config.policy_config_maps.empty()) reload.load.policy_config_maps = config.policy_config_maps;
   reload.on_attempt = log_reload;
   runtime::RuleReloader reloader(reload, store);
   // A broken rule set at start is not fatal: the server runs not ready

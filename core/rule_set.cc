@@ -10,7 +10,12 @@ std::optional<std::size_t> RuleSet::environment_for_namespace(std::string_view n
 }
 
 std::string RuleSet::chart_key(std::string_view repository_url, std::string_view chart) {
-  return normalize_source_url(repository_url).append(" ").append(chart);
+  return normalize_chart_repository_url(repository_url).append(" ").append(chart);
+}
+
+std::string normalize_chart_repository_url(std::string_view url) {
+  std::string out = normalize_source_url(url);
+  return out.find("://") == std::string::npos ? "oci://" + out : out;
 }
 
 std::string normalize_source_url(std::string_view url) {

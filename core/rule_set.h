@@ -101,6 +101,10 @@ struct RuleSet {
   std::vector<ApprovedSource> approved_sources;  // empty: sources are not checked
 
   PatternList registries;  // empty: any registry
+  // Repositories of images the platform injects (mesh sidecars, log
+  // agents): registry, tag and digest rules only, never promoted. Empty by
+  // default.
+  PatternList platform_images;
   std::unordered_set<std::string, StringHash, std::equal_to<>> forbidden_tags;
   std::vector<ValuesImagePath> values_images;  // HelmRelease spec.values paths checked like images
   // /mutate pins images in workload pod templates too, not only in Pods.
@@ -133,6 +137,7 @@ struct RuleSet {
     return key.append(" ").append(chart);
   }
 
+  // "<normalize_chart_repository_url> <chart>": a chart from a repository URL.
   static std::string chart_key(std::string_view repository_url, std::string_view chart);
 
   // The environment index for a namespace, or nullopt when it has none.
@@ -142,5 +147,10 @@ struct RuleSet {
 // Source URLs compare without a trailing "/" or ".git" and with a lower-case
 // scheme and host: https://GitHub.com/acme/fleet.git = https://github.com/acme/fleet.
 std::string normalize_source_url(std::string_view url);
+
+// A Helm chart repository's URL, normalised: Argo CD writes an OCI
+// repository without its scheme (ghcr.io/acme/charts), so a URL without
+// one is oci://.
+std::string normalize_chart_repository_url(std::string_view url);
 
 }  // namespace releasegate

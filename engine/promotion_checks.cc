@@ -69,7 +69,7 @@ void check_image(const RuleSet& rules, std::size_t env, std::string_view where, 
                                          " requires; write it as " + pinned);
     }
   }
-  if (environment.promotion_open) return;
+  if (environment.promotion_open || rules.platform_images.matches(repository)) return;
   bool promoted = ref.digest.empty() ? versions.find_tag(ref.effective_tag()).has_value()
                                      : versions.has_digest(ref.digest);
   if (!promoted) {

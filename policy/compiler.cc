@@ -24,7 +24,7 @@ LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptio
   return link(linked, options);
 }
 
-LoadResult compile_edit(const CompiledFrom& in_force, const RulesEdit& edit) {
+LoadResult compile_edit(const RuleSet& in_force_rules, const CompiledFrom& in_force, const RulesEdit& edit) {
   // The fragments in force linked without errors against these
   // environments: only the edit's need checking.
   LinkCache cache{in_force.environments, {}};
@@ -35,8 +35,13 @@ LoadResult compile_edit(const CompiledFrom& in_force, const RulesEdit& edit) {
   }
   std::vector<const RuleSource*> added;
   for (const RuleSource& source : edit.sources) added.push_back(&source);
-  for (auto& fragment : compile_fragments(added, 1)) linked.push_back({std::move(fragment)});
-  return link(linked, in_force.options, &cache);
+  std::vector<std::shared_ptr<const Fragment>> edited = compile_fragments(added, 1);
+  for (const auto& fragment : edited) linked.push_back({fragment});
+  LoadResult result = link(linked, in_force.options, &cache);
+  if (!result.rules) return result;
+  result.errors = check_new_promotions(in_force_rules, *result.rules, edited);
+  if (!result.errors.empty()) result.rules = nullptr, result.from = nullptr;
+  return result;
 }
 
 }  // namespace releasegate::policy

@@ -32,12 +32,16 @@ struct LoadOptions {
   std::string own_service_account = "releasegate";
   // The generation the compiled rule set carries (see RuleSet::generation).
   std::uint64_t generation = 0;
+  // The only ConfigMaps a ReleasePolicy is accepted from (serve
+  // --policy-config-map); every other rules ConfigMap holds Promotions only.
+  std::vector<std::string> policy_config_maps{"releasegate-policy"};
 };
 
 // One rules file (or ConfigMap key) as read: YAML, possibly several documents.
 struct RuleSource {
   std::string file;  // a path or another name for messages
   std::string content;
+  std::string config_map = {};  // the ConfigMap whose key this is, when known
 };
 
 struct Fragment;  // policy/fragment.h
@@ -80,8 +84,10 @@ LoadResult compile_rules(const std::vector<RuleSource>& sources, const LoadOptio
 
 // The rule set in force with an edit: the documents it replaces left out of
 // the fragments in force and the edit's sources added. Only the edit's
-// sources are compiled and checked; the rest is linked as it is.
-LoadResult compile_edit(const CompiledFrom& in_force, const RulesEdit& edit);
+// sources are compiled and checked; the rest is linked as it is. A version
+// the edit newly promotes must have passed the environment before it in
+// `in_force_rules` (policy/linker.h, check_new_promotions).
+LoadResult compile_edit(const RuleSet& in_force_rules, const CompiledFrom& in_force, const RulesEdit& edit);
 
 // The keys of the rules documents in a source (ConfigMap manifests are
 // looked into); unparseable documents have none.

@@ -49,6 +49,7 @@ void expand_config_map(const Document& doc, const std::string& file_content, std
     }
     Origin inner = doc.origin;
     inner.context = "ConfigMap " + (ns.empty() ? name : ns + "/" + name) + ", key " + key;
+    inner.config_map = name;
     // A literal block's text starts on the line after the key.
     int value_line = value.mark().line + doc.origin.line_offset;
     inner.line_offset = value_line + 1;

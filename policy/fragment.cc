@@ -71,13 +71,14 @@ std::shared_ptr<const Fragment> compile_fragment(const RuleSource& source) {
   PromotionTables tables;
   {
     std::vector<Document> documents;  // their YAML trees are freed at the end of this block
-    parse_documents(Origin{source.file, {}, 0, 0}, source.content, documents, fragment->errors);
+    parse_documents(Origin{source.file, {}, 0, 0, source.config_map}, source.content, documents, fragment->errors);
     for (const Document& doc : documents) {
       Reader reader(doc.origin, fragment->errors, &fragment->warnings);
       auto kind = document_kind(reader, doc.node);
       if (!kind) continue;
       auto index = static_cast<std::uint32_t>(fragment->documents.size());
-      fragment->documents.push_back({key_of(doc.node), doc.origin.context});
+      fragment->documents.push_back(
+          {key_of(doc.node), doc.origin.context, doc.origin.config_map, reader.written_at(doc.node)});
       if (*kind == "Promotion") {
         compile_promotion(reader, doc.node["spec"], index, tables);
         continue;

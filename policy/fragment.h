@@ -23,6 +23,8 @@ struct Fragment {
   struct Document {
     std::optional<DocumentKey> key;  // none when the document has no kind or name
     std::string context;             // e.g. "ConfigMap ns/name, key k.yaml"; may be empty
+    std::string config_map;          // the ConfigMap it is in, when known
+    WrittenAt at;
   };
   struct Policy {
     std::shared_ptr<const RuleSet> rules;  // environments, deliveries, ...; no promotions

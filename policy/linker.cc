@@ -1,5 +1,6 @@
 #include "policy/linker.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -8,9 +9,39 @@
 namespace releasegate::policy {
 namespace {
 
+// "ConfigMap a" or "ConfigMaps a, b".
+std::string describe_names(const std::vector<std::string>& names) {
+  std::string out = names.size() == 1 ? "ConfigMap " : "ConfigMaps ";
+  for (std::size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
+  return names.empty() ? "no ConfigMap" : out;
+}
+
 bool dropped(const LinkSource& source, std::uint32_t document) {
   const auto& key = source.fragment->documents[document].key;
   return source.replaced && key && source.replaced->contains(*key);
+}
+
+using LocalIds = std::vector<std::optional<PromotionTable::EnvironmentId>>;
+
+// The table's id of each of the policy's environments, when it names it.
+LocalIds local_ids(const PromotionTable& table, const RuleSet& rules) {
+  LocalIds local(rules.environments.size());
+  const auto& names = table.environment_names();
+  for (std::size_t env = 0; env < rules.environments.size(); ++env) {
+    for (std::size_t id = 0; id < names.size(); ++id) {
+      if (names[id] == rules.environments[env].name) local[env] = static_cast<PromotionTable::EnvironmentId>(id);
+    }
+  }
+  return local;
+}
+
+// Whether `promoted` has the version: by tag (under the same digest when
+// both are pinned) or by digest.
+bool has_version(const PromotedVersions& promoted, const PromotedVersion& v) {
+  if (!v.tag.empty()) {
+    if (auto found = promoted.find_tag(v.tag)) return v.digest.empty() || found->digest.empty() || found->digest == v.digest;
+  }
+  return promoted.has_digest(v.digest);
 }
 
 // The environment and promotion-chain checks of one table's records.
@@ -18,14 +49,7 @@ class TableCheck {
  public:
   TableCheck(const Fragment& fragment, const PromotionTable& table, const RuleSet& rules,
              std::vector<LinkFinding>& findings)
-      : fragment_(fragment), table_(table), rules_(rules), findings_(findings), local_(rules.environments.size()) {
-    const auto& names = table.environment_names();
-    for (std::size_t env = 0; env < rules.environments.size(); ++env) {
-      for (std::size_t id = 0; id < names.size(); ++id) {
-        if (names[id] == rules.environments[env].name) local_[env] = static_cast<PromotionTable::EnvironmentId>(id);
-      }
-    }
-  }
+      : fragment_(fragment), table_(table), rules_(rules), findings_(findings), local_(local_ids(table, rules)) {}
 
   void check(std::uint32_t r) {
     const PromotionTable::Record& record = table_.record(r);
@@ -82,7 +106,7 @@ class TableCheck {
   const PromotionTable& table_;
   const RuleSet& rules_;
   std::vector<LinkFinding>& findings_;
-  std::vector<std::optional<PromotionTable::EnvironmentId>> local_;  // policy environment -> table id
+  LocalIds local_;  // policy environment -> table id
 };
 
 std::vector<LinkFinding> check_fragment(const Fragment& fragment, const RuleSet& rules) {
@@ -115,7 +139,45 @@ void index_records(const LinkSource& source, const std::shared_ptr<const Promoti
   }
 }
 
+// check_new_promotions for one table of a fragment.
+void check_new_in_table(const Fragment& fragment, const PromotionTable& table, const PromotionIndex& in_force,
+                        const RuleSet& base, const RuleSet& next, std::vector<LoadError>& errors) {
+  LocalIds local = local_ids(table, next);
+  for (std::size_t env = 1; env < next.environments.size(); ++env) {
+    const Environment& previous = next.environments[env - 1];
+    const Environment& current = next.environments[env];
+    if (current.promotion_open || previous.promotion_open || !local[env]) continue;
+    auto base_current = environment_index(base, current.name);
+    auto base_previous = environment_index(base, previous.name);
+    for (std::uint32_t r = 0; r < table.size(); ++r) {
+      std::string_view key = table.key(r);
+      PromotedVersions listed = base_current ? in_force.find(key, *base_current) : PromotedVersions{};
+      PromotedVersions passed = base_previous ? in_force.find(key, *base_previous) : PromotedVersions{};
+      for (const PromotionTable::Version& stored : table.versions(r)) {
+        if (stored.environment != *local[env]) continue;
+        PromotedVersion v = table.version(stored);
+        if (has_version(listed, v) || has_version(passed, v)) continue;
+        errors.push_back(fragment.error_at(
+            table.record(r).document, stored.at,
+            "version " + v.text() + " of " + std::string(key) + " is newly promoted to " + current.name +
+                " but is not promoted to " + previous.name + " in the rules in force; promote it to " +
+                previous.name + " first, in a change of its own"));
+      }
+    }
+  }
+}
+
 }  // namespace
+
+std::vector<LoadError> check_new_promotions(const RuleSet& base, const RuleSet& next,
+                                            const std::vector<std::shared_ptr<const Fragment>>& fragments) {
+  std::vector<LoadError> errors;
+  for (const auto& fragment : fragments) {
+    check_new_in_table(*fragment, *fragment->images, base.promotions, base, next, errors);
+    check_new_in_table(*fragment, *fragment->charts, base.chart_promotions, base, next, errors);
+  }
+  return errors;
+}
 
 std::string environment_signature(const RuleSet& rules) {
   std::string signature;
@@ -125,6 +187,24 @@ std::string environment_signature(const RuleSet& rules) {
     signature.append(env.promotion_open ? "1" : "0");
   }
   return signature;
+}
+
+// A Promotion (kind and name) is declared once across the rule set: a
+// second declaration is an error, never a silent replacement of the first.
+void check_documents_declared_once(const std::vector<LinkSource>& sources, std::vector<LoadError>& errors) {
+  std::unordered_map<std::string, std::pair<const Fragment*, WrittenAt>> declared;
+  for (const LinkSource& source : sources) {
+    const Fragment& fragment = *source.fragment;
+    for (std::uint32_t d = 0; d < fragment.documents.size(); ++d) {
+      const Fragment::Document& doc = fragment.documents[d];
+      if (!doc.key || doc.key->kind == "ReleasePolicy" || dropped(source, d)) continue;  // one policy: checked below
+      auto [first, inserted] = declared.try_emplace(doc.key->kind + "/" + doc.key->name, &fragment, doc.at);
+      if (inserted) continue;
+      errors.push_back(fragment.error_at(d, doc.at, doc.key->kind + " " + doc.key->name + " is already declared at " +
+                                                        first->second.first->location(first->second.second) +
+                                                        "; each rules document is declared once, in one ConfigMap"));
+    }
+  }
 }
 
 LoadResult link(const std::vector<LinkSource>& sources, const LoadOptions& options, LinkCache* cache) {
@@ -138,6 +218,16 @@ LoadResult link(const std::vector<LinkSource>& sources, const LoadOptions& optio
     result.warnings.insert(result.warnings.end(), fragment.warnings.begin(), fragment.warnings.end());
     for (const Fragment::Policy& p : fragment.policies) {
       if (dropped(source, p.document)) continue;
+      const std::string& config_map = fragment.documents[p.document].config_map;
+      const auto& allowed = options.policy_config_maps;
+      if (!config_map.empty() && std::find(allowed.begin(), allowed.end(), config_map) == allowed.end()) {
+        errors.push_back(fragment.error_at(p.document, p.at,
+                                           "ConfigMap " + config_map + " holds a ReleasePolicy, which only " +
+                                               describe_names(allowed) +
+                                               " may hold (serve --policy-config-map); other rules ConfigMaps "
+                                               "hold Promotion records only"));
+        continue;
+      }
       if (!policy) {
         policy_fragment = &fragment;
         policy = &p;
@@ -148,6 +238,7 @@ LoadResult link(const std::vector<LinkSource>& sources, const LoadOptions& optio
                                                                "); a rule set has exactly one"));
     }
   }
+  check_documents_declared_once(sources, errors);
   if (!policy) {
     // A policy document with errors of its own was already reported.
     if (errors.empty()) {

@@ -42,6 +42,14 @@ struct LinkCache {
 // environment checks depend on.
 std::string environment_signature(const RuleSet& rules);
 
+// The promotion chain across two generations: a version newly listed for
+// an environment of `next` (not listed there in `base`, the rules in force)
+// must already be promoted to the environment before it in `base`, not
+// only in the same change. Checks the records of `fragments` (the changed
+// sources, or all of `next`'s).
+std::vector<LoadError> check_new_promotions(const RuleSet& base, const RuleSet& next,
+                                            const std::vector<std::shared_ptr<const Fragment>>& fragments);
+
 // With a cache, fragments it holds for the same environments are not
 // checked again, and those checked are added to it.
 LoadResult link(const std::vector<LinkSource>& sources, const LoadOptions& options, LinkCache* cache = nullptr);

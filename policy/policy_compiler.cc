@@ -284,6 +284,7 @@ void read_images(Reader& reader, const yaml::Node& images, RuleSet& rules) {
       {.key = "helmValues",
        .read = [&](const yaml::Node& node) { read_list(reader, node, "images.helmValues", rules, read_values_image); },
        .when = Field::early},
+      {"platform", [&](const yaml::Node& node) { reader.patterns(node, "images.platform", rules.platform_images); }},
   });
 }
 

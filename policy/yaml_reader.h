@@ -29,6 +29,7 @@ struct Origin {
   std::string context;
   int line_offset = 0;
   int column_offset = 0;
+  std::string config_map = {};  // the ConfigMap the document is in, when known
 };
 
 // A step of reading a map: any callable taking `Args`, returning nothing or

@@ -18,7 +18,7 @@ std::vector<policy::RuleSource> sources_of(const ObjectView& config_map, const s
   std::vector<policy::RuleSource> sources;
   for (const auto& [key, content] : config_map.data) {
     if (!key.ends_with(".yaml") && !key.ends_with(".yml")) continue;
-    sources.push_back({"ConfigMap " + ns + "/" + config_map.name + " key " + key, content});
+    sources.push_back({"ConfigMap " + ns + "/" + config_map.name + " key " + key, content, config_map.name});
   }
   return sources;
 }
@@ -64,14 +64,15 @@ Decision validate_rules_edit(const RuleStore::Snapshot& current, const Admission
   policy::RulesEdit edit;
   // Unlabelled or deleted: none of its documents stay in the rules.
   if (labelled(request.object)) edit.sources = sources_of(*request.object, request.namespace_);
-  for (const policy::RuleSource& source : edit.sources) edit.replaced.merge(policy::document_keys(source));
-  // Documents the old version had and the new one dropped are removed too.
+  // The edit replaces what this ConfigMap held before, and nothing else: a
+  // document (or record) another ConfigMap declares is an error, never a
+  // silent replacement.
   if (request.old_object) {
     for (const policy::RuleSource& source : sources_of(*request.old_object, request.namespace_)) {
       edit.replaced.merge(policy::document_keys(source));
     }
   }
-  policy::LoadResult result = policy::compile_edit(*current.from, edit);
+  policy::LoadResult result = policy::compile_edit(*current.rules, *current.from, edit);
   if (result.rules) {
     Decision decision;
     decision.governance = Governance::Governed;

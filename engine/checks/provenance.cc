@@ -50,8 +50,12 @@ std::string_view verb(Operation op) {
   return "changed";
 }
 
-// An impersonated tenant service account acting in its own namespace.
-bool is_tenant_identity(const RuleSet& rules, const AdmissionRequest& request) {
+// An impersonated tenant service account acting in its own namespace: the
+// object's, and where it takes effect (a tenant's Kustomization may not
+// target another namespace).
+bool is_tenant_identity(const Subject& subject) {
+  const RuleSet& rules = subject.rules;
+  const AdmissionRequest& request = subject.request;
   constexpr std::string_view kPrefix = "system:serviceaccount:";
   std::string_view user = request.username;
   if (rules.tenants.empty() || !user.starts_with(kPrefix)) return false;
@@ -59,7 +63,7 @@ bool is_tenant_identity(const RuleSet& rules, const AdmissionRequest& request) {
   auto colon = user.find(':');
   if (colon == std::string_view::npos) return false;
   std::string_view ns = user.substr(0, colon), account = user.substr(colon + 1);
-  if (ns != request.namespace_) return false;
+  if (ns != request.namespace_ || ns != subject.effective_namespace) return false;
   return std::any_of(rules.tenants.begin(), rules.tenants.end(), [&](const TenantIdentities& t) {
     return t.namespaces.matches(ns) && t.service_accounts.matches(account);
   });
@@ -117,7 +121,7 @@ void check_provenance(const Subject& subject, Findings& findings) {
   const RuleSet& rules = subject.rules;
   const AdmissionRequest& request = subject.request;
   std::size_t env = *subject.environment;
-  bool identity = rules.identities.matches(request.username) || is_tenant_identity(rules, request);
+  bool identity = rules.identities.matches(request.username) || is_tenant_identity(subject);
   bool delivered = subject.object && std::any_of(rules.deliveries.begin(), rules.deliveries.end(), [&](const Delivery& d) {
                      return d.environments.test(env) && delivered_by(d, *subject.object);
                    });

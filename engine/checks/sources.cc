@@ -153,7 +153,7 @@ void check_application_source(const Subject& subject, const ApplicationSource& a
   bool helm = !app.chart.empty();
   std::string url = normalize_source_url(app.repo_url);
   // Argo CD writes OCI Helm repositories without a scheme.
-  std::string oci_url = url.find("://") == std::string::npos ? "oci://" + url : url;
+  std::string oci_url = normalize_chart_repository_url(app.repo_url);
   auto kind_matches = [&](const ApprovedSource& s) {
     return helm ? s.kind == SourceKind::HelmRepository || s.kind == SourceKind::OCIRepository
                 : s.kind == SourceKind::GitRepository;

@@ -64,6 +64,30 @@ TEST_F(LintCommand, ShadowedEnvironmentsFailLint) {
   EXPECT_NE(result.err.find("3 warnings"), std::string::npos) << result.err;
 }
 
+// With --base (the target branch), a version the pull request promotes to
+// staging and prod at once fails: prod needs it in staging on the base.
+TEST_F(LintCommand, BaseRulesMakeAVersionPassEachEnvironmentFirst) {
+  fs::path base = dir / "base", pr = dir / "pr";
+  fs::create_directories(base);
+  fs::create_directories(pr);
+  std::ofstream(base / "policy.yaml") << testing::kTestPolicy;
+  std::ofstream(base / "promotion.yaml") << testing::kTestPromotion;
+  std::string both = testing::kTestPromotion;
+  both.replace(both.find("staging: [\"6.5.0\""), 17, "staging: [\"6.6.0\", \"6.5.0\"");
+  both.replace(both.find("prod: [\""), 8, "prod: [\"6.6.0\", \"");
+  std::ofstream(pr / "policy.yaml") << testing::kTestPolicy;
+  std::ofstream(pr / "promotion.yaml") << both;
+  EXPECT_EQ(lint({"--rules", pr.string()}).code, 0);
+  Lint against_base = lint({"--rules", pr.string(), "--base", base.string()});
+  EXPECT_EQ(against_base.code, 1);
+  EXPECT_NE(against_base.out.find((pr / "promotion.yaml").string() + ":10:16: version 6.6.0 of ghcr.io/acme/podinfo "
+                                   "is newly promoted to prod but is not promoted to staging in the rules in force"),
+            std::string::npos)
+      << against_base.out;
+  // Against itself nothing is new.
+  EXPECT_EQ(lint({"--rules", pr.string(), "--base", pr.string()}).code, 0);
+}
+
 TEST_F(LintCommand, GoldenErrorsWithFileLineAndColumn) {
   std::string policy = testing::kTestPolicy;
   policy.replace(policy.find("requireDigest: true"), 19, "requireDigest: maybe");
@@ -78,7 +102,7 @@ TEST_F(LintCommand, GoldenErrorsWithFileLineAndColumn) {
   std::string q = (dir / "promotion.yaml").string();
   EXPECT_EQ(result.out,
             p + ":15:22: requireDigest must be true or false\n" +
-            p + ":30:5: unknown field \"forbidenTags\" in images (known fields: registries, forbiddenTags, helmValues)\n" +
+            p + ":30:5: unknown field \"forbidenTags\" in images (known fields: registries, forbiddenTags, helmValues, platform)\n" +
             q + ":10:9: unknown environment \"prdo\" (environments: dev, staging, prod)\n");
   EXPECT_NE(result.err.find("3 errors"), std::string::npos);
 }

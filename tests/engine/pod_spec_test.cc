@@ -3,6 +3,7 @@
 // the old object already had.
 #include <gtest/gtest.h>
 
+#include "policy/compiler.h"
 #include "tests/engine/engine_fixture.h"
 
 namespace releasegate {
@@ -74,6 +75,33 @@ TEST_F(Engine, AnUpdateIsJudgedByTheImagesItChanges) {
   ReviewSpec moved = finalizer;
   moved.object["spec"]["containers"][0]["name"] = "other";
   EXPECT_EQ(run(moved).outcome, Outcome::Deny);
+}
+
+// Images the platform injects (a mesh sidecar) are named in the policy:
+// registry, tag and digest rules only, never promoted. Not by default.
+TEST_F(Engine, PlatformImagesSkipOnlyThePromotionCheckAndOnlyWhenNamed) {
+  ReviewSpec spec = flux_deployment("staging", "ghcr.io/acme/podinfo:6.5.0");
+  auto& containers = spec.object["spec"]["template"]["spec"]["containers"];
+  containers.push_back({{"name", "istio-proxy"}, {"image", "ghcr.io/acme/mesh/proxyv2:1.22.0"}});
+  EXPECT_TRUE(run(spec).has(Rule::ImagePromotion));
+  std::string policy = testing::kTestPolicy;
+  policy.replace(policy.find("forbiddenTags: [latest]"), 23,
+                 "forbiddenTags: [latest]\n    platform: [\"ghcr.io/acme/mesh/*\", \"docker.io/istio/*\"]");
+  policy::LoadResult loaded = policy::compile_rules({{"p.yaml", policy}, {"q.yaml", testing::kTestPromotion}});
+  ASSERT_TRUE(loaded.rules) << loaded.errors.front().to_string();
+  const RuleSet& platform = *loaded.rules;
+  Evaluated allowed = evaluate(spec, platform);
+  EXPECT_EQ(allowed.outcome, Outcome::Allow) << allowed.messages();
+  containers[1]["image"] = "ghcr.io/acme/mesh/proxyv2:latest";
+  EXPECT_TRUE(evaluate(spec, platform).has(Rule::ImageForbiddenTag));
+  containers[1]["image"] = "docker.io/istio/proxyv2:1.22.0";  // named, but from a registry not allowed
+  EXPECT_TRUE(evaluate(spec, platform).has(Rule::ImageRegistry));
+  ReviewSpec prod = flux_deployment("prod", "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650);
+  prod.object["spec"]["template"]["spec"]["containers"].push_back(
+      {{"name", "istio-proxy"}, {"image", "ghcr.io/acme/mesh/proxyv2:1.22.0"}});
+  Evaluated in_prod = evaluate(prod, platform);
+  EXPECT_TRUE(in_prod.has(Rule::ImageDigestRequired)) << in_prod.messages();
+  EXPECT_FALSE(in_prod.has(Rule::ImagePromotion)) << in_prod.messages();
 }
 
 }  // namespace

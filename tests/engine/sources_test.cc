@@ -66,6 +66,8 @@ spec:
         url: https://stefanprodan.github.io/podinfo
       - kind: HelmRepository
         url: https://argoproj.github.io/argo-helm
+      - kind: HelmRepository
+        url: oci://ghcr.io/acme/charts
       - kind: Bucket
         url: minio.minio:9000/manifests
       - kind: OCIRepository
@@ -97,6 +99,10 @@ spec:
       chart: argo-workflows
       environments:
         staging: ["0.45.27"]
+    - source: oci://ghcr.io/acme/charts
+      chart: podinfo
+      environments:
+        staging: ["6.5.0"]
 )";
 
 std::shared_ptr<const RuleSet> policy_rules() {
@@ -220,6 +226,14 @@ json argo_chart(const std::string& version) {
   return delivered(app);
 }
 
+// A chart from an OCI repository, written as Argo CD writes it: no scheme.
+json argo_oci_chart(const std::string& version) {
+  json app = argo_chart(version);
+  app["spec"]["source"]["repoURL"] = "ghcr.io/acme/charts";
+  app["spec"]["source"]["chart"] = "podinfo";
+  return app;
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Flux, SourcesCorpus,
     ::testing::Values(
@@ -293,6 +307,17 @@ INSTANTIATE_TEST_SUITE_P(
                return k;
              },
              Outcome::Deny, Rule::Provenance, "does not set spec.serviceAccountName"},
+        // A Kustomization elsewhere that targets the tenant's namespace is held
+        // to the tenant's accounts too.
+        Case{"KustomizationTargetingATenantNamespaceWithoutItsAccount",
+             [] {
+               json k = delivered(corpus_object(kTenantGit, "Kustomization"));
+               k["metadata"]["namespace"] = "flux-system";
+               k["spec"]["targetNamespace"] = "apps";
+               k["spec"].erase("serviceAccountName");
+               return k;
+             },
+             Outcome::Deny, Rule::Provenance, "targets tenant namespace apps"},
         Case{"ApprovedBucket", [] { return bucket("minio.minio:9000", "manifests"); }, Outcome::Allow, {}},
         Case{"UnapprovedBucket", [] { return bucket("minio.minio:9000", "scratch"); }, Outcome::Deny, Rule::Source,
              "fetches from minio.minio:9000/scratch"},
@@ -338,6 +363,11 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"PromotedChartVersion", [] { return argo_chart("0.45.27"); }, Outcome::Allow, {}},
                       Case{"UnpromotedChartVersion", [] { return argo_chart("0.45.28"); }, Outcome::Deny,
                            Rule::ChartPromotion, "0.45.28 is not promoted to staging"},
+                      // The record names oci://ghcr.io/acme/charts; the Application, no scheme.
+                      Case{"PromotedOciChartWithoutAScheme", [] { return argo_oci_chart("6.5.0"); }, Outcome::Allow,
+                           {}},
+                      Case{"UnpromotedOciChartWithoutAScheme", [] { return argo_oci_chart("6.5.1"); }, Outcome::Deny,
+                           Rule::ChartPromotion, "6.5.1 is not promoted to staging"},
                       Case{"ChartFromAnUnapprovedRepository",
                            [] {
                              json app = argo_chart("0.45.27");
@@ -426,6 +456,12 @@ TEST(TenantIdentities, AnImpersonatedTenantAccountIsApprovedInItsOwnNamespaceOnl
   EXPECT_TRUE(other_account.has(Rule::Provenance)) << other_account.messages();
   // Forged marks on a human's object prove nothing.
   EXPECT_TRUE(decide(tenant_deployment("apps"), "jane@acme.com").has(Rule::Provenance));
+  // Nor may the tenant deliver elsewhere through a Kustomization's
+  // targetNamespace: its own namespace is where the object takes effect.
+  json retargeted = delivered(corpus_object(kTenantGit, "Kustomization"));
+  retargeted["spec"]["targetNamespace"] = "staging";
+  Result into_staging = decide(retargeted, "system:serviceaccount:apps:dev-team");
+  EXPECT_TRUE(into_staging.has(Rule::Provenance)) << into_staging.messages();
 }
 
 TEST(TemplatePins, WorkloadTemplatesArePinnedWhenThePolicyOptsIn) {
@@ -455,7 +491,7 @@ TEST(SourcesPolicy, LoadErrorsNameTheField) {
   ASSERT_FALSE(result.rules);
   EXPECT_EQ(result.errors.front().message,
             "source kind must be GitRepository, HelmRepository, OCIRepository or Bucket, not \"GitRepo\"");
-  EXPECT_EQ(result.errors.front().line, 45);
+  EXPECT_EQ(result.errors.front().line, 47);
 
   policy = kPolicy;
   policy.replace(policy.find("tag: redis.tag"), 14, "tag: redis..tag");

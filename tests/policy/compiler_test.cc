@@ -299,12 +299,12 @@ TEST(DocumentKeys, ExcludedDocumentsAreReplaced) {
   RulesEdit add{{}, {{"edit.yaml", testing::kTestPromotion}}};
   LoadResult in_force = compile_rules(sources);
   ASSERT_TRUE(in_force.rules);
-  EXPECT_FALSE(compile_edit(*in_force.from, add).rules);
+  EXPECT_FALSE(compile_edit(*in_force.rules, *in_force.from, add).rules);
   std::string edited = testing::kTestPromotion;
   auto at = edited.find(", \"6.5.1@");  // drop 6.5.1 from staging
   edited.erase(at, edited.find('"', at + 3) + 1 - at);
   RulesEdit replace{keys, {{"edit.yaml", edited}}};
-  LoadResult replaced = compile_edit(*in_force.from, replace);
+  LoadResult replaced = compile_edit(*in_force.rules, *in_force.from, replace);
   ASSERT_TRUE(replaced.rules) << replaced.errors.front().to_string();
   EXPECT_FALSE(replaced.rules->promotions.find("ghcr.io/acme/podinfo", 1).find_tag("6.5.1"));
   EXPECT_TRUE(replaced.rules->promotions.find("ghcr.io/acme/podinfo", 1).find_tag("6.5.0"));
@@ -343,7 +343,7 @@ TEST(DocumentKeys, PolicyEditsRecheckTheRecordsInForce) {
     renamed.replace(at, 7, "qa");
   }
   RulesEdit edit{document_keys({"policy.yaml", renamed}), {{"ConfigMap releasegate-system/policy key policy.yaml", renamed}}};
-  LoadResult edited = compile_edit(*in_force.from, edit);
+  LoadResult edited = compile_edit(*in_force.rules, *in_force.from, edit);
   ASSERT_FALSE(edited.rules);
   EXPECT_EQ(edited.errors.size(), 2u);  // staging in the image record and in the chart record
   EXPECT_EQ(edited.errors.front().file, "promotion.yaml");
@@ -352,7 +352,7 @@ TEST(DocumentKeys, PolicyEditsRecheckTheRecordsInForce) {
   // Opening staging instead changes the environments too, and is valid.
   std::string opened = testing::kTestPolicy;
   opened.replace(opened.find("namespaces: [\"staging\"]"), 23, "namespaces: [\"staging\"]\n      promotion: open");
-  LoadResult open = compile_edit(*in_force.from, {document_keys({"p.yaml", opened}), {{"p.yaml", opened}}});
+  LoadResult open = compile_edit(*in_force.rules, *in_force.from, {document_keys({"p.yaml", opened}), {{"p.yaml", opened}}});
   ASSERT_TRUE(open.rules) << open.errors.front().to_string();
   EXPECT_TRUE(open.rules->environments[1].promotion_open);
 }
@@ -400,10 +400,38 @@ TEST(DocumentKeys, AnEnvironmentNamedLikeAListIsNotThatList) {
   LoadResult in_force = compile_rules({{"policy.yaml", three}, {"promotion.yaml", promotion}});
   ASSERT_TRUE(in_force.rules) << in_force.errors.front().to_string();
   std::string one = policy("    - {name: \"dev\\n1\\nstaging\\n0\\nprod\", namespaces: [dev]}\n");
-  LoadResult edited = compile_edit(*in_force.from, {document_keys({"p.yaml", one}), {{"p.yaml", one}}});
+  LoadResult edited = compile_edit(*in_force.rules, *in_force.from, {document_keys({"p.yaml", one}), {{"p.yaml", one}}});
   ASSERT_FALSE(edited.rules);
   EXPECT_NE(edited.errors.front().message.find("unknown environment \"staging\""), std::string::npos)
       << edited.errors.front().to_string();
+}
+
+// Two pull requests, not one: a version newly promoted to prod must be in
+// staging in the rules in force, not only in the same edit.
+TEST(DocumentKeys, ANewVersionPassesThePreviousEnvironmentInTheRulesInForce) {
+  LoadResult in_force = compile_rules({{"policy.yaml", testing::kTestPolicy}, {"promotion.yaml", testing::kTestPromotion}});
+  ASSERT_TRUE(in_force.rules);
+  std::set<DocumentKey> keys = document_keys({"promotion.yaml", testing::kTestPromotion});
+  std::string both = testing::kTestPromotion;  // 6.6.0 to staging and prod at once
+  both.replace(both.find("staging: [\"6.5.0\""), 17, "staging: [\"6.6.0\", \"6.5.0\"");
+  both.replace(both.find("prod: [\""), 8, "prod: [\"6.6.0\", \"");
+  ASSERT_TRUE(compile_rules({{"policy.yaml", testing::kTestPolicy}, {"promotion.yaml", both}}).rules);
+  LoadResult at_once = compile_edit(*in_force.rules, *in_force.from, {keys, {{"cm", both}}});
+  ASSERT_FALSE(at_once.rules);
+  ASSERT_EQ(at_once.errors.size(), 1u);
+  EXPECT_NE(at_once.errors[0].message.find("version 6.6.0 of ghcr.io/acme/podinfo is newly promoted to prod but is "
+                                           "not promoted to staging in the rules in force"),
+            std::string::npos)
+      << at_once.errors[0].to_string();
+  // Staging first; then prod, against the rules that include it.
+  std::string staging = testing::kTestPromotion;
+  staging.replace(staging.find("staging: [\"6.5.0\""), 17, "staging: [\"6.6.0\", \"6.5.0\"");
+  LoadResult first = compile_edit(*in_force.rules, *in_force.from, {keys, {{"cm", staging}}});
+  ASSERT_TRUE(first.rules) << first.errors.front().to_string();
+  LoadResult second = compile_edit(*first.rules, *first.from, {keys, {{"cm", both}}});
+  EXPECT_TRUE(second.rules) << second.errors.front().to_string();
+  // What is already in force is not new: an edit that only removes passes.
+  EXPECT_TRUE(compile_edit(*second.rules, *second.from, {keys, {{"cm", staging}}}).rules);
 }
 
 }  // namespace
