@@ -14,4 +14,11 @@ namespace releasegate::engine {
 // here: their edits are validated by runtime/rules_edit.h.
 Decision evaluate(const RuleSet& rules, const AdmissionRequest& request);
 
+// The provenance of a rules ConfigMap edit, into `decision`: the rules are
+// the promise itself, so a change to them comes from an approved GitOps
+// identity with the marks of an approved delivery (of any environment),
+// from an exempt requester (the garbage collector, the namespace
+// controller), or with break-glass.
+void check_rules_edit_provenance(const RuleSet& rules, const AdmissionRequest& request, Decision& decision);
+
 }  // namespace releasegate::engine

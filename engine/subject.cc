@@ -15,13 +15,13 @@ std::string_view effective_namespace(const AdmissionRequest& request, const Obje
                                                      : std::string_view(request.namespace_);
 }
 
+}  // namespace
+
 bool is_exempt_requester(const RuleSet& rules, const AdmissionRequest& request) {
   if (rules.exempt_users.matches(request.username)) return true;
   return std::any_of(request.groups.begin(), request.groups.end(),
                      [&](const std::string& g) { return rules.exempt_groups.matches(g); });
 }
-
-}  // namespace
 
 std::optional<Subject> subject_of(const RuleSet& rules, const AdmissionRequest& request) {
   const KindInfo* kind = find_kind(request.kind.group, request.kind.kind);

@@ -42,6 +42,9 @@ struct Subject {
 // environment nor a source check.
 std::optional<Subject> subject_of(const RuleSet& rules, const AdmissionRequest& request);
 
+// An exempt user or group (exempt from provenance only).
+bool is_exempt_requester(const RuleSet& rules, const AdmissionRequest& request);
+
 // The environment a request is governed in: nullopt when its kind is not
 // governed, its namespace is exempt, or no environment matches.
 std::optional<std::size_t> governed_environment(const RuleSet& rules, const AdmissionRequest& request);

@@ -5,6 +5,7 @@
 
 #include "core/display_text.h"
 #include "core/marks.h"
+#include "engine/engine.h"
 #include "policy/compiler.h"
 
 namespace releasegate::runtime {
@@ -55,6 +56,13 @@ Decision validate_rules_edit(const RuleStore::Snapshot& current, const Admission
     return governed_with(current.rules.get(), "the rule set in force was loaded without its sources, so this rules "
                                               "edit cannot be validated; apply it again after the next reload");
   }
+  // Out of band, a rules edit is refused before it is compiled.
+  Decision provenance;
+  provenance.governance = Governance::Governed;
+  if (current.rules) engine::check_rules_edit_provenance(*current.rules, request, provenance);
+  bool refused = std::any_of(provenance.violations.begin(), provenance.violations.end(),
+                             [](const Violation& v) { return v.mode == Mode::Enforce; });
+  if (refused) return provenance;
   if (labelled(request.object) && !request.object->binary_data_keys.empty()) {
     return governed_with(current.rules.get(), where(request) + " holds binaryData (" +
                                                   displayable(request.object->binary_data_keys.front(), 256) +
@@ -73,11 +81,7 @@ Decision validate_rules_edit(const RuleStore::Snapshot& current, const Admission
     }
   }
   policy::LoadResult result = policy::compile_edit(*current.rules, *current.from, edit);
-  if (result.rules) {
-    Decision decision;
-    decision.governance = Governance::Governed;
-    return decision;
-  }
+  if (result.rules) return provenance;
   std::string message = "this rules edit would make the rule set invalid (" + std::to_string(result.errors.size()) +
                         (result.errors.size() == 1 ? " error" : " errors") + "); fix it and apply again:";
   for (std::size_t i = 0; i < result.errors.size() && i < kErrorsShown; ++i) {
@@ -87,7 +91,10 @@ Decision validate_rules_edit(const RuleStore::Snapshot& current, const Admission
   if (result.errors.size() > kErrorsShown) {
     message += "\n  and " + std::to_string(result.errors.size() - kErrorsShown) + " more (run releasegate lint)";
   }
-  return governed_with(current.rules.get(), std::move(message));
+  Decision invalid = governed_with(current.rules.get(), std::move(message));
+  invalid.violations.insert(invalid.violations.begin(), provenance.violations.begin(), provenance.violations.end());
+  invalid.break_glass = provenance.break_glass;
+  return invalid;
 }
 
 struct RulesEditValidator::Job {

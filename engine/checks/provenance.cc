@@ -6,6 +6,7 @@
 
 #include "core/marks.h"
 #include "engine/checks.h"
+#include "engine/engine.h"
 
 namespace releasegate::engine {
 namespace {
@@ -144,6 +145,25 @@ void check_provenance(const Subject& subject, Findings& findings) {
                    " (approved: " + approved_deliveries(rules, env) +
                    "); deliver it through an approved Kustomization, HelmRelease or Application, or approve the "
                    "delivery for " + env_name + " in the ReleasePolicy");
+}
+
+void check_rules_edit_provenance(const RuleSet& rules, const AdmissionRequest& request, Decision& decision) {
+  if (is_exempt_requester(rules, request)) return;
+  const ObjectView* object = request.object ? &*request.object : request.old_object ? &*request.old_object : nullptr;
+  bool identity = rules.identities.matches(request.username);
+  bool delivered = object && std::any_of(rules.deliveries.begin(), rules.deliveries.end(),
+                                         [&](const Delivery& d) { return delivered_by(d, *object); });
+  if (identity && delivered) return;
+  Findings findings(rules, decision);
+  if (auto reason = break_glass_reason(rules, request, object)) return findings.break_glass(std::move(*reason));
+  std::string who = identity ? "by " + request.username + " without the marks of an approved delivery"
+                             : "by \"" + request.username + "\", not by an approved GitOps controller (" +
+                                   (rules.identities.empty() ? std::string("none configured")
+                                                             : rules.identities.describe()) + ")";
+  findings.add(Rule::Provenance, describe(request) + " holds releasegate's rules and was " +
+                                     std::string(verb(request.operation)) + " " + who +
+                                     "; the rules are the promise itself: change them in Git and let the GitOps "
+                                     "controller apply them, or break glass");
 }
 
 }  // namespace releasegate::engine

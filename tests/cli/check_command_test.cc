@@ -185,7 +185,10 @@ TEST_F(CheckCommand, RulesConfigMapEditsAreValidatedAsAtAdmission) {
     start = end == std::string::npos ? broken.size() : end + 1;
   }
   std::string file = write("rules-cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: podinfo\n"
-                                            "  labels:\n    releasegate.io/rules: \"true\"\ndata:\n  podinfo.yaml: |\n" +
+                                            "  labels:\n    releasegate.io/rules: \"true\"\n"
+                                            "    kustomize.toolkit.fluxcd.io/name: apps\n"
+                                            "    kustomize.toolkit.fluxcd.io/namespace: flux-system\n"
+                                            "data:\n  podinfo.yaml: |\n" +
                                                 indented);
   EXPECT_EQ(check({"-f", file, "--user", testing::kFluxKustomizeController, "--namespace", "releasegate-system"}), 1)
       << err;

@@ -18,7 +18,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                   {"metadata",
                    {{"name", "podinfo-promotion"},
                     {"namespace", "releasegate-system"},
-                    {"labels", {{"releasegate.io/rules", "true"}}}}},
+                    // As Flux applies it, so that the edit is compiled.
+                    {"labels",
+                     {{"releasegate.io/rules", "true"},
+                      {"kustomize.toolkit.fluxcd.io/name", "apps"},
+                      {"kustomize.toolkit.fluxcd.io/namespace", "flux-system"}}}}},
                   {"data", {{"podinfo-promotion.yaml", std::string(fuzz::as_text(data, size))}}}};
   json review{{"apiVersion", "admission.k8s.io/v1"},
               {"kind", "AdmissionReview"},

@@ -21,7 +21,10 @@ json rules_config_map(const std::string& name, const std::string& key, const std
           {"kind", "ConfigMap"},
           {"metadata", {{"name", name}, {"namespace", "releasegate-system"}}},
           {"data", {{key, content}, {"README", "not rules"}}}};
-  if (labelled) cm["metadata"]["labels"] = {{"releasegate.io/rules", "true"}};
+  // Applied by Flux for the Kustomization flux-system/apps (approved).
+  cm["metadata"]["labels"] = {{"kustomize.toolkit.fluxcd.io/name", "apps"},
+                              {"kustomize.toolkit.fluxcd.io/namespace", "flux-system"}};
+  if (labelled) cm["metadata"]["labels"]["releasegate.io/rules"] = "true";
   return cm;
 }
 
@@ -31,14 +34,16 @@ class RulesEdit : public ::testing::Test {
   void SetUp() override { store.publish(testing::test_load()); }
 
   // config_map null: a DELETE of `old`.
-  json validate(const json& config_map, const json& old = nullptr) {
+  json validate(const json& config_map, const json& old = nullptr,
+                const std::string& user = testing::kFluxKustomizeController, std::vector<std::string> groups = {}) {
     testing::ReviewSpec spec;
     spec.group = "";
     spec.kind = "ConfigMap";
     spec.namespace_ = "releasegate-system";
     spec.name = (config_map.is_null() ? old : config_map)["metadata"]["name"];
     spec.operation = config_map.is_null() ? "DELETE" : old.is_null() ? "CREATE" : "UPDATE";
-    spec.user = "system:serviceaccount:flux-system:kustomize-controller";
+    spec.user = user;
+    if (!groups.empty()) spec.groups = groups;
     spec.object = config_map;
     spec.old_object = old;
     admission::HandledReview handled =
@@ -111,6 +116,33 @@ TEST_F(RulesEdit, AReleasePolicyOutsideThePolicyConfigMapIsDenied) {
       << response.dump();
 }
 
+// `kubectl edit` of a rules ConfigMap is an out-of-band promotion: refused
+// unless it comes through GitOps, from an exempt controller, or with
+// break-glass.
+TEST_F(RulesEdit, ARulesEditNeedsProvenance) {
+  std::string promotion = testing::kTestPromotion;
+  promotion.replace(promotion.find("staging: [\""), 11, "staging: [\"6.6.0\", \"");
+  json edited = rules_config_map("podinfo", "podinfo.yaml", promotion);
+  json response = validate(edited, podinfo_config_map(), "jane@acme.com");
+  ASSERT_EQ(response["allowed"], false);
+  EXPECT_NE(response["status"]["message"].get<std::string>().find(
+                "holds releasegate's rules and was changed by \"jane@acme.com\", not by an approved GitOps controller"),
+            std::string::npos)
+      << response.dump();
+  // The GitOps identity without an approved delivery's marks is not enough.
+  json unmarked = edited;
+  unmarked["metadata"]["labels"].erase("kustomize.toolkit.fluxcd.io/name");
+  EXPECT_EQ(validate(unmarked, podinfo_config_map())["allowed"], false);
+  // The namespace controller deleting the namespace is exempt.
+  EXPECT_EQ(validate(nullptr, podinfo_config_map(), "system:serviceaccount:kube-system:namespace-controller")["allowed"],
+            true);
+  // Break-glass, by a member of the break-glass group, with a reason.
+  json glass = edited;
+  glass["metadata"]["annotations"] = {{"releasegate.io/break-glass", "INC-42: promotion pipeline down"}};
+  json allowed = validate(glass, podinfo_config_map(), "oncall@acme.com", {"platform-oncall"});
+  EXPECT_EQ(allowed["allowed"], true) << allowed.dump();
+}
+
 TEST_F(RulesEdit, DocumentsDroppedByAnUpdateAreRemovedFromTheUnion) {
   // The old ConfigMap held the Promotion; the new one renames it: without
   // removing the old document, the repository would have two records.
@@ -127,7 +159,7 @@ TEST_F(RulesEdit, RemovingTheLabelOrDeletingIsAnEdit) {
   json policy = rules_config_map("policy", "policy.yaml", testing::kTestPolicy);
   json promotion = rules_config_map("podinfo", "promotion.yaml", testing::kTestPromotion);
   json unlabelled = policy;
-  unlabelled["metadata"].erase("labels");
+  unlabelled["metadata"]["labels"].erase("releasegate.io/rules");
   json response = validate(unlabelled, policy);
   ASSERT_EQ(response["allowed"], false) << response.dump();
   EXPECT_NE(response["status"]["message"].get<std::string>().find("no ReleasePolicy"), std::string::npos)
@@ -192,9 +224,12 @@ AdmissionRequest rules_edit_request() {
   request.operation = Operation::Create;
   request.namespace_ = "releasegate-system";
   request.name = "podinfo";
+  request.username = testing::kFluxKustomizeController;
   ObjectView& object = request.object.emplace();
   object.name = "podinfo";
   object.labels.set("releasegate.io/rules", "true");
+  object.labels.set("kustomize.toolkit.fluxcd.io/name", "apps");
+  object.labels.set("kustomize.toolkit.fluxcd.io/namespace", "flux-system");
   object.data.emplace_back("podinfo.yaml",
                            "apiVersion: releasegate.io/v1alpha1\nkind: Promotion\nmetadata:\n  name: podinfo\nspec:\n"
                            "  images:\n    - repository: ghcr.io/acme/podinfo\n      environments:\n"
