@@ -31,6 +31,20 @@ struct Environment {
 };
 
 enum class DeliveryKind { FluxKustomization, FluxHelmRelease, ArgoApplication };
+inline constexpr std::size_t kDeliveryKinds = 3;
+
+// An approved GitOps identity, paired with the marks its own controller
+// writes: kustomize-controller with a Kustomization's, helm-controller with
+// a HelmRelease's, the Argo CD application controller with an
+// Application's. Another controller's marks prove nothing (helm-controller
+// could copy a Kustomization's labels).
+struct Identity {
+  PatternList usernames;  // one pattern, as written
+  std::bitset<kDeliveryKinds> delivers;  // by DeliveryKind
+  EnvironmentSet environments;  // where it may deliver; all when not limited
+  bool limited = false;         // `environments` was written
+  bool delivers_kind(DeliveryKind kind) const { return delivers.test(static_cast<std::size_t>(kind)); }
+};
 
 // A GitOps delivery whose objects may run in some environments, recognised
 // by the marks its controller puts on every object it applies.
@@ -95,7 +109,7 @@ struct RuleSet {
   std::vector<Environment> environments;  // ordered: promotion flows down the list
   std::optional<std::size_t> default_environment;
 
-  PatternList identities;  // usernames of the approved GitOps controllers
+  std::vector<Identity> identities;  // the approved GitOps controllers
   std::vector<TenantIdentities> tenants;
   std::vector<Delivery> deliveries;
   std::vector<ApprovedSource> approved_sources;  // empty: sources are not checked

@@ -226,9 +226,74 @@ void read_list(Reader& reader, const yaml::Node& node, const char* what, RuleSet
   for (yaml::Node item : node.items()) read_item(reader, item, rules);
 }
 
+// The marks a controller writes, known by its service account's name.
+std::optional<DeliveryKind> default_delivery_kind(std::string_view username) {
+  if (username.ends_with(":kustomize-controller")) return DeliveryKind::FluxKustomization;
+  if (username.ends_with(":helm-controller")) return DeliveryKind::FluxHelmRelease;
+  if (username.ends_with(":argocd-application-controller")) return DeliveryKind::ArgoApplication;
+  return std::nullopt;
+}
+
+std::optional<DeliveryKind> delivery_kind_from_string(std::string_view text) {
+  if (text == "kustomization") return DeliveryKind::FluxKustomization;
+  if (text == "helmRelease") return DeliveryKind::FluxHelmRelease;
+  if (text == "argoApplication") return DeliveryKind::ArgoApplication;
+  return std::nullopt;
+}
+
+// An identity: a username (paired by its name with its controller's
+// marks), or {name, delivers, environments}.
+void read_identity(Reader& reader, const yaml::Node& item, RuleSet& rules) {
+  Identity identity;
+  identity.environments.set();
+  auto add_name = [&](const yaml::Node& node) {
+    auto text = reader.required_string(node, "identity name");
+    if (!text) return false;
+    auto pattern = reader.pattern(*text, node, "identity");
+    if (!pattern) return false;
+    identity.usernames.add(std::move(*pattern));
+    return true;
+  };
+  if (item.is_scalar()) {
+    if (!add_name(item)) return;
+    auto kind = default_delivery_kind(item.scalar());
+    if (!kind) {
+      reader.error(item, "identity \"" + item.scalar() + "\" is not kustomize-controller, helm-controller or "
+                         "argocd-application-controller: say which marks it writes, as {name: ..., delivers: "
+                         "[kustomization|helmRelease|argoApplication]}");
+      return;
+    }
+    identity.delivers.set(static_cast<std::size_t>(*kind));
+    rules.identities.push_back(std::move(identity));
+    return;
+  }
+  bool read = reader.fields(item, "identity", {
+      {"name", add_name, true},
+      {"delivers",
+       [&](const yaml::Node& node) {
+         for (auto& [text, at] : reader.strings(node, "identity delivers")) {
+           auto kind = delivery_kind_from_string(text);
+           if (!kind) {
+             reader.error(at, "delivers must list kustomization, helmRelease or argoApplication, not \"" + text + "\"");
+             return false;
+           }
+           identity.delivers.set(static_cast<std::size_t>(*kind));
+         }
+         if (identity.delivers.none()) reader.error(node, "identity delivers must not be empty");
+         return identity.delivers.any();
+       },
+       true},
+      {"environments", [&](const yaml::Node& node) {
+         identity.environments = read_environment_set(reader, rules, node, "identity environments");
+         identity.limited = true;
+       }},
+  });
+  if (read) rules.identities.push_back(std::move(identity));
+}
+
 void read_gitops(Reader& reader, const yaml::Node& gitops, RuleSet& rules) {
   reader.fields(gitops, "gitops", {
-      {"identities", [&](const yaml::Node& node) { reader.patterns(node, "gitops.identities", rules.identities); }},
+      {"identities", [&](const yaml::Node& node) { read_list(reader, node, "gitops.identities", rules, read_identity); }},
       {"tenants", [&](const yaml::Node& node) { read_list(reader, node, "gitops.tenants", rules, read_tenant); }},
       {"deliveries",
        [&](const yaml::Node& node) { read_list(reader, node, "gitops.deliveries", rules, read_delivery); }},

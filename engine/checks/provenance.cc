@@ -70,6 +70,46 @@ bool is_tenant_identity(const Subject& subject) {
   });
 }
 
+std::string identities_text(const RuleSet& rules) {
+  std::string out;
+  for (const Identity& identity : rules.identities) out += (out.empty() ? "" : ", ") + identity.usernames.describe();
+  return out.empty() ? "none configured" : out;
+}
+
+// Whether the requester is an approved identity that delivers in `envs`
+// (any of them) with an approved delivery's marks on the object: each
+// identity counts only with the marks of its own controller's kind. A
+// tenant account is one that Flux's controllers impersonate.
+struct IdentityFound {
+  bool identity = false;   // an approved identity for these environments
+  bool delivered = false;  // ... with the marks its own controller writes
+};
+IdentityFound paired_identity(const RuleSet& rules, const AdmissionRequest& request, const ObjectView* object,
+                              const EnvironmentSet& envs, bool tenant) {
+  IdentityFound found;
+  auto marked = [&](DeliveryKind kind, const EnvironmentSet& where) {
+    return object && std::any_of(rules.deliveries.begin(), rules.deliveries.end(), [&](const Delivery& d) {
+             return d.kind == kind && (d.environments & where & envs).any() && delivered_by(d, *object);
+           });
+  };
+  for (const Identity& identity : rules.identities) {
+    if (!identity.usernames.matches(request.username) || (identity.environments & envs).none()) continue;
+    found.identity = true;
+    for (std::size_t k = 0; k < kDeliveryKinds && !found.delivered; ++k) {
+      auto kind = static_cast<DeliveryKind>(k);
+      found.delivered = identity.delivers_kind(kind) && marked(kind, identity.environments);
+    }
+  }
+  if (tenant) {
+    found.identity = true;
+    EnvironmentSet all;
+    all.set();
+    found.delivered = found.delivered || marked(DeliveryKind::FluxKustomization, all) ||
+                      marked(DeliveryKind::FluxHelmRelease, all);
+  }
+  return found;
+}
+
 std::string approved_deliveries(const RuleSet& rules, std::size_t env) {
   std::string out;
   for (const Delivery& d : rules.deliveries) {
@@ -122,10 +162,9 @@ void check_provenance(const Subject& subject, Findings& findings) {
   const RuleSet& rules = subject.rules;
   const AdmissionRequest& request = subject.request;
   std::size_t env = *subject.environment;
-  bool identity = rules.identities.matches(request.username) || is_tenant_identity(subject);
-  bool delivered = subject.object && std::any_of(rules.deliveries.begin(), rules.deliveries.end(), [&](const Delivery& d) {
-                     return d.environments.test(env) && delivered_by(d, *subject.object);
-                   });
+  EnvironmentSet here;
+  here.set(env);
+  auto [identity, delivered] = paired_identity(rules, request, subject.object, here, is_tenant_identity(subject));
   if (identity && delivered) return;
   if (only_allowed_drift(rules, request)) return findings.allowed_drift();
   if (auto reason = break_glass_reason(rules, request, subject.object)) return findings.break_glass(std::move(*reason));
@@ -133,8 +172,7 @@ void check_provenance(const Subject& subject, Findings& findings) {
   if (!identity) {
     findings.add(Rule::Provenance,
                  subject.description() + " was " + std::string(verb(request.operation)) + " by \"" + request.username +
-                     "\", not by an approved GitOps controller (" +
-                     (rules.identities.empty() ? std::string("none configured") : rules.identities.describe()) + ")" +
+                     "\", not by an approved GitOps controller (" + identities_text(rules) + ")" +
                      changed_paths_text(request) + "; out-of-band changes are not allowed in " + env_name +
                      ": make the change in Git and let the GitOps controller apply it");
     return;
@@ -142,7 +180,7 @@ void check_provenance(const Subject& subject, Findings& findings) {
   findings.add(Rule::Provenance,
                subject.description() + " was applied by " + request.username +
                    " but carries no marks of a delivery approved for " + env_name +
-                   " (approved: " + approved_deliveries(rules, env) +
+                   " that this controller applies (approved: " + approved_deliveries(rules, env) +
                    "); deliver it through an approved Kustomization, HelmRelease or Application, or approve the "
                    "delivery for " + env_name + " in the ReleasePolicy");
 }
@@ -150,16 +188,22 @@ void check_provenance(const Subject& subject, Findings& findings) {
 void check_rules_edit_provenance(const RuleSet& rules, const AdmissionRequest& request, Decision& decision) {
   if (is_exempt_requester(rules, request)) return;
   const ObjectView* object = request.object ? &*request.object : request.old_object ? &*request.old_object : nullptr;
-  bool identity = rules.identities.matches(request.username);
-  bool delivered = object && std::any_of(rules.deliveries.begin(), rules.deliveries.end(),
-                                         [&](const Delivery& d) { return delivered_by(d, *object); });
+  // The rules hold for every environment: an identity limited to some
+  // (a preview deployer for dev) may not change them.
+  bool identity = false, delivered = false;
+  for (const Identity& id : rules.identities) {
+    if (id.limited || !id.usernames.matches(request.username)) continue;
+    identity = true;
+    delivered = delivered || (object && std::any_of(rules.deliveries.begin(), rules.deliveries.end(), [&](const Delivery& d) {
+                  return id.delivers_kind(d.kind) && delivered_by(d, *object);
+                }));
+  }
   if (identity && delivered) return;
   Findings findings(rules, decision);
   if (auto reason = break_glass_reason(rules, request, object)) return findings.break_glass(std::move(*reason));
   std::string who = identity ? "by " + request.username + " without the marks of an approved delivery"
                              : "by \"" + request.username + "\", not by an approved GitOps controller (" +
-                                   (rules.identities.empty() ? std::string("none configured")
-                                                             : rules.identities.describe()) + ")";
+                                   identities_text(rules) + ")";
   findings.add(Rule::Provenance, describe(request) + " holds releasegate's rules and was " +
                                      std::string(verb(request.operation)) + " " + who +
                                      "; the rules are the promise itself: change them in Git and let the GitOps "
