@@ -30,15 +30,38 @@ bool application_source_unchanged(const Subject& subject, const ApplicationSourc
   });
 }
 
+// A HelmRelease's spec.chartRef to a HelmChart: the version it installs is
+// the HelmChart's, checked against the promotions of the HelmChart's own
+// environment when it is admitted. That holds for this HelmRelease only
+// when the HelmChart is governed as the same environment.
+void check_chart_ref(const Subject& subject, const HelmChart& chart, Findings& findings) {
+  const RuleSet& rules = subject.rules;
+  if (rules.environments[*subject.environment].promotion_open) return;
+  const std::string& ns = chart.source_namespace.empty() ? subject.request.namespace_ : chart.source_namespace;
+  std::optional<std::size_t> there =
+      rules.exempt_namespaces.matches(ns) ? std::nullopt : rules.environment_for_namespace(ns);
+  if (there == subject.environment) return;
+  const std::string& env = subject.environment_name();
+  findings.add(Rule::ChartPromotion,
+               subject.description() + " installs the chart of HelmChart " + ns + "/" + chart.source_name +
+                   " (spec.chartRef), which is governed as " +
+                   (there ? "environment " + rules.environments[*there].name : std::string("no environment")) +
+                   ", so its version is not checked against what is promoted to " + env +
+                   "; put the HelmChart in a namespace of " + env + ", or use spec.chart with a promoted version");
+}
+
 }  // namespace
 
 void check_charts(const Subject& subject, Findings& findings) {
   const RuleSet& rules = subject.rules;
   const ObjectView& object = subject.written();
   std::size_t env = *subject.environment;
-  // With spec.chartRef the version is the OCIRepository's tag or the
-  // HelmChart's version, checked where that object is admitted.
-  if (const auto& chart = object.helm_chart; chart && !chart->chart_ref && !chart_unchanged(subject)) {
+  // With spec.chartRef the version is the OCIRepository's tag (checked as
+  // a source) or the HelmChart's version, checked where it is admitted.
+  if (const auto& chart = object.helm_chart; chart && chart->chart_ref && chart->source_kind == "HelmChart" &&
+                                             !chart_unchanged(subject)) {
+    check_chart_ref(subject, *chart, findings);
+  } else if (chart && !chart->chart_ref && !chart_unchanged(subject)) {
     std::string ns = chart->source_namespace.empty() ? subject.request.namespace_ : chart->source_namespace;
     std::string source = chart->source_kind + "/" + ns + "/" + chart->source_name;
     bool helm_chart_object = subject.kind.kind_class == KindClass::HelmChart;
