@@ -32,6 +32,48 @@ std::optional<FileStamp> stamp_of(const std::filesystem::path& path) {
                    static_cast<std::uint64_t>(st.st_size), ns(st.st_mtim), ns(st.st_ctim), ns(now)};
 }
 
+struct RulesFile {
+  std::filesystem::path path;
+  std::string config_map;  // the ConfigMap volume it is in, when it is in one
+};
+
+// The *.yaml / *.yml files of a directory, sorted, skipping hidden entries.
+void yaml_files(const std::filesystem::path& dir, const std::string& config_map, std::vector<RulesFile>& into,
+                std::error_code& ec) {
+  namespace fs = std::filesystem;
+  std::size_t first = into.size();
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.starts_with(".")) continue;  // kubelet's ..data and timestamped dirs
+    if (!name.ends_with(".yaml") && !name.ends_with(".yml")) continue;
+    if (!fs::is_regular_file(entry.path(), ec)) continue;  // follows symlinks
+    into.push_back({entry.path(), config_map});
+  }
+  std::sort(into.begin() + static_cast<std::ptrdiff_t>(first), into.end(),
+            [](const RulesFile& a, const RulesFile& b) { return a.path < b.path; });  // deterministic error order
+}
+
+// A rules directory's files, and those of each ConfigMap volume mounted in
+// it (a subdirectory with kubelet's `..data`): one directory per ConfigMap,
+// so that keys never collide and each file's ConfigMap is known.
+std::vector<RulesFile> rules_files(const std::string& dir, std::error_code& ec) {
+  namespace fs = std::filesystem;
+  std::vector<RulesFile> files;
+  yaml_files(dir, {}, files, ec);
+  if (ec) return files;
+  std::vector<fs::path> volumes;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
+    std::error_code ignored;
+    bool hidden = entry.path().filename().string().starts_with(".");
+    if (!hidden && fs::is_directory(entry.path(), ignored) && fs::exists(entry.path() / "..data", ignored)) {
+      volumes.push_back(entry.path());
+    }
+  }
+  std::sort(volumes.begin(), volumes.end());
+  for (const fs::path& volume : volumes) yaml_files(volume, volume.filename().string(), files, ec);
+  return files;
+}
+
 }  // namespace
 
 bool FileStamp::unchanged(const FileStamp& now) const {
@@ -47,20 +89,12 @@ SourcesRead read_rule_sources(const std::vector<std::string>& directories, const
   std::unordered_set<std::string> listed;  // a directory given twice is read once
   for (const std::string& dir : directories) {
     std::error_code ec;
-    std::vector<fs::path> files;
-    for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
-      std::string name = entry.path().filename().string();
-      if (name.starts_with(".")) continue;  // kubelet's ..data and timestamped dirs
-      if (!name.ends_with(".yaml") && !name.ends_with(".yml")) continue;
-      if (!fs::is_regular_file(entry.path(), ec)) continue;  // follows symlinks
-      files.push_back(entry.path());
-    }
+    std::vector<RulesFile> files = rules_files(dir, ec);
     if (ec) {
       read.errors.push_back({dir, {}, 0, 0, "cannot read rules directory: " + ec.message()});
       continue;
     }
-    std::sort(files.begin(), files.end());  // deterministic error order
-    for (const fs::path& path : files) {
+    for (const auto& [path, config_map] : files) {
       if (!listed.insert(path.string()).second) continue;
       // Stat before reading: a change between the two shows next time.
       std::optional<FileStamp> stamp = stamp_of(path);
@@ -68,7 +102,7 @@ SourcesRead read_rule_sources(const std::vector<std::string>& directories, const
       if (known && stamp && previous != known->end() && previous->second.unchanged(*stamp)) {
         read.stamps.emplace(path.string(), previous->second);
         read.unchanged.insert(path.string());
-        read.sources.push_back({path.string(), {}});
+        read.sources.push_back({path.string(), {}, config_map});
         continue;
       }
       std::optional<std::string> content = read_file(path);
@@ -77,7 +111,7 @@ SourcesRead read_rule_sources(const std::vector<std::string>& directories, const
         continue;
       }
       if (stamp) read.stamps.emplace(path.string(), *stamp);
-      read.sources.push_back({path.string(), std::move(*content)});
+      read.sources.push_back({path.string(), std::move(*content), config_map});
     }
   }
   return read;

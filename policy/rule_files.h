@@ -36,7 +36,9 @@ struct SourcesRead {
 };
 
 // Reads every *.yaml / *.yml file (following symlinks, skipping hidden
-// entries such as kubelet's `..data`) of each directory, in a stable order;
+// entries such as kubelet's `..data`) of each directory, and of each
+// ConfigMap volume mounted in it (a subdirectory holding `..data`, named
+// after its ConfigMap: RuleSource::config_map), in a stable order;
 // with `known`, a file whose stamp there shows it unchanged is not read.
 SourcesRead read_rule_sources(const std::vector<std::string>& directories, const FileStamps* known = nullptr);
 

@@ -1,5 +1,7 @@
 #include "runtime/directory_watcher.h"
 
+#include <filesystem>
+
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
@@ -37,10 +39,18 @@ void DirectoryWatcher::add_watches() {
   // Adding a watch for a path already watched only updates it, so this is
   // safe to repeat on every re-scan; it re-arms watches lost when a
   // directory was replaced.
+  // Subdirectories too: a ConfigMap volume mounted in a rules directory
+  // swaps its own `..data`.
+  constexpr std::uint32_t kEvents = IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
+                                    IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
   for (const std::string& dir : options_.directories) {
-    inotify_add_watch(inotify_fd_, dir.c_str(),
-                      IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_ATTRIB |
-                          IN_DELETE_SELF | IN_MOVE_SELF);
+    inotify_add_watch(inotify_fd_, dir.c_str(), kEvents);
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      std::error_code ignored;
+      if (entry.path().filename().string().starts_with(".") || !entry.is_directory(ignored)) continue;
+      inotify_add_watch(inotify_fd_, entry.path().c_str(), kEvents);
+    }
   }
 }
 

@@ -339,8 +339,9 @@ TEST_F(Manifests, DisruptionBudgetKeepsAReplicaOfTheDeployment) {
   }
 }
 
-// Writes each data key of the rules ConfigMaps as a file, as the projected
-// volume does, and lints the directory with the real binary.
+// Every rules ConfigMap is mounted in its own directory under --rules,
+// named after it; written out as kubelet would (with its `..data`), the
+// directory passes lint with the real binary.
 TEST_F(Manifests, RulesConfigMapsAreAllMountedAndPassLint) {
   for (const std::string& name : overlays()) {
     Strings labelled, mounted;
@@ -349,28 +350,26 @@ TEST_F(Manifests, RulesConfigMapsAreAllMountedAndPassLint) {
       if (o["kind"].scalar() != "ConfigMap") continue;
       if (label(o, "releasegate.io/rules") != "true") continue;
       EXPECT_EQ(o["metadata"]["namespace"].scalar(), "releasegate-system");
-      labelled.insert(o["metadata"]["name"].scalar());
-      for (yaml::Node::Entry entry : (o["data"]).entries()) {
-        fs::path file = rules.path / entry.key.scalar();
-        EXPECT_FALSE(fs::exists(file)) << "data keys must be unique across the projected ConfigMaps: " << file;
-        std::ofstream(file) << entry.value.scalar();
-      }
+      const std::string& config_map = o["metadata"]["name"].scalar();
+      labelled.insert(config_map);
+      fs::path volume = rules.path / config_map;
+      fs::create_directories(volume / "..data");
+      for (yaml::Node::Entry entry : (o["data"]).entries()) std::ofstream(volume / entry.key.scalar()) << entry.value.scalar();
     }
+    std::map<std::string, std::string> volume_config_map;  // volume name -> ConfigMap
     for (yaml::Node v : (deployment(name)["spec"]["template"]["spec"]["volumes"]).items()) {
-      if (v["name"].scalar() != "rules") continue;
-      for (yaml::Node source : (v["projected"]["sources"]).items()) {
-        mounted.insert(source["configMap"]["name"].scalar());
-      }
+      if (v["configMap"]) volume_config_map[v["name"].scalar()] = v["configMap"]["name"].scalar();
+    }
+    yaml::Node c = container(name);
+    std::string rules_flag = flag_value(c, "rules");
+    for (yaml::Node m : (c["volumeMounts"]).items()) {
+      auto cm = volume_config_map.find(m["name"].scalar());
+      if (cm == volume_config_map.end()) continue;
+      EXPECT_EQ(m["mountPath"].scalar(), rules_flag + "/" + cm->second) << name;
+      mounted.insert(cm->second);
     }
     EXPECT_FALSE(labelled.empty());
     EXPECT_EQ(labelled, mounted) << name;
-    yaml::Node c = container(name);
-    bool mounted_at_rules_flag = false;
-    for (yaml::Node m : (c["volumeMounts"]).items()) {
-      mounted_at_rules_flag |= m["name"].scalar() == "rules" &&
-                               m["mountPath"].scalar() == flag_value(c, "rules");
-    }
-    EXPECT_TRUE(mounted_at_rules_flag);
     CommandResult lint = run_command({RELEASEGATE_BINARY, "lint", "--rules", rules.path.string()});
     EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
   }

@@ -434,5 +434,32 @@ TEST(DocumentKeys, ANewVersionPassesThePreviousEnvironmentInTheRulesInForce) {
   EXPECT_TRUE(compile_edit(*second.rules, *second.from, {keys, {{"cm", staging}}}).rules);
 }
 
+// In the pod each rules ConfigMap is its own volume, a directory named
+// after it: the files are read with their ConfigMap, and a ReleasePolicy
+// outside the policy's ConfigMap is an error there too.
+TEST(RuleFiles, ConfigMapVolumesAreReadWithTheirConfigMap) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("releasegate-volumes-" + std::to_string(::getpid()));
+  auto mount = [&](const std::string& config_map, const std::string& key, const std::string& text) {
+    fs::create_directories(dir / config_map / "..data");
+    std::ofstream(dir / config_map / key) << text;
+  };
+  mount("releasegate-policy", "policy.yaml", testing::kTestPolicy);
+  mount("team-a", "podinfo.yaml", testing::kTestPromotion);
+  fs::create_directories(dir / "not-a-volume");  // no ..data: not read
+  std::ofstream(dir / "not-a-volume" / "x.yaml") << "not: [valid";
+  SourcesRead read = read_rule_sources({dir.string()});
+  ASSERT_EQ(read.sources.size(), 2u);
+  EXPECT_EQ(read.sources[0].config_map, "releasegate-policy");
+  EXPECT_EQ(read.sources[1].config_map, "team-a");
+  EXPECT_TRUE(load_rules({dir.string()}).rules);
+  mount("team-b", "policy.yaml", replaced(testing::kTestPolicy, "name: platform", "name: team-b"));
+  LoadResult team_policy = load_rules({dir.string()});
+  ASSERT_FALSE(team_policy.rules);
+  EXPECT_NE(team_policy.errors.front().message.find("ConfigMap team-b holds a ReleasePolicy"), std::string::npos)
+      << team_policy.errors.front().to_string();
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace releasegate::policy
