@@ -207,19 +207,20 @@ void check_documents_declared_once(const std::vector<LinkSource>& sources, std::
   }
 }
 
-LoadResult link(const std::vector<LinkSource>& sources, const LoadOptions& options, LinkCache* cache) {
-  LoadResult result;
-  std::vector<LoadError>& errors = result.errors;
+namespace {
+
+// The one ReleasePolicy of the sources, with an error for each other one
+// and each one outside the policy's ConfigMaps; null when there is none.
+const Fragment::Policy* find_policy(const std::vector<LinkSource>& sources, const LoadOptions& options,
+                                    std::vector<LoadError>& errors) {
   const Fragment* policy_fragment = nullptr;
   const Fragment::Policy* policy = nullptr;
+  const auto& allowed = options.policy_config_maps;
   for (const LinkSource& source : sources) {
     const Fragment& fragment = *source.fragment;
-    errors.insert(errors.end(), fragment.errors.begin(), fragment.errors.end());
-    result.warnings.insert(result.warnings.end(), fragment.warnings.begin(), fragment.warnings.end());
     for (const Fragment::Policy& p : fragment.policies) {
       if (dropped(source, p.document)) continue;
       const std::string& config_map = fragment.documents[p.document].config_map;
-      const auto& allowed = options.policy_config_maps;
       if (!config_map.empty() && std::find(allowed.begin(), allowed.end(), config_map) == allowed.end()) {
         errors.push_back(fragment.error_at(p.document, p.at,
                                            "ConfigMap " + config_map + " holds a ReleasePolicy, which only " +
@@ -238,6 +239,53 @@ LoadResult link(const std::vector<LinkSource>& sources, const LoadOptions& optio
                                                                "); a rule set has exactly one"));
     }
   }
+  return policy;
+}
+
+// Indexes every record into `rules` and runs the environment and chain
+// checks of each fragment (kept in the cache when there is one).
+void index_and_check(const std::vector<LinkSource>& sources, RuleSet& rules, LinkCache* cache,
+                     std::vector<LoadError>& errors) {
+  std::vector<std::string> environments;
+  for (const Environment& env : rules.environments) environments.push_back(env.name);
+  std::size_t images = 0, charts = 0;
+  for (const LinkSource& source : sources) {
+    images += source.fragment->images->size();
+    charts += source.fragment->charts->size();
+  }
+  rules.promotions.reserve(images);
+  rules.chart_promotions.reserve(charts);
+  std::vector<const Fragment*> image_fragments, chart_fragments;
+  for (const LinkSource& source : sources) {
+    const Fragment& fragment = *source.fragment;
+    index_records(source, fragment.images, "repository", environments, rules.promotions, image_fragments, errors);
+    index_records(source, fragment.charts, "chart", environments, rules.chart_promotions, chart_fragments, errors);
+    std::vector<LinkFinding> checked;
+    const std::vector<LinkFinding>* findings = &checked;
+    if (cache) {
+      auto it = cache->checked.find(&fragment);
+      if (it == cache->checked.end()) it = cache->checked.emplace(&fragment, check_fragment(fragment, rules)).first;
+      findings = &it->second;
+    } else {
+      checked = check_fragment(fragment, rules);
+    }
+    for (const LinkFinding& finding : *findings) {
+      if (!dropped(source, finding.document)) errors.push_back(finding.error);
+    }
+  }
+}
+
+}  // namespace
+
+LoadResult link(const std::vector<LinkSource>& sources, const LoadOptions& options, LinkCache* cache) {
+  LoadResult result;
+  std::vector<LoadError>& errors = result.errors;
+  for (const LinkSource& source : sources) {
+    const Fragment& fragment = *source.fragment;
+    errors.insert(errors.end(), fragment.errors.begin(), fragment.errors.end());
+    result.warnings.insert(result.warnings.end(), fragment.warnings.begin(), fragment.warnings.end());
+  }
+  const Fragment::Policy* policy = find_policy(sources, options, errors);
   check_documents_declared_once(sources, errors);
   if (!policy) {
     // A policy document with errors of its own was already reported.
@@ -250,34 +298,7 @@ LoadResult link(const std::vector<LinkSource>& sources, const LoadOptions& optio
   auto rules = std::make_shared<RuleSet>(*policy->rules);
   std::string signature = environment_signature(*rules);
   if (cache && cache->environments != signature) *cache = LinkCache{signature, {}};
-  std::vector<std::string> environments;
-  for (const Environment& env : rules->environments) environments.push_back(env.name);
-  std::size_t images = 0, charts = 0;
-  for (const LinkSource& source : sources) {
-    images += source.fragment->images->size();
-    charts += source.fragment->charts->size();
-  }
-  rules->promotions.reserve(images);
-  rules->chart_promotions.reserve(charts);
-  std::vector<const Fragment*> image_fragments, chart_fragments;
-  for (const LinkSource& source : sources) {
-    const Fragment& fragment = *source.fragment;
-    index_records(source, fragment.images, "repository", environments, rules->promotions, image_fragments, errors);
-    index_records(source, fragment.charts, "chart", environments, rules->chart_promotions, chart_fragments, errors);
-    const std::vector<LinkFinding>* findings = nullptr;
-    std::vector<LinkFinding> checked;
-    if (cache) {
-      auto it = cache->checked.find(&fragment);
-      if (it == cache->checked.end()) it = cache->checked.emplace(&fragment, check_fragment(fragment, *rules)).first;
-      findings = &it->second;
-    } else {
-      checked = check_fragment(fragment, *rules);
-      findings = &checked;
-    }
-    for (const LinkFinding& finding : *findings) {
-      if (!dropped(source, finding.document)) errors.push_back(finding.error);
-    }
-  }
+  index_and_check(sources, *rules, cache, errors);
   if (!errors.empty()) return result;
   add_default_exemptions(*rules, options);
   rules->generation = options.generation;
