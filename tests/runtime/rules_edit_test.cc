@@ -133,9 +133,14 @@ TEST_F(RulesEdit, ARulesEditNeedsProvenance) {
   json unmarked = edited;
   unmarked["metadata"]["labels"].erase("kustomize.toolkit.fluxcd.io/name");
   EXPECT_EQ(validate(unmarked, podinfo_config_map())["allowed"], false);
-  // The namespace controller deleting the namespace is exempt.
+  // The namespace controller deleting the namespace is exempt, even when
+  // what is left is invalid (the policy itself): a namespace must never hang
+  // in Terminating. The server keeps the last good rules.
   EXPECT_EQ(validate(nullptr, podinfo_config_map(), "system:serviceaccount:kube-system:namespace-controller")["allowed"],
             true);
+  json policy = rules_config_map("releasegate-policy", "policy.yaml", testing::kTestPolicy);
+  EXPECT_EQ(validate(nullptr, policy, "system:serviceaccount:kube-system:namespace-controller")["allowed"], true);
+  EXPECT_EQ(validate(nullptr, policy)["allowed"], false);  // Flux pruning the policy: refused
   // Break-glass, by a member of the break-glass group, with a reason.
   json glass = edited;
   glass["metadata"]["annotations"] = {{"releasegate.io/break-glass", "INC-42: promotion pipeline down"}};
