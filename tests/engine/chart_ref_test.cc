@@ -8,46 +8,34 @@
 namespace releasegate {
 namespace {
 
-ReviewSpec helm_release_with_chart_ref(const std::string& ns, const std::string& kind, const std::string& ref_ns) {
-  ReviewSpec spec;
-  spec.group = "helm.toolkit.fluxcd.io";
-  spec.version = "v2";
-  spec.kind = "HelmRelease";
-  spec.namespace_ = ns;
-  spec.name = "podinfo";
-  spec.object = {{"apiVersion", "helm.toolkit.fluxcd.io/v2"},
-                 {"kind", "HelmRelease"},
-                 {"metadata",
-                  {{"name", "podinfo"},
-                   {"namespace", ns},
-                   {"labels",
-                    {{"kustomize.toolkit.fluxcd.io/name", "apps"},
-                     {"kustomize.toolkit.fluxcd.io/namespace", "flux-system"}}}}},
-                 {"spec",
-                  {{"interval", "5m"}, {"chartRef", {{"kind", kind}, {"name", "podinfo"}, {"namespace", ref_ns}}}}}};
-  return spec;
+// A HelmRelease in `ns` taking its chart from `kind` in `ref_ns`.
+nlohmann::json with_chart_ref(const std::string& ns, const std::string& kind, const std::string& ref_ns) {
+  nlohmann::json hr = helm_release({}, ns);
+  hr["spec"].erase("chart");
+  hr["spec"]["chartRef"] = {{"kind", kind}, {"name", "podinfo"}, {"namespace", ref_ns}};
+  return hr;
 }
 
-TEST_F(Engine, AChartRefToAHelmChartGovernedAsAnotherEnvironmentIsDenied) {
+TEST_F(Charts, AChartRefToAHelmChartGovernedAsAnotherEnvironmentIsDenied) {
   // flux-system is exempt: a HelmChart there may carry a range (`6.x`).
-  Evaluated exempt = run(helm_release_with_chart_ref("staging", "HelmChart", "flux-system"));
+  Evaluated exempt = release(with_chart_ref("staging", "HelmChart", "flux-system"), "staging");
   EXPECT_EQ(exempt.outcome, Outcome::Deny);
   ASSERT_TRUE(exempt.has(Rule::ChartPromotion)) << exempt.messages();
   EXPECT_NE(exempt.message(Rule::ChartPromotion).find("HelmChart flux-system/podinfo (spec.chartRef), which is "
                                                       "governed as no environment"),
             std::string::npos)
       << exempt.messages();
-  Evaluated dev = run(helm_release_with_chart_ref("prod", "HelmChart", "dev"));
+  Evaluated dev = release(with_chart_ref("prod", "HelmChart", "dev"), "prod");
   EXPECT_NE(dev.message(Rule::ChartPromotion).find("governed as environment dev"), std::string::npos)
       << dev.messages();
   // In the HelmRelease's own environment, the HelmChart's version was
   // checked against the same promotions when it was admitted.
-  EXPECT_FALSE(run(helm_release_with_chart_ref("staging", "HelmChart", "staging")).has(Rule::ChartPromotion));
-  EXPECT_FALSE(run(helm_release_with_chart_ref("staging", "HelmChart", "")).has(Rule::ChartPromotion));
+  EXPECT_FALSE(release(with_chart_ref("staging", "HelmChart", "staging"), "staging").has(Rule::ChartPromotion));
+  EXPECT_FALSE(release(with_chart_ref("staging", "HelmChart", ""), "staging").has(Rule::ChartPromotion));
   // An OCIRepository's tag is a source's ref, checked by the source rules.
-  EXPECT_FALSE(run(helm_release_with_chart_ref("staging", "OCIRepository", "flux-system")).has(Rule::ChartPromotion));
+  EXPECT_FALSE(release(with_chart_ref("staging", "OCIRepository", "flux-system"), "staging").has(Rule::ChartPromotion));
   // Where promotion is open, nothing is promoted to check against.
-  EXPECT_FALSE(run(helm_release_with_chart_ref("dev", "HelmChart", "flux-system")).has(Rule::ChartPromotion));
+  EXPECT_FALSE(release(with_chart_ref("dev", "HelmChart", "flux-system"), "dev").has(Rule::ChartPromotion));
 }
 
 }  // namespace

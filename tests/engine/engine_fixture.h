@@ -60,4 +60,39 @@ class Engine : public ::testing::Test {
   }
 };
 
+// A HelmRelease applied by Flux for the Kustomization flux-system/apps.
+inline nlohmann::json helm_release(const nlohmann::json& chart_spec, const std::string& ns = "flux-system",
+                            const std::string& target = "") {
+  nlohmann::json hr{{"apiVersion", "helm.toolkit.fluxcd.io/v2"},
+                    {"kind", "HelmRelease"},
+                    {"metadata",
+                     {{"name", "podinfo"},
+                      {"namespace", ns},
+                      {"labels",
+                       {{"kustomize.toolkit.fluxcd.io/name", "apps"},
+                        {"kustomize.toolkit.fluxcd.io/namespace", "flux-system"}}}}},
+                    {"spec", {{"interval", "10m"}, {"chart", {{"spec", chart_spec}}}}}};
+  if (!target.empty()) hr["spec"]["targetNamespace"] = target;
+  return hr;
+}
+
+// HelmReleases through the real parser.
+class Charts : public Engine {
+ protected:
+  Evaluated release(const nlohmann::json& object, const std::string& ns) {
+    ReviewSpec spec;
+    spec.group = "helm.toolkit.fluxcd.io";
+    spec.version = "v2";
+    spec.kind = "HelmRelease";
+    spec.namespace_ = ns;
+    spec.object = object;
+    return run(spec);
+  }
+  static nlohmann::json chart(const std::string& version) {
+    nlohmann::json c{{"chart", "podinfo"}, {"sourceRef", {{"kind", "HelmRepository"}, {"name", "podinfo"}}}};
+    if (!version.empty()) c["version"] = version;
+    return c;
+  }
+};
+
 }  // namespace releasegate

@@ -23,12 +23,17 @@ TEST_F(Engine, AnIdentityCountsOnlyWithItsOwnControllersMarks) {
   }
 }
 
-std::shared_ptr<const RuleSet> rules_with_identities(const std::string& identities) {
+// The test rules with `identities` (YAML list items) in place of theirs.
+policy::LoadResult with_identities(const std::string& identities) {
   std::string policy = testing::kTestPolicy;
   auto at = policy.find("    identities:\n");
   auto end = policy.find("    deliveries:");
   policy.replace(at, end - at, "    identities:\n" + identities);
-  policy::LoadResult loaded = policy::compile_rules({{"p.yaml", policy}, {"q.yaml", testing::kTestPromotion}});
+  return policy::compile_rules({{"p.yaml", policy}, {"q.yaml", testing::kTestPromotion}});
+}
+
+std::shared_ptr<const RuleSet> rules_with_identities(const std::string& identities) {
+  policy::LoadResult loaded = with_identities(identities);
   if (!loaded.rules) ADD_FAILURE() << loaded.errors.front().to_string();
   return loaded.rules;
 }
@@ -52,17 +57,12 @@ TEST_F(Engine, AnIdentityLimitedToSomeEnvironmentsDeliversThereOnly) {
 // An identity whose controller is not known by name says which marks it
 // writes; a typo in what it delivers is a located error.
 TEST(Identities, UnknownControllersSayWhichMarksTheyWrite) {
-  std::string policy = testing::kTestPolicy;
-  policy.replace(policy.find("      - system:serviceaccount:flux-system:helm-controller"), 0,
-                 "      - system:serviceaccount:ci:deployer\n");
-  policy::LoadResult unpaired = policy::compile_rules({{"p.yaml", policy}});
+  policy::LoadResult unpaired = with_identities("      - system:serviceaccount:ci:deployer\n");
   ASSERT_FALSE(unpaired.rules);
   EXPECT_NE(unpaired.errors.front().message.find("say which marks it writes"), std::string::npos)
       << unpaired.errors.front().to_string();
-  policy = testing::kTestPolicy;
-  policy.replace(policy.find("      - system:serviceaccount:flux-system:helm-controller"), 0,
-                 "      - {name: \"system:serviceaccount:ci:deployer\", delivers: [kustomizations]}\n");
-  policy::LoadResult typo = policy::compile_rules({{"p.yaml", policy}});
+  policy::LoadResult typo =
+      with_identities("      - {name: \"system:serviceaccount:ci:deployer\", delivers: [kustomizations]}\n");
   ASSERT_FALSE(typo.rules);
   EXPECT_NE(typo.errors.front().message.find("delivers must list kustomization"), std::string::npos)
       << typo.errors.front().to_string();
