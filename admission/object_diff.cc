@@ -28,10 +28,10 @@ void append_pointer_token(std::string& pointer, std::string_view key) {
 bool ObjectTree::server_maintained(std::size_t depth, std::string_view parent_key, std::string_view key) {
   if (depth == 1) return key == "status";
   if (depth != 2 || parent_key != "metadata") return false;
-  // Finalizers belong here too: the apiserver's own (deletion) and the
-  // controllers' are not edits to the object's desired state.
-  return key == "finalizers" ||
-         std::find(kServerMaintainedMetadata.begin(), kServerMaintainedMetadata.end(), key) !=
+  // Finalizers are not here: removing one is a change (it skips a
+  // controller's clean-up); the engine tells the controllers' routine
+  // finalizer work from other changes.
+  return std::find(kServerMaintainedMetadata.begin(), kServerMaintainedMetadata.end(), key) !=
              kServerMaintainedMetadata.end();
 }
 

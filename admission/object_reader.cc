@@ -22,6 +22,17 @@ error_code read_string_map(value v, StringMap& into) {
   });
 }
 
+// An array's string items (others are skipped).
+error_code read_strings(value v, std::vector<std::string>& into) {
+  array items;
+  if (v.get_array().get(items) != SUCCESS) return SUCCESS;
+  for (auto item : items) {
+    std::string_view s;
+    if (item.get_string().get(s) == SUCCESS) into.emplace_back(s);
+  }
+  return SUCCESS;
+}
+
 error_code read_images(value v, ContainerList list, std::vector<ContainerImage>& into) {
   array containers;
   if (v.get_array().get(containers) != SUCCESS) return SUCCESS;
@@ -305,6 +316,8 @@ error_code read_object(object obj, ObjectView& view) {
         if (k == "namespace") view.namespace_ = string_of(m);
         if (k == "labels") return read_string_map(m, view.labels);
         if (k == "annotations") return read_string_map(m, view.annotations);
+        if (k == "deletionTimestamp") view.being_deleted = !string_of(m).empty();
+        if (k == "finalizers") return read_strings(m, view.finalizers);
         return SUCCESS;
       });
     }

@@ -19,6 +19,27 @@ std::optional<SourceKind> source_kind_from_string(std::string_view kind) {
   return std::nullopt;
 }
 
+bool is_controller_finalizer(KindClass c, std::string_view finalizer) {
+  struct ControllerFinalizer {
+    KindClass kind_class;
+    std::string_view name;  // also matches "<name>/<variant>"
+  };
+  static constexpr ControllerFinalizer kFinalizers[] = {
+      {KindClass::FluxDelivery, "finalizers.fluxcd.io"},
+      {KindClass::FluxSource, "finalizers.fluxcd.io"},
+      {KindClass::HelmChart, "finalizers.fluxcd.io"},
+      // Argo CD's cascading delete: resources-finalizer.argocd.argoproj.io
+      // (and its /background and /foreground variants), and post-delete hooks.
+      {KindClass::ArgoApplication, "resources-finalizer.argocd.argoproj.io"},
+      {KindClass::ArgoApplication, "post-delete-finalizer.argocd.argoproj.io"},
+  };
+  for (const ControllerFinalizer& f : kFinalizers) {
+    if (f.kind_class != c || !finalizer.starts_with(f.name)) continue;
+    if (finalizer.size() == f.name.size() || finalizer[f.name.size()] == '/') return true;
+  }
+  return false;
+}
+
 const KindInfo* find_kind(std::string_view group, std::string_view kind) {
   // Sixteen rows: a scan is cheaper than hashing the two strings.
   for (const KindInfo& info : kKinds) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <optional>
 #include <string_view>
 
@@ -20,6 +21,11 @@ enum class KindClass {
   ArgoApplication,  // Argo CD Application
   RulesConfigMap,   // ConfigMaps labelled releasegate.io/rules: "true" (validated, not governed)
 };
+
+// The kinds of GitOps delivery a ReleasePolicy approves (gitops.deliveries),
+// each recognised by the marks its controller writes.
+enum class DeliveryKind { FluxKustomization, FluxHelmRelease, ArgoApplication };
+inline constexpr std::size_t kDeliveryKinds = 3;
 
 // The Flux source kinds a ReleasePolicy approves (gitops.sources[].kind).
 enum class SourceKind { GitRepository, HelmRepository, OCIRepository, Bucket };
@@ -45,6 +51,9 @@ struct KindInfo {
   // which `kubectl debug` adds a container to a running Pod. Requests for
   // any other subresource are not governed.
   std::string_view validated_subresource = {};
+  // The delivery an object of this kind is, when it is one: it may itself
+  // be an approved delivery (gitops.deliveries).
+  std::optional<DeliveryKind> delivery = std::nullopt;
 };
 
 inline constexpr std::string_view kTemplatePodSpec = "/spec/template/spec";
@@ -57,8 +66,10 @@ inline constexpr std::array kKinds = {
     KindInfo{"batch", "Job", "jobs", KindClass::Workload, kTemplatePodSpec},
     KindInfo{"batch", "CronJob", "cronjobs", KindClass::Workload, "/spec/jobTemplate/spec/template/spec"},
     KindInfo{"", "Pod", "pods", KindClass::Pod, "/spec", std::nullopt, false, "ephemeralcontainers"},
-    KindInfo{"kustomize.toolkit.fluxcd.io", "Kustomization", "kustomizations", KindClass::FluxDelivery},
-    KindInfo{"helm.toolkit.fluxcd.io", "HelmRelease", "helmreleases", KindClass::FluxDelivery},
+    KindInfo{.group = "kustomize.toolkit.fluxcd.io", .kind = "Kustomization", .resource = "kustomizations",
+             .kind_class = KindClass::FluxDelivery, .delivery = DeliveryKind::FluxKustomization},
+    KindInfo{.group = "helm.toolkit.fluxcd.io", .kind = "HelmRelease", .resource = "helmreleases",
+             .kind_class = KindClass::FluxDelivery, .delivery = DeliveryKind::FluxHelmRelease},
     KindInfo{"source.toolkit.fluxcd.io", "GitRepository", "gitrepositories", KindClass::FluxSource, {},
              SourceKind::GitRepository},
     KindInfo{"source.toolkit.fluxcd.io", "HelmRepository", "helmrepositories", KindClass::FluxSource, {},
@@ -67,7 +78,8 @@ inline constexpr std::array kKinds = {
              SourceKind::OCIRepository},
     KindInfo{"source.toolkit.fluxcd.io", "Bucket", "buckets", KindClass::FluxSource, {}, SourceKind::Bucket},
     KindInfo{"source.toolkit.fluxcd.io", "HelmChart", "helmcharts", KindClass::HelmChart},
-    KindInfo{"argoproj.io", "Application", "applications", KindClass::ArgoApplication},
+    KindInfo{.group = "argoproj.io", .kind = "Application", .resource = "applications",
+             .kind_class = KindClass::ArgoApplication, .delivery = DeliveryKind::ArgoApplication},
     KindInfo{"", "ConfigMap", "configmaps", KindClass::RulesConfigMap},
 };
 
@@ -84,5 +96,18 @@ constexpr bool fetches_sources(KindClass c) {
   return c == KindClass::FluxDelivery || c == KindClass::FluxSource || c == KindClass::HelmChart ||
          c == KindClass::ArgoApplication;
 }
+
+// Kinds whose objects apply or install other objects, or are the chart
+// something installs: governed by the strictest environment they reach
+// (engine/subject.cc), not only by their own namespace.
+constexpr bool is_delivery_object(KindClass c) {
+  return c == KindClass::FluxDelivery || c == KindClass::HelmChart || c == KindClass::ArgoApplication;
+}
+
+// Whether `finalizer` is one that the controller of this kind's objects
+// adds to them on its first reconcile and removes when it has cleaned up
+// (Flux's finalizers.fluxcd.io, Argo CD's resources-finalizer): adding it
+// is routine work, not an out-of-band change.
+bool is_controller_finalizer(KindClass c, std::string_view finalizer);
 
 }  // namespace releasegate

@@ -102,6 +102,10 @@ struct ObjectView {
   std::string namespace_;
   StringMap labels;       // filtered by is_metadata_key_read_by_rules
   StringMap annotations;  // likewise
+  // metadata.finalizers, and whether metadata.deletionTimestamp is set (the
+  // object is being deleted, and waits for its finalizers to be removed).
+  std::vector<std::string> finalizers;
+  bool being_deleted = false;
   std::vector<ContainerImage> images;  // every container list of the pod spec
   std::optional<HelmChart> helm_chart;  // HelmRelease, and a HelmChart object (chart, version, sourceRef)
   // Where the object takes effect when that is not its own namespace:
@@ -185,6 +189,8 @@ void for_each_input(Request& request, Visitor& visit) {
   };
   auto object = [&](auto& o) {
     visit(o.name), visit(o.namespace_), visit(o.labels), visit(o.annotations);
+    list(o.finalizers, [&](auto& f) { visit(f); });
+    visit(o.being_deleted);
     list(o.images, [&](auto& i) { visit(i.list), visit(i.index), visit(i.container), visit(i.image); });
     optional(o.helm_chart, [&](auto& c) {
       visit(c.chart), visit(c.version), visit(c.source_kind), visit(c.source_name), visit(c.source_namespace);

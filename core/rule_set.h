@@ -30,9 +30,6 @@ struct Environment {
   bool require_digest = false;
 };
 
-enum class DeliveryKind { FluxKustomization, FluxHelmRelease, ArgoApplication };
-inline constexpr std::size_t kDeliveryKinds = 3;
-
 // An approved GitOps identity, paired with the marks its own controller
 // writes: kustomize-controller with a Kustomization's, helm-controller with
 // a HelmRelease's, the Argo CD application controller with an

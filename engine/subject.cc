@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/deliveries.h"
+
 namespace releasegate::engine {
 namespace {
 
@@ -15,7 +17,84 @@ std::string_view effective_namespace(const AdmissionRequest& request, const Obje
                                                      : std::string_view(request.namespace_);
 }
 
+// The strictest environment found so far, and why.
+struct Reach {
+  std::optional<std::size_t> environment;
+  GovernedBy by = GovernedBy::Namespace;
+
+  void consider(std::optional<std::size_t> env, GovernedBy why) {
+    if (env && (!environment || *env > *environment)) *this = {env, why};
+  }
+  void consider(const EnvironmentSet& envs, std::size_t count, GovernedBy why) {
+    for (std::size_t i = std::min(count, envs.size()); i-- > 0;) {
+      if (envs.test(i)) return consider(i, why);
+    }
+  }
+};
+
+EnvironmentSet environments_as_delivery(const RuleSet& rules, const AdmissionRequest& request, DeliveryKind kind,
+                                        const ObjectView& object) {
+  std::string_view name = object.name.empty() ? std::string_view(request.name) : std::string_view(object.name);
+  EnvironmentSet envs;
+  for (const Delivery& d : rules.deliveries) {
+    if (is_delivery(d, kind, request.namespace_, name)) envs |= d.environments;
+  }
+  return envs;
+}
+
+EnvironmentSet environments_of_marks(const RuleSet& rules, const ObjectView& object) {
+  EnvironmentSet envs;
+  for (const Delivery& d : rules.deliveries) {
+    if (delivered_by(d, object)) envs |= d.environments;
+  }
+  return envs;
+}
+
+// A delivery object's strictest environment (see subject.h); nullopt
+// environment when it has none.
+Reach delivery_reach(const RuleSet& rules, const AdmissionRequest& request, const KindInfo& kind,
+                     const ObjectView* object) {
+  Reach reach;
+  bool own_exempt = rules.exempt_namespaces.matches(request.namespace_);
+  if (!own_exempt) reach.consider(rules.environment_for_namespace(request.namespace_), GovernedBy::Namespace);
+  std::string_view target = object ? std::string_view(object->target_namespace) : std::string_view();
+  if (!target.empty() && !rules.exempt_namespaces.matches(target)) {
+    reach.consider(rules.environment_for_namespace(target), GovernedBy::TargetNamespace);
+  }
+  if (own_exempt || !object) return reach;
+  std::size_t count = rules.environments.size();
+  // A HelmRelease installs into its target or its own namespace; a
+  // Kustomization or Application without a target applies manifests that
+  // name their own namespaces.
+  bool names_any_namespace = target.empty() && kind.delivery && *kind.delivery != DeliveryKind::FluxHelmRelease;
+  if (kind.delivery && (names_any_namespace || !reach.environment)) {
+    reach.consider(environments_as_delivery(rules, request, *kind.delivery, *object), count, GovernedBy::DeliveryRole);
+  }
+  if (!reach.environment) reach.consider(environments_of_marks(rules, *object), count, GovernedBy::Marks);
+  return reach;
+}
+
+// Whether every namespace the object has is exempt: then it is not governed.
+bool exempt_everywhere(const RuleSet& rules, const AdmissionRequest& request, const KindInfo& kind,
+                       const ObjectView* object) {
+  std::string_view effective = effective_namespace(request, object);
+  if (!is_delivery_object(kind.kind_class)) return rules.exempt_namespaces.matches(effective);
+  return rules.exempt_namespaces.matches(request.namespace_) && rules.exempt_namespaces.matches(effective);
+}
+
 }  // namespace
+
+std::string Subject::governed_as_text() const {
+  switch (governed_by) {
+    case GovernedBy::Namespace: return {};
+    case GovernedBy::TargetNamespace: return " (governed as " + environment_name() + ", where it takes effect)";
+    case GovernedBy::DeliveryRole:
+      return " (governed as " + environment_name() + ": an approved delivery to " + environment_name() + ")";
+    case GovernedBy::Marks:
+      return " (governed as " + environment_name() + ": applied by a delivery approved for " + environment_name() + ")";
+  }
+  return {};
+}
 
 bool is_exempt_requester(const RuleSet& rules, const AdmissionRequest& request) {
   if (rules.exempt_users.matches(request.username)) return true;
@@ -28,10 +107,15 @@ std::optional<Subject> subject_of(const RuleSet& rules, const AdmissionRequest& 
   if (!kind || !is_governed(kind->kind_class)) return std::nullopt;
   if (!request.sub_resource.empty() && request.sub_resource != kind->validated_subresource) return std::nullopt;
   const ObjectView* object = object_of(request);
-  std::string_view ns = effective_namespace(request, object);
-  if (rules.exempt_namespaces.matches(ns)) return std::nullopt;
-  Subject subject{rules, request, *kind, object, ns, std::nullopt, false, false};
-  subject.environment = rules.environment_for_namespace(ns);
+  if (exempt_everywhere(rules, request, *kind, object)) return std::nullopt;
+  Subject subject{rules, request, *kind, object, effective_namespace(request, object), std::nullopt};
+  if (is_delivery_object(kind->kind_class)) {
+    Reach reach = delivery_reach(rules, request, *kind, object);
+    subject.environment = reach.environment;
+    subject.governed_by = reach.by;
+  } else {
+    subject.environment = rules.environment_for_namespace(subject.effective_namespace);
+  }
   subject.checks_sources = !rules.approved_sources.empty() && fetches_sources(kind->kind_class);
   if (!subject.environment && !subject.checks_sources) return std::nullopt;
   subject.exempt_requester = is_exempt_requester(rules, request);

@@ -14,6 +14,15 @@
 
 namespace releasegate::engine {
 
+// Why a subject is governed as its environment: a delivery object takes the
+// strictest environment it reaches (later in the policy's list is stricter).
+enum class GovernedBy {
+  Namespace,        // its own namespace
+  TargetNamespace,  // spec.targetNamespace, or an Application's destination namespace
+  DeliveryRole,     // it is an approved delivery, for this environment among others
+  Marks,            // the delivery whose marks it carries is approved for this environment
+};
+
 struct Subject {
   const RuleSet& rules;
   const AdmissionRequest& request;
@@ -24,6 +33,7 @@ struct Subject {
   // an Application's destination namespace when set, else its own.
   std::string_view effective_namespace;
   std::optional<std::size_t> environment;
+  GovernedBy governed_by = GovernedBy::Namespace;
   // Sources feed every environment, so source-fetching kinds are checked in
   // any namespace that is not exempt, with or without an environment.
   bool checks_sources = false;
@@ -35,11 +45,25 @@ struct Subject {
   bool writes() const { return request.operation != Operation::Delete && request.object; }
   const ObjectView& written() const { return *request.object; }  // only when writes()
   const std::string& environment_name() const { return rules.environments[*environment].name; }
+  // "" when governed by its own namespace, else why, for messages:
+  // " (governed as prod: the strictest environment it delivers to)".
+  std::string governed_as_text() const;
 };
 
 // The subject of a request, or nullopt when the engine does not govern it:
 // an unknown kind or a rules ConfigMap, an exempt namespace, or neither an
 // environment nor a source check.
+//
+// A delivery object (Kustomization, HelmRelease, HelmChart, Application)
+// is governed by the strictest environment of: its own namespace; its
+// target namespace; when its manifests may name any namespace (a
+// Kustomization or Application without a target namespace) or its
+// namespaces have no environment, the environments it is approved to
+// deliver to (gitops.deliveries); and, when none of these has one, the
+// environments of the delivery whose marks it carries. So the `apps`
+// Kustomization in flux-system is governed as prod when it delivers to
+// prod, and a human patch of it is out-of-band. It is not governed when
+// every namespace it has is exempt.
 std::optional<Subject> subject_of(const RuleSet& rules, const AdmissionRequest& request);
 
 // An exempt user or group (exempt from provenance only).

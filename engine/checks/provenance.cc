@@ -6,40 +6,13 @@
 
 #include "core/marks.h"
 #include "engine/checks.h"
+#include "engine/deliveries.h"
 #include "engine/engine.h"
 
 namespace releasegate::engine {
 namespace {
 
 constexpr std::size_t kChangedPathsShown = 5;
-
-bool flux_marks_match(const Delivery& delivery, const ObjectView& object, std::string_view name_key,
-                      std::string_view namespace_key) {
-  auto name = object.labels.find(name_key);
-  auto ns = object.labels.find(namespace_key);
-  return name && ns && delivery.name->matches(*name) && delivery.namespace_->matches(*ns);
-}
-
-// Argo CD marks an object with its application either in the tracking-id
-// annotation ("<app>:<group>/<kind>:<namespace>/<name>") or, with label
-// tracking, in app.kubernetes.io/instance.
-std::optional<std::string_view> argo_application(const ObjectView& object) {
-  if (auto tracking = object.annotations.find(marks::kArgoTrackingId)) return tracking->substr(0, tracking->find(':'));
-  return object.labels.find(marks::kArgoInstance);
-}
-
-bool delivered_by(const Delivery& delivery, const ObjectView& object) {
-  switch (delivery.kind) {
-    case DeliveryKind::FluxKustomization:
-      return flux_marks_match(delivery, object, marks::kKustomizeName, marks::kKustomizeNamespace);
-    case DeliveryKind::FluxHelmRelease: return flux_marks_match(delivery, object, marks::kHelmName, marks::kHelmNamespace);
-    case DeliveryKind::ArgoApplication: {
-      auto app = argo_application(object);
-      return app && delivery.name->matches(*app);
-    }
-  }
-  return false;
-}
 
 std::string_view verb(Operation op) {
   switch (op) {
@@ -118,14 +91,48 @@ std::string approved_deliveries(const RuleSet& rules, std::size_t env) {
   return out.empty() ? "none" : out;
 }
 
+bool is_at_or_below(std::string_view path, std::string_view pointer) {
+  return path == pointer || (path.starts_with(pointer) && path[pointer.size()] == '/');
+}
+
+// Finalizer work that is the controllers' routine: adding the finalizer of
+// the kind's own controller (Flux adds finalizers.fluxcd.io on its first
+// reconcile), or removing finalizers from an object being deleted (its
+// DELETE was judged; this completes it). Removing one from a live object
+// skips its controller's clean-up (a HelmRelease deleted without its Helm
+// release uninstalled, an Application without its resources): a change.
+bool routine_finalizer_change(const Subject& subject) {
+  constexpr std::size_t kMaxCompared = 64;  // more is nobody's routine, and bounds the comparison
+  const ObjectView& before = *subject.request.old_object;
+  const ObjectView& after = *subject.request.object;
+  if (before.finalizers.size() > kMaxCompared || after.finalizers.size() > kMaxCompared) return false;
+  auto in = [](const std::vector<std::string>& list, const std::string& f) {
+    return std::find(list.begin(), list.end(), f) != list.end();
+  };
+  for (const std::string& f : after.finalizers) {
+    if (!in(before.finalizers, f) && !is_controller_finalizer(subject.kind.kind_class, f)) return false;
+  }
+  if (before.being_deleted) return true;
+  return std::all_of(before.finalizers.begin(), before.finalizers.end(),
+                     [&](const std::string& f) { return in(after.finalizers, f); });
+}
+
 // Whether every change of an UPDATE is allowed drift: a changed pointer is
-// allowed when an allowed pointer equals it or is a parent of it.
-bool only_allowed_drift(const RuleSet& rules, const AdmissionRequest& request) {
+// allowed when an allowed pointer equals it or is a parent of it, and
+// finalizers may change as the controllers' routine work does.
+bool only_allowed_drift(const Subject& subject) {
+  const AdmissionRequest& request = subject.request;
   if (request.operation != Operation::Update || !request.changed_paths_complete) return false;
+  if (!request.object || !request.old_object) return false;
+  constexpr std::string_view kFinalizers = "/metadata/finalizers";
+  std::optional<bool> routine;  // computed once, when a finalizer changed
   return std::all_of(request.changed_paths.begin(), request.changed_paths.end(), [&](const std::string& path) {
-    return std::any_of(rules.allowed_drift.begin(), rules.allowed_drift.end(), [&](const std::string& allowed) {
-      return path == allowed || (path.starts_with(allowed) && path[allowed.size()] == '/');
-    });
+    if (is_at_or_below(path, kFinalizers)) {
+      if (!routine) routine = routine_finalizer_change(subject);
+      return *routine;
+    }
+    const std::vector<std::string>& allowed = subject.rules.allowed_drift;
+    return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& a) { return is_at_or_below(path, a); });
   });
 }
 
@@ -166,19 +173,20 @@ void check_provenance(const Subject& subject, Findings& findings) {
   here.set(env);
   auto [identity, delivered] = paired_identity(rules, request, subject.object, here, is_tenant_identity(subject));
   if (identity && delivered) return;
-  if (only_allowed_drift(rules, request)) return findings.allowed_drift();
+  if (only_allowed_drift(subject)) return findings.allowed_drift();
   if (auto reason = break_glass_reason(rules, request, subject.object)) return findings.break_glass(std::move(*reason));
   const std::string& env_name = subject.environment_name();
   if (!identity) {
     findings.add(Rule::Provenance,
-                 subject.description() + " was " + std::string(verb(request.operation)) + " by \"" + request.username +
+                 subject.description() + subject.governed_as_text() + " was " + std::string(verb(request.operation)) +
+                     " by \"" + request.username +
                      "\", not by an approved GitOps controller (" + identities_text(rules) + ")" +
                      changed_paths_text(request) + "; out-of-band changes are not allowed in " + env_name +
                      ": make the change in Git and let the GitOps controller apply it");
     return;
   }
   findings.add(Rule::Provenance,
-               subject.description() + " was applied by " + request.username +
+               subject.description() + subject.governed_as_text() + " was applied by " + request.username +
                    " but carries no marks of a delivery approved for " + env_name +
                    " that this controller applies (approved: " + approved_deliveries(rules, env) +
                    "); deliver it through an approved Kustomization, HelmRelease or Application, or approve the "

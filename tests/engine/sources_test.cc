@@ -290,7 +290,9 @@ INSTANTIATE_TEST_SUITE_P(
              },
              Outcome::Deny, Rule::Source, "semver range \"1.x\""},
         Case{"KustomizationFromAnApprovedOCIRepository",
-             [] { return corpus_object("flux/flux2-mt_kustomization_v1_ocirepository-source.yaml", "Kustomization"); },
+             [] {
+               return delivered(corpus_object("flux/flux2-mt_kustomization_v1_ocirepository-source.yaml", "Kustomization"));
+             },
              Outcome::Allow, {}},
         Case{"KustomizationFromAnExternalArtifact",
              [] {
