@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/marks.h"
 #include "engine/deliveries.h"
 
 namespace releasegate::engine {
@@ -42,10 +43,32 @@ EnvironmentSet environments_as_delivery(const RuleSet& rules, const AdmissionReq
   return envs;
 }
 
+// The namespace of the Flux object that applied `object`, from the marks
+// of `kind`; empty for Argo CD, whose marks do not name it.
+std::string_view marking_namespace(DeliveryKind kind, const ObjectView& object) {
+  std::optional<std::string_view> ns;
+  if (kind == DeliveryKind::FluxKustomization) ns = object.labels.find(marks::kKustomizeNamespace);
+  if (kind == DeliveryKind::FluxHelmRelease) ns = object.labels.find(marks::kHelmNamespace);
+  return ns.value_or(std::string_view());
+}
+
+// The environments of the approved deliveries that applied `object`: for
+// each, the environment of the applying object's own namespace when it has
+// one (the HelmChart a dev HelmRelease generates is a dev object, whatever
+// else "*/podinfo" may deliver to), else every environment the delivery
+// may deliver to.
 EnvironmentSet environments_of_marks(const RuleSet& rules, const ObjectView& object) {
   EnvironmentSet envs;
   for (const Delivery& d : rules.deliveries) {
-    if (delivered_by(d, object)) envs |= d.environments;
+    if (!delivered_by(d, object)) continue;
+    std::string_view ns = marking_namespace(d.kind, object);
+    std::optional<std::size_t> there;
+    if (!ns.empty() && !rules.exempt_namespaces.matches(ns)) there = rules.environment_for_namespace(ns);
+    if (there) {
+      envs.set(*there);
+    } else {
+      envs |= d.environments;
+    }
   }
   return envs;
 }

@@ -59,8 +59,10 @@ struct Subject {
 // target namespace; when its manifests may name any namespace (a
 // Kustomization or Application without a target namespace) or its
 // namespaces have no environment, the environments it is approved to
-// deliver to (gitops.deliveries); and, when none of these has one, the
-// environments of the delivery whose marks it carries. So the `apps`
+// deliver to (gitops.deliveries); and, when none of these has one, those
+// of the approved deliveries whose marks it carries (each: the environment
+// of the applying object's namespace if it has one, else every environment
+// the delivery may deliver to). So the `apps`
 // Kustomization in flux-system is governed as prod when it delivers to
 // prod, and a human patch of it is out-of-band. It is not governed when
 // every namespace it has is exempt.

@@ -197,9 +197,33 @@ TEST_F(DeliveryObjects, MarksGovernWhenNothingElseDoes) {
   Evaluated e = run(spec);
   ASSERT_TRUE(e.has(Rule::Provenance)) << e.messages();
   EXPECT_NE(e.message(Rule::Provenance).find("applied by a delivery approved for prod"), std::string::npos);
+  // A second mark of a dev delivery does not make it a dev object.
+  hr["metadata"]["labels"]["helm.toolkit.fluxcd.io/name"] = "podinfo";
+  hr["metadata"]["labels"]["helm.toolkit.fluxcd.io/namespace"] = "dev";
+  EXPECT_EQ(name_of(environment_of(request(hr, kHuman))), "prod");
   // Without marks or a role it has no environment: not governed.
   hr["metadata"].erase("labels");
   EXPECT_EQ(environment_of(request(hr, kHuman)), std::nullopt);
+}
+
+// The HelmChart that helm-controller generates for dev/podinfo, in the
+// source's namespace: a dev object, although "*/podinfo" may deliver to
+// every environment.
+TEST_F(DeliveryObjects, AChartGeneratedForADevReleaseIsADevObject) {
+  json chart{{"apiVersion", "source.toolkit.fluxcd.io/v1"},
+             {"kind", "HelmChart"},
+             {"metadata",
+              {{"name", "dev-podinfo"},
+               {"namespace", "flux-system"},
+               {"labels", {{"helm.toolkit.fluxcd.io/name", "podinfo"}, {"helm.toolkit.fluxcd.io/namespace", "dev"}}}}},
+             {"spec",
+              {{"chart", "podinfo"},
+               {"version", "6.5.2"},
+               {"sourceRef", {{"kind", "HelmRepository"}, {"name", "podinfo"}}},
+               {"interval", "10m"}}}};
+  ReviewSpec spec = request(chart, kHelmController);
+  EXPECT_EQ(name_of(environment_of(spec)), "dev");
+  EXPECT_EQ(run(spec).outcome, Outcome::Allow) << run(spec).messages();
 }
 
 TEST_F(DeliveryObjects, AnArgoApplicationWithoutADestinationNamespaceIsGovernedByItsRole) {
