@@ -6,6 +6,7 @@
 
 #include "admission/admission_review.h"
 #include "admission/verdict.h"
+#include "cli/cluster_flags.h"
 #include "cli/flags.h"
 #include "cli/manifest.h"
 #include "engine/engine.h"
@@ -18,7 +19,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: releasegate check --rules DIR [--rules DIR ...] -f MANIFEST.yaml [-f ...] --user NAME\n"
     "                         [--group G ...] [--namespace NS] [--operation CREATE|UPDATE|DELETE]\n"
-    "                         [--old OLD.yaml ...] [--base DIR ...] [--output text|json]\n";
+    "                         [--old OLD.yaml ...] [--base DIR ...] [--output text|json]\n"
+    "                         [--cluster-name NAME] [--cluster-label KEY=VALUE ...] [--cluster-file FILE]\n";
 
 using nlohmann::json;
 using ObjectKey = std::tuple<std::string, std::string, std::string>;  // kind, namespace, name
@@ -35,10 +37,12 @@ struct CheckConfig {
   std::string namespace_;  // fills in manifests without one, as `kubectl apply -n`
   std::string operation = "CREATE";
   bool json_output = false;
+  ClusterIdentity cluster;  // decide as this cluster's releasegate would
 };
 
 std::optional<CheckConfig> parse_check_flags(const std::vector<std::string>& args, std::string* error) {
-  Flags flags({"rules", "f", "filename", "user", "group", "namespace", "operation", "old", "output", "base"});
+  Flags flags(
+      with_cluster_flags({"rules", "f", "filename", "user", "group", "namespace", "operation", "old", "output", "base"}));
   if (!flags.parse(args, error)) return std::nullopt;
   auto usage_error = [error](std::string message) -> std::optional<CheckConfig> {
     *error = std::move(message);
@@ -63,6 +67,9 @@ std::optional<CheckConfig> parse_check_flags(const std::vector<std::string>& arg
   config.user = *flags.get("user");
   config.groups = flags.all("group");
   config.namespace_ = flags.get("namespace").value_or("");
+  auto cluster = cluster_from_flags(flags, error);
+  if (!cluster) return std::nullopt;
+  config.cluster = std::move(*cluster);
   return config;
 }
 
@@ -181,7 +188,9 @@ int run_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
     err << "releasegate check: " << error << "\n" << kUsage;
     return 2;
   }
-  policy::LoadResult loaded = policy::load_rules(config->rules_directories);
+  policy::LoadOptions options;
+  options.cluster = config->cluster;
+  policy::LoadResult loaded = policy::load_rules(config->rules_directories, options);
   if (!loaded.rules) {
     for (const policy::LoadError& e : loaded.errors) err << e.to_string() << "\n";
     err << "releasegate check: the rules are invalid (" << loaded.errors.size() << " errors)\n";
@@ -189,7 +198,7 @@ int run_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
   }
   policy::LoadResult in_force = loaded;
   if (!config->base_directories.empty()) {
-    in_force = policy::load_rules(config->base_directories);
+    in_force = policy::load_rules(config->base_directories, options);
     if (!in_force.rules) {
       for (const policy::LoadError& e : in_force.errors) err << e.to_string() << "\n";
       err << "releasegate check: the base rules (--base) are invalid (" << in_force.errors.size() << " errors)\n";

@@ -1,10 +1,12 @@
 #include "cli/serve_command.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 
 #include "runtime/rule_reloader.h"
+#include "cli/cluster_flags.h"
 #include "cli/flags.h"
 #include "server/log.h"
 #include "server/server.h"
@@ -21,6 +23,7 @@ constexpr const char* kUsage =
     "                         [--write-timeout D (10s)] [--shutdown-grace D (20s)]\n"
     "                         [--decision-cache-size N (default 10000)] [--rules-edit-timeout D (8s)]\n"
     "                         [--policy-config-map NAME ... (default releasegate-policy)]\n"
+    "                         [--cluster-name NAME] [--cluster-label KEY=VALUE ...] [--cluster-file FILE]\n"
     "                         [--log-level debug|info|warn|error]\n"
     "durations D: 500ms, 10s, 2m\n";
 
@@ -81,10 +84,10 @@ bool read_limits(const Flags& flags, server::ServerOptions& options, std::string
 
 // The flags as a ServeConfig, or the usage error to print.
 std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string>& args, std::string* error) {
-  Flags flags({"listen", "metrics-listen", "tls-cert", "tls-key", "client-ca", "rules", "workers", "max-connections",
-               "max-body-bytes", "max-header-bytes", "handshake-timeout", "request-timeout", "idle-timeout",
-               "write-timeout", "shutdown-grace", "log-level", "decision-cache-size", "rules-edit-timeout",
-               "policy-config-map"});
+  Flags flags(with_cluster_flags({"listen", "metrics-listen", "tls-cert", "tls-key", "client-ca", "rules", "workers",
+                                  "max-connections", "max-body-bytes", "max-header-bytes", "handshake-timeout",
+                                  "request-timeout", "idle-timeout", "write-timeout", "shutdown-grace", "log-level",
+                                  "decision-cache-size", "rules-edit-timeout", "policy-config-map"}));
   if (!flags.parse(args, error)) return std::nullopt;
   auto usage_error = [error](std::string message) -> std::optional<ServeConfig> {
     *error = std::move(message);
@@ -114,7 +117,16 @@ std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string>& arg
   }
   config.rules_directories = flags.all("rules");
   config.policy_config_maps = flags.all("policy-config-map");
+  auto cluster = cluster_from_flags(flags, error);
+  if (!cluster) return std::nullopt;
+  options.cluster = std::move(*cluster);
   return config;
+}
+
+// A fleet policy served by a releasegate that was not told its cluster.
+bool cluster_unknown(const RuleSet& rules, const ClusterIdentity& cluster) {
+  return !cluster.configured() && std::any_of(rules.environments.begin(), rules.environments.end(),
+                                              [](const Environment& env) { return env.clusters.has_value(); });
 }
 
 // One log line per rules load, and one per error of a failed one.
@@ -122,6 +134,10 @@ void log_reload(const policy::LoadResult& result, const runtime::ReloadStatus& s
   for (const policy::LoadError& w : result.warnings) {
     log(LogLevel::Warn, "rules warning",
         {{"file", w.file}, {"line", w.line}, {"column", w.column}, {"context", w.context}, {"warning", w.message}});
+  }
+  if (result.rules && cluster_unknown(*result.rules, result.from->options.cluster)) {
+    log(LogLevel::Warn, "environments select clusters, but this cluster has no name or labels "
+                        "(--cluster-name, --cluster-label): it hosts none of them");
   }
   if (result.rules) {
     log(LogLevel::Info, "rules loaded",
@@ -147,6 +163,7 @@ int serve(ServeConfig config) {
   reload.directories = config.rules_directories;
   if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) reload.load.own_namespace = ns;
   if (!config.policy_config_maps.empty()) reload.load.policy_config_maps = config.policy_config_maps;
+  reload.load.cluster = options.cluster;
   reload.on_attempt = log_reload;
   runtime::RuleReloader reloader(reload, store);
   // A broken rule set at start is not fatal: the server runs not ready

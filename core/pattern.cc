@@ -2,6 +2,8 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
+
 namespace releasegate {
 
 Pattern::Compiled Pattern::compile(std::string_view text) {
@@ -60,6 +62,27 @@ bool Pattern::matches(std::string_view value) const {
 bool Pattern::covers(const Pattern& other) const {
   if (regex_ || other.regex_) return text_ == other.text_;
   return matches(other.text_);
+}
+
+bool Pattern::may_overlap(const Pattern& other) const {
+  if (regex_ || other.regex_) return true;
+  if (exact_) return other.matches(pieces_.front());
+  if (other.exact_) return matches(other.pieces_.front());
+  auto compatible = [](std::string_view a, std::string_view b, bool prefix) {
+    std::size_t n = std::min(a.size(), b.size());
+    return prefix ? a.substr(0, n) == b.substr(0, n) : a.substr(a.size() - n) == b.substr(b.size() - n);
+  };
+  return compatible(pieces_.front(), other.pieces_.front(), true) &&
+         compatible(pieces_.back(), other.pieces_.back(), false);
+}
+
+std::optional<std::pair<const Pattern*, const Pattern*>> PatternList::overlap(const PatternList& other) const {
+  for (const Pattern& a : patterns_) {
+    for (const Pattern& b : other.patterns_) {
+      if (a.may_overlap(b)) return std::make_pair(&a, &b);
+    }
+  }
+  return std::nullopt;
 }
 
 bool PatternList::matches(std::string_view value) const {

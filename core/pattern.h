@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace re2 {
@@ -31,6 +32,10 @@ class Pattern {
   // Whether every value `other` matches, this matches too. Exact for exact
   // strings and globs; a regex covers, or is covered by, only itself.
   bool covers(const Pattern& other) const;
+  // Whether some value may match both: false only when none can (exact
+  // strings that differ, globs whose literal prefixes or suffixes
+  // disagree); a regex may overlap anything.
+  bool may_overlap(const Pattern& other) const;
 
  private:
   Pattern() = default;
@@ -54,6 +59,9 @@ class PatternList {
   const std::vector<Pattern>& patterns() const { return patterns_; }
   // "a, b, c" for messages.
   std::string describe() const;
+  // The first pattern of each list that may match a value the other's
+  // does (see Pattern::may_overlap); null when none.
+  std::optional<std::pair<const Pattern*, const Pattern*>> overlap(const PatternList& other) const;
 
  private:
   std::vector<Pattern> patterns_;

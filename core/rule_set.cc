@@ -4,9 +4,9 @@ namespace releasegate {
 
 std::optional<std::size_t> RuleSet::environment_for_namespace(std::string_view ns) const {
   for (std::size_t i = 0; i < environments.size(); ++i) {
-    if (environments[i].namespaces.matches(ns)) return i;
+    if (environments[i].hosted && environments[i].namespaces.matches(ns)) return i;
   }
-  return default_environment;
+  return default_environment && environments[*default_environment].hosted ? default_environment : std::nullopt;
 }
 
 std::string RuleSet::chart_key(std::string_view repository_url, std::string_view chart) {

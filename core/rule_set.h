@@ -14,6 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/cluster.h"
 #include "core/decision.h"
 #include "core/kinds.h"
 #include "core/pattern.h"
@@ -26,6 +27,16 @@ using EnvironmentSet = std::bitset<kMaxEnvironments>;
 struct Environment {
   std::string name;
   PatternList namespaces;
+  std::optional<ClusterSelector> clusters;  // the clusters hosting it; absent: every cluster
+  // Whether the cluster the rules were compiled for hosts it (set when
+  // linking): only hosted environments govern namespaces here; the others
+  // stay, for the promotion graph and for names in records.
+  bool hosted = true;
+  // The environments a version must have passed before it is promoted
+  // here: each of them, or with `after_any` any one of them. By default the
+  // one before it in the list (none for the first).
+  std::vector<std::size_t> after;
+  bool after_any = false;
   bool promotion_open = false;  // registry and tag hygiene only, no promotion check
   bool require_digest = false;
 };
@@ -151,7 +162,8 @@ struct RuleSet {
   // "<normalize_chart_repository_url> <chart>": a chart from a repository URL.
   static std::string chart_key(std::string_view repository_url, std::string_view chart);
 
-  // The environment index for a namespace, or nullopt when it has none.
+  // The environment index for a namespace of this cluster (the first
+  // hosted environment matching it, else a hosted default), or nullopt.
   std::optional<std::size_t> environment_for_namespace(std::string_view ns) const;
 };
 

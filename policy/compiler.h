@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cluster.h"
 #include "core/rule_set.h"
 
 namespace releasegate::policy {
@@ -35,6 +36,9 @@ struct LoadOptions {
   // The only ConfigMaps a ReleasePolicy is accepted from (serve
   // --policy-config-map); every other rules ConfigMap holds Promotions only.
   std::vector<std::string> policy_config_maps{"releasegate-policy"};
+  // The cluster the rules are compiled for: only the environments it hosts
+  // govern its namespaces (Environment::hosted).
+  ClusterIdentity cluster;
 };
 
 // One rules file (or ConfigMap key) as read: YAML, possibly several documents.

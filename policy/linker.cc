@@ -70,36 +70,47 @@ class TableCheck {
     findings_.push_back({record.document, fragment_.error_at(record.document, at, std::move(message))});
   }
 
-  // A version promoted to an environment must have passed the one before it
-  // (unless either is `promotion: open`): found there by tag or digest, and
-  // never under the same tag with another digest.
+  // A version promoted to an environment must have passed the ones before
+  // it in the promotion graph (each, or any one with afterAny; an open one
+  // always counts as passed): found there by tag or digest, and never under
+  // the same tag with another digest.
   void check_chain(std::uint32_t r) {
     const PromotionTable::Record& record = table_.record(r);
     std::string_view key = table_.key(r);
-    for (std::size_t env = 1; env < rules_.environments.size(); ++env) {
-      const Environment& previous = rules_.environments[env - 1];
+    for (std::size_t env = 0; env < rules_.environments.size(); ++env) {
       const Environment& current = rules_.environments[env];
-      if (current.promotion_open || previous.promotion_open || !local_[env]) continue;
+      if (current.promotion_open || current.after.empty() || !local_[env]) continue;
       for (const PromotionTable::Version& stored : table_.versions(r)) {
         if (stored.environment != *local_[env]) continue;
         PromotedVersion v = table_.version(stored);
-        const PromotionTable::Version* before = local_[env - 1] ? table_.find_tag(r, *local_[env - 1], v.tag) : nullptr;
-        if (before) {
-          std::string_view digest_before = table_.text(before->digest);
-          if (!v.digest.empty() && !digest_before.empty() && digest_before != v.digest) {
-            add(record, stored.at, std::string(key) + ":" + std::string(v.tag) + " is promoted to " + current.name +
-                                       " as " + std::string(v.digest) + " but to " + previous.name + " as " +
-                                       std::string(digest_before) + "; promote the digest that passed " +
-                                       previous.name);
-          }
-          continue;
-        }
-        if (local_[env - 1] && table_.has_digest(r, *local_[env - 1], v.digest)) continue;
-        add(record, stored.at, "version " + v.text() + " of " + std::string(key) + " is promoted to " +
-                                   current.name + " but not to " + previous.name + "; promote it to " +
-                                   previous.name + " first");
+        std::size_t passed = 0;
+        for (std::size_t p : current.after) passed += passed_one(r, stored, key, v, current, p) ? 1 : 0;
+        if (current.after_any ? passed > 0 : passed == current.after.size()) continue;
+        std::string before = predecessors_text(rules_, current);
+        add(record, stored.at, "version " + v.text() + " of " + std::string(key) + " is promoted to " + current.name +
+                                   " but not to " + before + "; promote it to " + before + " first");
       }
     }
+  }
+
+  // Whether version `v` of `current` has passed environment `p`; reports a
+  // tag promoted there with another digest.
+  bool passed_one(std::uint32_t r, const PromotionTable::Version& stored, std::string_view key,
+                  const PromotedVersion& v, const Environment& current, std::size_t p) {
+    const PromotionTable::Record& record = table_.record(r);
+    const Environment& previous = rules_.environments[p];
+    if (previous.promotion_open) return true;
+    if (!local_[p]) return false;
+    if (const PromotionTable::Version* before = table_.find_tag(r, *local_[p], v.tag)) {
+      std::string_view digest_before = table_.text(before->digest);
+      if (!v.digest.empty() && !digest_before.empty() && digest_before != v.digest) {
+        add(record, stored.at, std::string(key) + ":" + std::string(v.tag) + " is promoted to " + current.name +
+                                   " as " + std::string(v.digest) + " but to " + previous.name + " as " +
+                                   std::string(digest_before) + "; promote the digest that passed " + previous.name);
+      }
+      return true;
+    }
+    return table_.has_digest(r, *local_[p], v.digest);
   }
 
   const Fragment& fragment_;
@@ -143,25 +154,30 @@ void index_records(const LinkSource& source, const std::shared_ptr<const Promoti
 void check_new_in_table(const Fragment& fragment, const PromotionTable& table, const PromotionIndex& in_force,
                         const RuleSet& base, const RuleSet& next, std::vector<LoadError>& errors) {
   LocalIds local = local_ids(table, next);
-  for (std::size_t env = 1; env < next.environments.size(); ++env) {
-    const Environment& previous = next.environments[env - 1];
+  for (std::size_t env = 0; env < next.environments.size(); ++env) {
     const Environment& current = next.environments[env];
-    if (current.promotion_open || previous.promotion_open || !local[env]) continue;
+    if (current.promotion_open || current.after.empty() || !local[env]) continue;
     auto base_current = environment_index(base, current.name);
-    auto base_previous = environment_index(base, previous.name);
     for (std::uint32_t r = 0; r < table.size(); ++r) {
       std::string_view key = table.key(r);
       PromotedVersions listed = base_current ? in_force.find(key, *base_current) : PromotedVersions{};
-      PromotedVersions passed = base_previous ? in_force.find(key, *base_previous) : PromotedVersions{};
       for (const PromotionTable::Version& stored : table.versions(r)) {
         if (stored.environment != *local[env]) continue;
         PromotedVersion v = table.version(stored);
-        if (has_version(listed, v) || has_version(passed, v)) continue;
-        errors.push_back(fragment.error_at(
-            table.record(r).document, stored.at,
-            "version " + v.text() + " of " + std::string(key) + " is newly promoted to " + current.name +
-                " but is not promoted to " + previous.name + " in the rules in force; promote it to " +
-                previous.name + " first, in a change of its own"));
+        if (has_version(listed, v)) continue;
+        std::size_t passed = 0;
+        for (std::size_t p : current.after) {
+          const Environment& previous = next.environments[p];
+          auto base_previous = environment_index(base, previous.name);
+          if (previous.promotion_open || (base_previous && has_version(in_force.find(key, *base_previous), v))) ++passed;
+        }
+        if (current.after_any ? passed > 0 : passed == current.after.size()) continue;
+        std::string before = predecessors_text(next, current);
+        errors.push_back(fragment.error_at(table.record(r).document, stored.at,
+                                           "version " + v.text() + " of " + std::string(key) +
+                                               " is newly promoted to " + current.name + " but is not promoted to " +
+                                               before + " in the rules in force; promote it to " + before +
+                                               " first, in a change of its own"));
       }
     }
   }
@@ -184,7 +200,9 @@ std::string environment_signature(const RuleSet& rules) {
   // Each name length-prefixed: no name can pass for two.
   for (const Environment& env : rules.environments) {
     signature.append(std::to_string(env.name.size())).append(":").append(env.name);
-    signature.append(env.promotion_open ? "1" : "0");
+    signature.append(env.promotion_open ? "1" : "0").append(env.after_any ? "any" : "all");
+    for (std::size_t before : env.after) signature.append(",").append(std::to_string(before));
+    signature.append(";");
   }
   return signature;
 }
@@ -301,6 +319,7 @@ LoadResult link(const std::vector<LinkSource>& sources, const LoadOptions& optio
   index_and_check(sources, *rules, cache, errors);
   if (!errors.empty()) return result;
   add_default_exemptions(*rules, options);
+  for (Environment& env : rules->environments) env.hosted = !env.clusters || env.clusters->matches(options.cluster);
   rules->generation = options.generation;
   auto from = std::make_shared<CompiledFrom>();
   from->options = options;

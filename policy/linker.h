@@ -38,14 +38,15 @@ struct LinkCache {
   std::unordered_map<const Fragment*, std::vector<LinkFinding>> checked;  // fragments the caller holds
 };
 
-// The environments' names and promotion modes, in order: all the chain and
-// environment checks depend on.
+// The environments' names, promotion modes and promotion graph, in order:
+// all the chain and environment checks depend on.
 std::string environment_signature(const RuleSet& rules);
 
 // The promotion chain across two generations: a version newly listed for
 // an environment of `next` (not listed there in `base`, the rules in force)
-// must already be promoted to the environment before it in `base`, not
-// only in the same change. Checks the records of `fragments` (the changed
+// must already be promoted to the environments before it in the promotion
+// graph (each, or any one with afterAny) in `base`, not only in the same
+// change. Checks the records of `fragments` (the changed
 // sources, or all of `next`'s).
 std::vector<LoadError> check_new_promotions(const RuleSet& base, const RuleSet& next,
                                             const std::vector<std::shared_ptr<const Fragment>>& fragments);

@@ -4,96 +4,10 @@
 #include <utility>
 
 #include "core/image_reference.h"
+#include "policy/environment_compiler.h"
 
 namespace releasegate::policy {
 namespace {
-
-// ---- Environments ------------------------------------------------------------
-
-std::string environment_names(const RuleSet& rules) {
-  std::string out;
-  for (const Environment& env : rules.environments) out += (out.empty() ? "" : ", ") + env.name;
-  return out;
-}
-
-bool read_environment_name(Reader& reader, const yaml::Node& node, const RuleSet& rules, std::string& into) {
-  auto name = reader.required_string(node, "environment.name");
-  if (!name) return false;
-  if (environment_index(rules, *name)) {
-    reader.error(node, "environment \"" + *name + "\" is defined twice");
-    return false;
-  }
-  into = *name;
-  return true;
-}
-
-void read_promotion_mode(Reader& reader, const yaml::Node& node, Environment& env) {
-  auto value = reader.string(node, "promotion");
-  if (value && *value == "open") {
-    env.promotion_open = true;
-  } else if (value && *value != "enforced") {
-    reader.error(node, "promotion must be \"enforced\" or \"open\", not \"" + *value + "\"");
-  }
-}
-
-// Environments are matched in order: a namespace pattern that an earlier
-// environment's pattern covers never applies (`dev-*` listed before
-// `dev-test`), and an environment all of whose patterns are covered can
-// never be reached by a namespace.
-void warn_shadowed_namespaces(Reader& reader, const yaml::Node& node, const RuleSet& rules, const Environment& env) {
-  std::size_t shadowed = 0;
-  for (const Pattern& pattern : env.namespaces.patterns()) {
-    for (const Environment& earlier : rules.environments) {
-      auto covering = std::find_if(earlier.namespaces.patterns().begin(), earlier.namespaces.patterns().end(),
-                                   [&](const Pattern& p) { return p.covers(pattern); });
-      if (covering == earlier.namespaces.patterns().end()) continue;
-      ++shadowed;
-      reader.warning(node, "namespace pattern \"" + pattern.text() + "\" of environment " + env.name +
-                               " never applies: environment " + earlier.name + ", listed before it, matches it with \"" +
-                               covering->text() + "\"");
-      break;
-    }
-  }
-  if (shadowed > 0 && shadowed == env.namespaces.patterns().size()) {
-    reader.warning(node, "environment " + env.name + " can never match a namespace; list it before the environments "
-                                                     "whose patterns cover its namespaces");
-  }
-}
-
-void read_environment(Reader& reader, const yaml::Node& item, RuleSet& rules) {
-  Environment env;
-  bool read = reader.fields(item, "environment", {
-      {"name", [&](const yaml::Node& node) { return read_environment_name(reader, node, rules, env.name); }, true},
-      {"namespaces",
-       [&](const yaml::Node& node) {
-         reader.patterns(node, "environment " + env.name + " namespaces", env.namespaces);
-         warn_shadowed_namespaces(reader, node, rules, env);
-       }},
-      {"promotion", [&](const yaml::Node& node) { read_promotion_mode(reader, node, env); }},
-      {"requireDigest",
-       [&](const yaml::Node& node) { env.require_digest = reader.boolean(node, "requireDigest").value_or(false); }},
-  });
-  if (read) rules.environments.push_back(std::move(env));
-}
-
-void read_environments(Reader& reader, const yaml::Node& node, RuleSet& rules) {
-  if (!node.is_sequence() || node.size() == 0) {
-    reader.error(node, "spec.environments must be a non-empty list");
-    return;
-  }
-  if (node.size() > kMaxEnvironments) {
-    reader.error(node, "at most " + std::to_string(kMaxEnvironments) + " environments are supported");
-    return;
-  }
-  for (yaml::Node item : node.items()) read_environment(reader, item, rules);
-}
-
-void read_default_environment(Reader& reader, const yaml::Node& node, RuleSet& rules) {
-  if (auto name = reader.string(node, "defaultEnvironment")) {
-    rules.default_environment = environment_index(rules, *name);
-    if (!rules.default_environment) reader.error(node, unknown_environment(rules, *name));
-  }
-}
 
 // ---- gitops ------------------------------------------------------------------
 
@@ -417,30 +331,6 @@ void read_mutation(Reader& reader, const yaml::Node& mutation, RuleSet& rules) {
 }
 
 }  // namespace
-
-std::optional<std::size_t> environment_index(const RuleSet& rules, std::string_view name) {
-  for (std::size_t i = 0; i < rules.environments.size(); ++i) {
-    if (rules.environments[i].name == name) return i;
-  }
-  return std::nullopt;
-}
-
-std::string unknown_environment(const RuleSet& rules, const std::string& name) {
-  return "unknown environment \"" + name + "\" (environments: " + environment_names(rules) + ")";
-}
-
-EnvironmentSet read_environment_set(Reader& reader, const RuleSet& rules, const yaml::Node& node,
-                                    std::string_view what) {
-  EnvironmentSet set;
-  for (auto& [name, at] : reader.strings(node, what)) {
-    if (auto index = environment_index(rules, name)) {
-      set.set(*index);
-    } else {
-      reader.error(at, unknown_environment(rules, name));
-    }
-  }
-  return set;
-}
 
 void compile_policy(Reader& reader, const yaml::Node& spec, RuleSet& rules) {
   auto read = [&](void (*read_field)(Reader&, const yaml::Node&, RuleSet&)) {

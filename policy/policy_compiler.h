@@ -10,20 +10,11 @@
 
 #include "core/rule_set.h"
 #include "policy/compiler.h"
+#include "policy/environment_compiler.h"
 #include "policy/yaml_reader.h"
 #include "policy/yaml_tree.h"
 
 namespace releasegate::policy {
-
-// The index in rules.environments of the environment of that name.
-std::optional<std::size_t> environment_index(const RuleSet& rules, std::string_view name);
-
-// "unknown environment \"<name>\" (environments: dev, staging, prod)".
-std::string unknown_environment(const RuleSet& rules, const std::string& name);
-
-// A list of environment names (each must be defined), as a set.
-EnvironmentSet read_environment_set(Reader& reader, const RuleSet& rules, const yaml::Node& node,
-                                    std::string_view what);
 
 // Compiles a ReleasePolicy's spec into `rules`; errors go to the reader.
 void compile_policy(Reader& reader, const yaml::Node& spec, RuleSet& rules);

@@ -119,7 +119,7 @@ SourcesRead read_rule_sources(const std::vector<std::string>& directories, const
 
 LoadResult load_rules(const std::vector<std::string>& directories, const LoadOptions& options) {
   SourcesRead read = read_rule_sources(directories);
-  if (!read.errors.empty()) return {nullptr, nullptr, std::move(read.errors)};
+  if (!read.errors.empty()) return {nullptr, nullptr, std::move(read.errors), {}};
   return compile_rules(read.sources, options);
 }
 

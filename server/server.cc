@@ -161,12 +161,13 @@ struct Server::Impl {
     // with a deferred reply when that is delivered.
     auto observation = std::make_shared<Metrics::Observation>(metrics, endpoint);
     auto start = std::chrono::steady_clock::now();
-    auto finish = [endpoint, start](Metrics::Observation& observed, HandledReview& handled) {
+    auto finish = [this, endpoint, start](Metrics::Observation& observed, HandledReview& handled) {
       observed.set_result(handled);
       double latency_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+      nlohmann::json fields = decision_log_fields(endpoint, handled, latency_us);
+      if (!options.cluster.name.empty()) fields["cluster"] = options.cluster.name;
       log(handled.http_status == 200 ? LogLevel::Info : LogLevel::Warn,
-          handled.http_status == 200 ? "decision" : "rejected request",
-          decision_log_fields(endpoint, handled, latency_us));
+          handled.http_status == 200 ? "decision" : "rejected request", std::move(fields));
       return HttpReply{handled.http_status, "application/json", std::move(handled.body), {}, false};
     };
     std::optional<HandledReview> handled = handler.handle(
@@ -204,6 +205,9 @@ struct Server::Impl {
       nlohmann::json detail{{"ready", rules_loaded && serving}, {"rulesLoaded", rules_loaded}, {"serving", serving}};
       if (shutting_down) detail["shuttingDown"] = true;
       if (options.reloader) detail["rules"] = reload_detail(options.reloader->status());
+      if (options.cluster.configured()) {
+        detail["cluster"] = {{"name", options.cluster.name}, {"labels", options.cluster.labels}};
+      }
       res.status = rules_loaded && serving ? 200 : 503;
       res.set_content(detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
     });

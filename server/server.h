@@ -42,6 +42,9 @@ struct ServerOptions {
   std::chrono::milliseconds rules_edit_timeout = runtime::RulesEditValidator::Options{}.deadline;
   // How long stop() lets requests in flight finish before closing them.
   std::chrono::milliseconds shutdown_grace{20'000};
+  // The cluster this releasegate guards: shown in /readyz and in every
+  // decision log line.
+  ClusterIdentity cluster;
   // Reload state shown in /readyz; may be null (tests).
   const runtime::RuleReloader* reloader = nullptr;
   // How often the certificate files are re-read even without a file event.

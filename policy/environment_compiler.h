@@ -1,0 +1,37 @@
+// Compiling a ReleasePolicy's environments: namespaces and the clusters
+// that host them, promotion modes, the promotion graph (`after`,
+// `afterAny`), and the checks across environments (a namespace of a
+// cluster in two environments, a cycle in the graph). Internal to the
+// rules compiler; the environment helpers are shared with the rest of it.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/rule_set.h"
+#include "policy/yaml_reader.h"
+#include "policy/yaml_tree.h"
+
+namespace releasegate::policy {
+
+// spec.environments, then spec.defaultEnvironment.
+void read_environments(Reader& reader, const yaml::Node& node, RuleSet& rules);
+void read_default_environment(Reader& reader, const yaml::Node& node, RuleSet& rules);
+
+// The index in rules.environments of the environment of that name.
+std::optional<std::size_t> environment_index(const RuleSet& rules, std::string_view name);
+
+// "unknown environment \"<name>\" (environments: dev, staging, prod)".
+std::string unknown_environment(const RuleSet& rules, const std::string& name);
+
+// A list of environment names (each must be defined), as a set.
+EnvironmentSet read_environment_set(Reader& reader, const RuleSet& rules, const yaml::Node& node,
+                                    std::string_view what);
+
+// "staging-europe", "each of staging-europe, staging-us" or "any of ...": what a version
+// must have passed before `env`, for messages.
+std::string predecessors_text(const RuleSet& rules, const Environment& env);
+
+}  // namespace releasegate::policy
