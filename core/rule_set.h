@@ -167,6 +167,11 @@ struct RuleSet {
   std::optional<std::size_t> environment_for_namespace(std::string_view ns) const;
 };
 
+// What a version must have passed before it is promoted to `env`, for
+// messages: "staging-europe", "each of staging-us, prod-europe" or "any of
+// ..."; empty for an environment that comes after none.
+std::string predecessors_text(const RuleSet& rules, const Environment& env);
+
 // Source URLs compare without a trailing "/" or ".git" and with a lower-case
 // scheme and host: https://GitHub.com/acme/fleet.git = https://github.com/acme/fleet.
 std::string normalize_source_url(std::string_view url);

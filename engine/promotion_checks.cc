@@ -6,6 +6,13 @@
 namespace releasegate::engine {
 namespace {
 
+// ", after staging" (the environments a version must have passed first);
+// nothing for an environment that comes after none.
+std::string after_text(const RuleSet& rules, const Environment& env) {
+  std::string before = predecessors_text(rules, env);
+  return before.empty() ? std::string() : ", after " + before;
+}
+
 constexpr std::size_t kVersionsShownInMessages = 5;
 
 std::string short_version(const PromotedVersion& v) {
@@ -76,7 +83,7 @@ void check_image(const RuleSet& rules, std::size_t env, std::string_view where, 
     std::string what = ref.digest.empty() ? "tag " + std::string(ref.effective_tag()) : "digest " + ref.digest;
     add(Rule::ImagePromotion, "image " + image + " is not promoted to " + environment.name + " (" + what +
                                   "; " + promoted_list(versions) + "); promote it to " + environment.name +
-                                  " in a Promotion record in Git, after the previous environment");
+                                  " in a Promotion record in Git" + after_text(rules, environment));
   }
 }
 
@@ -94,7 +101,7 @@ void check_chart(const RuleSet& rules, std::size_t env, const ChartUse& use, Fin
   } else if (!versions.find_tag(use.version)) {
     problem = use.subject + " version " + use.version + " is not promoted to " + environment.name + " (" +
               promoted_list(versions) + "); promote it to " + environment.name +
-              " in a Promotion record in Git, after the previous environment";
+              " in a Promotion record in Git" + after_text(rules, environment);
   }
   if (!problem.empty()) findings.add(Rule::ChartPromotion, std::move(problem));
 }

@@ -26,9 +26,10 @@ struct Reach {
   void consider(std::optional<std::size_t> env, GovernedBy why) {
     if (env && (!environment || *env > *environment)) *this = {env, why};
   }
-  void consider(const EnvironmentSet& envs, std::size_t count, GovernedBy why) {
-    for (std::size_t i = std::min(count, envs.size()); i-- > 0;) {
-      if (envs.test(i)) return consider(i, why);
+  // The strictest of `envs` that this cluster hosts.
+  void consider(const EnvironmentSet& envs, const RuleSet& rules, GovernedBy why) {
+    for (std::size_t i = std::min(rules.environments.size(), envs.size()); i-- > 0;) {
+      if (envs.test(i) && rules.environments[i].hosted) return consider(i, why);
     }
   }
 };
@@ -85,15 +86,14 @@ Reach delivery_reach(const RuleSet& rules, const AdmissionRequest& request, cons
     reach.consider(rules.environment_for_namespace(target), GovernedBy::TargetNamespace);
   }
   if (own_exempt || !object) return reach;
-  std::size_t count = rules.environments.size();
   // A HelmRelease installs into its target or its own namespace; a
   // Kustomization or Application without a target applies manifests that
   // name their own namespaces.
   bool names_any_namespace = target.empty() && kind.delivery && *kind.delivery != DeliveryKind::FluxHelmRelease;
   if (kind.delivery && (names_any_namespace || !reach.environment)) {
-    reach.consider(environments_as_delivery(rules, request, *kind.delivery, *object), count, GovernedBy::DeliveryRole);
+    reach.consider(environments_as_delivery(rules, request, *kind.delivery, *object), rules, GovernedBy::DeliveryRole);
   }
-  if (!reach.environment) reach.consider(environments_of_marks(rules, *object), count, GovernedBy::Marks);
+  if (!reach.environment) reach.consider(environments_of_marks(rules, *object), rules, GovernedBy::Marks);
   return reach;
 }
 

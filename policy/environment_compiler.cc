@@ -245,11 +245,4 @@ EnvironmentSet read_environment_set(Reader& reader, const RuleSet& rules, const 
   return set;
 }
 
-std::string predecessors_text(const RuleSet& rules, const Environment& env) {
-  std::string out;
-  for (std::size_t before : env.after) out += (out.empty() ? "" : ", ") + rules.environments[before].name;
-  if (env.after.size() < 2) return out;
-  return (env.after_any ? "any of " : "each of ") + out;
-}
-
 }  // namespace releasegate::policy

@@ -30,8 +30,4 @@ std::string unknown_environment(const RuleSet& rules, const std::string& name);
 EnvironmentSet read_environment_set(Reader& reader, const RuleSet& rules, const yaml::Node& node,
                                     std::string_view what);
 
-// "staging-europe", "each of staging-europe, staging-us" or "any of ...": what a version
-// must have passed before `env`, for messages.
-std::string predecessors_text(const RuleSet& rules, const Environment& env);
-
 }  // namespace releasegate::policy

@@ -13,7 +13,8 @@ constexpr std::size_t kMaxClusters = 10000;
 // name, labels and (in fleet files) environments of one cluster.
 void read_cluster(Reader& reader, const yaml::Node& node, bool fleet, FleetFile& into) {
   FleetCluster cluster;
-  cluster.line = static_cast<int>(node.mark().line) + 1;
+  cluster.line = node.mark().line + 1;
+  cluster.column = node.mark().column + 1;
   auto labels = [&](const yaml::Node& map) {
     if (!map.is_map()) return reader.error(map, "cluster labels must be a map of label to value");
     for (const yaml::Node::Entry& entry : map.entries()) {
@@ -31,12 +32,11 @@ void read_cluster(Reader& reader, const yaml::Node& node, bool fleet, FleetFile&
     for (auto& [name, at] : reader.strings(list, "cluster environments")) names.push_back(name);
     cluster.environments = std::move(names);
   };
-  bool read = reader.fields(node, "cluster", {
-      {"name", [&](const yaml::Node& name) { cluster.identity.name = reader.string(name, "cluster name").value_or(""); },
-       fleet},
-      {"labels", labels},
-      {"environments", fleet ? FieldStep<const yaml::Node&>(environments) : FieldStep<const yaml::Node&>()},
-  });
+  Field name{"name", [&](const yaml::Node& n) { cluster.identity.name = reader.string(n, "cluster name").value_or(""); },
+             fleet};
+  // A cluster file describes this cluster only: what it hosts is the policy's to say.
+  bool read = fleet ? reader.fields(node, "cluster", {name, {"labels", labels}, {"environments", environments}})
+                    : reader.fields(node, "cluster", {name, {"labels", labels}});
   if (read) into.clusters.push_back(std::move(cluster));
 }
 
@@ -98,7 +98,7 @@ std::vector<LoadError> check_fleet(const RuleSet& rules, const FleetFile& fleet,
     if (expected == actual) continue;
     std::string wanted;
     for (const std::string& name : *cluster.environments) wanted += (wanted.empty() ? "" : ", ") + name;
-    errors.push_back({file, {}, cluster.line, 1,
+    errors.push_back({file, {}, cluster.line, cluster.column,
                       "cluster " + cluster.identity.describe() + " hosts " + names_of(rules, hosted) +
                           " under the policy, not " + (wanted.empty() ? "no environment" : wanted) +
                           " as the fleet says; fix the environments' clusters or the cluster's labels"});

@@ -22,7 +22,8 @@ struct FleetCluster {
   // The environments it should host, when written: lint fails when the
   // policy resolves others.
   std::optional<std::vector<std::string>> environments;
-  int line = 0;
+  int line = 0;  // where it is written in the fleet file
+  int column = 0;
 };
 
 struct FleetFile {

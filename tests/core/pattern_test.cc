@@ -80,5 +80,34 @@ TEST(Pattern, CoversWhatItSurelyMatchesAll) {
   EXPECT_FALSE(compiled("*").covers(compiled("regex:dev-.*")));
 }
 
+// Two patterns may overlap unless no value can match both: what the
+// ambiguity check of environments that select clusters relies on.
+TEST(Pattern, MayOverlapUnlessNoValueMatchesBoth) {
+  EXPECT_TRUE(compiled("prod").may_overlap(compiled("prod")));
+  EXPECT_FALSE(compiled("prod").may_overlap(compiled("staging")));
+  EXPECT_TRUE(compiled("prod-*").may_overlap(compiled("prod-eu")));
+  EXPECT_FALSE(compiled("prod-*").may_overlap(compiled("prod")));
+  EXPECT_TRUE(compiled("prod*").may_overlap(compiled("prod-*")));
+  EXPECT_FALSE(compiled("eu-*").may_overlap(compiled("us-*")));
+  EXPECT_FALSE(compiled("*-eu").may_overlap(compiled("*-us")));
+  EXPECT_TRUE(compiled("*-eu").may_overlap(compiled("prod-*")));  // prod-eu
+  EXPECT_FALSE(compiled("pr-*").may_overlap(compiled("prod-*")));
+  EXPECT_TRUE(compiled("regex:x").may_overlap(compiled("y")));  // a regex may match anything
+  EXPECT_TRUE(compiled("*").may_overlap(compiled("anything")));
+}
+
+TEST(PatternList, OverlapNamesThePatternsThatMayMatchTheSameValue) {
+  PatternList a, b;
+  a.add(compiled("dev"));
+  a.add(compiled("prod-*"));
+  b.add(compiled("staging"));
+  EXPECT_FALSE(a.overlap(b));
+  b.add(compiled("prod-eu"));
+  auto found = a.overlap(b);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->first->text(), "prod-*");
+  EXPECT_EQ(found->second->text(), "prod-eu");
+}
+
 }  // namespace
 }  // namespace releasegate
