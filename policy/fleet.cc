@@ -37,7 +37,14 @@ void read_cluster(Reader& reader, const yaml::Node& node, bool fleet, FleetFile&
   // A cluster file describes this cluster only: what it hosts is the policy's to say.
   bool read = fleet ? reader.fields(node, "cluster", {name, {"labels", labels}, {"environments", environments}})
                     : reader.fields(node, "cluster", {name, {"labels", labels}});
-  if (read) into.clusters.push_back(std::move(cluster));
+  if (!read) return;
+  for (const FleetCluster& other : into.clusters) {
+    if (other.identity.name == cluster.identity.name) {
+      return reader.error(node, "cluster \"" + cluster.identity.name + "\" is listed twice (line " +
+                                    std::to_string(other.line) + ")");
+    }
+  }
+  into.clusters.push_back(std::move(cluster));
 }
 
 FleetFile read_file(const RuleSource& source, bool fleet) {

@@ -44,6 +44,25 @@ bool has_version(const PromotedVersions& promoted, const PromotedVersion& v) {
   return promoted.has_digest(v.digest);
 }
 
+// The environments before `env` in the promotion graph that a version has
+// not passed (`passed` says, for each), as a message names them:
+// "staging-asia", or "any of staging-europe, staging-us" with afterAny;
+// empty when it has passed enough of them. Each is asked once.
+template <class Passed>
+std::string not_passed(const RuleSet& rules, const Environment& env, Passed&& passed) {
+  std::string missing;
+  std::size_t count = 0;
+  for (std::size_t p : env.after) {
+    if (passed(p)) {
+      ++count;
+    } else {
+      missing += (missing.empty() ? "" : ", ") + rules.environments[p].name;
+    }
+  }
+  if (env.after_any ? count > 0 : missing.empty()) return {};
+  return env.after_any && env.after.size() > 1 ? "any of " + missing : missing;
+}
+
 // The environment and promotion-chain checks of one table's records.
 class TableCheck {
  public:
@@ -83,10 +102,9 @@ class TableCheck {
       for (const PromotionTable::Version& stored : table_.versions(r)) {
         if (stored.environment != *local_[env]) continue;
         PromotedVersion v = table_.version(stored);
-        std::size_t passed = 0;
-        for (std::size_t p : current.after) passed += passed_one(r, stored, key, v, current, p) ? 1 : 0;
-        if (current.after_any ? passed > 0 : passed == current.after.size()) continue;
-        std::string before = predecessors_text(rules_, current);
+        std::string before =
+            not_passed(rules_, current, [&](std::size_t p) { return passed_one(r, stored, key, v, current, p); });
+        if (before.empty()) continue;
         add(record, stored.at, "version " + v.text() + " of " + std::string(key) + " is promoted to " + current.name +
                                    " but not to " + before + "; promote it to " + before + " first");
       }
@@ -165,14 +183,12 @@ void check_new_in_table(const Fragment& fragment, const PromotionTable& table, c
         if (stored.environment != *local[env]) continue;
         PromotedVersion v = table.version(stored);
         if (has_version(listed, v)) continue;
-        std::size_t passed = 0;
-        for (std::size_t p : current.after) {
+        std::string before = not_passed(next, current, [&](std::size_t p) {
           const Environment& previous = next.environments[p];
           auto base_previous = environment_index(base, previous.name);
-          if (previous.promotion_open || (base_previous && has_version(in_force.find(key, *base_previous), v))) ++passed;
-        }
-        if (current.after_any ? passed > 0 : passed == current.after.size()) continue;
-        std::string before = predecessors_text(next, current);
+          return previous.promotion_open || (base_previous && has_version(in_force.find(key, *base_previous), v));
+        });
+        if (before.empty()) continue;
         errors.push_back(fragment.error_at(table.record(r).document, stored.at,
                                            "version " + v.text() + " of " + std::string(key) +
                                                " is newly promoted to " + current.name + " but is not promoted to " +

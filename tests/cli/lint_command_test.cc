@@ -115,6 +115,35 @@ TEST_F(LintCommand, TheShippedExamplesAreValid) {
 TEST_F(LintCommand, UsageErrorsExitTwo) {
   EXPECT_EQ(lint({}).code, 2);
   EXPECT_EQ(lint({"--rule", "x"}).code, 2);
+  EXPECT_EQ(lint({"--rules", dir.string(), "--cluster-label", "region"}).code, 2);
+  EXPECT_EQ(lint({"--rules", dir.string(), "--cluster-file", (dir / "missing.yaml").string()}).code, 2);
+}
+
+// A cluster's identity from flags or a file; the fleet file against the policy.
+TEST_F(LintCommand, ClustersFromFlagsFilesAndFleets) {
+  fs::path example = testing::source_dir() / "deploy/examples/fleet/locations";
+  std::string rules = (example / "rules").string();
+  Lint one = lint({"--rules", rules, "--cluster-name", "us-1", "--cluster-label", "region=us"});
+  EXPECT_EQ(one.code, 0) << one.out << one.err;
+  EXPECT_EQ(one.out, "cluster us-1 {region=us}: staging-us, prod-us\n");
+  write("cluster.yaml", "name: asia-1\nlabels: {region: asia}\n");
+  Lint from_file = lint({"--rules", rules, "--cluster-file", (dir / "cluster.yaml").string()});
+  EXPECT_EQ(from_file.out, "cluster asia-1 {region=asia}: staging-asia, prod-asia\n");
+  Lint overridden = lint({"--rules", rules, "--cluster-file", (dir / "cluster.yaml").string(), "--cluster-label",
+                          "region=europe"});
+  EXPECT_EQ(overridden.out, "cluster asia-1 {region=europe}: staging-europe, prod-europe\n");
+
+  write("fleet.yaml", "clusters:\n  - {name: eu-1, labels: {region: europe}, environments: [staging-europe]}\n");
+  Lint fleet = lint({"--rules", rules, "--fleet", (dir / "fleet.yaml").string()});
+  EXPECT_EQ(fleet.code, 1);
+  std::string f = (dir / "fleet.yaml").string();
+  EXPECT_NE(fleet.out.find(f + ":2:5: cluster eu-1 {region=europe} hosts staging-europe, prod-europe under the policy, "
+                               "not staging-europe as the fleet says"),
+            std::string::npos)
+      << fleet.out;
+  EXPECT_NE(fleet.out.find("environment prod-us (labels region=us) is hosted by no cluster of the fleet"),
+            std::string::npos)
+      << fleet.out;
 }
 
 }  // namespace

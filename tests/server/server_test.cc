@@ -39,6 +39,7 @@ class ServerTest : public ::testing::Test {
     options.tls = {(certs / "tls.crt").string(), (certs / "tls.key").string(), {}};
     options.limits.max_body_bytes = kTestMaxBody;
     options.workers = 8;
+    options.cluster = {"eu-1", {{"region", "europe"}}};
     server = new Server(options, *store);
     std::string error;
     ASSERT_TRUE(server->start(&error)) << error;
@@ -243,6 +244,8 @@ TEST_F(ServerTest, ProbesAnswerOnThePlainHttpListener) {
   json detail = json::parse(ready->body);
   EXPECT_EQ(detail["ready"], true);
   EXPECT_EQ(detail["rulesLoaded"], true);
+  // The cluster it guards, as it was told.
+  EXPECT_EQ(detail["cluster"], json({{"name", "eu-1"}, {"labels", {{"region", "europe"}}}}));
 }
 
 // A second instance must fail to start, never share a port with the first
