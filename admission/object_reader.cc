@@ -245,6 +245,10 @@ error_code read_application_field(std::string_view key, value field, ObjectView&
     if (field.get_object().get(destination) != SUCCESS) return SUCCESS;
     return for_each_field(destination, [&](std::string_view k, value f) {
       if (k == "namespace") view.target_namespace = string_of(f);
+      // Another cluster than the one Argo CD runs in.
+      std::string where = k == "server" || k == "name" ? string_of(f) : std::string();
+      if (k == "server" && !where.empty() && where != "https://kubernetes.default.svc") view.remote_target = true;
+      if (k == "name" && !where.empty() && where != "in-cluster") view.remote_target = true;
       return SUCCESS;
     });
   }
@@ -258,6 +262,8 @@ error_code read_spec(value v, ObjectView& view) {
   error_code e = read_pod_spec(v, 0, view.images, [&](std::string_view key, value field) -> error_code {
     if (key == "targetNamespace") view.target_namespace = string_of(field);
     if (key == "serviceAccountName") view.service_account_name = string_of(field);
+    // Flux applies to the cluster of spec.kubeConfig's Secret: another one.
+    if (key == "kubeConfig") view.remote_target = true;
     if (key == "chart") {
       std::string_view name;
       if (field.get_string().get(name) == SUCCESS) {

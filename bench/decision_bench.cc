@@ -67,7 +67,7 @@ std::optional<std::string> helm_release_review() {
   if (!std::filesystem::exists(path)) return std::nullopt;
   nlohmann::json object = cli::read_manifests(path.string()).manifests.at(0).object;
   object["metadata"]["namespace"] = "staging";
-  object["metadata"]["labels"] = {{"kustomize.toolkit.fluxcd.io/name", "apps"},
+  object["metadata"]["labels"] = {{"kustomize.toolkit.fluxcd.io/name", "apps-staging"},
                                   {"kustomize.toolkit.fluxcd.io/namespace", "flux-system"}};
   return envelope({{"kind", {{"group", "helm.toolkit.fluxcd.io"}, {"version", "v2"}, {"kind", "HelmRelease"}}},
                    {"operation", "CREATE"},
@@ -75,6 +75,22 @@ std::optional<std::string> helm_release_review() {
                    {"name", "podinfo"},
                    {"userInfo", {{"username", "system:serviceaccount:flux-system:kustomize-controller"}}},
                    {"object", object}})
+      .dump();
+}
+
+// The walkthrough's Kustomization flux-system/apps-prod, updated by Flux:
+// a delivery in a namespace without an environment, governed as prod by
+// its role as an approved delivery (the delivery-reach path of subject_of).
+std::string delivery_review() {
+  std::filesystem::path path = std::filesystem::path(RELEASEGATE_SOURCE_DIR) / "deploy/walkthrough/flux/fleet.yaml";
+  nlohmann::json object = cli::read_manifests(path.string()).manifests.at(3).object;
+  return envelope({{"kind", {{"group", "kustomize.toolkit.fluxcd.io"}, {"version", "v1"}, {"kind", "Kustomization"}}},
+                   {"operation", "UPDATE"},
+                   {"namespace", "flux-system"},
+                   {"name", "apps-prod"},
+                   {"userInfo", {{"username", "system:serviceaccount:flux-system:kustomize-controller"}}},
+                   {"object", object},
+                   {"oldObject", object}})
       .dump();
 }
 
@@ -139,6 +155,9 @@ BENCHMARK(BM_ParseAndDecision_CorpusUpdate);
 
 void BM_ParseAndDecision_CorpusHelmRelease(benchmark::State& state) { parse_and_decide(state, helm_release_review()); }
 BENCHMARK(BM_ParseAndDecision_CorpusHelmRelease);
+
+void BM_ParseAndDecision_DeliveryInFluxSystem(benchmark::State& state) { parse_and_decide(state, delivery_review()); }
+BENCHMARK(BM_ParseAndDecision_DeliveryInFluxSystem);
 
 // A decision answered from the cache: the fingerprint of the typed request
 // and one lookup (the parse is BM_TypedParse).

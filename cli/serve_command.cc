@@ -123,10 +123,16 @@ std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string>& arg
   return config;
 }
 
-// A fleet policy served by a releasegate that was not told its cluster.
-bool cluster_unknown(const RuleSet& rules, const ClusterIdentity& cluster) {
-  return !cluster.configured() && std::any_of(rules.environments.begin(), rules.environments.end(),
-                                              [](const Environment& env) { return env.clusters.has_value(); });
+// A fleet policy served by a releasegate that hosts none of the
+// environments selecting clusters: it was not told its cluster, or was told
+// a name or label no environment selects (a typo would leave prod ungoverned).
+bool hosts_no_selected_environment(const RuleSet& rules) {
+  bool selects = false;
+  for (const Environment& env : rules.environments) {
+    if (env.clusters && env.hosted) return false;
+    selects = selects || env.clusters.has_value();
+  }
+  return selects;
 }
 
 // One log line per rules load, and one per error of a failed one.
@@ -135,9 +141,10 @@ void log_reload(const policy::LoadResult& result, const runtime::ReloadStatus& s
     log(LogLevel::Warn, "rules warning",
         {{"file", w.file}, {"line", w.line}, {"column", w.column}, {"context", w.context}, {"warning", w.message}});
   }
-  if (result.rules && cluster_unknown(*result.rules, result.from->options.cluster)) {
-    log(LogLevel::Warn, "environments select clusters, but this cluster has no name or labels "
-                        "(--cluster-name, --cluster-label): it hosts none of them");
+  if (result.rules && hosts_no_selected_environment(*result.rules)) {
+    log(LogLevel::Warn, "environments select clusters, but this cluster hosts none of them: check --cluster-name "
+                        "and --cluster-label",
+        {{"cluster", result.from->options.cluster.describe()}});
   }
   if (result.rules) {
     log(LogLevel::Info, "rules loaded",

@@ -15,6 +15,7 @@ std::string ClusterIdentity::describe() const {
 }
 
 bool ClusterSelector::matches(const ClusterIdentity& cluster) const {
+  if (!cluster.configured()) return false;  // even names: ["*"]: a cluster not told what it is is none of them
   if (!names.empty() && !names.matches(cluster.name)) return false;
   for (const auto& [key, value] : labels) {
     auto found = cluster.labels.find(key);

@@ -24,7 +24,8 @@ struct ClusterIdentity {
 };
 
 // Which clusters an environment is hosted by: every name pattern listed
-// (any of them) and every label (all of them, each value a pattern).
+// (any of them) and every label (all of them, each value a pattern). A
+// cluster without a name or labels is selected by none.
 struct ClusterSelector {
   PatternList names;  // empty: any name
   std::vector<std::pair<std::string, Pattern>> labels;

@@ -29,9 +29,10 @@ bool is_controller_finalizer(KindClass c, std::string_view finalizer) {
       {KindClass::FluxSource, "finalizers.fluxcd.io"},
       {KindClass::HelmChart, "finalizers.fluxcd.io"},
       // Argo CD's cascading delete: resources-finalizer.argocd.argoproj.io
-      // (and its /background and /foreground variants), and post-delete hooks.
+      // (and its /background and /foreground variants), and pre- and post-delete hooks.
       {KindClass::ArgoApplication, "resources-finalizer.argocd.argoproj.io"},
       {KindClass::ArgoApplication, "post-delete-finalizer.argocd.argoproj.io"},
+      {KindClass::ArgoApplication, "pre-delete-finalizer.argocd.argoproj.io"},
   };
   for (const ControllerFinalizer& f : kFinalizers) {
     if (f.kind_class != c || !finalizer.starts_with(f.name)) continue;

@@ -112,6 +112,10 @@ struct ObjectView {
   // HelmRelease / Kustomization spec.targetNamespace, Application
   // spec.destination.namespace.
   std::string target_namespace;
+  // It applies to another cluster: a Kustomization or HelmRelease with
+  // spec.kubeConfig, an Application whose destination is not the cluster
+  // Argo CD runs in.
+  bool remote_target = false;
   std::optional<SourceLocation> source_location;  // Flux source kinds
   std::optional<SourceReference> source_ref;      // Kustomization spec.sourceRef
   std::string service_account_name;  // Kustomization / HelmRelease spec.serviceAccountName
@@ -196,7 +200,7 @@ void for_each_input(Request& request, Visitor& visit) {
       visit(c.chart), visit(c.version), visit(c.source_kind), visit(c.source_name), visit(c.source_namespace);
       visit(c.chart_ref);
     });
-    visit(o.target_namespace);
+    visit(o.target_namespace), visit(o.remote_target);
     optional(o.source_location, [&](auto& l) {
       visit(l.url), visit(l.branch), visit(l.tag), visit(l.semver), visit(l.commit), visit(l.ref_name), visit(l.digest);
     });

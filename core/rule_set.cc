@@ -2,10 +2,15 @@
 
 namespace releasegate {
 
-std::optional<std::size_t> RuleSet::environment_for_namespace(std::string_view ns) const {
+std::optional<std::size_t> RuleSet::environment_matching(std::string_view ns) const {
   for (std::size_t i = 0; i < environments.size(); ++i) {
     if (environments[i].hosted && environments[i].namespaces.matches(ns)) return i;
   }
+  return std::nullopt;
+}
+
+std::optional<std::size_t> RuleSet::environment_for_namespace(std::string_view ns) const {
+  if (auto matched = environment_matching(ns)) return matched;
   return default_environment && environments[*default_environment].hosted ? default_environment : std::nullopt;
 }
 

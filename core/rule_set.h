@@ -37,6 +37,10 @@ struct Environment {
   // one before it in the list (none for the first).
   std::vector<std::size_t> after;
   bool after_any = false;
+  // Depth in the promotion graph (0 for an environment that comes after
+  // none): an environment is stricter than every one it comes after. Of two
+  // at the same depth, the later in the list is the stricter.
+  std::size_t rank = 0;
   bool promotion_open = false;  // registry and tag hygiene only, no promotion check
   bool require_digest = false;
 };
@@ -165,6 +169,13 @@ struct RuleSet {
   // The environment index for a namespace of this cluster (the first
   // hosted environment matching it, else a hosted default), or nullopt.
   std::optional<std::size_t> environment_for_namespace(std::string_view ns) const;
+  // The first hosted environment whose namespaces match, without the default.
+  std::optional<std::size_t> environment_matching(std::string_view ns) const;
+  // Whether environment `a` is stricter than `b` (Environment::rank).
+  bool stricter(std::size_t a, std::size_t b) const {
+    const Environment &x = environments[a], &y = environments[b];
+    return x.rank != y.rank ? x.rank > y.rank : a > b;
+  }
 };
 
 // What a version must have passed before it is promoted to `env`, for

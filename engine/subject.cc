@@ -18,21 +18,33 @@ std::string_view effective_namespace(const AdmissionRequest& request, const Obje
                                                      : std::string_view(request.namespace_);
 }
 
-// The strictest environment found so far, and why.
+// The strictest environment found so far (RuleSet::stricter), and why.
 struct Reach {
-  std::optional<std::size_t> environment;
+  const RuleSet& rules;
+  // Of every environment, hosted here or not: for a delivery to another
+  // cluster, whose environments this cluster may not host.
+  bool any_cluster = false;
+  std::optional<std::size_t> environment = std::nullopt;
   GovernedBy by = GovernedBy::Namespace;
 
   void consider(std::optional<std::size_t> env, GovernedBy why) {
-    if (env && (!environment || *env > *environment)) *this = {env, why};
+    if (env && (!environment || rules.stricter(*env, *environment))) environment = env, by = why;
   }
-  // The strictest of `envs` that this cluster hosts.
-  void consider(const EnvironmentSet& envs, const RuleSet& rules, GovernedBy why) {
-    for (std::size_t i = std::min(rules.environments.size(), envs.size()); i-- > 0;) {
-      if (envs.test(i) && rules.environments[i].hosted) return consider(i, why);
+  void consider(const EnvironmentSet& envs, GovernedBy why) {
+    for (std::size_t i = 0; i < rules.environments.size() && i < envs.size(); ++i) {
+      if (envs.test(i) && (any_cluster || rules.environments[i].hosted)) consider(std::optional<std::size_t>(i), why);
     }
   }
 };
+
+// Every environment whose namespaces match `ns`, in any cluster.
+EnvironmentSet environments_matching_anywhere(const RuleSet& rules, std::string_view ns) {
+  EnvironmentSet envs;
+  for (std::size_t i = 0; i < rules.environments.size(); ++i) {
+    if (rules.environments[i].namespaces.matches(ns)) envs.set(i);
+  }
+  return envs;
+}
 
 EnvironmentSet environments_as_delivery(const RuleSet& rules, const AdmissionRequest& request, DeliveryKind kind,
                                         const ObjectView& object) {
@@ -58,13 +70,13 @@ std::string_view marking_namespace(DeliveryKind kind, const ObjectView& object) 
 // one (the HelmChart a dev HelmRelease generates is a dev object, whatever
 // else "*/podinfo" may deliver to), else every environment the delivery
 // may deliver to.
-EnvironmentSet environments_of_marks(const RuleSet& rules, const ObjectView& object) {
+EnvironmentSet marked_environments(const RuleSet& rules, const ObjectView& object) {
   EnvironmentSet envs;
   for (const Delivery& d : rules.deliveries) {
     if (!delivered_by(d, object)) continue;
     std::string_view ns = marking_namespace(d.kind, object);
     std::optional<std::size_t> there;
-    if (!ns.empty() && !rules.exempt_namespaces.matches(ns)) there = rules.environment_for_namespace(ns);
+    if (!ns.empty() && !rules.exempt_namespaces.matches(ns)) there = rules.environment_matching(ns);
     if (there) {
       envs.set(*there);
     } else {
@@ -74,26 +86,47 @@ EnvironmentSet environments_of_marks(const RuleSet& rules, const ObjectView& obj
   return envs;
 }
 
+EnvironmentSet environments_of_marks(const RuleSet& rules, const AdmissionRequest& request) {
+  EnvironmentSet envs;
+  if (request.object) envs |= marked_environments(rules, *request.object);
+  if (request.old_object) envs |= marked_environments(rules, *request.old_object);
+  return envs;
+}
+
 // A delivery object's strictest environment (see subject.h); nullopt
-// environment when it has none.
+// environment when it has none. The default environment counts only when
+// nothing else gives one, so that it never hides a delivery's role.
 Reach delivery_reach(const RuleSet& rules, const AdmissionRequest& request, const KindInfo& kind,
                      const ObjectView* object) {
-  Reach reach;
+  Reach reach{rules, object && object->remote_target};
   bool own_exempt = rules.exempt_namespaces.matches(request.namespace_);
-  if (!own_exempt) reach.consider(rules.environment_for_namespace(request.namespace_), GovernedBy::Namespace);
+  if (!own_exempt) reach.consider(rules.environment_matching(request.namespace_), GovernedBy::Namespace);
   std::string_view target = object ? std::string_view(object->target_namespace) : std::string_view();
   if (!target.empty() && !rules.exempt_namespaces.matches(target)) {
-    reach.consider(rules.environment_for_namespace(target), GovernedBy::TargetNamespace);
+    if (reach.any_cluster) {
+      reach.consider(environments_matching_anywhere(rules, target), GovernedBy::TargetNamespace);
+    } else {
+      reach.consider(rules.environment_matching(target), GovernedBy::TargetNamespace);
+    }
   }
-  if (own_exempt || !object) return reach;
-  // A HelmRelease installs into its target or its own namespace; a
-  // Kustomization or Application without a target applies manifests that
-  // name their own namespaces.
-  bool names_any_namespace = target.empty() && kind.delivery && *kind.delivery != DeliveryKind::FluxHelmRelease;
-  if (kind.delivery && (names_any_namespace || !reach.environment)) {
-    reach.consider(environments_as_delivery(rules, request, *kind.delivery, *object), rules, GovernedBy::DeliveryRole);
+  if (!own_exempt && object) {
+    // A HelmRelease installs into its target or its own namespace; a
+    // Kustomization or Application without a target, or one applying to
+    // another cluster, applies manifests that may name any namespace.
+    bool names_any_namespace =
+        (target.empty() || reach.any_cluster) && kind.delivery && *kind.delivery != DeliveryKind::FluxHelmRelease;
+    if (kind.delivery && (names_any_namespace || reach.any_cluster || !reach.environment)) {
+      reach.consider(environments_as_delivery(rules, request, *kind.delivery, *object), GovernedBy::DeliveryRole);
+    }
+    // Marks as written before and after: removing them in the same change
+    // does not take the object out of its environment.
+    if (!reach.environment) reach.consider(environments_of_marks(rules, request), GovernedBy::Marks);
   }
-  if (!reach.environment) reach.consider(environments_of_marks(rules, *object), rules, GovernedBy::Marks);
+  bool some_namespace_governed = !own_exempt || (!target.empty() && !rules.exempt_namespaces.matches(target));
+  std::optional<std::size_t> fallback = rules.default_environment;
+  if (!reach.environment && some_namespace_governed && fallback && rules.environments[*fallback].hosted) {
+    reach.consider(fallback, GovernedBy::Namespace);
+  }
   return reach;
 }
 

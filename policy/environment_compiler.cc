@@ -146,8 +146,9 @@ void resolve_after(Reader& reader, RuleSet& rules, const std::vector<Written>& w
   }
 }
 
-// A cycle in the promotion graph: no version could ever enter it.
-void check_cycles(Reader& reader, const RuleSet& rules, const std::vector<Written>& written) {
+// A cycle in the promotion graph: no version could ever enter it. True
+// when one was found (and reported).
+bool check_cycles(Reader& reader, const RuleSet& rules, const std::vector<Written>& written) {
   enum class State { New, Open, Done };
   std::vector<State> state(rules.environments.size(), State::New);
   std::vector<std::size_t> path;
@@ -170,8 +171,23 @@ void check_cycles(Reader& reader, const RuleSet& rules, const std::vector<Writte
     return false;
   };
   for (std::size_t env = 0; env < rules.environments.size(); ++env) {
-    if (visit(visit, env)) return;  // one cycle reported is enough
+    if (visit(visit, env)) return true;  // one cycle reported is enough
   }
+  return false;
+}
+
+// Environment::rank over the (acyclic) graph: one more than the deepest
+// environment it comes after.
+void rank_environments(RuleSet& rules) {
+  std::vector<bool> done(rules.environments.size(), false);
+  auto rank = [&](auto& self, std::size_t env) -> std::size_t {
+    Environment& e = rules.environments[env];
+    if (done[env]) return e.rank;
+    for (std::size_t before : e.after) e.rank = std::max(e.rank, self(self, before) + 1);
+    done[env] = true;
+    return e.rank;
+  };
+  for (std::size_t env = 0; env < rules.environments.size(); ++env) rank(rank, env);
 }
 
 // Two environments that may both govern a namespace of one cluster, when
@@ -210,7 +226,7 @@ void read_environments(Reader& reader, const yaml::Node& node, RuleSet& rules) {
   std::vector<Written> written;
   for (yaml::Node item : node.items()) read_environment(reader, item, rules, written);
   resolve_after(reader, rules, written);
-  check_cycles(reader, rules, written);
+  if (!check_cycles(reader, rules, written)) rank_environments(rules);
   check_overlaps(reader, rules, written);
 }
 

@@ -307,9 +307,27 @@ void read_allowed_drift(Reader& reader, const yaml::Node& node, RuleSet& rules) 
   }
 }
 
+// An approved Flux delivery in an exempt namespace is not governed itself:
+// a hand edit of flux-system/apps-prod would go unchecked.
+void warn_exempt_deliveries(Reader& reader, const yaml::Node& node, const RuleSet& rules) {
+  for (const Delivery& d : rules.deliveries) {
+    if (!d.namespace_) continue;
+    for (const Pattern& exempt : rules.exempt_namespaces.patterns()) {
+      if (!exempt.covers(*d.namespace_)) continue;
+      reader.warning(node, "exempt namespace \"" + exempt.text() + "\" holds the approved delivery " + d.text +
+                               ": changes to it by hand are not governed; exempt a narrower set of namespaces");
+      break;
+    }
+  }
+}
+
 void read_exempt(Reader& reader, const yaml::Node& exempt, RuleSet& rules) {
   reader.fields(exempt, "exempt", {
-      {"namespaces", [&](const yaml::Node& node) { reader.patterns(node, "exempt.namespaces", rules.exempt_namespaces); }},
+      {"namespaces",
+       [&](const yaml::Node& node) {
+         reader.patterns(node, "exempt.namespaces", rules.exempt_namespaces);
+         warn_exempt_deliveries(reader, node, rules);
+       }},
       {"users", [&](const yaml::Node& node) { reader.patterns(node, "exempt.users", rules.exempt_users); }},
       {"groups", [&](const yaml::Node& node) { reader.patterns(node, "exempt.groups", rules.exempt_groups); }},
   });

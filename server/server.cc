@@ -208,6 +208,15 @@ struct Server::Impl {
       if (options.cluster.configured()) {
         detail["cluster"] = {{"name", options.cluster.name}, {"labels", options.cluster.labels}};
       }
+      // The environments this cluster hosts: a fleet's operator sees at once
+      // whether its name and labels select what they should.
+      if (auto rules = store.current()) {
+        nlohmann::json hosted = nlohmann::json::array();
+        for (const Environment& env : rules->environments) {
+          if (env.hosted) hosted.push_back(env.name);
+        }
+        detail["environments"] = std::move(hosted);
+      }
       res.status = rules_loaded && serving ? 200 : 503;
       res.set_content(detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
     });

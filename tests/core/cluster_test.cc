@@ -24,6 +24,7 @@ TEST(ClusterSelector, MatchesAnyNameAndEveryLabel) {
   EXPECT_FALSE(selector({"prod-*"}, {{"tier", "prod"}}).matches(us));  // no tier label
   EXPECT_TRUE(selector({"dev", "prod-eu-*"}, {{"region", "eu*"}}).matches(eu));
   EXPECT_FALSE(selector({"uat"}, {}).matches(ClusterIdentity{}));  // an unnamed cluster is selected by no name
+  EXPECT_FALSE(selector({"*"}, {}).matches(ClusterIdentity{}));    // not even "*"
 }
 
 TEST(ClusterSelector, MayOverlapUnlessANameOrALabelTheyBothNameCannotAgree) {

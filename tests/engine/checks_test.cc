@@ -45,7 +45,7 @@ TEST(Checks, EachRunsForItsKindsAndWhen) {
   // The test policy, approving a source and exempting no Flux namespace:
   // flux-system has no environment; kube-system is exempt by default.
   std::string policy = testing::kTestPolicy;
-  policy.replace(policy.find("namespaces: [flux-system]"), 25, "namespaces: [tools]");
+  policy.replace(policy.find("namespaces: [sandbox]"), 21, "namespaces: [tools]");
   policy.replace(policy.find("    identities:"), 0,
                  "    sources:\n      - kind: GitRepository\n        url: https://github.com/acme/fleet\n");
   policy::LoadResult loaded = policy::compile_rules({{"policy.yaml", policy}, {"promotion.yaml", testing::kTestPromotion}});

@@ -82,5 +82,36 @@ TEST(Clusters, TheSameDeploymentIsJudgedByTheEnvironmentItsClusterHosts) {
   EXPECT_EQ(evaluate(spec, *unknown).outcome, Outcome::NotGoverned);
 }
 
+// A hub cluster's Application or Kustomization that delivers to another
+// cluster: the hub hosts none of the fleet's environments, but the
+// delivery is governed by the strictest one its target namespace has in
+// any cluster, so a hand edit of its revision is out-of-band.
+TEST(Clusters, ADeliveryToAnotherClusterIsGovernedByEnvironmentsTheHubDoesNotHost) {
+  auto hub = rules_of({"hub", {{"role", "management"}}});
+  ASSERT_TRUE(hub);
+  nlohmann::json app{{"apiVersion", "argoproj.io/v1alpha1"},
+                     {"kind", "Application"},
+                     {"metadata", {{"name", "podinfo-eu"}, {"namespace", "argocd"}}},
+                     {"spec",
+                      {{"project", "default"},
+                       {"source", {{"repoURL", "https://github.com/acme/fleet"}, {"path", "podinfo"}}},
+                       {"destination", {{"server", "https://eu-1.acme.example:6443"}, {"namespace", "prod"}}}}}};
+  ReviewSpec spec;
+  spec.group = "argoproj.io";
+  spec.version = "v1alpha1";
+  spec.kind = "Application";
+  spec.namespace_ = "argocd";
+  spec.name = "podinfo-eu";
+  spec.user = "alice@acme.example";
+  spec.object = app;
+  Evaluated remote = evaluate(spec, *hub);
+  EXPECT_TRUE(remote.has(Rule::Provenance)) << remote.messages();
+  EXPECT_EQ(remote.decision.environment, "prod-us");  // the strictest prod, by the graph
+  // The same Application delivering into the hub itself: the hub hosts no
+  // prod, so it is not governed there.
+  spec.object["spec"]["destination"]["server"] = "https://kubernetes.default.svc";
+  EXPECT_EQ(evaluate(spec, *hub).outcome, Outcome::NotGoverned);
+}
+
 }  // namespace
 }  // namespace releasegate

@@ -299,5 +299,93 @@ TEST(DeliveryObjectsExempt, OnlyADeliveryWhoseNamespacesAreAllExemptIsNotGoverne
   EXPECT_EQ(evaluate(request(in_scratch, kHuman), *loaded.rules).outcome, Outcome::NotGoverned);
 }
 
+// Exempting the namespace of an approved delivery takes the delivery out
+// of governance: lint says so.
+TEST(DeliveryObjectsExempt, AnExemptNamespaceHoldingAnApprovedDeliveryIsAWarning) {
+  std::string policy = std::string(kPolicy) + "  exempt:\n    namespaces: [flux-system]\n";
+  policy::LoadResult loaded = policy::compile_rules({{"p.yaml", policy}});
+  ASSERT_TRUE(loaded.rules);
+  ASSERT_FALSE(loaded.warnings.empty());
+  EXPECT_NE(loaded.warnings[0].message.find("holds the approved delivery kustomization flux-system/flux-system"),
+            std::string::npos)
+      << loaded.warnings[0].to_string();
+}
+
+// The documented way to keep platform HelmReleases in flux-system out of
+// the app environments: an environment of their own, open, with no
+// namespaces, that they are approved deliveries of.
+TEST(DeliveryObjectsPlatform, PlatformReleasesCanHaveAnEnvironmentOfTheirOwn) {
+  std::string policy = kPolicy;
+  policy.replace(policy.find("  gitops:"), 0, "    - {name: platform, promotion: open, after: []}\n");
+  policy.replace(policy.find("      - argoApplication"), 0,
+                 "      - {helmRelease: flux-system/ingress-nginx, environments: [platform]}\n");
+  policy::LoadResult loaded = policy::compile_rules({{"p.yaml", policy}, {"q.yaml", kPromotion}});
+  ASSERT_TRUE(loaded.rules) << loaded.errors.front().to_string();
+  json hr = podinfo_release("flux-system", "4.11.3", "flux-system");
+  hr["metadata"]["name"] = "ingress-nginx";
+  hr["spec"]["targetNamespace"] = "ingress-nginx";
+  hr["spec"]["chart"]["spec"]["chart"] = "ingress-nginx";
+  Evaluated e = evaluate(request(hr, testing::kFluxKustomizeController), *loaded.rules);
+  EXPECT_EQ(e.outcome, Outcome::Allow) << e.messages();
+  EXPECT_EQ(e.decision.environment, "platform");
+  EXPECT_TRUE(evaluate(request(hr, kHuman), *loaded.rules).has(Rule::Provenance));
+}
+
+// A default environment is the last resort: it never hides a delivery's
+// role or marks.
+TEST(DeliveryObjectsDefault, TheDefaultEnvironmentDoesNotHideARoleOrMarks) {
+  std::string policy = kPolicy;
+  policy.replace(policy.find("  gitops:"), 0, "  defaultEnvironment: dev\n");
+  policy::LoadResult loaded = policy::compile_rules({{"p.yaml", policy}, {"q.yaml", kPromotion}});
+  ASSERT_TRUE(loaded.rules) << loaded.errors.front().to_string();
+  auto env_of = [&](const ReviewSpec& spec) {
+    auto parsed = admission::parse_admission_review(testing::review(spec));
+    auto env = engine::governed_environment(*loaded.rules, parsed.review->request);
+    return env ? loaded.rules->environments[*env].name : "none";
+  };
+  EXPECT_EQ(env_of(request(kustomization("flux-system", "apps-prod"), kHuman)), "prod");
+  json hr = podinfo_release("flux-system", "6.5.0", "apps-prod");
+  hr["metadata"]["name"] = "ingress";
+  hr["spec"]["targetNamespace"] = "ingress";
+  EXPECT_EQ(env_of(request(hr, kHuman)), "prod");
+  hr["metadata"]["labels"] = json::object();
+  EXPECT_EQ(env_of(request(hr, kHuman)), "dev");  // nothing else: the default
+}
+
+// Removing the marks in the change that edits the object does not take it
+// out of its environment: the old object's marks count too.
+TEST_F(DeliveryObjects, MarksRemovedInTheSameUpdateStillGovern) {
+  json hr = podinfo_release("flux-system", "6.5.0", "apps-prod");
+  hr["metadata"]["name"] = "ingress";
+  hr["spec"]["targetNamespace"] = "ingress";
+  json unmarked = hr;
+  unmarked["metadata"].erase("labels");
+  unmarked["spec"]["chart"]["spec"]["version"] = "9.9.9";
+  Evaluated e = run(update(hr, unmarked, kHuman));
+  EXPECT_TRUE(e.has(Rule::Provenance)) << e.messages();
+  EXPECT_TRUE(e.has(Rule::ChartPromotion)) << e.messages();
+}
+
+// "Strictest" follows the promotion graph, not the list order: prod listed
+// first, after staging, is still the stricter of the two.
+TEST(DeliveryObjectsGraph, StrictestFollowsThePromotionGraph) {
+  std::string policy = kPolicy;
+  policy.replace(policy.find("    - name: dev\n      namespaces: [\"dev\"]\n    - name: staging\n      namespaces: "
+                             "[\"staging\"]\n    - name: prod\n      namespaces: [\"prod\"]\n"),
+                 std::string("    - name: dev\n      namespaces: [\"dev\"]\n    - name: staging\n      namespaces: "
+                             "[\"staging\"]\n    - name: prod\n      namespaces: [\"prod\"]\n").size(),
+                 "    - name: prod\n      namespaces: [\"prod\"]\n      after: [staging]\n"
+                 "    - name: dev\n      namespaces: [\"dev\"]\n      after: []\n"
+                 "    - name: staging\n      namespaces: [\"staging\"]\n      after: [dev]\n");
+  policy::LoadResult loaded = policy::compile_rules({{"p.yaml", policy}});
+  ASSERT_TRUE(loaded.rules) << loaded.errors.front().to_string();
+  json hr = podinfo_release("staging", "6.5.1", "flux-system");
+  hr["spec"]["targetNamespace"] = "prod";
+  auto parsed = admission::parse_admission_review(testing::review(request(hr, testing::kFluxKustomizeController)));
+  auto env = engine::governed_environment(*loaded.rules, parsed.review->request);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(loaded.rules->environments[*env].name, "prod");
+}
+
 }  // namespace
 }  // namespace releasegate

@@ -399,7 +399,8 @@ TEST_F(Charts, TheSourceMustBeThePromotedOne) {
 }
 
 TEST_F(Charts, AHelmReleaseInAnExemptNamespaceWithoutTargetIsNotGoverned) {
-  EXPECT_EQ(release(helm_release(chart("*")), "flux-system").outcome, Outcome::NotGoverned);
+  nlohmann::json sandboxed = helm_release(chart("*"), "sandbox");
+  EXPECT_EQ(release(sandboxed, "sandbox").outcome, Outcome::NotGoverned);
 }
 
 // The corpus HelmReleases, delivered into prod: floating versions and

@@ -246,6 +246,7 @@ TEST_F(ServerTest, ProbesAnswerOnThePlainHttpListener) {
   EXPECT_EQ(detail["rulesLoaded"], true);
   // The cluster it guards, as it was told.
   EXPECT_EQ(detail["cluster"], json({{"name", "eu-1"}, {"labels", {{"region", "europe"}}}}));
+  EXPECT_EQ(detail["environments"], json({"dev", "staging", "prod"}));  // the test policy selects no clusters
 }
 
 // A second instance must fail to start, never share a port with the first

@@ -79,7 +79,7 @@ spec:
     registries: ["ghcr.io/acme/*", "regex:registry\\.acme\\.internal:5000/.+"]
     forbiddenTags: [latest]
   exempt:
-    namespaces: [flux-system]
+    namespaces: [sandbox]
     users: ["system:serviceaccount:ci:image-reflector"]
   breakGlass:
     groups: [platform-oncall]
