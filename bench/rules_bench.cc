@@ -106,7 +106,9 @@ void BM_ReloadOneFileChanged(benchmark::State& state) {
     std::ofstream(dir + "/" + std::to_string(i) + "-" + sources[i].file) << sources[i].content;
   }
   runtime::RuleStore store;
-  runtime::RuleReloader reloader({{dir}, {}}, store);
+  runtime::ReloadOptions options;
+  options.directories = {dir};
+  runtime::RuleReloader reloader(options, store);
   if (!reloader.reload_now()) state.SkipWithError("the rules do not load");
   std::string edited = dir + "/100-" + sources[100].file;
   std::size_t i = 0;

@@ -8,34 +8,6 @@
 namespace releasegate {
 namespace {
 
-const char* const kPolicy = R"(apiVersion: releasegate.io/v1alpha1
-kind: ReleasePolicy
-metadata:
-  name: fleet
-spec:
-  environments:
-    - name: staging-europe
-      clusters: {labels: {region: europe}}
-      namespaces: [staging]
-      after: []
-    - name: prod-europe
-      clusters: {labels: {region: europe}}
-      namespaces: ["prod"]
-      after: [staging-europe]
-    - name: staging-us
-      clusters: {labels: {region: us}}
-      namespaces: [staging]
-      after: []
-    - name: prod-us
-      clusters: {labels: {region: us}}
-      namespaces: ["prod"]
-      after: [staging-us, prod-europe]
-  gitops:
-    identities: [system:serviceaccount:flux-system:kustomize-controller]
-    deliveries:
-      - kustomization: flux-system/apps
-)";
-
 const char* const kPromotion = R"(apiVersion: releasegate.io/v1alpha1
 kind: Promotion
 metadata:
@@ -53,7 +25,8 @@ spec:
 std::shared_ptr<const RuleSet> rules_of(const ClusterIdentity& cluster) {
   policy::LoadOptions options;
   options.cluster = cluster;
-  policy::LoadResult loaded = policy::compile_rules({{"p.yaml", kPolicy}, {"q.yaml", kPromotion}}, options);
+  policy::LoadResult loaded =
+      policy::compile_rules({{"p.yaml", testing::kFleetPolicy}, {"q.yaml", kPromotion}}, options);
   if (!loaded.rules) ADD_FAILURE() << loaded.errors.front().to_string();
   return loaded.rules;
 }

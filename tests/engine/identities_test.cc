@@ -40,18 +40,18 @@ std::shared_ptr<const RuleSet> rules_with_identities(const std::string& identiti
 
 // A preview deployer that applies with Kustomization marks, in dev only.
 TEST_F(Engine, AnIdentityLimitedToSomeEnvironmentsDeliversThereOnly) {
-  auto rules = rules_with_identities(
+  auto limited = rules_with_identities(
       "      - system:serviceaccount:flux-system:kustomize-controller\n"
       "      - {name: \"system:serviceaccount:ci:preview\", delivers: [kustomization], environments: [dev]}\n");
-  ASSERT_TRUE(rules);
+  ASSERT_TRUE(limited);
   ReviewSpec dev = flux_deployment("dev", "ghcr.io/acme/podinfo:6.5.0");
   dev.user = "system:serviceaccount:ci:preview";
-  EXPECT_EQ(evaluate(dev, *rules).outcome, Outcome::Allow) << evaluate(dev, *rules).messages();
+  EXPECT_EQ(evaluate(dev, *limited).outcome, Outcome::Allow) << evaluate(dev, *limited).messages();
   ReviewSpec staging = flux_deployment("staging", "ghcr.io/acme/podinfo:6.5.0");
   staging.user = "system:serviceaccount:ci:preview";
-  EXPECT_TRUE(evaluate(staging, *rules).has(Rule::Provenance));
+  EXPECT_TRUE(evaluate(staging, *limited).has(Rule::Provenance));
   staging.user = testing::kFluxKustomizeController;
-  EXPECT_EQ(evaluate(staging, *rules).outcome, Outcome::Allow);
+  EXPECT_EQ(evaluate(staging, *limited).outcome, Outcome::Allow);
 }
 
 // An identity whose controller is not known by name says which marks it

@@ -332,7 +332,7 @@ INSTANTIATE_TEST_SUITE_P(
                    "flux-system");
              },
              Outcome::Deny, Rule::Source, "chartRef OCIRepository/flux-system/podinfo"}),
-    [](const auto& info) { return std::string(info.param.name); });
+    [](const auto& test) { return std::string(test.param.name); });
 
 INSTANTIATE_TEST_SUITE_P(
     ArgoCD, SourcesCorpus,
@@ -375,7 +375,7 @@ INSTANTIATE_TEST_SUITE_P(
                              return app;
                            },
                            Outcome::Deny, Rule::Source, "not an approved Helm repository"}),
-    [](const auto& info) { return std::string(info.param.name); });
+    [](const auto& test) { return std::string(test.param.name); });
 
 // The HelmRelease's values set redis.repository and redis.tag: a paths the
 // policy names, so the image is checked like a container's.

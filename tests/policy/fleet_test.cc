@@ -6,40 +6,10 @@
 
 #include "policy/compiler.h"
 #include "policy/linker.h"
+#include "tests/support/test_support.h"
 
 namespace releasegate::policy {
 namespace {
-
-// Three locations, each with staging and prod namespaces; Europe's prod is
-// the canary location the others' prod must follow.
-const char* const kFleetPolicy = R"(apiVersion: releasegate.io/v1alpha1
-kind: ReleasePolicy
-metadata:
-  name: fleet
-spec:
-  environments:
-    - name: staging-europe
-      clusters: {labels: {region: europe}}
-      namespaces: [staging]
-      after: []
-    - name: prod-europe
-      clusters: {labels: {region: europe}}
-      namespaces: ["prod", "prod-*"]
-      after: [staging-europe]
-    - name: staging-us
-      clusters: {labels: {region: us}}
-      namespaces: [staging]
-      after: []
-    - name: prod-us
-      clusters: {labels: {region: us}}
-      namespaces: ["prod", "prod-*"]
-      after: [staging-us, prod-europe]
-    - name: uat
-      clusters: {names: [uat], labels: {region: uat}}
-      afterAny: [staging-europe, staging-us]
-  gitops:
-    identities: [system:serviceaccount:flux-system:kustomize-controller]
-)";
 
 std::string promotion(const std::string& environments) {
   return "apiVersion: releasegate.io/v1alpha1\nkind: Promotion\nmetadata:\n  name: podinfo\nspec:\n  images:\n"
@@ -47,7 +17,7 @@ std::string promotion(const std::string& environments) {
 }
 
 LoadResult compile_fleet(const std::string& environments, const ClusterIdentity& cluster = {},
-                         const std::string& policy = kFleetPolicy) {
+                         const std::string& policy = testing::kFleetPolicy) {
   LoadOptions options;
   options.cluster = cluster;
   return compile_rules({{"policy.yaml", policy}, {"podinfo.yaml", promotion(environments)}}, options);
@@ -130,20 +100,20 @@ TEST(Fleet, ANewPromotionMustHavePassedItsPredecessorsInTheRulesInForce) {
 }
 
 TEST(Fleet, ACycleInThePromotionGraphIsAnError) {
-  std::string policy = replaced(kFleetPolicy, "      after: []\n    - name: prod-europe",
+  std::string policy = replaced(testing::kFleetPolicy, "      after: []\n    - name: prod-europe",
                                 "      after: [prod-europe]\n    - name: prod-europe");
   LoadResult r = compile_fleet("        staging-us: [\"1.0.0\"]\n", {}, policy);
   ASSERT_FALSE(r.rules);
   EXPECT_NE(errors_of(r).find("the promotion graph has a cycle"), std::string::npos) << errors_of(r);
   LoadResult unknown = compile_fleet("        staging-us: [\"1.0.0\"]\n", {},
-                                     replaced(kFleetPolicy, "after: [staging-europe]", "after: [staging-eu]"));
+                                     replaced(testing::kFleetPolicy, "after: [staging-europe]", "after: [staging-eu]"));
   EXPECT_NE(errors_of(unknown).find("policy.yaml:14:15: unknown environment \"staging-eu\""), std::string::npos)
       << errors_of(unknown);
 }
 
 // Two environments that may both govern one namespace of one cluster.
 TEST(Fleet, AmbiguousEnvironmentsAreAnErrorWithTheirLocation) {
-  std::string policy = replaced(kFleetPolicy, "clusters: {labels: {region: us}}\n      namespaces: [\"prod\", \"prod-*\"]",
+  std::string policy = replaced(testing::kFleetPolicy, "clusters: {labels: {region: us}}\n      namespaces: [\"prod\", \"prod-*\"]",
                                 "clusters: {labels: {tier: prod}}\n      namespaces: [\"prod\", \"prod-*\"]");
   LoadResult r = compile_fleet("        staging-us: [\"1.0.0\"]\n", {}, policy);
   ASSERT_FALSE(r.rules);
@@ -154,7 +124,7 @@ TEST(Fleet, AmbiguousEnvironmentsAreAnErrorWithTheirLocation) {
       << errors_of(r);
   EXPECT_NE(errors_of(r).find("policy.yaml:19:7: environments prod-europe and prod-us"), std::string::npos) << errors_of(r);
   // An environment of every cluster overlaps one that selects clusters.
-  std::string everywhere = replaced(kFleetPolicy, "    - name: uat\n      clusters: {names: [uat], labels: {region: uat}}\n",
+  std::string everywhere = replaced(testing::kFleetPolicy, "    - name: uat\n      clusters: {names: [uat], labels: {region: uat}}\n",
                                     "    - name: uat\n      namespaces: [staging]\n");
   EXPECT_NE(errors_of(compile_fleet("        staging-us: [\"1.0.0\"]\n", {}, everywhere)).find("every cluster"),
             std::string::npos);

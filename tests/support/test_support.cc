@@ -85,6 +85,37 @@ spec:
     groups: [platform-oncall]
 )";
 
+const char* const kFleetPolicy = R"(apiVersion: releasegate.io/v1alpha1
+kind: ReleasePolicy
+metadata:
+  name: fleet
+spec:
+  environments:
+    - name: staging-europe
+      clusters: {labels: {region: europe}}
+      namespaces: [staging]
+      after: []
+    - name: prod-europe
+      clusters: {labels: {region: europe}}
+      namespaces: ["prod", "prod-*"]
+      after: [staging-europe]
+    - name: staging-us
+      clusters: {labels: {region: us}}
+      namespaces: [staging]
+      after: []
+    - name: prod-us
+      clusters: {labels: {region: us}}
+      namespaces: ["prod", "prod-*"]
+      after: [staging-us, prod-europe]
+    - name: uat
+      clusters: {names: [uat], labels: {region: uat}}
+      afterAny: [staging-europe, staging-us]
+  gitops:
+    identities: [system:serviceaccount:flux-system:kustomize-controller]
+    deliveries:
+      - kustomization: flux-system/apps
+)";
+
 const char* const kTestPromotion = R"(apiVersion: releasegate.io/v1alpha1
 kind: Promotion
 metadata:

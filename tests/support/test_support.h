@@ -32,6 +32,10 @@ inline const std::string kDigestOther = "sha256:" + std::string(64, 'c');
 // The rules the tests are written against (see test_support.cc).
 extern const char* const kTestPolicy;
 extern const char* const kTestPromotion;
+// A fleet's policy: two locations (region=europe, us), each with
+// staging and prod namespaces; each prod after its staging, the US's also
+// after prod-europe (the canary location); uat is the cluster named uat.
+extern const char* const kFleetPolicy;
 // The compiled test rules with what they were compiled from (publish this
 // where rules edits are validated), or just the rule set.
 policy::LoadResult test_load();
