@@ -28,7 +28,9 @@ struct Reach {
   GovernedBy by = GovernedBy::Namespace;
 
   void consider(std::optional<std::size_t> env, GovernedBy why) {
-    if (env && (!environment || rules.stricter(*env, *environment))) environment = env, by = why;
+    if (!env || (environment && !rules.stricter(*env, *environment))) return;
+    environment = env;
+    by = why;
   }
   void consider(const EnvironmentSet& envs, GovernedBy why) {
     for (std::size_t i = 0; i < rules.environments.size() && i < envs.size(); ++i) {

@@ -55,17 +55,18 @@ struct Subject {
 // environment nor a source check.
 //
 // A delivery object (Kustomization, HelmRelease, HelmChart, Application)
-// is governed by the strictest environment of: its own namespace; its
-// target namespace; when its manifests may name any namespace (a
-// Kustomization or Application without a target namespace) or its
-// namespaces have no environment, the environments it is approved to
-// deliver to (gitops.deliveries); and, when none of these has one, those
-// of the approved deliveries whose marks it carries (each: the environment
-// of the applying object's namespace if it has one, else every environment
-// the delivery may deliver to). So the `apps`
-// Kustomization in flux-system is governed as prod when it delivers to
-// prod, and a human patch of it is out-of-band. It is not governed when
-// every namespace it has is exempt.
+// is governed by the strictest environment (RuleSet::stricter) of: its own
+// namespace; its target namespace; when its manifests may name any
+// namespace (a Kustomization or Application without a target namespace) or
+// its namespaces have no environment, the environments it is approved to
+// deliver to (gitops.deliveries); when none of these has one, those of the
+// approved deliveries whose marks it carries, before or after the change
+// (each: the environment of the applying object's namespace if it has
+// one, else every environment the delivery may deliver to); and last, the
+// default environment. A delivery to another cluster counts environments
+// this cluster does not host. So the `apps` Kustomization in flux-system is
+// governed as prod when it delivers to prod, and a human patch of it is
+// out-of-band. It is not governed when every namespace it has is exempt.
 std::optional<Subject> subject_of(const RuleSet& rules, const AdmissionRequest& request);
 
 // An exempt user or group (exempt from provenance only).
