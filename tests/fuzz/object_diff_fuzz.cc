@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <string>
 
+#include <simdjson.h>
+
 #include "admission/admission_review.h"
 #include "tests/fuzz/fuzz_support.h"
 
@@ -15,6 +17,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::size_t split = std::min(input.find('\0'), input.size());
   std::string_view object = input.substr(0, split);
   std::string_view old_object = split < input.size() ? input.substr(split + 1) : object;
+  // Each must be one JSON value: text such as `{}, "oldObject": {...` would
+  // add fields of its own to the review around it.
+  static simdjson::dom::parser parser;
+  for (std::string_view value : {object, old_object}) {
+    if (parser.parse(std::string(value)).error()) return 0;
+  }
   std::string body =
       R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"fuzz",)"
       R"("kind":{"group":"apps","version":"v1","kind":"Deployment"},"operation":"UPDATE",)"
