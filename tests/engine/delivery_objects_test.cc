@@ -370,10 +370,9 @@ TEST_F(DeliveryObjects, MarksRemovedInTheSameUpdateStillGovern) {
 // first, after staging, is still the stricter of the two.
 TEST(DeliveryObjectsGraph, StrictestFollowsThePromotionGraph) {
   std::string policy = kPolicy;
-  policy.replace(policy.find("    - name: dev\n      namespaces: [\"dev\"]\n    - name: staging\n      namespaces: "
-                             "[\"staging\"]\n    - name: prod\n      namespaces: [\"prod\"]\n"),
-                 std::string("    - name: dev\n      namespaces: [\"dev\"]\n    - name: staging\n      namespaces: "
-                             "[\"staging\"]\n    - name: prod\n      namespaces: [\"prod\"]\n").size(),
+  const std::string listed = "    - name: dev\n      namespaces: [\"dev\"]\n    - name: staging\n      namespaces: "
+                             "[\"staging\"]\n    - name: prod\n      namespaces: [\"prod\"]\n";
+  policy.replace(policy.find(listed), listed.size(),
                  "    - name: prod\n      namespaces: [\"prod\"]\n      after: [staging]\n"
                  "    - name: dev\n      namespaces: [\"dev\"]\n      after: []\n"
                  "    - name: staging\n      namespaces: [\"staging\"]\n      after: [dev]\n");
