@@ -4,7 +4,7 @@
 #include <ostream>
 #include <tuple>
 
-#include "admission/admission_review.h"
+#include "admission/object_review.h"
 #include "admission/verdict.h"
 #include "cli/cluster_flags.h"
 #include "cli/flags.h"
@@ -103,38 +103,11 @@ ObjectKey key_of(const Manifest& m) {
   return {string_field(m.object, "kind"), metadata_field(m.object, "namespace"), metadata_field(m.object, "name")};
 }
 
-// The AdmissionReview the apiserver would send for this manifest: the
-// webhook's own parser then builds the request (and an UPDATE's diff), so
-// `check` decides exactly what the webhook would.
+// The AdmissionReview the apiserver would send for this manifest.
 std::optional<admission::AdmissionReview> review_of(const Manifest& m, const Manifest* old, const CheckConfig& config,
                                                     std::string* error) {
-  std::string api_version = string_field(m.object, "apiVersion");
-  std::string kind = string_field(m.object, "kind");
-  if (kind.empty() || api_version.empty()) {
-    *error = where(m) + ": a manifest needs apiVersion and kind";
-    return std::nullopt;
-  }
-  auto slash = api_version.find('/');
-  json gvk{{"group", slash == std::string::npos ? "" : api_version.substr(0, slash)},
-           {"version", slash == std::string::npos ? api_version : api_version.substr(slash + 1)},
-           {"kind", kind}};
-  bool deleting = config.operation == "DELETE";
-  json request{{"uid", "releasegate-check"},
-               {"kind", gvk},
-               {"operation", config.operation},
-               {"namespace", metadata_field(m.object, "namespace")},
-               {"name", metadata_field(m.object, "name")},
-               {"userInfo", {{"username", config.user}, {"groups", config.groups}}},
-               {"object", deleting ? json(nullptr) : m.object},
-               {"oldObject", deleting ? m.object : old ? old->object : json(nullptr)}};
-  std::string body;
-  try {
-    body = json{{"apiVersion", admission::kAdmissionApiVersion}, {"kind", "AdmissionReview"}, {"request", request}}.dump();
-  } catch (const json::type_error&) {
-    *error = where(m) + ": the manifest is not valid UTF-8 (the apiserver accepts only UTF-8 JSON)";
-    return std::nullopt;
-  }
-  admission::ReviewParseResult parsed = admission::parse_admission_review(body);
+  admission::ReviewParseResult parsed = admission::review_of_object(
+      m.object, {config.operation, config.user, config.groups, old ? &old->object : nullptr});
   if (!parsed.review) *error = where(m) + ": " + parsed.error;
   return std::move(parsed.review);
 }

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/audit_command.h"
 #include "cli/check_command.h"
 #include "cli/lint_command.h"
 #include "cli/serve_command.h"
@@ -16,6 +17,7 @@ constexpr const char* kUsage =
     "  serve   run the admission webhook (TLS) and its probe listener\n"
     "  check   evaluate manifests against a rules directory offline (for CI)\n"
     "  lint    validate rules directories (for CI on rules pull requests)\n"
+    "  audit   judge what runs in a cluster now against the rules (table, JSON, policy reports)\n"
     "  version print the version\n"
     "run `releasegate <command> --help` for the command's flags\n";
 
@@ -31,6 +33,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "serve") return releasegate::cli::run_serve(args);
   if (command == "check") return releasegate::cli::run_check(args, std::cout, std::cerr);
+  if (command == "audit") return releasegate::cli::run_audit(args, std::cout, std::cerr);
   if (command == "lint") return releasegate::cli::run_lint(args, std::cout, std::cerr);
   if (command == "version") {
     std::cout << "releasegate " << RELEASEGATE_VERSION << "\n";

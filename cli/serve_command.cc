@@ -5,7 +5,10 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "runtime/api_rules.h"
 #include "runtime/rule_reloader.h"
+#include "audit/audit_loop.h"
+#include "cli/api_flags.h"
 #include "cli/cluster_flags.h"
 #include "cli/flags.h"
 #include "server/log.h"
@@ -15,7 +18,9 @@ namespace releasegate::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: releasegate serve --tls-cert FILE --tls-key FILE [--client-ca FILE] --rules DIR [--rules DIR ...]\n"
+    "usage: releasegate serve --tls-cert FILE --tls-key FILE [--client-ca FILE]\n"
+    "                         (--rules DIR [--rules DIR ...] | --rules-from-api [--rules-namespace NS ...])\n"
+    "                         [--kubeconfig FILE] [--context NAME] [--audit-interval D (10m with --rules-from-api; 0: off)]\n"
     "                         [--listen HOST:PORT (default :8443)] [--metrics-listen HOST:PORT (default :9090)]\n"
     "                         [--workers N (default: cores, at least 2)] [--max-connections N (default 1024)]\n"
     "                         [--max-body-bytes N (default 8388608)] [--max-header-bytes N (default 16384)]\n"
@@ -34,6 +39,10 @@ using server::LogLevel;
 struct ServeConfig {
   server::ServerOptions server;
   std::vector<std::string> rules_directories;
+  // The API, when the rules come from it or the audit runs.
+  std::optional<kube::ClientConfig> api;
+  std::vector<std::string> rules_namespaces;  // set: the rules come from the API
+  std::chrono::milliseconds audit_interval{0};  // 0: no background audit
   std::vector<std::string> policy_config_maps;  // empty: the default
   server::LogLevel log_level = server::LogLevel::Info;
 };
@@ -82,12 +91,38 @@ bool read_limits(const Flags& flags, server::ServerOptions& options, std::string
   return true;
 }
 
+// The API flags: where the API is (only when it is used) and how often the
+// cluster is audited.
+bool read_api_flags(const Flags& flags, ServeConfig& config, std::string* error) {
+  bool from_api = flags.has("rules-from-api");
+  if (!from_api && flags.has("rules-namespace")) {
+    *error = "--rules-namespace needs --rules-from-api";
+    return false;
+  }
+  if (from_api) config.audit_interval = std::chrono::minutes(10);
+  if (auto text = flags.get("audit-interval")) {
+    auto d = *text == "0" ? std::optional<std::chrono::milliseconds>(0) : parse_duration(*text);
+    if (!d) {
+      *error = "--audit-interval must be a duration such as 10m (0 turns the audit off), not \"" + *text + "\"";
+      return false;
+    }
+    config.audit_interval = *d;
+  }
+  if (!from_api && config.audit_interval.count() == 0) return true;
+  config.api = api_config_from_flags(flags, error);
+  if (!config.api) return false;
+  if (from_api) config.rules_namespaces = rules_namespaces(flags, *config.api);
+  return true;
+}
+
 // The flags as a ServeConfig, or the usage error to print.
 std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string>& args, std::string* error) {
-  Flags flags(with_cluster_flags({"listen", "metrics-listen", "tls-cert", "tls-key", "client-ca", "rules", "workers",
-                                  "max-connections", "max-body-bytes", "max-header-bytes", "handshake-timeout",
-                                  "request-timeout", "idle-timeout", "write-timeout", "shutdown-grace", "log-level",
-                                  "decision-cache-size", "rules-edit-timeout", "policy-config-map"}));
+  Flags flags(with_api_flags(with_cluster_flags(
+                  {"listen", "metrics-listen", "tls-cert", "tls-key", "client-ca", "rules", "workers",
+                   "max-connections", "max-body-bytes", "max-header-bytes", "handshake-timeout", "request-timeout",
+                   "idle-timeout", "write-timeout", "shutdown-grace", "log-level", "decision-cache-size",
+                   "rules-edit-timeout", "policy-config-map", "audit-interval"})),
+              {"rules-from-api"});
   if (!flags.parse(args, error)) return std::nullopt;
   auto usage_error = [error](std::string message) -> std::optional<ServeConfig> {
     *error = std::move(message);
@@ -95,8 +130,11 @@ std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string>& arg
   };
   ServeConfig config;
   server::ServerOptions& options = config.server;
-  for (const char* required : {"tls-cert", "tls-key", "rules"}) {
+  for (const char* required : {"tls-cert", "tls-key"}) {
     if (!flags.has(required)) return usage_error(std::string("--") + required + " is required");
+  }
+  if (flags.has("rules") == flags.has("rules-from-api")) {
+    return usage_error("give --rules DIR (rules from directories) or --rules-from-api (from ConfigMaps), one of them");
   }
   options.tls = {*flags.get("tls-cert"), *flags.get("tls-key"), flags.get("client-ca").value_or("")};
   if (auto listen = flags.get("listen")) {
@@ -117,6 +155,7 @@ std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string>& arg
   }
   config.rules_directories = flags.all("rules");
   config.policy_config_maps = flags.all("policy-config-map");
+  if (!read_api_flags(flags, config, error)) return std::nullopt;
   auto cluster = cluster_from_flags(flags, error);
   if (!cluster) return std::nullopt;
   options.cluster = std::move(*cluster);
@@ -161,22 +200,72 @@ void log_reload(const policy::LoadResult& result, const runtime::ReloadStatus& s
       {{"errors", result.errors.size()}, {"generation", status.generation}, {"reloadFailures", status.failures}});
 }
 
+// A ConfigMap held at its last good content: named, with its errors, at
+// every compile that finds it still broken.
+void log_held(const std::vector<runtime::HeldConfigMap>& held) {
+  for (const runtime::HeldConfigMap& h : held) {
+    for (const policy::LoadError& e : h.errors) {
+      log(LogLevel::Error, "rules ConfigMap invalid; its last good content stays in force",
+          {{"configMap", h.config_map}, {"file", e.file}, {"line", e.line}, {"column", e.column}, {"error", e.message}});
+    }
+  }
+}
+
+// Where the rules come from: directories (read once now, so a broken set
+// at start only leaves the server not ready) or ConfigMaps through the API
+// (ready once every namespace is listed).
+struct RulesFeeds {
+  std::unique_ptr<runtime::RuleReloader> reloader;
+  std::unique_ptr<runtime::ApiRules> api;
+
+  RulesFeeds(const ServeConfig& config, runtime::RuleStore& store) {
+    policy::LoadOptions load;
+    if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) {
+      load.own_namespace = ns;
+    } else if (config.api && !config.api->default_namespace.empty()) {
+      load.own_namespace = config.api->default_namespace;
+    }
+    if (!config.policy_config_maps.empty()) load.policy_config_maps = config.policy_config_maps;
+    load.cluster = config.server.cluster;
+    if (!config.rules_namespaces.empty()) {
+      runtime::ApiRulesOptions options{config.rules_namespaces, load, {}, {}};
+      options.on_attempt = [](const policy::LoadResult& result, const runtime::ReloadStatus& status,
+                              const std::vector<runtime::HeldConfigMap>& held) {
+        log_held(held);
+        log_reload(result, status);
+      };
+      api = std::make_unique<runtime::ApiRules>(*config.api, std::move(options), store);
+      return;
+    }
+    runtime::ReloadOptions reload;
+    reload.directories = config.rules_directories;
+    reload.load = load;
+    reload.on_attempt = log_reload;
+    reloader = std::make_unique<runtime::RuleReloader>(reload, store);
+    reloader->reload_now();
+  }
+  const runtime::RulesFeed* feed() const {
+    return api ? static_cast<const runtime::RulesFeed*>(api.get()) : reloader.get();
+  }
+  void start() { api ? api->start() : reloader->start(); }
+  void stop() { api ? api->stop() : reloader->stop(); }
+};
+
 // Loads and watches the rules, serves until SIGTERM or SIGINT.
 int serve(ServeConfig config) {
   server::set_log_level(config.log_level);
   server::ServerOptions& options = config.server;
   runtime::RuleStore store;
-  runtime::ReloadOptions reload;
-  reload.directories = config.rules_directories;
-  if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) reload.load.own_namespace = ns;
-  if (!config.policy_config_maps.empty()) reload.load.policy_config_maps = config.policy_config_maps;
-  reload.load.cluster = options.cluster;
-  reload.on_attempt = log_reload;
-  runtime::RuleReloader reloader(reload, store);
-  // A broken rule set at start is not fatal: the server runs not ready
-  // (and answers admissions with 503) until an edit makes the rules valid.
-  reloader.reload_now();
-  options.reloader = &reloader;
+  RulesFeeds rules(config, store);
+  options.rules_feed = rules.feed();
+  std::unique_ptr<audit::AuditLoop> audit;
+  if (config.audit_interval.count() > 0) {
+    audit::AuditLoopOptions audit_options;
+    audit_options.interval = config.audit_interval;
+    audit_options.reports.cluster = options.cluster.name;
+    audit = std::make_unique<audit::AuditLoop>(*config.api, store, audit_options);
+    options.audit = audit.get();
+  }
 
   // Block the shutdown signals before any thread starts, so that every
   // thread inherits the mask and only sigwait below receives them.
@@ -194,10 +283,13 @@ int serve(ServeConfig config) {
     server::flush_logs();
     return 1;
   }
-  reloader.start();
+  rules.start();
+  if (audit) audit->start();
   log(LogLevel::Info, "serving",
       {{"admission", options.listen.host + ":" + std::to_string(server.port())},
-       {"metrics", options.metrics_listen.host + ":" + std::to_string(server.metrics_port())}});
+       {"metrics", options.metrics_listen.host + ":" + std::to_string(server.metrics_port())},
+       {"rules", config.rules_namespaces.empty() ? "directories" : "api"},
+       {"api", config.api ? config.api->describe() : "none"}});
   int received = 0;
   sigwait(&signals, &received);
   // Not ready first (the pod leaves the Service's endpoints), then stop
@@ -205,7 +297,8 @@ int serve(ServeConfig config) {
   server.begin_shutdown();
   log(LogLevel::Info, "shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"},
                                         {"graceMillis", options.shutdown_grace.count()}});
-  reloader.stop();
+  if (audit) audit->stop();
+  rules.stop();
   server.stop();
   log(LogLevel::Info, "stopped");
   server::flush_logs();

@@ -5,18 +5,34 @@
 
 namespace releasegate::engine {
 
-Decision evaluate(const RuleSet& rules, const AdmissionRequest& request) {
+namespace {
+
+enum class Judged { Request, AtRest, AtRestOwned };
+
+Decision judge(const RuleSet& rules, const AdmissionRequest& request, Judged judged) {
   Decision decision;
   std::optional<Subject> subject = subject_of(rules, request);
   if (!subject) return decision;
+  subject->at_rest = judged != Judged::Request;
   decision.governance = Governance::Governed;
   if (subject->environment) decision.environment = subject->environment_name();
   decision.provenance_exempt = subject->exempt_requester;
   Findings findings(rules, decision);
   for (const Check& check : checks()) {
+    if (judged == Judged::AtRestOwned && check.run == check_provenance) continue;
     if (runs(check, *subject)) check.run(*subject, findings);
   }
   return decision;
+}
+
+}  // namespace
+
+Decision evaluate(const RuleSet& rules, const AdmissionRequest& request) {
+  return judge(rules, request, Judged::Request);
+}
+
+Decision evaluate_at_rest(const RuleSet& rules, const AdmissionRequest& request, bool owned_by_controller) {
+  return judge(rules, request, owned_by_controller ? Judged::AtRestOwned : Judged::AtRest);
 }
 
 }  // namespace releasegate::engine

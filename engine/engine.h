@@ -14,6 +14,13 @@ namespace releasegate::engine {
 // here: their edits are validated by runtime/rules_edit.h.
 Decision evaluate(const RuleSet& rules, const AdmissionRequest& request);
 
+// An object as it stands in the cluster (the background audit), given as
+// a CREATE with no requester: every check runs as for a CREATE, except
+// provenance, which is judged by the object's marks alone (an approved
+// delivery for its environment), and not at all for an object a controller
+// owns (a ReplicaSet's Pod, a Deployment's ReplicaSet: its owner is judged).
+Decision evaluate_at_rest(const RuleSet& rules, const AdmissionRequest& request, bool owned_by_controller);
+
 // The provenance of a rules ConfigMap edit, into `decision`: the rules are
 // the promise itself, so a change to them comes from an approved GitOps
 // identity with the marks of an approved delivery (of any environment),

@@ -38,6 +38,9 @@ struct Subject {
   // any namespace that is not exempt, with or without an environment.
   bool checks_sources = false;
   bool exempt_requester = false;  // an exempt user or group: exempt from provenance only
+  // Judged as it stands in the cluster (engine::evaluate_at_rest): there is
+  // no requester, so provenance is judged by the object's marks alone.
+  bool at_rest = false;
 
   // "Deployment prod/podinfo", for messages (built only when one is written).
   std::string description() const { return describe(request); }

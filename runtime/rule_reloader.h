@@ -19,17 +19,9 @@
 #include "policy/compiler.h"
 #include "policy/incremental_compiler.h"
 #include "runtime/rule_store.h"
+#include "runtime/rules_feed.h"
 
 namespace releasegate::runtime {
-
-struct ReloadStatus {
-  std::uint64_t generation = 0;  // of the rule set in force; 0 before the first good load
-  std::optional<std::chrono::system_clock::time_point> last_success;
-  std::optional<std::chrono::system_clock::time_point> last_failure;
-  std::vector<policy::LoadError> last_errors;  // of the latest attempt, when it failed
-  std::uint64_t successes = 0;
-  std::uint64_t failures = 0;
-};
 
 struct ReloadOptions {
   std::vector<std::string> directories;
@@ -42,7 +34,7 @@ struct ReloadOptions {
   std::function<void(const policy::LoadResult&, const ReloadStatus&)> on_attempt;
 };
 
-class RuleReloader {
+class RuleReloader final : public RulesFeed {
  public:
   RuleReloader(ReloadOptions options, RuleStore& store);
   ~RuleReloader();
@@ -58,7 +50,7 @@ class RuleReloader {
   void start();
   void stop();
 
-  ReloadStatus status() const;
+  ReloadStatus status() const override;
 
  private:
   ReloadOptions options_;

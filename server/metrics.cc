@@ -79,6 +79,52 @@ Metrics::Metrics()
                              .Help("When the rule set in force was loaded")
                              .Register(*registry_)
                              .Add({})),
+      rules_watch_connected_(BuildGauge()
+                                 .Name("releasegate_rules_watch_connected")
+                                 .Help("1 while every rules namespace is watched through the API; 0 while a watch "
+                                       "reconnects (the last good rules keep serving)")
+                                 .Register(*registry_)
+                                 .Add({})),
+      rules_held_config_maps_(BuildGauge()
+                                  .Name("releasegate_rules_held_config_maps")
+                                  .Help("Rules ConfigMaps whose latest content is invalid, held at their last good "
+                                        "content (see /readyz for which)")
+                                  .Register(*registry_)
+                                  .Add({})),
+      rules_relists_(BuildCounter()
+                         .Name("releasegate_rules_watch_relists_total")
+                         .Help("Lists of the rules ConfigMaps after the first (410 Gone, or a watch that could not "
+                               "resume)")
+                         .Register(*registry_)
+                         .Add({})),
+      audit_runs_(BuildCounter()
+                      .Name("releasegate_audit_runs_total")
+                      .Help("Background audits by result (complete, incomplete: a kind could not be listed)")
+                      .Register(*registry_)),
+      audit_publish_errors_(BuildCounter()
+                                .Name("releasegate_audit_publish_errors_total")
+                                .Help("Policy reports the audit could not write")
+                                .Register(*registry_)
+                                .Add({})),
+      audit_last_complete_(BuildGauge()
+                               .Name("releasegate_audit_last_complete_timestamp_seconds")
+                               .Help("When the last complete audit finished")
+                               .Register(*registry_)
+                               .Add({})),
+      audit_duration_(BuildGauge()
+                          .Name("releasegate_audit_duration_seconds")
+                          .Help("How long the last audit took")
+                          .Register(*registry_)
+                          .Add({})),
+      audit_objects_(BuildGauge()
+                         .Name("releasegate_audit_objects")
+                         .Help("Governed objects judged by the last complete audit")
+                         .Register(*registry_)
+                         .Add({})),
+      audit_results_(BuildGauge()
+                         .Name("releasegate_audit_results")
+                         .Help("Results of the last complete audit by environment, rule and result")
+                         .Register(*registry_)),
       certificate_reloads_(BuildCounter()
                                .Name("releasegate_tls_certificate_reloads_total")
                                .Help("Serving certificate loads by result (success, failure)")
@@ -130,18 +176,49 @@ Metrics::Observation::~Observation() {
 
 void Metrics::record_refusal(int status) { refusals_.Add({{"code", std::to_string(status)}}).Increment(); }
 
-std::string Metrics::scrape(const runtime::ReloadStatus* rules, const CertificateStatus& certificate) {
+std::string Metrics::scrape(const Sources& sources) {
   std::lock_guard<std::mutex> lock(scrape_mutex_);
-  if (rules) {
+  if (const runtime::ReloadStatus* rules = sources.rules) {
     advance(rule_reloads_.Add({{"result", "success"}}), static_cast<double>(rules->successes));
     advance(rule_reloads_.Add({{"result", "failure"}}), static_cast<double>(rules->failures));
     rules_generation_.Set(static_cast<double>(rules->generation));
     if (rules->last_success) rules_last_reload_.Set(seconds_since_epoch(*rules->last_success));
   }
+  if (sources.rules_watch) scrape_rules_watch(*sources.rules_watch);
+  if (sources.audit) scrape_audit(*sources.audit);
+  const CertificateStatus& certificate = sources.certificate;
   advance(certificate_reloads_.Add({{"result", "success"}}), static_cast<double>(certificate.reloads));
   advance(certificate_reloads_.Add({{"result", "failure"}}), static_cast<double>(certificate.failures));
   if (certificate.not_after) certificate_expiry_.Set(seconds_since_epoch(*certificate.not_after));
   return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+void Metrics::scrape_rules_watch(const runtime::WatchStatus& watch) {
+  rules_watch_connected_.Set(watch.connected ? 1 : 0);
+  rules_held_config_maps_.Set(static_cast<double>(watch.held.size()));
+  advance(rules_relists_, static_cast<double>(watch.relists));
+}
+
+void Metrics::scrape_audit(const audit::AuditStatus& audit) {
+  advance(audit_runs_.Add({{"result", "complete"}}), static_cast<double>(audit.runs - audit.incomplete));
+  advance(audit_runs_.Add({{"result", "incomplete"}}), static_cast<double>(audit.incomplete));
+  advance(audit_publish_errors_, static_cast<double>(audit.publish_errors));
+  audit_duration_.Set(audit.last_duration.count());
+  if (!audit.last_complete) return;
+  audit_last_complete_.Set(seconds_since_epoch(*audit.last_complete));
+  audit_objects_.Set(static_cast<double>(audit.objects));
+  // Environments and rules are the policy's, results five: bounded. A
+  // combination gone from the last audit drops to 0, not out of sight.
+  for (auto& [labels, gauge] : audit_gauges_) gauge->Set(0);
+  for (const auto& [key, n] : audit.counts) {
+    const auto& [environment, rule, outcome] = key;
+    prometheus::Gauge*& gauge = audit_gauges_[key];
+    if (!gauge) {
+      gauge = &audit_results_.Add(
+          {{"environment", environment}, {"rule", rule}, {"result", std::string(audit::to_string(outcome))}});
+    }
+    gauge->Set(static_cast<double>(n));
+  }
 }
 
 }  // namespace releasegate::server

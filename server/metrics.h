@@ -12,9 +12,12 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <map>
 #include <string>
+#include <tuple>
 
-#include "runtime/rule_reloader.h"
+#include "audit/audit_loop.h"
+#include "runtime/rules_feed.h"
 #include "admission/admission_handler.h"
 #include "server/certificate_store.h"
 
@@ -57,7 +60,14 @@ class Metrics {
 
   // Text exposition format. Reload and certificate counters are derived
   // here from the components' own status, their single source of truth.
-  std::string scrape(const runtime::ReloadStatus* rules, const CertificateStatus& certificate);
+  // Each component's status, null for one not running.
+  struct Sources {
+    const runtime::ReloadStatus* rules = nullptr;
+    const runtime::WatchStatus* rules_watch = nullptr;  // rules from the API
+    const audit::AuditStatus* audit = nullptr;
+    CertificateStatus certificate;
+  };
+  std::string scrape(const Sources& sources);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -70,9 +80,21 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& rule_reloads_;
   prometheus::Gauge& rules_generation_;
   prometheus::Gauge& rules_last_reload_;
+  prometheus::Gauge& rules_watch_connected_;
+  prometheus::Gauge& rules_held_config_maps_;
+  prometheus::Counter& rules_relists_;
+  prometheus::Family<prometheus::Counter>& audit_runs_;
+  prometheus::Counter& audit_publish_errors_;
+  prometheus::Gauge& audit_last_complete_;
+  prometheus::Gauge& audit_duration_;
+  prometheus::Gauge& audit_objects_;
+  prometheus::Family<prometheus::Gauge>& audit_results_;
+  std::map<std::tuple<std::string, std::string, audit::Outcome>, prometheus::Gauge*> audit_gauges_;
   prometheus::Family<prometheus::Counter>& certificate_reloads_;
   prometheus::Gauge& certificate_expiry_;
-  std::mutex scrape_mutex_;  // derived counters are advanced by one scrape at a time
+  std::mutex scrape_mutex_;
+  void scrape_rules_watch(const runtime::WatchStatus& watch);
+  void scrape_audit(const audit::AuditStatus& audit);  // derived counters are advanced by one scrape at a time
 };
 
 }  // namespace releasegate::server

@@ -72,6 +72,33 @@ nlohmann::json reload_detail(const runtime::ReloadStatus& status) {
   return detail;
 }
 
+// The API watch of the rules: whether it is connected, and which
+// ConfigMaps are held at their last good content, with their errors.
+nlohmann::json watch_detail(const runtime::WatchStatus& watch) {
+  nlohmann::json held = nlohmann::json::array();
+  for (const runtime::HeldConfigMap& h : watch.held) {
+    nlohmann::json errors = nlohmann::json::array();
+    for (std::size_t i = 0; i < h.errors.size() && i < 5; ++i) errors.push_back(h.errors[i].to_string());
+    held.push_back({{"configMap", h.config_map}, {"errors", std::move(errors)}});
+  }
+  nlohmann::json detail{{"namespaces", watch.namespaces}, {"synced", watch.synced}, {"connected", watch.connected},
+                        {"relists", watch.relists}, {"heldConfigMaps", std::move(held)}};
+  if (watch.last_error) detail["lastError"] = *watch.last_error;
+  return detail;
+}
+
+nlohmann::json audit_detail(const audit::AuditStatus& audit) {
+  nlohmann::json detail{{"runs", audit.runs}, {"incompleteRuns", audit.incomplete}};
+  if (audit.last_run) detail["lastRun"] = format_time(*audit.last_run);
+  if (audit.last_complete) detail["lastComplete"] = format_time(*audit.last_complete), detail["objects"] = audit.objects;
+  if (!audit.last_errors.empty()) {
+    nlohmann::json errors = nlohmann::json::array();
+    for (std::size_t i = 0; i < audit.last_errors.size() && i < 20; ++i) errors.push_back(audit.last_errors[i]);
+    detail["lastErrors"] = std::move(errors);
+  }
+  return detail;
+}
+
 }  // namespace
 
 std::optional<ListenAddress> parse_listen_address(std::string_view text) {
@@ -195,8 +222,12 @@ struct Server::Impl {
     });
     probes.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       std::optional<runtime::ReloadStatus> rules;
-      if (options.reloader) rules = options.reloader->status();
-      res.set_content(metrics.scrape(rules ? &*rules : nullptr, certificates.status()),
+      std::optional<runtime::WatchStatus> watch;
+      std::optional<audit::AuditStatus> audited;
+      if (options.rules_feed) rules = options.rules_feed->status(), watch = options.rules_feed->watch_status();
+      if (options.audit) audited = options.audit->status();
+      res.set_content(metrics.scrape({rules ? &*rules : nullptr, watch ? &*watch : nullptr,
+                                      audited ? &*audited : nullptr, certificates.status()}),
                       "text/plain; version=0.0.4; charset=utf-8");
     });
     probes.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
@@ -204,7 +235,11 @@ struct Server::Impl {
       bool serving = admission && admission->running() && !shutting_down;
       nlohmann::json detail{{"ready", rules_loaded && serving}, {"rulesLoaded", rules_loaded}, {"serving", serving}};
       if (shutting_down) detail["shuttingDown"] = true;
-      if (options.reloader) detail["rules"] = reload_detail(options.reloader->status());
+      if (options.rules_feed) {
+        detail["rules"] = reload_detail(options.rules_feed->status());
+        if (auto watch = options.rules_feed->watch_status()) detail["rulesWatch"] = watch_detail(*watch);
+      }
+      if (options.audit) detail["audit"] = audit_detail(options.audit->status());
       if (options.cluster.configured()) {
         detail["cluster"] = {{"name", options.cluster.name}, {"labels", options.cluster.labels}};
       }

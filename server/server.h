@@ -10,7 +10,9 @@
 #include <string>
 #include <thread>
 
+#include "audit/audit_loop.h"
 #include "runtime/rule_reloader.h"
+#include "runtime/rules_feed.h"
 #include "runtime/rule_store.h"
 #include "admission/admission_handler.h"
 #include "server/certificate_store.h"
@@ -45,8 +47,11 @@ struct ServerOptions {
   // The cluster this releasegate guards: shown in /readyz and in every
   // decision log line.
   ClusterIdentity cluster;
-  // Reload state shown in /readyz; may be null (tests).
-  const runtime::RuleReloader* reloader = nullptr;
+  // How the rules reach the store (directories or the API), shown in
+  // /readyz and /metrics; may be null (tests).
+  const runtime::RulesFeed* rules_feed = nullptr;
+  // The background audit, when it runs.
+  const audit::AuditLoop* audit = nullptr;
   // How often the certificate files are re-read even without a file event.
   std::chrono::milliseconds certificate_rescan{30'000};
 };

@@ -163,9 +163,34 @@ std::string changed_paths_text(const AdmissionRequest& request) {
   return out + ")";
 }
 
+// An object at rest has no requester: it passes when it carries the marks
+// of a delivery approved for its environment. A break-glass annotation
+// still on it says it was changed by hand and not yet restored from Git.
+void check_marks_at_rest(const Subject& subject, Findings& findings) {
+  const RuleSet& rules = subject.rules;
+  std::size_t env = *subject.environment;
+  const ObjectView& object = *subject.object;
+  if (auto reason = object.annotations.find(marks::kBreakGlass); reason && !reason->empty()) {
+    findings.add(Rule::Provenance, subject.description() + subject.governed_as_text() +
+                                       " still carries the break-glass annotation (\"" + std::string(*reason) +
+                                       "\"): it was changed by hand; restore it from Git and remove the annotation");
+    return;
+  }
+  bool delivered = std::any_of(rules.deliveries.begin(), rules.deliveries.end(), [&](const Delivery& d) {
+    return d.environments.test(env) && delivered_by(d, object);
+  });
+  if (delivered) return;
+  findings.add(Rule::Provenance, subject.description() + subject.governed_as_text() +
+                                     " carries no marks of a delivery approved for " + subject.environment_name() +
+                                     " (approved: " + approved_deliveries(rules, env) +
+                                     "): it was not applied from Git; deliver it through an approved Kustomization, "
+                                     "HelmRelease or Application, or delete it");
+}
+
 }  // namespace
 
 void check_provenance(const Subject& subject, Findings& findings) {
+  if (subject.at_rest) return check_marks_at_rest(subject, findings);
   const RuleSet& rules = subject.rules;
   const AdmissionRequest& request = subject.request;
   std::size_t env = *subject.environment;

@@ -200,7 +200,7 @@ TEST_F(CheckCommand, AManifestTheParserRefusesIsALocatedInputError) {
   // A request with no kind never reaches the engine, at admission or here.
   std::string file = write("no-kind.yaml", "apiVersion: apps/v1\nmetadata:\n  name: x\n");
   EXPECT_EQ(check({"-f", file, "--user", "u", "--namespace", "staging"}), 2);
-  EXPECT_NE(err.find("no-kind.yaml:1: a manifest needs apiVersion and kind"), std::string::npos) << err;
+  EXPECT_NE(err.find("no-kind.yaml:1: an object needs apiVersion and kind"), std::string::npos) << err;
   std::string bad_utf8 = write("utf8.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n  annotations:\n"
                                             "    a: \"\x8f\"\n");
   EXPECT_EQ(check({"-f", bad_utf8, "--user", "u", "--namespace", "staging"}), 2);

@@ -83,7 +83,7 @@ class Reload : public ::testing::Test {
     options.listen = {"127.0.0.1", 0};
     options.metrics_listen = {"127.0.0.1", 0};
     options.tls = {(certs / "tls.crt").string(), (certs / "tls.key").string(), {}};
-    options.reloader = &reloader;
+    options.rules_feed = &reloader;
     auto server = std::make_unique<server::Server>(options, store);
     std::string error;
     if (!server->start(&error)) return nullptr;

@@ -79,7 +79,7 @@ TEST(Metrics, ExposedAfterKnownRequestsWithBoundedLabels) {
   options.metrics_listen = {"127.0.0.1", 0};
   options.tls = {(dir / "certs/tls.crt").string(), (dir / "certs/tls.key").string(), {}};
   options.limits.max_body_bytes = 64 * 1024;
-  options.reloader = &reloader;
+  options.rules_feed = &reloader;
   Server server(options, store);
   std::string error;
   ASSERT_TRUE(server.start(&error)) << error;

@@ -1,0 +1,27 @@
+// The AdmissionReview the apiserver would send about an object: `check`
+// (a manifest from a pull request) and the background audit (an object
+// listed from the cluster) build one and parse it with the webhook's own
+// parser, so that they decide exactly what the webhook would.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "admission/admission_review.h"
+
+namespace releasegate::admission {
+
+struct ObjectReviewSpec {
+  std::string operation = "CREATE";  // CREATE, UPDATE or DELETE
+  std::string user;                  // empty: no requester (an object at rest)
+  std::vector<std::string> groups;
+  const nlohmann::json* old_object = nullptr;  // UPDATE: the object before
+};
+
+// `object` needs apiVersion and kind. For a DELETE it is the object being
+// deleted. The error says what is wrong with the object, without where.
+ReviewParseResult review_of_object(const nlohmann::json& object, const ObjectReviewSpec& spec);
+
+}  // namespace releasegate::admission

@@ -1,0 +1,152 @@
+#include "audit/audit.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "admission/object_review.h"
+#include "engine/engine.h"
+
+namespace releasegate::audit {
+namespace {
+
+using nlohmann::json;
+
+// The version each API group is listed at: one row per group of kKinds
+// (tests/audit/audit_test.cc checks that none is missing).
+constexpr std::pair<std::string_view, std::string_view> kListedVersions[] = {
+    {"", "v1"},
+    {"apps", "v1"},
+    {"batch", "v1"},
+    {"kustomize.toolkit.fluxcd.io", "v1"},
+    {"helm.toolkit.fluxcd.io", "v2"},
+    {"source.toolkit.fluxcd.io", "v1"},
+    {"argoproj.io", "v1alpha1"},
+};
+
+std::string metadata_text(const json& object, const char* field) {
+  auto metadata = object.find("metadata");
+  if (metadata == object.end() || !metadata->is_object()) return {};
+  auto value = metadata->find(field);
+  return value != metadata->end() && value->is_string() ? value->get<std::string>() : std::string();
+}
+
+// Whether a controller owns the object (ownerReferences[].controller).
+bool owned_by_controller(const json& object) {
+  json::json_pointer pointer("/metadata/ownerReferences");
+  if (!object.contains(pointer) || !object.at(pointer).is_array()) return false;
+  const json& owners = object.at(pointer);
+  return std::any_of(owners.begin(), owners.end(),
+                     [](const json& owner) { return owner.is_object() && owner.value("controller", false); });
+}
+
+ObjectRef ref_of(const json& object) {
+  return {object.value("apiVersion", std::string()), object.value("kind", std::string()),
+          metadata_text(object, "namespace"), metadata_text(object, "name"), metadata_text(object, "uid")};
+}
+
+}  // namespace
+
+std::string_view to_string(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::Pass: return "pass";
+    case Outcome::Fail: return "fail";
+    case Outcome::Warn: return "warn";
+    case Outcome::Error: return "error";
+    case Outcome::Skip: return "skip";
+  }
+  return "error";
+}
+
+void Summary::count(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::Pass: ++pass; return;
+    case Outcome::Fail: ++fail; return;
+    case Outcome::Warn: ++warn; return;
+    case Outcome::Error: ++error; return;
+    case Outcome::Skip: ++skip; return;
+  }
+}
+
+std::string_view listed_version(std::string_view group) {
+  for (const auto& [g, version] : kListedVersions) {
+    if (g == group) return version;
+  }
+  return {};
+}
+
+Audit::Audit(const RuleSet& rules, AuditOptions options) : rules_(rules), options_(options) {
+  result_.generation = rules.generation;
+  result_.started = std::chrono::system_clock::now();
+}
+
+void Audit::add(const KindInfo& kind, json&& object) {
+  if (!object.is_object() || !is_governed(kind.kind_class)) return;
+  bool owned = owned_by_controller(object);
+  // A ReplicaSet or Job a controller owns is judged through its owner and
+  // its Pods: an old ReplicaSet scaled to zero runs nothing.
+  if (owned && kind.kind_class == KindClass::Workload) return;
+  if (!object.contains("kind")) object["kind"] = kind.kind;
+  if (!object.contains("apiVersion")) {
+    std::string version(listed_version(kind.group));
+    object["apiVersion"] = kind.group.empty() ? version : std::string(kind.group) + "/" + version;
+  }
+  admission::ReviewParseResult parsed = admission::review_of_object(object, {});
+  ObjectRef ref = ref_of(object);
+  if (!parsed.review) {
+    ++result_.objects;
+    record(ref.namespace_, {ref, "", "releasegate", Outcome::Error, "cannot be judged: " + parsed.error});
+    return;
+  }
+  Decision decision = engine::evaluate_at_rest(rules_, parsed.review->request, owned);
+  if (decision.governance != Governance::Governed) return;
+  ++result_.objects;
+  for (const Violation& v : decision.violations) {
+    record(ref.namespace_,
+           {ref, decision.environment, std::string(to_string(v.rule)), v.mode == Mode::Enforce ? Outcome::Fail : Outcome::Warn,
+            v.message});
+  }
+  if (decision.violations.empty()) {
+    record(ref.namespace_, {ref, decision.environment, "releasegate", Outcome::Pass,
+                            "as promoted to " + decision.environment + " in Git"});
+  }
+  if (decision.environment.empty()) return;
+  if (kind.kind_class == KindClass::Pod) inventory_.add_pod(decision.environment, object);
+  if (kind.delivery == DeliveryKind::FluxHelmRelease) inventory_.add_helm_release(decision.environment, object);
+}
+
+void Audit::list_failed(const KindInfo& kind, const std::string& why, bool served) {
+  std::string api_version = kind.group.empty() ? std::string(listed_version(kind.group))
+                                               : std::string(kind.group) + "/" + std::string(listed_version(kind.group));
+  Result result{{api_version, std::string(kind.kind), "", "", ""}, "", "audit-list",
+                served ? Outcome::Error : Outcome::Skip,
+                served ? "cannot list " + std::string(kind.resource) + ": " + why
+                       : std::string(kind.resource) + " are not served by this cluster: " + why};
+  if (served) result_.complete = false;
+  ++result_.counts[{result.environment, result.rule, result.outcome}];
+  result_.cluster_results.push_back(std::move(result));
+}
+
+void Audit::record(const std::string& namespace_, Result result) {
+  ++result_.counts[{result.environment, result.rule, result.outcome}];
+  NamespaceResults& report = result_.namespaces[namespace_];
+  report.summary.count(result.outcome);
+  if (report.results.size() < options_.max_results_per_namespace) {
+    report.results.push_back(std::move(result));
+    return;
+  }
+  ++report.left_out;
+  // Full: a failure takes the place of a pass, so the report shows what
+  // needs attention first.
+  if (result.outcome == Outcome::Pass) return;
+  auto pass = std::find_if(report.results.rbegin(), report.results.rend(),
+                           [](const Result& r) { return r.outcome == Outcome::Pass; });
+  if (pass != report.results.rend()) *pass = std::move(result);
+}
+
+AuditResult Audit::finish() {
+  result_.inventory = inventory_.finish();
+  result_.finished = std::chrono::system_clock::now();
+  return std::move(result_);
+}
+
+}  // namespace releasegate::audit

@@ -1,0 +1,97 @@
+// The background audit: objects as they stand in the cluster, judged by the
+// rules in force (engine::evaluate_at_rest), into what the policy reports
+// and metrics publish. An Audit takes listed objects one at a time and
+// keeps only bounded results, so a cluster is audited page by page.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "audit/inventory.h"
+#include "core/kinds.h"
+#include "core/rule_set.h"
+
+namespace releasegate::audit {
+
+// A PolicyReport result (wgpolicyk8s.io/v1alpha2 `result`).
+enum class Outcome { Pass, Fail, Warn, Error, Skip };
+std::string_view to_string(Outcome outcome);
+
+struct ObjectRef {
+  std::string api_version, kind, namespace_, name, uid;
+};
+
+struct Result {
+  ObjectRef object;
+  std::string environment;  // empty for a cluster-wide result
+  std::string rule;         // a rule's name (image-promotion...), "releasegate" for a pass
+  Outcome outcome = Outcome::Pass;
+  std::string message;
+};
+
+struct Summary {
+  std::size_t pass = 0, fail = 0, warn = 0, error = 0, skip = 0;
+  void count(Outcome outcome);
+};
+
+// One namespace's report: its first results (failures before passes) and
+// the count of all of them.
+struct NamespaceResults {
+  std::vector<Result> results;
+  Summary summary;
+  std::size_t left_out = 0;  // results beyond the cap, counted in summary
+};
+
+struct AuditOptions {
+  // Results kept per namespace report: an object in etcd is at most 1.5 MiB,
+  // and a result is a few hundred bytes. The summary counts every result.
+  std::size_t max_results_per_namespace = 1'000;
+};
+
+struct AuditResult {
+  std::map<std::string, NamespaceResults> namespaces;
+  // Cluster-wide results: a kind that could not be listed.
+  std::vector<Result> cluster_results;
+  Inventory inventory;
+  // (environment, rule, outcome) -> results, for the metrics.
+  std::map<std::tuple<std::string, std::string, Outcome>, std::size_t> counts;
+  std::size_t objects = 0;  // judged
+  bool complete = true;     // every kind was listed
+  std::uint64_t generation = 0;  // of the rule set judged by
+  std::chrono::system_clock::time_point started, finished;
+};
+
+// The API version the audit lists a kind at (the storage version of its
+// group's current release); every group of kKinds has one.
+std::string_view listed_version(std::string_view group);
+
+class Audit {
+ public:
+  Audit(const RuleSet& rules, AuditOptions options = {});
+
+  // One object as listed (built-in list items carry no kind or apiVersion:
+  // they are filled in from `kind`).
+  void add(const KindInfo& kind, nlohmann::json&& object);
+  // A kind that could not be listed: an error result, and the audit is not
+  // complete. A kind whose CRD is not installed is skipped (`served` false).
+  void list_failed(const KindInfo& kind, const std::string& why, bool served);
+
+  AuditResult finish();
+
+ private:
+  void record(const std::string& namespace_, Result result);
+
+  const RuleSet& rules_;
+  AuditOptions options_;
+  AuditResult result_;
+  InventoryBuilder inventory_;
+};
+
+}  // namespace releasegate::audit

@@ -1,0 +1,87 @@
+#include "audit/audit_loop.h"
+
+namespace releasegate::audit {
+
+AuditLoop::AuditLoop(const kube::ClientConfig& client, const runtime::RuleStore& store, AuditLoopOptions options)
+    : client_(client), store_(store), options_(std::move(options)) {}
+
+AuditLoop::~AuditLoop() { stop(); }
+
+void AuditLoop::start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void AuditLoop::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  client_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+AuditStatus AuditLoop::status() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return status_;
+}
+
+void AuditLoop::run() {
+  using clock = std::chrono::steady_clock;
+  std::uint64_t audited_generation = 0;
+  std::uint64_t seen_generation = 0;
+  clock::time_point seen_at{}, last_audit{};
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stop_) {
+    // The rules are polled, once a second: a generation is a number, and
+    // the audit need not start within the second the rules changed.
+    wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; });
+    if (stop_) break;
+    std::shared_ptr<const RuleSet> rules = store_.current();
+    if (!rules) continue;
+    auto now = clock::now();
+    if (rules->generation != seen_generation) {
+      seen_generation = rules->generation;
+      seen_at = now;
+    }
+    bool changed = rules->generation != audited_generation && now - seen_at >= options_.settle;
+    bool due = audited_generation != 0 && now - last_audit >= options_.interval;
+    if (!changed && !due) continue;
+    lock.unlock();
+    audit_once(*rules);
+    lock.lock();
+    audited_generation = rules->generation;
+    last_audit = clock::now();
+  }
+}
+
+void AuditLoop::audit_once(const RuleSet& rules) {
+  auto started = std::chrono::steady_clock::now();
+  AuditResult result = audit_cluster(client_, rules, options_.audit);
+  std::vector<std::string> errors;
+  for (const Result& r : result.cluster_results) {
+    if (r.outcome == Outcome::Error) errors.push_back(r.message);
+  }
+  std::size_t publish_errors = 0;
+  if (options_.publish) {
+    PublishResult published = publish_reports(client_, result, options_.reports);
+    publish_errors = published.errors.size();
+    errors.insert(errors.end(), published.errors.begin(), published.errors.end());
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++status_.runs;
+  if (!result.complete) ++status_.incomplete;
+  status_.publish_errors += publish_errors;
+  status_.last_run = std::chrono::system_clock::now();
+  status_.last_duration = std::chrono::steady_clock::now() - started;
+  status_.last_errors = std::move(errors);
+  if (!result.complete) return;
+  status_.last_complete = result.finished;
+  status_.objects = result.objects;
+  status_.counts = std::move(result.counts);
+}
+
+}  // namespace releasegate::audit

@@ -1,0 +1,22 @@
+#include "audit/cluster_audit.h"
+
+namespace releasegate::audit {
+
+AuditResult audit_cluster(kube::Client& client, const RuleSet& rules, const ClusterAuditOptions& options) {
+  Audit audit(rules, options.audit);
+  for (const KindInfo& kind : kKinds) {
+    if (!is_governed(kind.kind_class)) continue;
+    std::string path = kube::resource_path(std::string(kind.group), std::string(listed_version(kind.group)),
+                                           std::string(kind.resource));
+    kube::ListOptions list;
+    list.limit = options.page_size;
+    kube::ListResult listed = client.list(path, list, [&](nlohmann::json&& item) { audit.add(kind, std::move(item)); });
+    if (listed.ok) continue;
+    // A 404 is a kind this cluster does not serve (Argo CD not installed):
+    // nothing to audit, and nothing wrong.
+    audit.list_failed(kind, listed.error.describe(), listed.error.code != 404);
+  }
+  return audit.finish();
+}
+
+}  // namespace releasegate::audit

@@ -1,0 +1,78 @@
+#include "audit/inventory.h"
+
+#include "core/image_reference.h"
+
+namespace releasegate::audit {
+namespace {
+
+using nlohmann::json;
+
+const json* at(const json& object, const char* pointer) {
+  json::json_pointer p(pointer);
+  return object.contains(p) ? &object.at(p) : nullptr;
+}
+
+std::string text_at(const json& object, const char* pointer) {
+  const json* value = at(object, pointer);
+  return value && value->is_string() ? value->get<std::string>() : std::string();
+}
+
+// "docker-pullable://ghcr.io/acme/web@sha256:..." or "ghcr.io/...@sha256:..."
+// (the kubelet's and the runtime's forms): the digest after '@'.
+std::string digest_of(const std::string& image_id) {
+  auto at_sign = image_id.rfind('@');
+  if (at_sign != std::string::npos) return image_id.substr(at_sign + 1);
+  return image_id.starts_with("sha256:") ? image_id : std::string();
+}
+
+}  // namespace
+
+void InventoryBuilder::add_pod(const std::string& environment, const json& pod) {
+  std::string phase = text_at(pod, "/status/phase");
+  if (phase == "Succeeded" || phase == "Failed") return;
+  // What runs: the container statuses, which name the image as the runtime
+  // resolved it and the digest it pulled; before they exist, the spec.
+  const json* statuses = at(pod, "/status/containerStatuses");
+  const json* containers = statuses && statuses->is_array() && !statuses->empty() ? statuses : at(pod, "/spec/containers");
+  if (!containers || !containers->is_array()) return;
+  for (const json& container : *containers) {
+    if (!container.is_object()) continue;
+    auto parsed = parse_image_reference(container.value("image", std::string()));
+    if (!parsed.reference) continue;
+    const ImageReference& image = *parsed.reference;
+    std::string digest = container.contains("imageID") && container["imageID"].is_string()
+                             ? digest_of(container["imageID"].get<std::string>())
+                             : image.digest;
+    count(environment, image.repository(), image.tag, digest, false);
+  }
+}
+
+void InventoryBuilder::add_helm_release(const std::string& environment, const json& release) {
+  // helm-controller v2 records each release in status.history (newest
+  // first); v2beta releases say status.lastAppliedRevision.
+  std::string chart = text_at(release, "/status/history/0/chartName");
+  std::string version = text_at(release, "/status/history/0/chartVersion");
+  if (version.empty()) version = text_at(release, "/status/lastAppliedRevision");
+  if (chart.empty()) chart = text_at(release, "/spec/chart/spec/chart");
+  if (chart.empty()) chart = text_at(release, "/spec/chartRef/name");
+  if (version.empty()) version = text_at(release, "/spec/chart/spec/version") + " (not yet applied)";
+  if (chart.empty()) return;
+  count(environment, chart, version, "", true);
+}
+
+void InventoryBuilder::count(const std::string& environment, const std::string& artifact, const std::string& version,
+                             const std::string& digest, bool chart) {
+  ++counts_[{environment, artifact, version, digest, chart}];
+}
+
+Inventory InventoryBuilder::finish() const {
+  Inventory out;
+  out.reserve(counts_.size());
+  for (const auto& [key, n] : counts_) {
+    const auto& [environment, artifact, version, digest, chart] = key;
+    out.push_back({environment, artifact, version, digest, chart, n});
+  }
+  return out;
+}
+
+}  // namespace releasegate::audit

@@ -1,0 +1,43 @@
+// What really runs in each environment: the versions of each image
+// repository in running Pods (with the digest the kubelet pulled, from
+// status.containerStatuses[].imageID) and of each chart in HelmReleases
+// (the version helm-controller last applied, when its status says so).
+// Git says what was promoted; this says what is running.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace releasegate::audit {
+
+struct RunningVersion {
+  std::string environment;
+  std::string artifact;  // an image repository ("ghcr.io/acme/podinfo") or a chart ("chart podinfo")
+  std::string version;   // the tag or chart version ("" when the image has none)
+  std::string digest;    // images: the digest running, when known
+  bool chart = false;
+  std::size_t count = 0;  // Pods or HelmReleases
+};
+
+using Inventory = std::vector<RunningVersion>;  // sorted by environment, artifact, version, digest
+
+class InventoryBuilder {
+ public:
+  // A Pod in `environment` (running or pending: not Succeeded or Failed).
+  void add_pod(const std::string& environment, const nlohmann::json& pod);
+  // A HelmRelease in `environment`.
+  void add_helm_release(const std::string& environment, const nlohmann::json& release);
+  Inventory finish() const;
+
+ private:
+  void count(const std::string& environment, const std::string& artifact, const std::string& version,
+             const std::string& digest, bool chart);
+  std::map<std::tuple<std::string, std::string, std::string, std::string, bool>, std::size_t> counts_;
+};
+
+}  // namespace releasegate::audit

@@ -1,0 +1,127 @@
+#include "cli/audit_command.h"
+
+#include <nlohmann/json.hpp>
+
+#include <ostream>
+
+#include "audit/cluster_audit.h"
+#include "audit/policy_report.h"
+#include "cli/api_flags.h"
+#include "cli/cluster_flags.h"
+#include "policy/compiler.h"
+#include "runtime/api_rules.h"
+
+namespace releasegate::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: releasegate audit [--kubeconfig FILE] [--context NAME]\n"
+    "                         [--rules DIR ... | --rules-namespace NS ... (default: the rules ConfigMaps of the\n"
+    "                          context's namespace)] [--inventory] [--publish] [--output text|json]\n"
+    "                         [--cluster-name NAME] [--cluster-label KEY=VALUE ...] [--cluster-file FILE]\n";
+
+using nlohmann::json;
+
+// The rules the webhook serves: its ConfigMaps as they are now, every one
+// of them valid (an audit judged by a partial rule set would mislead).
+policy::LoadResult rules_from_api(kube::Client& client, const std::vector<std::string>& namespaces,
+                                  const policy::LoadOptions& options, std::string* error) {
+  std::vector<policy::RuleSource> sources;
+  for (const std::string& ns : namespaces) {
+    kube::ListOptions list;
+    list.label_selector = std::string(runtime::kRulesSelector);
+    kube::ListResult listed = client.list(kube::resource_path("", "v1", "configmaps", ns), list, [&](json&& object) {
+      for (policy::RuleSource& s : runtime::sources_of(runtime::rules_config_map(object), options.own_namespace)) {
+        sources.push_back(std::move(s));
+      }
+    });
+    if (!listed.ok) {
+      *error = "listing the rules ConfigMaps in " + ns + ": " + listed.error.describe();
+      return {};
+    }
+  }
+  return policy::compile_rules(sources, options);
+}
+
+void print_text(std::ostream& out, const audit::AuditResult& result, bool inventory) {
+  audit::Summary total;
+  for (const auto& [ns, report] : result.namespaces) {
+    total.pass += report.summary.pass, total.fail += report.summary.fail, total.warn += report.summary.warn;
+    total.error += report.summary.error, total.skip += report.summary.skip;
+    for (const audit::Result& r : report.results) {
+      if (r.outcome == audit::Outcome::Pass) continue;
+      out << audit::to_string(r.outcome) << ": " << r.object.kind << " " << r.object.namespace_ << "/" << r.object.name
+          << (r.environment.empty() ? "" : " (environment " + r.environment + ")") << " [" << r.rule << "]\n  "
+          << r.message << "\n";
+    }
+    if (report.left_out) out << "  (" << ns << ": " << report.left_out << " more results not kept)\n";
+  }
+  for (const audit::Result& r : result.cluster_results) {
+    out << audit::to_string(r.outcome) << ": " << r.message << "\n";
+  }
+  out << result.objects << " objects judged: " << total.pass << " pass, " << total.fail << " fail, " << total.warn
+      << " warn, " << total.error << " error" << (result.complete ? "" : " (incomplete: a kind could not be listed)")
+      << "\n";
+  if (!inventory) return;
+  out << "\nENVIRONMENT\tARTIFACT\tVERSION\tDIGEST\tCOUNT\n";
+  for (const audit::RunningVersion& v : result.inventory) {
+    out << v.environment << "\t" << (v.chart ? "chart " : "") << v.artifact << "\t"
+        << (v.version.empty() ? "-" : v.version) << "\t" << (v.digest.empty() ? "-" : v.digest) << "\t" << v.count
+        << "\n";
+  }
+}
+
+bool failed(const audit::AuditResult& result) {
+  if (!result.complete) return true;
+  for (const auto& [ns, report] : result.namespaces) {
+    if (report.summary.fail || report.summary.error) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+int run_audit(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Flags flags(with_api_flags(with_cluster_flags({"rules", "output"})), {"inventory", "publish"});
+  std::string error;
+  auto usage = [&](const std::string& message) {
+    err << "releasegate audit: " << message << "\n" << kUsage;
+    return 2;
+  };
+  if (!flags.parse(args, &error)) return usage(error);
+  std::string output = flags.get("output").value_or("text");
+  if (output != "text" && output != "json") return usage("--output must be text or json");
+  if (flags.has("rules") && flags.has("rules-namespace")) return usage("give --rules or --rules-namespace, not both");
+  auto cluster = cluster_from_flags(flags, &error);
+  if (!cluster) return usage(error);
+  auto config = api_config_from_flags(flags, &error);
+  if (!config) return usage(error);
+  kube::Client client(*config);
+  policy::LoadOptions options;
+  options.cluster = *cluster;
+  if (!config->default_namespace.empty()) options.own_namespace = config->default_namespace;
+  policy::LoadResult rules = flags.has("rules") ? policy::load_rules(flags.all("rules"), options)
+                                                : rules_from_api(client, rules_namespaces(flags, *config), options, &error);
+  if (!error.empty()) return err << "releasegate audit: " << error << "\n", 2;
+  if (!rules.rules) {
+    for (const policy::LoadError& e : rules.errors) err << e.to_string() << "\n";
+    return err << "releasegate audit: the rules are invalid; nothing audited\n", 2;
+  }
+  audit::AuditResult result = audit::audit_cluster(client, *rules.rules);
+  if (flags.has("publish")) {
+    audit::PublishResult published = audit::publish_reports(client, result, {cluster->name});
+    for (const std::string& e : published.errors) err << "releasegate audit: cannot publish " << e << "\n";
+  }
+  if (output == "json") {
+    out << json{{"complete", result.complete},
+                {"objects", result.objects},
+                {"reports", audit::policy_reports(result, {cluster->name})}}
+               .dump(2)
+        << "\n";
+  } else {
+    print_text(out, result, flags.has("inventory"));
+  }
+  return failed(result) ? 1 : 0;
+}
+
+}  // namespace releasegate::cli

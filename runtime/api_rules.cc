@@ -1,0 +1,118 @@
+#include "runtime/api_rules.h"
+
+#include <malloc.h>
+
+namespace releasegate::runtime {
+
+struct ApiRules::Namespace {
+  std::string name;
+  kube::Client client;
+  std::unique_ptr<kube::Reflector> reflector;
+  // The namespace's ConfigMaps as last delivered; guarded by compile_mutex_.
+  RulesConfigMaps config_maps;
+  bool listed = false;
+
+  Namespace(std::string ns, const kube::ClientConfig& config) : name(std::move(ns)), client(config) {}
+};
+
+RulesConfigMap rules_config_map(const nlohmann::json& object) {
+  RulesConfigMap out;
+  const nlohmann::json& metadata = object.contains("metadata") ? object["metadata"] : nlohmann::json::object();
+  out.namespace_ = metadata.value("namespace", std::string());
+  out.name = metadata.value("name", std::string());
+  if (auto data = object.find("data"); data != object.end() && data->is_object()) {
+    for (const auto& [key, value] : data->items()) {
+      if (value.is_string()) out.data[key] = value.get<std::string>();
+    }
+  }
+  if (auto binary = object.find("binaryData"); binary != object.end() && binary->is_object()) {
+    for (const auto& [key, value] : binary->items()) out.binary_keys.push_back(key);
+  }
+  return out;
+}
+
+ApiRules::ApiRules(const kube::ClientConfig& client, ApiRulesOptions options, RuleStore& store)
+    : options_(std::move(options)), store_(store) {
+  for (std::size_t i = 0; i < options_.namespaces.size(); ++i) {
+    auto ns = std::make_unique<Namespace>(options_.namespaces[i], client);
+    kube::ReflectorOptions watch = options_.watch;
+    watch.path = kube::resource_path("", "v1", "configmaps", ns->name);
+    watch.list.label_selector = std::string(kRulesSelector);
+    ns->reflector = std::make_unique<kube::Reflector>(
+        ns->client, std::move(watch), [this, i](const kube::ObjectMap& objects) { on_change(i, objects); });
+    namespaces_.push_back(std::move(ns));
+  }
+}
+
+ApiRules::~ApiRules() { stop(); }
+
+void ApiRules::start() {
+  for (auto& ns : namespaces_) ns->reflector->start();
+}
+
+void ApiRules::stop() {
+  for (auto& ns : namespaces_) ns->reflector->stop();
+}
+
+void ApiRules::on_change(std::size_t index, const kube::ObjectMap& objects) {
+  std::lock_guard<std::mutex> compiling(compile_mutex_);
+  Namespace& changed = *namespaces_[index];
+  changed.config_maps.clear();
+  for (const auto& [key, object] : objects) changed.config_maps[key] = rules_config_map(object);
+  changed.listed = true;
+  // Until every namespace is listed the rules would be incomplete: a
+  // Promotion missing is a wrong denial, a policy missing no rules at all.
+  RulesConfigMaps all;
+  for (const auto& ns : namespaces_) {
+    if (!ns->listed) return;
+    all.insert(ns->config_maps.begin(), ns->config_maps.end());
+  }
+  policy::LoadOptions load = options_.load;
+  load.generation = status().generation + 1;
+  ConfigMapCompile compiled = compiler_.compile(all, load);
+  if (!compiled.changed) return;
+  ReloadStatus snapshot;
+  {
+    std::lock_guard<std::mutex> lock(status_mutex_);
+    if (compiled.result.rules) {
+      store_.publish(compiled.result);
+      status_.generation = compiled.result.rules->generation;
+      status_.last_success = std::chrono::system_clock::now();
+      status_.last_errors.clear();
+      ++status_.successes;
+    } else {
+      status_.last_failure = std::chrono::system_clock::now();
+      status_.last_errors = compiled.result.errors;
+      ++status_.failures;
+    }
+    held_ = compiled.held;
+    snapshot = status_;
+  }
+  if (options_.on_attempt) options_.on_attempt(compiled.result, snapshot, compiled.held);
+  compiled = {};
+  malloc_trim(0);  // as the reloader: parsing leaves memory free that RSS need not keep
+}
+
+ReloadStatus ApiRules::status() const {
+  std::lock_guard<std::mutex> lock(status_mutex_);
+  return status_;
+}
+
+std::optional<WatchStatus> ApiRules::watch_status() const {
+  WatchStatus out;
+  out.synced = true;
+  out.connected = true;
+  for (const auto& ns : namespaces_) {
+    kube::ReflectorStatus s = ns->reflector->status();
+    out.namespaces.push_back(ns->name);
+    out.synced = out.synced && s.synced;
+    out.connected = out.connected && s.watching;
+    if (s.last_error) out.last_error = ns->name + ": " + s.last_error->describe();
+    out.relists += s.lists > 0 ? s.lists - 1 : 0;
+  }
+  std::lock_guard<std::mutex> lock(status_mutex_);
+  out.held = held_;
+  return out;
+}
+
+}  // namespace releasegate::runtime

@@ -1,0 +1,68 @@
+// Rules compiled from ConfigMaps read through the API, one source per
+// ConfigMap key, named in every error as
+// `ConfigMap releasegate-system/promotion-checkout key checkout.yaml:12:3`.
+//
+// A broken ConfigMap does not freeze the others. The rule, exactly: the
+// ConfigMaps are compiled as they are now. If that fails, each ConfigMap
+// that an error points into and whose content differs from the rule set in
+// force is held back: its content in force is used instead (a new one is
+// left out). The rest is compiled again, holding back more while errors
+// point into changed ConfigMaps. If the result is valid it is put in
+// force, and the held ConfigMaps are reported; otherwise the rule set in
+// force stays as it is. A deletion is never held back: a ConfigMap gone
+// from the cluster is gone from the rules, unless the rules are invalid
+// without it (the ReleasePolicy's, say), in which case nothing changes.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "policy/compiler.h"
+#include "policy/incremental_compiler.h"
+
+namespace releasegate::runtime {
+
+// A rules ConfigMap as the API holds it.
+struct RulesConfigMap {
+  std::string namespace_;
+  std::string name;
+  std::map<std::string, std::string> data;  // its keys; only *.yaml and *.yml are rules
+  std::vector<std::string> binary_keys;     // binaryData: refused, rules are text a reviewer reads
+  bool operator==(const RulesConfigMap&) const = default;
+};
+// By "namespace/name".
+using RulesConfigMaps = std::map<std::string, RulesConfigMap>;
+
+// A ConfigMap whose latest content is not in force, and why.
+struct HeldConfigMap {
+  std::string config_map;  // namespace/name
+  std::vector<policy::LoadError> errors;
+};
+
+struct ConfigMapCompile {
+  policy::LoadResult result;  // rules set when a rule set is to be put in force
+  std::vector<HeldConfigMap> held;
+  bool changed = true;  // false: the same ConfigMaps as the last call, nothing to do
+};
+
+// The ConfigMap's rules sources. A ReleasePolicy is accepted only from the
+// policy ConfigMaps of `own_namespace` (LoadOptions::policy_config_maps).
+std::vector<policy::RuleSource> sources_of(const RulesConfigMap& config_map, const std::string& own_namespace);
+
+class ConfigMapRules {
+ public:
+  ConfigMapCompile compile(const RulesConfigMaps& now, const policy::LoadOptions& options);
+
+ private:
+  policy::LoadResult compile_all(const RulesConfigMaps& config_maps, const policy::LoadOptions& options,
+                                 std::map<std::string, std::string>* file_owner);
+
+  RulesConfigMaps last_seen_;   // the last call's
+  RulesConfigMaps in_force_;    // what the rule set in force was compiled from
+  std::vector<HeldConfigMap> last_held_;
+  bool attempted_ = false;
+  policy::IncrementalCompiler compiler_;
+};
+
+}  // namespace releasegate::runtime

@@ -1,0 +1,243 @@
+// The background audit's judging, inventory and reports (audit/), over the
+// test rules and real objects from the corpus.
+#include "audit/audit.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "audit/policy_report.h"
+#include "cli/manifest.h"
+#include "tests/support/test_support.h"
+
+namespace releasegate::audit {
+namespace {
+
+using nlohmann::json;
+using testing::deployment;
+using testing::kDigest651;
+
+const KindInfo& kind_named(std::string_view kind) {
+  for (const KindInfo& k : kKinds) {
+    if (k.kind == kind) return k;
+  }
+  throw std::runtime_error("no kind " + std::string(kind));
+}
+
+// As a list gives it: built-in items carry no kind or apiVersion.
+json listed(json object) {
+  object.erase("kind");
+  object.erase("apiVersion");
+  object["metadata"]["uid"] = "uid-" + object["metadata"].value("name", std::string());
+  return object;
+}
+
+json owned_pod(const std::string& ns, const std::string& image) {
+  json pod = testing::pod(ns, image);
+  pod["metadata"]["ownerReferences"] = json::array(
+      {{{"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}, {"name", "podinfo-7d9f8b6c5"}, {"controller", true}}});
+  return pod;
+}
+
+class AuditTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<const RuleSet> rules = testing::test_rules();
+};
+
+TEST(ListedVersionTest, EveryGovernedGroupHasOne) {
+  for (const KindInfo& kind : kKinds) EXPECT_FALSE(listed_version(kind.group).empty()) << kind.kind;
+}
+
+TEST_F(AuditTest, PromotedAndDeliveredPasses) {
+  Audit audit(*rules);
+  audit.add(kind_named("Deployment"), listed(deployment("staging", "ghcr.io/acme/podinfo:6.5.0")));
+  AuditResult result = audit.finish();
+  EXPECT_EQ(result.objects, 1u);
+  const NamespaceResults& staging = result.namespaces.at("staging");
+  ASSERT_EQ(staging.results.size(), 1u);
+  EXPECT_EQ(staging.results[0].outcome, Outcome::Pass);
+  EXPECT_EQ(staging.results[0].environment, "staging");
+  EXPECT_EQ(staging.results[0].object.api_version, "apps/v1") << "filled in from the kinds table";
+  EXPECT_EQ(staging.results[0].object.uid, "uid-podinfo");
+}
+
+TEST_F(AuditTest, AnImageNoLongerPromotedFails) {
+  Audit audit(*rules);
+  audit.add(kind_named("Deployment"), listed(deployment("staging", "ghcr.io/acme/podinfo:6.4.0")));
+  AuditResult result = audit.finish();
+  const NamespaceResults& staging = result.namespaces.at("staging");
+  ASSERT_EQ(staging.results.size(), 1u);
+  EXPECT_EQ(staging.results[0].outcome, Outcome::Fail);
+  EXPECT_EQ(staging.results[0].rule, "image-promotion");
+  EXPECT_EQ(staging.summary.fail, 1u);
+  EXPECT_EQ((result.counts[{"staging", "image-promotion", Outcome::Fail}]), 1u);
+}
+
+TEST_F(AuditTest, AnObjectWithoutMarksFailsProvenance) {
+  Audit audit(*rules);
+  audit.add(kind_named("Deployment"), listed(deployment("prod", "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650, false)));
+  AuditResult result = audit.finish();
+  const NamespaceResults& prod = result.namespaces.at("prod");
+  ASSERT_EQ(prod.results.size(), 1u);
+  EXPECT_EQ(prod.results[0].rule, "provenance");
+  EXPECT_NE(prod.results[0].message.find("flux-system/apps"), std::string::npos) << "names what is approved";
+}
+
+TEST_F(AuditTest, ABreakGlassAnnotationLeftBehindFails) {
+  json object = deployment("staging", "ghcr.io/acme/podinfo:6.5.0");
+  object["metadata"]["annotations"]["releasegate.io/break-glass"] = "INC-42 hotfix";
+  Audit audit(*rules);
+  audit.add(kind_named("Deployment"), listed(object));
+  AuditResult result = audit.finish();
+  const NamespaceResults& staging = result.namespaces.at("staging");
+  ASSERT_EQ(staging.results.size(), 1u);
+  EXPECT_EQ(staging.results[0].rule, "provenance");
+}
+
+TEST_F(AuditTest, OwnedObjectsAreJudgedThroughTheirOwner) {
+  Audit audit(*rules);
+  // A ReplicaSet's Pod carries no GitOps marks: its images are judged, its
+  // provenance is its owner's.
+  audit.add(kind_named("Pod"), listed(owned_pod("staging", "ghcr.io/acme/podinfo:6.5.0")));
+  audit.add(kind_named("Pod"), listed(owned_pod("staging", "ghcr.io/acme/podinfo:6.4.0")));
+  json replica_set = deployment("staging", "ghcr.io/acme/podinfo:6.0.0");
+  replica_set["metadata"]["ownerReferences"] = owned_pod("", "")["metadata"]["ownerReferences"];
+  audit.add(kind_named("ReplicaSet"), listed(replica_set));
+  AuditResult result = audit.finish();
+  EXPECT_EQ(result.objects, 2u) << "the old ReplicaSet runs nothing and is not judged";
+  const NamespaceResults& staging = result.namespaces.at("staging");
+  ASSERT_EQ(staging.results.size(), 2u);
+  EXPECT_EQ(staging.results[0].outcome, Outcome::Pass);
+  EXPECT_EQ(staging.results[1].rule, "image-promotion");
+}
+
+TEST_F(AuditTest, ExemptAndUngovernedNamespacesAreNotReported) {
+  Audit audit(*rules);
+  audit.add(kind_named("Deployment"), listed(deployment("sandbox", "ghcr.io/acme/podinfo:0.0.1", false)));
+  AuditResult result = audit.finish();
+  EXPECT_EQ(result.objects, 0u);
+  EXPECT_TRUE(result.namespaces.empty());
+}
+
+TEST_F(AuditTest, AFullReportKeepsFailuresBeforePasses) {
+  Audit audit(*rules, {.max_results_per_namespace = 2});
+  json good = deployment("staging", "ghcr.io/acme/podinfo:6.5.0");
+  for (int i = 0; i < 3; ++i) {
+    json d = good;
+    d["metadata"]["name"] = "good-" + std::to_string(i);
+    audit.add(kind_named("Deployment"), listed(d));
+  }
+  audit.add(kind_named("Deployment"), listed(deployment("staging", "ghcr.io/acme/podinfo:6.4.0")));
+  AuditResult result = audit.finish();
+  const NamespaceResults& staging = result.namespaces.at("staging");
+  ASSERT_EQ(staging.results.size(), 2u);
+  EXPECT_EQ(staging.left_out, 2u);
+  EXPECT_EQ(staging.summary.pass, 3u);
+  EXPECT_EQ(staging.summary.fail, 1u);
+  EXPECT_TRUE(staging.results[0].outcome == Outcome::Fail || staging.results[1].outcome == Outcome::Fail);
+}
+
+TEST_F(AuditTest, KindsThatCannotBeListed) {
+  Audit audit(*rules);
+  audit.list_failed(kind_named("Application"), "404 page not found", false);
+  AuditResult skipped = audit.finish();
+  EXPECT_TRUE(skipped.complete) << "a CRD that is not installed is nothing to audit";
+  ASSERT_EQ(skipped.cluster_results.size(), 1u);
+  EXPECT_EQ(skipped.cluster_results[0].outcome, Outcome::Skip);
+  Audit refused(*rules);
+  refused.list_failed(kind_named("Pod"), "403 Forbidden", true);
+  AuditResult result = refused.finish();
+  EXPECT_FALSE(result.complete);
+  EXPECT_EQ(result.cluster_results[0].outcome, Outcome::Error);
+}
+
+TEST_F(AuditTest, TheInventorySaysWhatRunsWithItsDigest) {
+  json pod = owned_pod("staging", "ghcr.io/acme/podinfo:6.5.1");
+  pod["status"] = {{"phase", "Running"},
+                   {"containerStatuses",
+                    {{{"name", "podinfod"}, {"image", "ghcr.io/acme/podinfo:6.5.1"},
+                      {"imageID", "ghcr.io/acme/podinfo@" + kDigest651}}}}};
+  json finished = owned_pod("staging", "ghcr.io/acme/podinfo:6.5.0");
+  finished["status"] = {{"phase", "Succeeded"}};
+  Audit audit(*rules);
+  audit.add(kind_named("Pod"), listed(pod));
+  audit.add(kind_named("Pod"), listed(pod));
+  audit.add(kind_named("Pod"), listed(finished));
+  AuditResult result = audit.finish();
+  ASSERT_EQ(result.inventory.size(), 1u) << "a finished Pod runs nothing";
+  const RunningVersion& v = result.inventory[0];
+  EXPECT_EQ(v.environment, "staging");
+  EXPECT_EQ(v.artifact, "ghcr.io/acme/podinfo");
+  EXPECT_EQ(v.version, "6.5.1");
+  EXPECT_EQ(v.digest, kDigest651);
+  EXPECT_EQ(v.count, 2u);
+}
+
+// The reports use only fields the PolicyReport CRD declares (the apiserver
+// answers an undeclared one with a 500) and values its enums allow.
+TEST_F(AuditTest, ReportsMatchThePolicyReportSchema) {
+  auto crds = testing::source_dir().parent_path() / "shared" / "kube" / "crds" / "policy-reports";
+  if (!std::filesystem::exists(crds)) GTEST_SKIP() << "no ../shared/kube/crds beside the checkout: test skipped";
+  cli::ManifestReadResult read = cli::read_manifests((crds / "wgpolicyk8s.io_policyreports.yaml").string());
+  ASSERT_TRUE(read.error.empty()) << read.error;
+  const json& schema = read.manifests.at(0).object["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+  ASSERT_EQ(read.manifests.at(0).object["spec"]["versions"][0]["name"], "v1alpha2");
+  const json& result_schema = schema["properties"]["results"]["items"];
+
+  Audit audit(*rules);
+  audit.add(kind_named("Deployment"), listed(deployment("staging", "ghcr.io/acme/podinfo:6.4.0")));
+  audit.add(kind_named("Pod"), listed(owned_pod("staging", "ghcr.io/acme/podinfo:6.5.0")));
+  audit.list_failed(kind_named("Application"), "404 page not found", false);
+  std::vector<json> reports = policy_reports(audit.finish(), {"europe-1"});
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[0]["kind"], "PolicyReport");
+  EXPECT_EQ(reports[0]["metadata"]["namespace"], "staging");
+  EXPECT_EQ(reports[0]["metadata"]["labels"]["releasegate.io/cluster"], "europe-1");
+  EXPECT_EQ(reports[0]["summary"]["fail"], 1);
+  EXPECT_EQ(reports[0]["summary"]["pass"], 1);
+  EXPECT_EQ(reports[1]["kind"], "ClusterPolicyReport");
+  for (const json& report : reports) {
+    for (const auto& [field, value] : report.items()) EXPECT_TRUE(schema["properties"].contains(field)) << field;
+    for (const json& r : report["results"]) {
+      for (const auto& [field, value] : r.items()) EXPECT_TRUE(result_schema["properties"].contains(field)) << field;
+      const json& allowed = result_schema["properties"]["result"]["enum"];
+      EXPECT_NE(std::find(allowed.begin(), allowed.end(), r["result"]), allowed.end()) << r.dump();
+      json properties = r.value("properties", json::object());
+      for (const auto& [key, value] : properties.items()) {
+        EXPECT_TRUE(value.is_string()) << "properties are a map of strings: " << key;
+      }
+    }
+  }
+}
+
+// Every governed object of the corpus is judged without error, as it
+// would stand in a governed namespace.
+TEST_F(AuditTest, CorpusObjectsAreJudged) {
+  REQUIRE_CORPUS(corpus);
+  std::size_t judged = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(corpus)) {
+    if (entry.path().extension() != ".yaml") continue;
+    cli::ManifestReadResult read = cli::read_manifests(entry.path().string());
+    for (cli::Manifest& m : read.manifests) {
+      if (!m.object.is_object() || !m.object["metadata"].is_object()) continue;
+      std::string api_version = m.object.value("apiVersion", std::string());
+      std::string group = api_version.find('/') == std::string::npos ? "" : api_version.substr(0, api_version.find('/'));
+      const KindInfo* kind = find_kind(group, m.object.value("kind", std::string()));
+      if (!kind || !is_governed(kind->kind_class)) continue;
+      m.object["metadata"]["namespace"] = "staging";
+      m.object["metadata"].erase("ownerReferences");
+      Audit audit(*rules);
+      audit.add(*kind, std::move(m.object));
+      AuditResult result = audit.finish();
+      ASSERT_EQ(result.objects, 1u) << m.file << ":" << m.line;
+      for (const Result& r : result.namespaces.at("staging").results) {
+        EXPECT_NE(r.outcome, Outcome::Error) << m.file << ":" << m.line << " " << r.message;
+      }
+      ++judged;
+    }
+  }
+  EXPECT_GT(judged, 20u);
+}
+
+}  // namespace
+}  // namespace releasegate::audit

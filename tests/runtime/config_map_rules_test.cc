@@ -1,0 +1,162 @@
+// What a broken rules ConfigMap does to the others (runtime/config_map_rules.h).
+#include "runtime/config_map_rules.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_support.h"
+
+namespace releasegate::runtime {
+namespace {
+
+using testing::kTestPolicy;
+using testing::kTestPromotion;
+
+constexpr const char* kOwn = "releasegate-system";
+
+RulesConfigMap config_map(const std::string& ns, const std::string& name, const std::string& key,
+                          const std::string& text) {
+  return {ns, name, {{key, text}}, {}};
+}
+
+// A team's Promotion of one repository, with `versions` for staging.
+std::string team_promotion(const std::string& name, const std::string& repository, const std::string& versions) {
+  return "apiVersion: releasegate.io/v1alpha1\nkind: Promotion\nmetadata:\n  name: " + name +
+         "\nspec:\n  images:\n    - repository: " + repository + "\n      environments:\n        staging: [" +
+         versions + "]\n";
+}
+
+RulesConfigMaps base() {
+  RulesConfigMaps maps;
+  maps["releasegate-system/releasegate-policy"] = config_map(kOwn, "releasegate-policy", "policy.yaml", kTestPolicy);
+  maps["releasegate-system/podinfo-promotion"] = config_map(kOwn, "podinfo-promotion", "podinfo.yaml", kTestPromotion);
+  maps["releasegate-system/checkout"] =
+      config_map(kOwn, "checkout", "checkout.yaml", team_promotion("checkout", "ghcr.io/acme/checkout", "\"1.0.0\""));
+  return maps;
+}
+
+policy::LoadOptions options() {
+  policy::LoadOptions o;
+  o.own_namespace = kOwn;
+  return o;
+}
+
+// Whether the rule set promotes `repository`:`tag` to staging.
+bool promotes(const RuleSet& rules, const std::string& repository, const std::string& tag) {
+  return rules.promotions.find(repository, rules.environment_for_namespace("staging").value()).find_tag(tag).has_value();
+}
+
+TEST(ConfigMapRulesTest, SourcesAreNamedByConfigMapAndKey) {
+  std::vector<policy::RuleSource> sources = sources_of(config_map("dev", "team", "a.yaml", "x"), kOwn);
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_EQ(sources[0].file, "ConfigMap dev/team key a.yaml");
+  // Outside releasegate's namespace the name never matches a policy ConfigMap.
+  EXPECT_EQ(sources[0].config_map, "dev/team");
+  RulesConfigMap other = config_map(kOwn, "team", "notes.txt", "x");
+  EXPECT_TRUE(sources_of(other, kOwn).empty()) << "only *.yaml and *.yml keys are rules";
+}
+
+TEST(ConfigMapRulesTest, AllValidIsInForce) {
+  ConfigMapRules rules;
+  ConfigMapCompile compiled = rules.compile(base(), options());
+  ASSERT_TRUE(compiled.result.rules) << compiled.result.errors.front().to_string();
+  EXPECT_TRUE(compiled.held.empty());
+  EXPECT_TRUE(promotes(*compiled.result.rules, "ghcr.io/acme/checkout", "1.0.0"));
+  EXPECT_FALSE(rules.compile(base(), options()).changed) << "the same ConfigMaps again: nothing to do";
+}
+
+TEST(ConfigMapRulesTest, ABrokenChangeKeepsItsLastGoodContentWhileOthersApply) {
+  ConfigMapRules rules;
+  ASSERT_TRUE(rules.compile(base(), options()).result.rules);
+  RulesConfigMaps next = base();
+  next["releasegate-system/checkout"].data["checkout.yaml"] = "kind: Promotion\nspec: [unclosed\n";
+  next["releasegate-system/payments"] = config_map(
+      kOwn, "payments", "payments.yaml", team_promotion("payments", "ghcr.io/acme/payments", "\"2.0.0\""));
+  ConfigMapCompile compiled = rules.compile(next, options());
+  ASSERT_TRUE(compiled.result.rules);
+  ASSERT_EQ(compiled.held.size(), 1u);
+  EXPECT_EQ(compiled.held[0].config_map, "releasegate-system/checkout");
+  ASSERT_FALSE(compiled.held[0].errors.empty());
+  EXPECT_EQ(compiled.held[0].errors[0].file, "ConfigMap releasegate-system/checkout key checkout.yaml");
+  EXPECT_GT(compiled.held[0].errors[0].line, 0);
+  EXPECT_TRUE(promotes(*compiled.result.rules, "ghcr.io/acme/checkout", "1.0.0")) << "its last good content";
+  EXPECT_TRUE(promotes(*compiled.result.rules, "ghcr.io/acme/payments", "2.0.0")) << "the other change applied";
+
+  // Fixed: the new content is in force and nothing is held.
+  next["releasegate-system/checkout"].data["checkout.yaml"] =
+      team_promotion("checkout", "ghcr.io/acme/checkout", "\"1.1.0\"");
+  compiled = rules.compile(next, options());
+  ASSERT_TRUE(compiled.result.rules);
+  EXPECT_TRUE(compiled.held.empty());
+  EXPECT_TRUE(promotes(*compiled.result.rules, "ghcr.io/acme/checkout", "1.1.0"));
+  EXPECT_FALSE(promotes(*compiled.result.rules, "ghcr.io/acme/checkout", "1.0.0"));
+}
+
+TEST(ConfigMapRulesTest, ANewBrokenConfigMapIsLeftOutEvenAtTheFirstCompile) {
+  RulesConfigMaps maps = base();
+  maps["releasegate-system/broken"] = config_map(kOwn, "broken", "b.yaml", "kind: Promotion\nmetadata: {name: b}\nspec: 3\n");
+  ConfigMapRules rules;
+  ConfigMapCompile compiled = rules.compile(maps, options());
+  ASSERT_TRUE(compiled.result.rules) << "one team's mistake does not keep the webhook unready";
+  ASSERT_EQ(compiled.held.size(), 1u);
+  EXPECT_EQ(compiled.held[0].config_map, "releasegate-system/broken");
+}
+
+TEST(ConfigMapRulesTest, AConflictWithAnotherConfigMapHoldsTheChangedOne) {
+  ConfigMapRules rules;
+  ASSERT_TRUE(rules.compile(base(), options()).result.rules);
+  RulesConfigMaps next = base();
+  // A second record for podinfo's repository, in a new ConfigMap.
+  next["releasegate-system/rogue"] =
+      config_map(kOwn, "rogue", "rogue.yaml", team_promotion("rogue", "ghcr.io/acme/podinfo", "\"9.9.9\""));
+  ConfigMapCompile compiled = rules.compile(next, options());
+  ASSERT_TRUE(compiled.result.rules);
+  ASSERT_EQ(compiled.held.size(), 1u);
+  EXPECT_EQ(compiled.held[0].config_map, "releasegate-system/rogue");
+  EXPECT_FALSE(promotes(*compiled.result.rules, "ghcr.io/acme/podinfo", "9.9.9"));
+  EXPECT_TRUE(promotes(*compiled.result.rules, "ghcr.io/acme/podinfo", "6.5.0"));
+}
+
+TEST(ConfigMapRulesTest, DeletingThePolicyChangesNothing) {
+  ConfigMapRules rules;
+  ASSERT_TRUE(rules.compile(base(), options()).result.rules);
+  RulesConfigMaps next = base();
+  next.erase("releasegate-system/releasegate-policy");
+  ConfigMapCompile compiled = rules.compile(next, options());
+  EXPECT_FALSE(compiled.result.rules) << "the rule set in force stays";
+  EXPECT_FALSE(compiled.result.errors.empty());
+}
+
+TEST(ConfigMapRulesTest, ADeletedTeamConfigMapIsGoneFromTheRules) {
+  ConfigMapRules rules;
+  ASSERT_TRUE(rules.compile(base(), options()).result.rules);
+  RulesConfigMaps next = base();
+  next.erase("releasegate-system/checkout");
+  ConfigMapCompile compiled = rules.compile(next, options());
+  ASSERT_TRUE(compiled.result.rules);
+  EXPECT_FALSE(promotes(*compiled.result.rules, "ghcr.io/acme/checkout", "1.0.0"));
+}
+
+TEST(ConfigMapRulesTest, APolicyOutsideReleasegatesNamespaceIsRefused) {
+  ConfigMapRules rules;
+  RulesConfigMaps maps = base();
+  // A team with edit rights in dev names its ConfigMap like the policy's.
+  maps["dev/releasegate-policy"] = config_map("dev", "releasegate-policy", "policy.yaml", kTestPolicy);
+  ConfigMapCompile compiled = rules.compile(maps, options());
+  ASSERT_TRUE(compiled.result.rules);
+  ASSERT_EQ(compiled.held.size(), 1u);
+  EXPECT_EQ(compiled.held[0].config_map, "dev/releasegate-policy");
+}
+
+TEST(ConfigMapRulesTest, BinaryDataIsRefused) {
+  ConfigMapRules rules;
+  RulesConfigMaps maps = base();
+  maps["releasegate-system/checkout"].binary_keys.push_back("checkout.yaml.gz");
+  ConfigMapCompile compiled = rules.compile(maps, options());
+  ASSERT_TRUE(compiled.result.rules);
+  ASSERT_EQ(compiled.held.size(), 1u);
+  EXPECT_EQ(compiled.held[0].errors[0].file, "ConfigMap releasegate-system/checkout key checkout.yaml.gz");
+  EXPECT_FALSE(promotes(*compiled.result.rules, "ghcr.io/acme/checkout", "1.0.0")) << "new, so left out whole";
+}
+
+}  // namespace
+}  // namespace releasegate::runtime
