@@ -16,7 +16,6 @@ using testing::FakeRequest;
 const std::string kRulesPath = "/api/v1/namespaces/releasegate-system/configmaps";
 const std::string kRulesSelector = "releasegate.io/rules=true";
 
-
 // Answers every request with one recording, in order, then 404s.
 FakeApiServer::Handler replay(std::vector<std::string> names) {
   auto next = std::make_shared<std::size_t>(0);
