@@ -31,29 +31,30 @@ AuditStatus AuditLoop::status() const {
 
 void AuditLoop::run() {
   using clock = std::chrono::steady_clock;
-  std::uint64_t audited_generation = 0;
-  std::uint64_t seen_generation = 0;
+  // Rule sets are told apart by identity, not generation (a test's may all
+  // be 0); weak, so that an old rule set is not kept alive for this.
+  std::weak_ptr<const RuleSet> seen, audited;
   clock::time_point seen_at{}, last_audit{};
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stop_) {
-    // The rules are polled, once a second: a generation is a number, and
-    // the audit need not start within the second the rules changed.
+    // The rules are polled, once a second: the audit need not start within
+    // the second they changed.
     wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; });
     if (stop_) break;
     std::shared_ptr<const RuleSet> rules = store_.current();
     if (!rules) continue;
     auto now = clock::now();
-    if (rules->generation != seen_generation) {
-      seen_generation = rules->generation;
+    if (seen.lock() != rules) {
+      seen = rules;
       seen_at = now;
     }
-    bool changed = rules->generation != audited_generation && now - seen_at >= options_.settle;
-    bool due = audited_generation != 0 && now - last_audit >= options_.interval;
+    bool changed = audited.lock() != rules && now - seen_at >= options_.settle;
+    bool due = status_.runs > 0 && now - last_audit >= options_.interval;
     if (!changed && !due) continue;
     lock.unlock();
     audit_once(*rules);
     lock.lock();
-    audited_generation = rules->generation;
+    audited = rules;
     last_audit = clock::now();
   }
 }
