@@ -221,8 +221,9 @@ std::string FakeApiServer::resource_version() const {
 
 void FakeApiServer::expire_watches() {
   std::lock_guard lock(impl_->mutex);
-  // A compaction at the current revision: nothing older can be watched.
-  impl_->compacted = impl_->rv + 1;
+  // A compaction at a new revision (RVs have gaps): every RV seen so far is
+  // too old to watch or list from; the next list's is not.
+  impl_->compacted = ++impl_->rv;
   ++impl_->expirations;
   impl_->changed.notify_all();
 }

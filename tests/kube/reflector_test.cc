@@ -1,0 +1,223 @@
+// The reflector against the fake API server's store: list then watch,
+// relist after a compaction, label changes, resuming from a bookmark.
+#include "kube/reflector.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "tests/support/fake_api_server.h"
+
+namespace releasegate::kube {
+namespace {
+
+using testing::FakeApiServer;
+using testing::FakeRequest;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+const std::string kCollection = "/api/v1/namespaces/releasegate-system/configmaps";
+const std::string kLabel = "releasegate.io/rules";
+
+nlohmann::json config_map(const std::string& name, bool labelled, const std::string& data = "x") {
+  nlohmann::json labels = nlohmann::json::object();
+  if (labelled) labels[kLabel] = "true";
+  return {{"metadata", {{"name", name}, {"labels", labels}}}, {"data", {{"rules.yaml", data}}}};
+}
+
+// The copy as on_change last saw it, and how often it was called.
+struct Copy {
+  std::mutex mutex;
+  ObjectMap objects;
+  int changes = 0;
+  Reflector::OnChange on_change() {
+    return [this](const ObjectMap& now) {
+      std::lock_guard lock(mutex);
+      objects = now;
+      ++changes;
+    };
+  }
+  std::vector<std::string> keys() {
+    std::lock_guard lock(mutex);
+    std::vector<std::string> names;
+    for (const auto& [key, object] : objects) names.push_back(key);
+    return names;
+  }
+};
+
+// Waits up to 5 s for `condition`.
+template <class Condition>
+bool eventually(Condition condition) {
+  Clock::time_point give_up = Clock::now() + std::chrono::seconds(5);
+  while (!condition()) {
+    if (Clock::now() > give_up) return false;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return true;
+}
+
+ReflectorOptions options() {
+  ReflectorOptions options;
+  options.path = kCollection;
+  options.list.label_selector = kLabel + "=true";
+  options.list.limit = 2;  // paging on every list
+  options.watch_timeout = std::chrono::seconds(30);
+  options.initial_backoff = milliseconds(10);
+  options.max_backoff = milliseconds(50);
+  return options;
+}
+
+using Keys = std::vector<std::string>;
+
+TEST(Reflector, ListsThenFollowsEvents) {
+  FakeApiServer api;
+  ASSERT_TRUE(api.ok()) << api.error();
+  for (const char* name : {"a", "b", "c"}) api.put(kCollection, config_map(name, true));
+  api.put(kCollection, config_map("unlabelled", false));
+  Client client(api.client_config());
+  Copy copy;
+  Reflector reflector(client, options(), copy.on_change());
+  reflector.start();
+  ASSERT_TRUE(eventually([&] { return reflector.status().synced && api.open_watches() == 1; }));
+  EXPECT_EQ(copy.keys(), (Keys{"releasegate-system/a", "releasegate-system/b", "releasegate-system/c"}));
+  std::string list_rv = reflector.status().resource_version;
+  EXPECT_EQ(list_rv, api.resource_version());
+  EXPECT_EQ(api.watch_requests().at(0).query.at("resourceVersion"), list_rv);
+
+  api.put(kCollection, config_map("d", true));
+  api.put(kCollection, config_map("a", true, "changed"));
+  api.remove(kCollection, "b");
+  ASSERT_TRUE(eventually([&] { return copy.keys() == Keys{"releasegate-system/a", "releasegate-system/c", "releasegate-system/d"}; }));
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(copy.mutex);
+    return copy.objects["releasegate-system/a"]["data"]["rules.yaml"] == "changed";
+  }));
+  EXPECT_EQ(copy.changes, 4);  // the list, then one per event
+  ReflectorStatus status = reflector.status();
+  EXPECT_EQ(status.lists, 1u);
+  EXPECT_EQ(status.failures, 0u);
+  EXPECT_TRUE(status.watching);
+  EXPECT_EQ(status.resource_version, api.resource_version());
+}
+
+TEST(Reflector, LabelRemovedIsDeletedAndLabelAddedIsAdded) {
+  FakeApiServer api;
+  ASSERT_TRUE(api.ok()) << api.error();
+  api.put(kCollection, config_map("a", true));
+  api.put(kCollection, config_map("b", false));
+  Client client(api.client_config());
+  Copy copy;
+  Reflector reflector(client, options(), copy.on_change());
+  reflector.start();
+  ASSERT_TRUE(eventually([&] { return api.open_watches() == 1; }));
+  api.put(kCollection, config_map("a", false));
+  api.put(kCollection, config_map("b", true));
+  EXPECT_TRUE(eventually([&] { return copy.keys() == Keys{"releasegate-system/b"}; }));
+}
+
+TEST(Reflector, RelistsAfterExpiryAndDropsWhatWasDeletedMeanwhile) {
+  FakeApiServer api;
+  ASSERT_TRUE(api.ok()) << api.error();
+  for (const char* name : {"a", "b", "c"}) api.put(kCollection, config_map(name, true));
+  Client client(api.client_config());
+  Copy copy;
+  Reflector reflector(client, options(), copy.on_change());
+  reflector.start();
+  ASSERT_TRUE(eventually([&] { return api.open_watches() == 1; }));
+  // The API goes away; meanwhile b is deleted and d created; etcd compacts.
+  api.set_down(true);
+  ASSERT_TRUE(eventually([&] { return api.open_watches() == 0; }));
+  api.remove(kCollection, "b");
+  api.put(kCollection, config_map("d", true));
+  api.expire_watches();
+  api.set_down(false);
+  ASSERT_TRUE(eventually([&] { return reflector.status().lists >= 2 && api.open_watches() == 1; }));
+  EXPECT_EQ(copy.keys(), (Keys{"releasegate-system/a", "releasegate-system/c", "releasegate-system/d"}));
+  ReflectorStatus status = reflector.status();
+  EXPECT_GE(status.failures, 1u);
+  EXPECT_FALSE(status.last_error.has_value());  // cleared by the good list
+  EXPECT_EQ(status.resource_version, api.resource_version());
+}
+
+TEST(Reflector, ExpiredOpenWatchRelistsAtOnce) {
+  FakeApiServer api;
+  ASSERT_TRUE(api.ok()) << api.error();
+  api.put(kCollection, config_map("a", true));
+  Client client(api.client_config());
+  Copy copy;
+  Reflector reflector(client, options(), copy.on_change());
+  reflector.start();
+  ASSERT_TRUE(eventually([&] { return api.open_watches() == 1; }));
+  api.expire_watches();
+  ASSERT_TRUE(eventually([&] { return reflector.status().lists == 2 && api.open_watches() == 1; }));
+  // The relist at the last RV was refused as expired, then a quorum read listed.
+  std::vector<FakeRequest> lists;
+  for (const FakeRequest& request : api.requests()) {
+    if (!request.query.count("watch")) lists.push_back(request);
+  }
+  ASSERT_GE(lists.size(), 3u);
+  EXPECT_EQ(lists[1].query.count("resourceVersion"), 1u);
+  EXPECT_EQ(lists[2].query.count("resourceVersion"), 0u);
+}
+
+TEST(Reflector, ResumesFromTheBookmarkAfterTheStreamCloses) {
+  FakeApiServer api;
+  ASSERT_TRUE(api.ok()) << api.error();
+  api.put(kCollection, config_map("a", true));
+  api.set_bookmark_interval(milliseconds(20));
+  Client client(api.client_config());
+  Copy copy;
+  Reflector reflector(client, options(), copy.on_change());
+  reflector.start();
+  ASSERT_TRUE(eventually([&] { return api.open_watches() == 1; }));
+  int changes = copy.changes;
+  // A change the selector filters out moves the bookmark's RV only.
+  std::string filtered_rv = api.put(kCollection, config_map("unlabelled", false));
+  ASSERT_TRUE(eventually([&] { return reflector.status().resource_version == filtered_rv; }));
+  EXPECT_EQ(copy.changes, changes);  // bookmarks change nothing
+  api.close_watches();
+  ASSERT_TRUE(eventually([&] { return api.watch_requests().size() == 2 && api.open_watches() == 1; }));
+  EXPECT_EQ(api.watch_requests().at(1).query.at("resourceVersion"), filtered_rv);
+  EXPECT_EQ(reflector.status().lists, 1u);  // no relist
+}
+
+TEST(Reflector, ApiDownAtStartBacksOffThenSyncs) {
+  FakeApiServer api;
+  ASSERT_TRUE(api.ok()) << api.error();
+  api.put(kCollection, config_map("a", true));
+  api.set_down(true);
+  Client client(api.client_config(), RetryPolicy{1, milliseconds(1), milliseconds(1)});
+  Copy copy;
+  Reflector reflector(client, options(), copy.on_change());
+  reflector.start();
+  ASSERT_TRUE(eventually([&] { return reflector.status().failures >= 2; }));
+  EXPECT_FALSE(reflector.status().synced);
+  EXPECT_TRUE(reflector.status().last_error.has_value());
+  api.set_down(false);
+  ASSERT_TRUE(eventually([&] { return reflector.status().synced; }));
+  EXPECT_EQ(copy.keys(), (Keys{"releasegate-system/a"}));
+}
+
+TEST(Reflector, StopIsPrompt) {
+  FakeApiServer api;
+  ASSERT_TRUE(api.ok()) << api.error();
+  Client client(api.client_config());
+  Copy copy;
+  Reflector reflector(client, options(), copy.on_change());
+  reflector.start();
+  ASSERT_TRUE(eventually([&] { return api.open_watches() == 1; }));
+  Clock::time_point started = Clock::now();
+  reflector.stop();
+  EXPECT_LT(Clock::now() - started, milliseconds(1'000));
+  EXPECT_FALSE(reflector.status().watching);
+  EXPECT_TRUE(reflector.status().synced);  // an empty list is a complete list
+}
+
+TEST(Reflector, KeyIsNamespaceAndNameOrJustName) {
+  EXPECT_EQ(Reflector::key_of({{"metadata", {{"name", "a"}, {"namespace", "dev"}}}}), "dev/a");
+  EXPECT_EQ(Reflector::key_of({{"metadata", {{"name", "cluster-wide"}}}}), "cluster-wide");
+  EXPECT_EQ(Reflector::key_of(nlohmann::json::array()), "");
+}
+
+}  // namespace
+}  // namespace releasegate::kube
