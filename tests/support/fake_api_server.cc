@@ -3,11 +3,15 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
+#include <ctime>
 #include <cstdlib>
 #include <mutex>
 #include <sstream>
@@ -75,15 +79,42 @@ void parse_target(FakeRequest& request) {
   }
 }
 
-// The dev certificates, made once per test process.
+// True when dir holds the dev certificates, valid for a day more.
+bool usable_certs(const std::filesystem::path& dir) {
+  for (const char* name : {"ca.crt", "tls.crt", "tls.key"}) {
+    if (!std::filesystem::exists(dir / name)) return false;
+  }
+  FILE* file = std::fopen((dir / "tls.crt").c_str(), "r");
+  if (!file) return false;
+  X509* cert = PEM_read_X509(file, nullptr, nullptr, nullptr);
+  std::fclose(file);
+  time_t tomorrow = std::time(nullptr) + 86'400;
+  bool valid = cert && X509_cmp_time(X509_get0_notAfter(cert), &tomorrow) > 0;
+  X509_free(cert);
+  return valid;
+}
+
+// The dev certificates, shared by the test processes of this user (each
+// test is a process of its own under ctest): made into a folder of this
+// process's own, then renamed into place, so that two making them at once
+// never read half-written files.
 const std::filesystem::path& cert_dir() {
   static std::once_flag once;
   static std::filesystem::path dir;
   std::call_once(once, [] {
-    std::filesystem::path candidate =
-        std::filesystem::temp_directory_path() / ("releasegate-fake-api-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(candidate);
-    if (make_dev_certs(candidate)) dir = candidate;
+    std::filesystem::path tmp = std::filesystem::temp_directory_path();
+    std::filesystem::path shared = tmp / ("releasegate-fake-api-certs-" + std::to_string(::getuid()));
+    if (usable_certs(shared)) {
+      dir = shared;
+      return;
+    }
+    std::filesystem::path own = tmp / ("releasegate-fake-api-certs-" + std::to_string(::getpid()));
+    std::error_code ignored;
+    std::filesystem::remove_all(own, ignored);
+    if (!make_dev_certs(own)) return;
+    std::filesystem::remove_all(shared, ignored);
+    std::filesystem::rename(own, shared, ignored);
+    dir = usable_certs(shared) ? shared : own;
   });
   return dir;
 }
