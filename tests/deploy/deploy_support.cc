@@ -68,15 +68,24 @@ CommandResult run_command(const std::vector<std::string>& argv, const fs::path& 
 }
 
 std::optional<std::string> kubectl() {
-  // RELEASEGATE_KUBECTL picks another kubectl (e.g. Debian's 1.20 with kustomize v2.0.3).
+  // RELEASEGATE_KUBECTL picks another kubectl.
   const char* chosen = std::getenv("RELEASEGATE_KUBECTL");
   std::string command = chosen && *chosen ? chosen : "kubectl";
-  if (run_command({command, "version", "--client"}).exit_code == 0) return command;
-  return std::nullopt;
+  CommandResult version = run_command({command, "version", "--client"});
+  if (version.exit_code != 0) return std::nullopt;
+  // The manifests use current kustomize syntax (resources, patches):
+  // kustomize v4 or later, which kubectl 1.24 and newer name in their
+  // version. Debian 12's kubectl 1.20 carries v2.0.3, which predates it.
+  static const std::regex kustomize(R"(Kustomize Version: v(\d+))");
+  std::smatch match;
+  if (!std::regex_search(version.out, match, kustomize) || std::stoi(match[1]) < 4) return std::nullopt;
+  return command;
 }
 
-std::vector<yaml::Node> kustomize(const std::string& kubectl, const fs::path& dir, std::string* error) {
+std::vector<yaml::Node> kustomize(const std::string& kubectl, const fs::path& dir, std::string* error,
+                                  std::string* warnings) {
   CommandResult r = run_command({kubectl, "kustomize", dir.string()});
+  if (warnings) *warnings = r.err;
   if (r.exit_code != 0) {
     *error = "kubectl kustomize " + dir.string() + " exited " + std::to_string(r.exit_code) + ": " + r.err;
     return {};

@@ -68,20 +68,23 @@ class Manifests : public ::testing::Test {
     tls_dir = work->path / "deploy/overlays/self-managed/tls";
     CommandResult certs = run_command({(source_dir() / "certs/certs.sh").string(), "init", tls_dir.string()});
     ASSERT_EQ(certs.exit_code, 0) << certs.err;
-    for (const char* dir : {"base", "examples", "monitoring", "overlays/cert-manager", "overlays/self-managed"}) {
+    for (const char* dir : {"base", "examples", "monitoring", "overlays/cert-manager", "overlays/self-managed",
+                            "overlays/rules-from-volumes"}) {
       std::string error;
-      rendered[dir] = kustomize(*k, work->path / "deploy" / dir, &error);
+      rendered[dir] = kustomize(*k, work->path / "deploy" / dir, &error, &warnings[dir]);
       errors[dir] = error;
     }
   }
   static void TearDownTestSuite() { work.reset(); }
 
   void SetUp() override {
-    if (!kubectl()) GTEST_SKIP() << "kubectl not found (.ci/install-deps installs kubernetes-client)";
+    if (!kubectl()) GTEST_SKIP() << kNoKubectl;
   }
 
   static const std::vector<yaml::Node>& overlay(const std::string& name) { return rendered.at(name); }
-  static std::vector<std::string> overlays() { return {"overlays/cert-manager", "overlays/self-managed"}; }
+  static std::vector<std::string> overlays() {
+    return {"overlays/cert-manager", "overlays/self-managed", "overlays/rules-from-volumes"};
+  }
 
   static yaml::Node deployment(const std::string& name) {
     return find_object(overlay(name), "Deployment", "releasegate");
@@ -94,11 +97,13 @@ class Manifests : public ::testing::Test {
   static inline fs::path tls_dir;
   static inline std::map<std::string, std::vector<yaml::Node>> rendered;
   static inline std::map<std::string, std::string> errors;
+  static inline std::map<std::string, std::string> warnings;  // kubectl's stderr
 };
 
-TEST_F(Manifests, EveryBaseAndOverlayRenders) {
+TEST_F(Manifests, EveryBaseAndOverlayRendersWithoutAWarning) {
   for (const auto& [dir, objects] : rendered) {
     EXPECT_EQ(errors[dir], "") << dir;
+    EXPECT_EQ(warnings[dir], "") << dir << ": deprecated kustomize syntax?";
     EXPECT_FALSE(objects.empty()) << dir;
   }
 }
@@ -247,7 +252,6 @@ TEST_F(Manifests, DeploymentIsReplicatedSpreadAndLockedDown) {
     EXPECT_EQ(pod["securityContext"]["runAsNonRoot"].scalar(), "true");
     EXPECT_GT(as_int(pod["securityContext"]["runAsUser"], 0), 0);
     EXPECT_EQ(pod["securityContext"]["seccompProfile"]["type"].scalar(), "RuntimeDefault");
-    EXPECT_EQ(pod["automountServiceAccountToken"].scalar(), "false");
     ASSERT_EQ(pod["containers"].size(), 1u);
     yaml::Node c = container(name);
     yaml::Node sc = c["securityContext"];
@@ -310,19 +314,65 @@ TEST_F(Manifests, PreStopAndShutdownGraceFitInTheTerminationGracePeriod) {
   EXPECT_GT(as_int(pod["terminationGracePeriodSeconds"]), pre_stop + shutdown);
 }
 
-TEST_F(Manifests, NoRbacAndNoServiceAccountToken) {
-  for (const auto& [dir, objects] : rendered) {
-    for (yaml::Node o : objects) {
-      std::string kind = o["kind"].scalar();
-      EXPECT_TRUE(kind != "Role" && kind != "ClusterRole" && kind != "RoleBinding" && kind != "ClusterRoleBinding")
-          << dir << ": releasegate makes no API calls, so it needs no " << kind;
+using Grants = std::map<std::pair<std::string, std::string>, Strings>;  // (group, resource) -> verbs
+
+Grants grants_of(const yaml::Node& role) {
+  Grants out;
+  for (yaml::Node rule : (role["rules"]).items()) {
+    for (const std::string& group : strings(rule["apiGroups"])) {
+      for (const std::string& resource : strings(rule["resources"])) out[{group, resource}] = strings(rule["verbs"]);
     }
   }
+  return out;
+}
+
+// The roles bound to releasegate's ServiceAccount: by kind and name.
+std::map<std::string, yaml::Node> bound_roles(const std::vector<yaml::Node>& objects) {
+  std::map<std::string, yaml::Node> out;
+  for (yaml::Node o : objects) {
+    std::string kind = o["kind"].scalar();
+    if (kind != "RoleBinding" && kind != "ClusterRoleBinding") continue;
+    bool ours = false;
+    for (yaml::Node subject : (o["subjects"]).items()) {
+      ours = ours || (subject["kind"].scalar() == "ServiceAccount" && subject["name"].scalar() == "releasegate" &&
+                      subject["namespace"].scalar() == "releasegate-system");
+    }
+    if (!ours) continue;
+    yaml::Node role = find_object(objects, o["roleRef"]["kind"].scalar(), o["roleRef"]["name"].scalar());
+    EXPECT_TRUE(role) << o["metadata"]["name"].scalar() << " binds a role that is not installed";
+    if (role) out[kind + "/" + o["metadata"]["name"].scalar()] = role;
+  }
+  return out;
+}
+
+// RBAC grants what the API mode needs and nothing more: the rules
+// ConfigMaps of its own namespace; read-only access to exactly the governed
+// kinds (core/kinds.h), cluster-wide, for the audit; and the policy reports.
+TEST_F(Manifests, RbacGrantsExactlyWhatTheRulesAndTheAuditNeed) {
+  Grants audited;
+  for (const KindInfo& kind : kKinds) {
+    if (is_governed(kind.kind_class)) audited[{std::string(kind.group), std::string(kind.resource)}] = {"get", "list", "watch"};
+  }
+  const Grants reports = {{{"wgpolicyk8s.io", "policyreports"}, {"create", "delete", "get", "list", "patch"}},
+                          {{"wgpolicyk8s.io", "clusterpolicyreports"}, {"create", "delete", "get", "list", "patch"}}};
   for (const std::string& name : overlays()) {
-    yaml::Node sa = find_object(overlay(name), "ServiceAccount", "releasegate");
-    ASSERT_TRUE(sa);
-    EXPECT_EQ(sa["automountServiceAccountToken"].scalar(), "false");
-    EXPECT_EQ(deployment(name)["spec"]["template"]["spec"]["serviceAccountName"].scalar(), "releasegate");
+    Grants namespaced, cluster;
+    for (const auto& [binding, role] : bound_roles(overlay(name))) {
+      Grants g = grants_of(role);
+      if (binding.starts_with("RoleBinding/")) {
+        EXPECT_EQ(role["metadata"]["namespace"].scalar(), "releasegate-system");
+        namespaced.insert(g.begin(), g.end());
+      } else {
+        cluster.insert(g.begin(), g.end());
+      }
+    }
+    EXPECT_EQ(namespaced, (Grants{{{"", "configmaps"}, {"get", "list", "watch"}}})) << name;
+    Grants expected = audited;
+    expected.insert(reports.begin(), reports.end());
+    EXPECT_EQ(cluster, expected) << name << ": the audit reads the governed kinds and writes reports, nothing else";
+    yaml::Node pod = deployment(name)["spec"]["template"]["spec"];
+    EXPECT_EQ(pod["serviceAccountName"].scalar(), "releasegate");
+    EXPECT_EQ(pod["automountServiceAccountToken"].scalar(), "true") << "the API client reads the pod's token";
   }
 }
 
@@ -339,10 +389,12 @@ TEST_F(Manifests, DisruptionBudgetKeepsAReplicaOfTheDeployment) {
   }
 }
 
-// Every rules ConfigMap is mounted in its own directory under --rules,
-// named after it; written out as kubelet would (with its `..data`), the
-// directory passes lint with the real binary.
-TEST_F(Manifests, RulesConfigMapsAreAllMountedAndPassLint) {
+// The rules ConfigMaps pass lint with the real binary (written out as
+// kubelet would, with its `..data`). With rules from the API (the default)
+// the Deployment names none of them, so adding a team's needs no change to
+// it; with rules from volumes every one is mounted in its own directory
+// under --rules, named after it.
+TEST_F(Manifests, RulesConfigMapsPassLintAndAreReadAsTheDeploymentSays) {
   for (const std::string& name : overlays()) {
     Strings labelled, mounted;
     TempDir rules("releasegate-mounted-rules");
@@ -356,11 +408,23 @@ TEST_F(Manifests, RulesConfigMapsAreAllMountedAndPassLint) {
       fs::create_directories(volume / "..data");
       for (yaml::Node::Entry entry : (o["data"]).entries()) std::ofstream(volume / entry.key.scalar()) << entry.value.scalar();
     }
+    EXPECT_FALSE(labelled.empty());
+    CommandResult lint = run_command({RELEASEGATE_BINARY, "lint", "--rules", rules.path.string()});
+    EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
+
     std::map<std::string, std::string> volume_config_map;  // volume name -> ConfigMap
     for (yaml::Node v : (deployment(name)["spec"]["template"]["spec"]["volumes"]).items()) {
       if (v["configMap"]) volume_config_map[v["name"].scalar()] = v["configMap"]["name"].scalar();
     }
     yaml::Node c = container(name);
+    Strings args = strings(c["args"]);
+    if (name != "overlays/rules-from-volumes") {
+      EXPECT_TRUE(args.contains("--rules-from-api")) << name;
+      EXPECT_EQ(flag_value(c, "rules"), "") << name;
+      EXPECT_TRUE(volume_config_map.empty()) << name << ": no rules ConfigMap is named in the Deployment";
+      continue;
+    }
+    EXPECT_FALSE(args.contains("--rules-from-api"));
     std::string rules_flag = flag_value(c, "rules");
     for (yaml::Node m : (c["volumeMounts"]).items()) {
       auto cm = volume_config_map.find(m["name"].scalar());
@@ -368,10 +432,7 @@ TEST_F(Manifests, RulesConfigMapsAreAllMountedAndPassLint) {
       EXPECT_EQ(m["mountPath"].scalar(), rules_flag + "/" + cm->second) << name;
       mounted.insert(cm->second);
     }
-    EXPECT_FALSE(labelled.empty());
     EXPECT_EQ(labelled, mounted) << name;
-    CommandResult lint = run_command({RELEASEGATE_BINARY, "lint", "--rules", rules.path.string()});
-    EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
   }
 }
 
