@@ -198,6 +198,22 @@ TEST(Reflector, ApiDownAtStartBacksOffThenSyncs) {
   EXPECT_EQ(copy.keys(), (Keys{"releasegate-system/a"}));
 }
 
+TEST(Reflector, AWatchEndingAtOnceWithoutEventsIsAFailure) {
+  FakeApiServer api;
+  ASSERT_TRUE(api.ok()) << api.error();
+  api.set_handler([](const FakeRequest& request) -> std::optional<testing::FakeReply> {
+    if (!request.query.count("watch")) return std::nullopt;
+    return testing::FakeReply().then(testing::FakeReply::chunked_head() + testing::FakeReply::chunk({}));
+  });
+  Client client(api.client_config());
+  Copy copy;
+  Reflector reflector(client, options(), copy.on_change());
+  reflector.start();
+  ASSERT_TRUE(eventually([&] { return reflector.status().failures >= 2; }));
+  EXPECT_EQ(reflector.status().lists, 1u);  // re-watched, not relisted
+  EXPECT_GE(api.watch_requests().size(), 2u);
+}
+
 TEST(Reflector, StopIsPrompt) {
   FakeApiServer api;
   ASSERT_TRUE(api.ok()) << api.error();

@@ -33,6 +33,24 @@ std::string event_of(const FakeChange& change, const FakeTarget& target, const F
   return event("DELETED", last);
 }
 
+// Where in the history a watch from `from` starts; from no RV (or 0), a
+// synthetic ADDED for every object first (b06, b07), added to `pending`.
+std::size_t start_of(const FakeServerImpl& impl, const FakeTarget& target, const FakeSelector& selector,
+                     std::uint64_t from, std::string& pending) {
+  if (from == 0) {
+    for (const auto& [collection, objects] : impl.store) {
+      if (!fake_in_scope(target, collection)) continue;
+      for (const auto& [name, object] : objects) {
+        if (selector.matches(object)) pending += event("ADDED", object);
+      }
+    }
+    return impl.history.size();
+  }
+  std::size_t cursor = 0;
+  while (cursor < impl.history.size() && impl.history[cursor].rv <= from) ++cursor;
+  return cursor;
+}
+
 struct OpenWatch {
   FakeServerImpl& impl;
   explicit OpenWatch(FakeServerImpl& server) : impl(server) { ++impl.open_watches; }
@@ -54,18 +72,7 @@ bool FakeServerImpl::serve_watch(FakeConnection& connection, const FakeTarget& t
     return connection.write(FakeReply::chunked_head() + expired_event(from, compacted) + FakeReply::chunk({}));
   }
   std::string pending = FakeReply::chunked_head();
-  std::size_t cursor = 0;
-  if (from == 0) {
-    // No RV, or 0: a synthetic ADDED for every object first (b06, b07).
-    for (const auto& [collection, objects] : store) {
-      if (!fake_in_scope(target, collection)) continue;
-      for (const auto& [name, object] : objects) {
-        if (selector.matches(object)) pending += event("ADDED", object);
-      }
-    }
-    cursor = history.size();
-  }
-  while (cursor < history.size() && history[cursor].rv <= from) ++cursor;
+  std::size_t cursor = start_of(*this, target, selector, from, pending);
   const std::uint64_t expirations_at_start = expirations;
   const std::uint64_t closings_at_start = closings;
   OpenWatch open(*this);
