@@ -1,8 +1,6 @@
 #include "admission/object_review.h"
 
 namespace releasegate::admission {
-namespace {
-
 using nlohmann::json;
 
 std::string string_field(const json& object, const char* field) {
@@ -15,8 +13,6 @@ std::string metadata_field(const json& object, const char* field) {
   return metadata != object.end() && metadata->is_object() ? string_field(*metadata, field) : std::string();
 }
 
-}  // namespace
-
 ReviewParseResult review_of_object(const json& object, const ObjectReviewSpec& spec) {
   std::string api_version = string_field(object, "apiVersion");
   std::string kind = string_field(object, "kind");
@@ -27,16 +23,24 @@ ReviewParseResult review_of_object(const json& object, const ObjectReviewSpec& s
            {"kind", kind}};
   bool deleting = spec.operation == "DELETE";
   json request{{"uid", "releasegate-object"},
-               {"kind", gvk},
+               {"kind", std::move(gvk)},
                {"operation", spec.operation},
                {"namespace", metadata_field(object, "namespace")},
                {"name", metadata_field(object, "name")},
-               {"userInfo", {{"username", spec.user}, {"groups", spec.groups}}},
-               {"object", deleting ? json(nullptr) : object},
-               {"oldObject", deleting ? object : spec.old_object ? *spec.old_object : json(nullptr)}};
+               {"userInfo", {{"username", spec.user}, {"groups", spec.groups}}}};
+  // The objects are written into the text as they are, not copied into a
+  // tree first: the audit builds one review per object in the cluster.
   std::string body;
   try {
-    body = json{{"apiVersion", kAdmissionApiVersion}, {"kind", "AdmissionReview"}, {"request", std::move(request)}}.dump();
+    std::string head = request.dump();
+    head.pop_back();  // its closing brace: the objects follow
+    body = R"({"apiVersion":")" + std::string(kAdmissionApiVersion) + R"(","kind":"AdmissionReview","request":)";
+    body += head;
+    body += R"(,"object":)";
+    body += deleting ? "null" : object.dump();
+    body += R"(,"oldObject":)";
+    body += deleting ? object.dump() : spec.old_object ? spec.old_object->dump() : "null";
+    body += "}}";
   } catch (const json::type_error&) {
     return {std::nullopt, "the object is not valid UTF-8 (the apiserver accepts only UTF-8 JSON)"};
   }

@@ -20,6 +20,11 @@ struct ObjectReviewSpec {
   const nlohmann::json* old_object = nullptr;  // UPDATE: the object before
 };
 
+// A string field of a JSON object, and one of its metadata; "" when absent
+// or not a string.
+std::string string_field(const nlohmann::json& object, const char* field);
+std::string metadata_field(const nlohmann::json& object, const char* field);
+
 // `object` needs apiVersion and kind. For a DELETE it is the object being
 // deleted. The error says what is wrong with the object, without where.
 ReviewParseResult review_of_object(const nlohmann::json& object, const ObjectReviewSpec& spec);

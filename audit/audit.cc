@@ -23,13 +23,6 @@ constexpr std::pair<std::string_view, std::string_view> kListedVersions[] = {
     {"argoproj.io", "v1alpha1"},
 };
 
-std::string metadata_text(const json& object, const char* field) {
-  auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) return {};
-  auto value = metadata->find(field);
-  return value != metadata->end() && value->is_string() ? value->get<std::string>() : std::string();
-}
-
 // Whether a controller owns the object (ownerReferences[].controller).
 bool owned_by_controller(const json& object) {
   json::json_pointer pointer("/metadata/ownerReferences");
@@ -40,8 +33,10 @@ bool owned_by_controller(const json& object) {
 }
 
 ObjectRef ref_of(const json& object) {
-  return {object.value("apiVersion", std::string()), object.value("kind", std::string()),
-          metadata_text(object, "namespace"), metadata_text(object, "name"), metadata_text(object, "uid")};
+  using admission::metadata_field;
+  using admission::string_field;
+  return {string_field(object, "apiVersion"), string_field(object, "kind"), metadata_field(object, "namespace"),
+          metadata_field(object, "name"), metadata_field(object, "uid")};
 }
 
 }  // namespace

@@ -51,8 +51,9 @@ struct NamespaceResults {
 
 struct AuditOptions {
   // Results kept per namespace report: an object in etcd is at most 1.5 MiB,
-  // and a result is a few hundred bytes. The summary counts every result.
-  std::size_t max_results_per_namespace = 1'000;
+  // and a result up to about 1.4 KB (its message is capped at 1 KB). The
+  // summary counts every result.
+  std::size_t max_results_per_namespace = 500;
 };
 
 struct AuditResult {

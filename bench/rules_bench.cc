@@ -14,38 +14,14 @@
 #include "policy/incremental_compiler.h"
 #include "policy/linker.h"
 #include "runtime/rule_reloader.h"
+#include "bench/generated_rules.h"
 
 namespace {
 
 using namespace releasegate;
 
-std::string read(const std::string& path) {
-  std::ifstream in(std::string(RELEASEGATE_SOURCE_DIR) + "/" + path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-// `records` promoted repositories (each with two staging versions and one
-// prod digest) spread over files of 500 records, as ConfigMaps would be.
-std::vector<policy::RuleSource> generated_rules(std::size_t records) {
-  std::vector<policy::RuleSource> sources{{"policy.yaml", read("deploy/examples/rules/release-policy.yaml")}};
-  std::string content;
-  for (std::size_t i = 0; i < records; ++i) {
-    if (i % 500 == 0) {
-      if (!content.empty()) sources.push_back({"promotions-" + std::to_string(i) + ".yaml", std::move(content)});
-      content = "apiVersion: releasegate.io/v1alpha1\nkind: Promotion\nmetadata:\n  name: team-" + std::to_string(i) +
-                "\nspec:\n  images:\n";
-    }
-    char digest[65];
-    std::snprintf(digest, sizeof digest, "%064zx", i);
-    content += "    - repository: ghcr.io/acme/service-" + std::to_string(i) +
-               "\n      environments:\n        staging: [\"1.4.0\", \"1.4.1@sha256:" + digest +
-               "\"]\n        prod: [\"1.4.1@sha256:" + std::string(digest) + "\"]\n";
-  }
-  sources.push_back({"promotions-last.yaml", std::move(content)});
-  return sources;
-}
+using bench::generated_rules;
+const auto read = bench::read_source_file;
 
 void BM_CompileRules(benchmark::State& state) {
   auto sources = generated_rules(static_cast<std::size_t>(state.range(0)));

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <csignal>
 #include <ostream>
 
 #include "audit/cluster_audit.h"
@@ -43,32 +45,54 @@ policy::LoadResult rules_from_api(kube::Client& client, const std::vector<std::s
   return policy::compile_rules(sources, options);
 }
 
+// Rows of cells, the columns padded to their widest cell; the last
+// column is not padded (a message may be long).
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      out << row[i];
+      if (i + 1 < row.size()) out << std::string(widths[i] - row[i].size() + 2, ' ');
+    }
+    out << "\n";
+  }
+}
+
 void print_text(std::ostream& out, const audit::AuditResult& result, bool inventory) {
   audit::Summary total;
+  std::vector<std::vector<std::string>> rows{{"RESULT", "ENVIRONMENT", "OBJECT", "RULE", "MESSAGE"}};
+  std::vector<std::string> notes;
   for (const auto& [ns, report] : result.namespaces) {
     total.pass += report.summary.pass, total.fail += report.summary.fail, total.warn += report.summary.warn;
     total.error += report.summary.error, total.skip += report.summary.skip;
     for (const audit::Result& r : report.results) {
       if (r.outcome == audit::Outcome::Pass) continue;
-      out << audit::to_string(r.outcome) << ": " << r.object.kind << " " << r.object.namespace_ << "/" << r.object.name
-          << (r.environment.empty() ? "" : " (environment " + r.environment + ")") << " [" << r.rule << "]\n  "
-          << r.message << "\n";
+      rows.push_back({std::string(audit::to_string(r.outcome)), r.environment.empty() ? "-" : r.environment,
+                      r.object.kind + " " + r.object.namespace_ + "/" + r.object.name, r.rule, r.message});
     }
-    if (report.left_out) out << "  (" << ns << ": " << report.left_out << " more results not kept)\n";
+    if (report.left_out) notes.push_back(ns + ": " + std::to_string(report.left_out) + " more results not kept");
   }
   for (const audit::Result& r : result.cluster_results) {
-    out << audit::to_string(r.outcome) << ": " << r.message << "\n";
+    rows.push_back({std::string(audit::to_string(r.outcome)), "-", r.object.api_version + " " + r.object.kind, r.rule,
+                    r.message});
   }
+  if (rows.size() > 1) print_table(out, rows);
+  for (const std::string& note : notes) out << "(" << note << ")\n";
   out << result.objects << " objects judged: " << total.pass << " pass, " << total.fail << " fail, " << total.warn
       << " warn, " << total.error << " error" << (result.complete ? "" : " (incomplete: a kind could not be listed)")
       << "\n";
   if (!inventory) return;
-  out << "\nENVIRONMENT\tARTIFACT\tVERSION\tDIGEST\tCOUNT\n";
+  std::vector<std::vector<std::string>> running{{"ENVIRONMENT", "ARTIFACT", "VERSION", "DIGEST", "COUNT"}};
   for (const audit::RunningVersion& v : result.inventory) {
-    out << v.environment << "\t" << (v.chart ? "chart " : "") << v.artifact << "\t"
-        << (v.version.empty() ? "-" : v.version) << "\t" << (v.digest.empty() ? "-" : v.digest) << "\t" << v.count
-        << "\n";
+    running.push_back({v.environment, (v.chart ? "chart " : "") + v.artifact, v.version.empty() ? "-" : v.version,
+                       v.digest.empty() ? "-" : v.digest, std::to_string(v.count)});
   }
+  out << "\n";
+  print_table(out, running);
 }
 
 bool failed(const audit::AuditResult& result) {
@@ -96,6 +120,9 @@ int run_audit(const std::vector<std::string>& args, std::ostream& out, std::ostr
   if (!cluster) return usage(error);
   auto config = api_config_from_flags(flags, &error);
   if (!config) return usage(error);
+  // A connection the API server drops must be an error, not the end of
+  // the process.
+  std::signal(SIGPIPE, SIG_IGN);
   kube::Client client(*config);
   policy::LoadOptions options;
   options.cluster = *cluster;

@@ -73,15 +73,8 @@ std::optional<CheckConfig> parse_check_flags(const std::vector<std::string>& arg
   return config;
 }
 
-std::string string_field(const json& object, const char* field) {
-  auto it = object.find(field);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::string metadata_field(const json& object, const char* field) {
-  auto metadata = object.find("metadata");
-  return metadata != object.end() && metadata->is_object() ? string_field(*metadata, field) : std::string();
-}
+using admission::metadata_field;
+using admission::string_field;
 
 std::string where(const Manifest& m) { return m.file + ":" + std::to_string(m.line); }
 

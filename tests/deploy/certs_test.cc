@@ -18,8 +18,11 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "tests/deploy/deploy_support.h"
+#include "tests/support/fake_api_server.h"
+#include "tests/support/kubeconfig_file.h"
 #include "tests/support/test_support.h"
 #include "tests/support/tls_client.h"
 
@@ -202,18 +205,26 @@ class RunningServer : public ::testing::Test {
   static void SetUpTestSuite() {
     dir = std::make_unique<TempDir>("releasegate-served-certs");
     ASSERT_EQ(certs_sh("init", dir->path).exit_code, 0);
-    server = std::make_unique<ServeProcess>(dir->path / "tls.crt", dir->path / "tls.key",
-                                            source_dir() / "deploy/examples/rules");
+    // The background audit runs too, against the fake API server, so that
+    // its metrics are exported: a prod Deployment delivered by nobody fails.
+    api = std::make_unique<FakeApiServer>();
+    api->put("/apis/apps/v1/namespaces/prod/deployments", deployment("prod", "ghcr.io/acme/podinfo:9.9.9", false));
+    write_kubeconfig(*api, dir->path / "kubeconfig");
+    server = std::make_unique<ServeProcess>(
+        dir->path / "tls.crt", dir->path / "tls.key", source_dir() / "deploy/examples/rules",
+        std::vector<std::string>{"--kubeconfig=" + (dir->path / "kubeconfig").string(), "--audit-interval=10m"});
     ready = server->wait_ready();
   }
   static void TearDownTestSuite() {
     server.reset();
+    api.reset();
     dir.reset();
   }
   void SetUp() override { ASSERT_TRUE(ready) << "releasegate serve did not become ready"; }
 
   static inline std::unique_ptr<TempDir> dir;
   static inline std::unique_ptr<ServeProcess> server;
+  static inline std::unique_ptr<FakeApiServer> api;
   static inline bool ready = false;
 };
 
@@ -262,8 +273,15 @@ TEST_F(RunningServer, AlertsAndDashboardUseOnlyExportedMetricsAndLabelValues) {
   ASSERT_TRUE(not_found && not_found->status == 404);
 
   httplib::Client probes("127.0.0.1", server->metrics_port());
+  // The first audit starts once the rules have been in force for 5 s.
   auto scrape = probes.Get("/metrics");
+  for (int i = 0; i < 300; ++i) {
+    if (scrape && scrape->body.find("releasegate_audit_runs_total{result=\"complete\"} 1") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    scrape = probes.Get("/metrics");
+  }
   ASSERT_TRUE(scrape);
+  EXPECT_NE(scrape->body.find("releasegate_audit_runs_total{result=\"complete\"} 1"), std::string::npos);
   std::set<std::string> names;
   std::vector<std::string> series;
   std::istringstream lines(scrape->body);

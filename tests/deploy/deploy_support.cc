@@ -145,19 +145,27 @@ TempDir::~TempDir() {
   fs::remove_all(path, ec);
 }
 
-ServeProcess::ServeProcess(const fs::path& cert, const fs::path& key, const fs::path& rules_dir)
+ServeProcess::ServeProcess(const fs::path& cert, const fs::path& key, const fs::path& rules_dir,
+                           const std::vector<std::string>& extra_flags)
     : port_(free_port()), metrics_port_(free_port()) {
+  std::vector<std::string> args{RELEASEGATE_BINARY,
+                                "serve",
+                                "--listen=127.0.0.1:" + std::to_string(port_),
+                                "--metrics-listen=127.0.0.1:" + std::to_string(metrics_port_),
+                                "--tls-cert=" + cert.string(),
+                                "--tls-key=" + key.string(),
+                                "--rules=" + rules_dir.string(),
+                                "--shutdown-grace=1s"};
+  args.insert(args.end(), extra_flags.begin(), extra_flags.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_ = fork();
   if (pid_ == 0) {
     int null = open("/dev/null", O_WRONLY);
     dup2(null, 1);
     dup2(null, 2);
-    std::string listen = "--listen=127.0.0.1:" + std::to_string(port_);
-    std::string metrics = "--metrics-listen=127.0.0.1:" + std::to_string(metrics_port_);
-    std::string cert_flag = "--tls-cert=" + cert.string(), key_flag = "--tls-key=" + key.string();
-    std::string rules_flag = "--rules=" + rules_dir.string();
-    execl(RELEASEGATE_BINARY, RELEASEGATE_BINARY, "serve", listen.c_str(), metrics.c_str(), cert_flag.c_str(),
-          key_flag.c_str(), rules_flag.c_str(), "--shutdown-grace=1s", static_cast<char*>(nullptr));
+    execv(RELEASEGATE_BINARY, argv.data());
     _exit(127);
   }
 }

@@ -61,7 +61,7 @@ struct TempDir {
 class ServeProcess {
  public:
   ServeProcess(const std::filesystem::path& cert, const std::filesystem::path& key,
-               const std::filesystem::path& rules_dir);
+               const std::filesystem::path& rules_dir, const std::vector<std::string>& extra_flags = {});
   ~ServeProcess();
   ServeProcess(const ServeProcess&) = delete;
   ServeProcess& operator=(const ServeProcess&) = delete;
