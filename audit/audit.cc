@@ -23,13 +23,38 @@ constexpr std::pair<std::string_view, std::string_view> kListedVersions[] = {
     {"argoproj.io", "v1alpha1"},
 };
 
-// Whether a controller owns the object (ownerReferences[].controller).
-bool owned_by_controller(const json& object) {
+// The controller that owns the object ("Kind/uid" of its ownerReference
+// with controller: true), or "" when none does.
+std::string controller_of(const json& object) {
   json::json_pointer pointer("/metadata/ownerReferences");
-  if (!object.contains(pointer) || !object.at(pointer).is_array()) return false;
-  const json& owners = object.at(pointer);
-  return std::any_of(owners.begin(), owners.end(),
-                     [](const json& owner) { return owner.is_object() && owner.value("controller", false); });
+  if (!object.contains(pointer) || !object.at(pointer).is_array()) return {};
+  for (const json& owner : object.at(pointer)) {
+    if (!owner.is_object()) continue;
+    auto controller = owner.find("controller");
+    if (controller == owner.end() || !controller->is_boolean() || !controller->get<bool>()) continue;
+    return admission::string_field(owner, "kind") + "/" + admission::string_field(owner, "uid");
+  }
+  return {};
+}
+
+// Owners whose owned objects are judged through them: (owned kind, owner kind).
+constexpr std::pair<std::string_view, std::string_view> kJudgedThroughOwner[] = {
+    {"ReplicaSet", "Deployment"}, {"Job", "CronJob"},
+    {"Pod", "ReplicaSet"},        {"Pod", "StatefulSet"},
+    {"Pod", "DaemonSet"},         {"Pod", "Job"},
+};
+
+bool judged_through(std::string_view kind, std::string_view owner) {
+  auto slash = owner.find('/');
+  std::string_view owner_kind = owner.substr(0, slash);
+  return std::any_of(std::begin(kJudgedThroughOwner), std::end(kJudgedThroughOwner),
+                     [&](const auto& row) { return row.first == kind && row.second == owner_kind; });
+}
+
+int listing_rank(const KindInfo& kind) {
+  if (kind.kind == "Deployment" || kind.kind == "CronJob") return 0;
+  if (kind.kind_class == KindClass::Workload) return 1;
+  return kind.kind_class == KindClass::Pod ? 2 : 3;
 }
 
 ObjectRef ref_of(const json& object) {
@@ -69,6 +94,16 @@ std::string_view listed_version(std::string_view group) {
   return {};
 }
 
+std::vector<const KindInfo*> audit_order() {
+  std::vector<const KindInfo*> kinds;
+  for (const KindInfo& kind : kKinds) {
+    if (is_governed(kind.kind_class)) kinds.push_back(&kind);
+  }
+  std::stable_sort(kinds.begin(), kinds.end(),
+                   [](const KindInfo* a, const KindInfo* b) { return listing_rank(*a) < listing_rank(*b); });
+  return kinds;
+}
+
 Audit::Audit(const RuleSet& rules, AuditOptions options) : rules_(rules), options_(options) {
   result_.generation = rules.generation;
   result_.started = std::chrono::system_clock::now();
@@ -76,10 +111,12 @@ Audit::Audit(const RuleSet& rules, AuditOptions options) : rules_(rules), option
 
 void Audit::add(const KindInfo& kind, json&& object) {
   if (!object.is_object() || !is_governed(kind.kind_class)) return;
-  bool owned = owned_by_controller(object);
-  // A ReplicaSet or Job a controller owns is judged through its owner and
-  // its Pods: an old ReplicaSet scaled to zero runs nothing.
-  if (owned && kind.kind_class == KindClass::Workload) return;
+  std::string owner = controller_of(object);
+  bool owned = !owner.empty() && owners_.contains(owner) && judged_through(kind.kind, owner);
+  if (kind.kind_class == KindClass::Workload) {
+    owners_.insert(std::string(kind.kind) + "/" + admission::metadata_field(object, "uid"));
+    if (owned) return;
+  }
   if (!object.contains("kind")) object["kind"] = kind.kind;
   if (!object.contains("apiVersion")) {
     std::string version(listed_version(kind.group));
@@ -125,8 +162,9 @@ void Audit::record(const std::string& namespace_, Result result) {
   ++result_.counts[{result.environment, result.rule, result.outcome}];
   NamespaceResults& report = result_.namespaces[namespace_];
   report.summary.count(result.outcome);
-  if (report.results.size() < options_.max_results_per_namespace) {
+  if (report.results.size() < options_.max_results_per_namespace && kept_ < options_.max_results) {
     report.results.push_back(std::move(result));
+    ++kept_;
     return;
   }
   ++report.left_out;

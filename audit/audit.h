@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_set>
 #include <vector>
 
 #include "audit/inventory.h"
@@ -54,6 +55,9 @@ struct AuditOptions {
   // and a result up to about 1.4 KB (its message is capped at 1 KB). The
   // summary counts every result.
   std::size_t max_results_per_namespace = 500;
+  // And across namespaces: a memory budget (results are about a kilobyte)
+  // whatever the number of namespaces.
+  std::size_t max_results = 20'000;
 };
 
 struct AuditResult {
@@ -73,12 +77,21 @@ struct AuditResult {
 // group's current release); every group of kKinds has one.
 std::string_view listed_version(std::string_view group);
 
+// The governed kinds in the order they are listed: owners before what they
+// own (Deployments and CronJobs, then the other workloads, then Pods), so
+// that an ownerReference is trusted only when its owner was listed.
+std::vector<const KindInfo*> audit_order();
+
 class Audit {
  public:
   Audit(const RuleSet& rules, AuditOptions options = {});
 
   // One object as listed (built-in list items carry no kind or apiVersion:
-  // they are filled in from `kind`).
+  // they are filled in from `kind`), in audit_order(). An object a listed
+  // controller owns is judged through it: a Deployment's ReplicaSet and a
+  // CronJob's Job not at all (an old one runs nothing), a Pod of a listed
+  // ReplicaSet, StatefulSet, DaemonSet or Job for everything but provenance.
+  // Any other ownerReference is no excuse: the object is judged whole.
   void add(const KindInfo& kind, nlohmann::json&& object);
   // A kind that could not be listed: an error result, and the audit is not
   // complete. A kind whose CRD is not installed is skipped (`served` false).
@@ -93,6 +106,8 @@ class Audit {
   AuditOptions options_;
   AuditResult result_;
   InventoryBuilder inventory_;
+  std::unordered_set<std::string> owners_;  // "Kind/uid" of the listed workloads
+  std::size_t kept_ = 0;                     // results kept, across namespaces
 };
 
 }  // namespace releasegate::audit

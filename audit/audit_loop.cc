@@ -48,7 +48,8 @@ void AuditLoop::run() {
       seen = rules;
       seen_at = now;
     }
-    bool changed = audited.lock() != rules && now - seen_at >= options_.settle;
+    bool changed = audited.lock() != rules && now - seen_at >= options_.settle &&
+                   (status_.runs == 0 || now - last_audit >= options_.min_gap);
     bool due = status_.runs > 0 && now - last_audit >= options_.interval;
     if (!changed && !due) continue;
     lock.unlock();
@@ -60,6 +61,20 @@ void AuditLoop::run() {
 }
 
 void AuditLoop::audit_once(const RuleSet& rules) {
+  // On the audit's own thread: nothing may escape it (bad_alloc in a huge
+  // cluster, say); the failure is counted and the next audit tries again.
+  try {
+    audit_and_publish(rules);
+  } catch (const std::exception& e) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++status_.runs;
+    ++status_.incomplete;
+    status_.last_run = std::chrono::system_clock::now();
+    status_.last_errors = {std::string("the audit failed: ") + e.what()};
+  }
+}
+
+void AuditLoop::audit_and_publish(const RuleSet& rules) {
   auto started = std::chrono::steady_clock::now();
   AuditResult result = audit_cluster(client_, rules, options_.audit);
   std::vector<std::string> errors;
@@ -68,7 +83,7 @@ void AuditLoop::audit_once(const RuleSet& rules) {
   }
   std::size_t publish_errors = 0;
   if (options_.publish) {
-    PublishResult published = publish_reports(client_, result, options_.reports);
+    PublishResult published = publish_reports(client_, result, options_.reports, &published_);
     publish_errors = published.errors.size();
     errors.insert(errors.end(), published.errors.begin(), published.errors.end());
   }

@@ -26,6 +26,9 @@ struct AuditLoopOptions {
   // Rule-set changes come in bursts (a merge touching several ConfigMaps):
   // an audit starts once the rules have been quiet this long.
   std::chrono::milliseconds settle{std::chrono::seconds(5)};
+  // And at most one audit a minute however often they change: each is a
+  // list of the whole cluster, by every replica.
+  std::chrono::milliseconds min_gap{std::chrono::minutes(1)};
   ClusterAuditOptions audit;
   ReportOptions reports;
   bool publish = true;
@@ -60,6 +63,7 @@ class AuditLoop {
  private:
   void run();
   void audit_once(const RuleSet& rules);
+  void audit_and_publish(const RuleSet& rules);
 
   kube::Client client_;
   const runtime::RuleStore& store_;
@@ -68,6 +72,7 @@ class AuditLoop {
   std::condition_variable wake_;
   bool stop_ = false;
   AuditStatus status_;
+  PublishedReports published_;  // the audit thread's own
   std::thread thread_;
 };
 

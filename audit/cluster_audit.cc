@@ -4,8 +4,8 @@ namespace releasegate::audit {
 
 AuditResult audit_cluster(kube::Client& client, const RuleSet& rules, const ClusterAuditOptions& options) {
   Audit audit(rules, options.audit);
-  for (const KindInfo& kind : kKinds) {
-    if (!is_governed(kind.kind_class)) continue;
+  for (const KindInfo* next : audit_order()) {
+    const KindInfo& kind = *next;
     std::string path = kube::resource_path(std::string(kind.group), std::string(listed_version(kind.group)),
                                            std::string(kind.resource));
     kube::ListOptions list;

@@ -1,6 +1,9 @@
 #include "audit/policy_report.h"
 
+#include <functional>
 #include <set>
+
+#include "admission/object_review.h"
 
 namespace releasegate::audit {
 namespace {
@@ -60,72 +63,162 @@ std::string report_path(const std::string& namespace_) {
                                                   std::string(kReportName));
 }
 
+// Results are added while the report stays below this, well under etcd's
+// 1.5 MiB object limit; the rest is counted in one last result.
+constexpr std::size_t kMaxReportBytes = 1 << 20;
+
+// A report's results, added while they fit; the others are counted.
+class BoundedResults {
+ public:
+  void add(json result) {
+    std::size_t size = result.dump().size();
+    if (bytes_ + size > kMaxReportBytes) {
+      ++left_out_;
+      return;
+    }
+    bytes_ += size;
+    results_.push_back(std::move(result));
+  }
+  json finish(std::int64_t seconds) && {
+    if (left_out_) {
+      results_.push_back({{"policy", "releasegate"}, {"rule", "report-truncated"}, {"source", "releasegate"},
+                          {"result", "skip"}, {"scored", false},
+                          {"message", std::to_string(left_out_) + " more results are not shown: a report is kept "
+                                      "under 1 MiB (the summary counts them all; releasegate audit lists them)"},
+                          {"timestamp", {{"seconds", seconds}, {"nanos", 0}}}});
+    }
+    return std::move(results_);
+  }
+
+ private:
+  json results_ = json::array();
+  std::size_t bytes_ = 0;
+  std::size_t left_out_ = 0;
+};
+
+std::int64_t seconds_of(const AuditResult& result) {
+  return std::chrono::duration_cast<std::chrono::seconds>(result.finished.time_since_epoch()).count();
+}
+
+json namespace_report(const std::string& namespace_, const NamespaceResults& ns, std::int64_t seconds,
+                      const ReportOptions& options) {
+  BoundedResults results;
+  for (const Result& r : ns.results) results.add(result_json(r, seconds));
+  return {{"apiVersion", kApiVersion}, {"kind", "PolicyReport"}, {"metadata", metadata(namespace_, options)},
+          {"summary", summary_json(ns.summary)}, {"results", std::move(results).finish(seconds)}};
+}
+
+// What is cluster-wide: results of cluster-scoped objects, kinds that could
+// not be listed, and the inventory.
+json cluster_report(const AuditResult& result, std::int64_t seconds, const ReportOptions& options) {
+  Summary summary;
+  BoundedResults results;
+  auto add = [&](const Result& r) {
+    summary.count(r.outcome);
+    results.add(result_json(r, seconds));
+  };
+  if (auto cluster_scoped = result.namespaces.find(""); cluster_scoped != result.namespaces.end()) {
+    for (const Result& r : cluster_scoped->second.results) add(r);
+  }
+  for (const Result& r : result.cluster_results) add(r);
+  for (const RunningVersion& v : result.inventory) results.add(inventory_json(v, seconds));
+  return {{"apiVersion", kApiVersion}, {"kind", "ClusterPolicyReport"}, {"metadata", metadata("", options)},
+          {"summary", summary_json(summary)}, {"results", std::move(results).finish(seconds)}};
+}
+
+std::size_t digest_without_timestamps(json report) {
+  for (json& r : report["results"]) r.erase("timestamp");
+  return std::hash<std::string>{}(report.dump());
+}
+
 }  // namespace
 
 std::vector<json> policy_reports(const AuditResult& result, const ReportOptions& options) {
-  std::int64_t seconds = std::chrono::duration_cast<std::chrono::seconds>(result.finished.time_since_epoch()).count();
+  std::int64_t seconds = seconds_of(result);
   std::vector<json> reports;
-  Summary cluster_summary;
-  json cluster_results = json::array();
-  auto add_cluster = [&](const Result& r) {
-    cluster_summary.count(r.outcome);
-    cluster_results.push_back(result_json(r, seconds));
-  };
   for (const auto& [namespace_, ns] : result.namespaces) {
-    if (namespace_.empty()) {  // cluster-scoped objects
-      for (const Result& r : ns.results) add_cluster(r);
-      continue;
-    }
-    json results = json::array();
-    for (const Result& r : ns.results) results.push_back(result_json(r, seconds));
-    reports.push_back({{"apiVersion", kApiVersion}, {"kind", "PolicyReport"}, {"metadata", metadata(namespace_, options)},
-                       {"summary", summary_json(ns.summary)}, {"results", std::move(results)}});
+    if (!namespace_.empty()) reports.push_back(namespace_report(namespace_, ns, seconds, options));
   }
-  for (const Result& r : result.cluster_results) add_cluster(r);
-  for (const RunningVersion& v : result.inventory) cluster_results.push_back(inventory_json(v, seconds));
-  reports.push_back({{"apiVersion", kApiVersion}, {"kind", "ClusterPolicyReport"}, {"metadata", metadata("", options)},
-                     {"summary", summary_json(cluster_summary)}, {"results", std::move(cluster_results)}});
+  reports.push_back(cluster_report(result, seconds, options));
   return reports;
 }
 
-PublishResult publish_reports(kube::Client& client, const AuditResult& result, const ReportOptions& options) {
-  PublishResult published;
-  std::set<std::string> written;
-  for (const json& report : policy_reports(result, options)) {
-    std::string namespace_ = report["metadata"].value("namespace", std::string());
-    kube::Response applied = client.apply(report_path(namespace_), report, std::string(kFieldManager));
-    if (!applied.ok()) {
-      published.errors.push_back(report.value("kind", std::string()) + " " +
-                                 (namespace_.empty() ? "" : namespace_ + "/") + std::string(kReportName) + ": " +
-                                 kube::error_of(applied).describe());
-      continue;
+namespace {
+
+// Applies one report unless `last` shows it unchanged; false on an error.
+bool publish_one(kube::Client& client, const json& report, PublishedReports* last, PublishResult& published) {
+  std::string namespace_ = admission::metadata_field(report, "namespace");
+  std::string path = report_path(namespace_);
+  auto now = std::chrono::steady_clock::now();
+  std::size_t digest = last ? digest_without_timestamps(report) : 0;
+  if (last) {
+    auto previous = last->by_path.find(path);
+    if (previous != last->by_path.end() && previous->second.digest == digest &&
+        now - previous->second.written < last->refresh) {
+      ++published.unchanged;
+      return true;
     }
-    ++published.applied;
-    if (!namespace_.empty()) written.insert(namespace_);
   }
-  if (!result.complete || !published.errors.empty()) return published;
+  kube::Response applied = client.apply(path, report, std::string(kFieldManager));
+  if (!applied.ok()) {
+    published.errors.push_back(report.value("kind", std::string()) + " " +
+                               (namespace_.empty() ? "" : namespace_ + "/") + std::string(kReportName) + ": " +
+                               kube::error_of(applied).describe());
+    if (last) last->by_path.erase(path);
+    return false;
+  }
+  ++published.applied;
+  if (last) last->by_path[path] = {digest, now};
+  return true;
+}
+
+// Deletes releasegate's namespace reports that `written` does not name.
+void delete_stale(kube::Client& client, const std::set<std::string>& written, PublishedReports* last,
+                  PublishResult& published) {
   kube::ListOptions managed;
   managed.label_selector = std::string(kManagedBy) + "=releasegate";
   std::vector<std::string> stale;
   kube::ListResult listed = client.list(kube::resource_path("wgpolicyk8s.io", "v1alpha2", "policyreports"), managed,
                                         [&](json&& report) {
-                                          std::string ns = report["metadata"].value("namespace", std::string());
-                                          std::string name = report["metadata"].value("name", std::string());
+                                          std::string ns = admission::metadata_field(report, "namespace");
+                                          std::string name = admission::metadata_field(report, "name");
                                           if (name == kReportName && !written.contains(ns)) stale.push_back(ns);
                                         });
   if (!listed.ok) {
     published.errors.push_back("listing releasegate's policy reports: " + listed.error.describe());
-    return published;
+    return;
   }
   for (const std::string& ns : stale) {
     kube::Response deleted = client.request("DELETE", report_path(ns));
     if (deleted.ok() || deleted.status == 404) {
       ++published.deleted;
+      if (last) last->by_path.erase(report_path(ns));
     } else {
       published.errors.push_back("PolicyReport " + ns + "/" + std::string(kReportName) + ": " +
                                  kube::error_of(deleted).describe());
     }
   }
+}
+
+}  // namespace
+
+PublishResult publish_reports(kube::Client& client, const AuditResult& result, const ReportOptions& options,
+                              PublishedReports* last) {
+  PublishResult published;
+  std::int64_t seconds = seconds_of(result);
+  // An incomplete audit writes only the cluster report, which says what
+  // could not be listed: a namespace's report without, say, its Pods would
+  // look clean.
+  if (result.complete) {
+    std::set<std::string> written;
+    for (const auto& [namespace_, ns] : result.namespaces) {
+      if (namespace_.empty()) continue;
+      written.insert(namespace_);
+      publish_one(client, namespace_report(namespace_, ns, seconds, options), last, published);
+    }
+    if (published.errors.empty()) delete_stale(client, written, last, published);
+  }
+  publish_one(client, cluster_report(result, seconds, options), last, published);
   return published;
 }
 

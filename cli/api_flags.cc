@@ -29,10 +29,16 @@ std::optional<kube::ClientConfig> api_config_from_flags(const Flags& flags, std:
   return kube::kubeconfig_config(fallback.string(), context, error);
 }
 
-std::vector<std::string> rules_namespaces(const Flags& flags, const kube::ClientConfig& config) {
+std::string own_namespace(const Flags& flags, const kube::ClientConfig* config) {
+  if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) return ns;
+  if (config && config->origin == "in-cluster" && !config->default_namespace.empty()) return config->default_namespace;
+  std::vector<std::string> given = flags.all("rules-namespace");
+  return given.empty() ? "releasegate-system" : given.front();
+}
+
+std::vector<std::string> rules_namespaces(const Flags& flags, const std::string& own_namespace) {
   std::vector<std::string> namespaces = flags.all("rules-namespace");
-  if (namespaces.empty()) namespaces.push_back(config.default_namespace.empty() ? "releasegate-system"
-                                                                               : config.default_namespace);
+  if (namespaces.empty()) namespaces.push_back(own_namespace);
   return namespaces;
 }
 

@@ -2,7 +2,7 @@
 // `--kubeconfig FILE` (and `--context NAME`) for local runs; without it the
 // pod's own ServiceAccount when in a pod, else $KUBECONFIG, else
 // ~/.kube/config. `--rules-namespace NS` (repeatable) says where the rules
-// ConfigMaps are (default: the pod's or the context's namespace).
+// ConfigMaps are (default: releasegate's own namespace).
 #pragma once
 
 #include <optional>
@@ -20,9 +20,15 @@ std::set<std::string> with_api_flags(std::set<std::string> flags);
 // Nullopt with *error when no configuration can be read.
 std::optional<kube::ClientConfig> api_config_from_flags(const Flags& flags, std::string* error);
 
-// The rules namespaces: the flags', else the configuration's default
-// namespace, else releasegate-system.
-std::vector<std::string> rules_namespaces(const Flags& flags, const kube::ClientConfig& config);
+// releasegate's own namespace, always exempt and the only one whose policy
+// ConfigMaps may hold the ReleasePolicy: $POD_NAMESPACE, else the pod's
+// own (in a pod), else the first --rules-namespace, else
+// releasegate-system. Never a kubeconfig context's: exempting a
+// workstation's `default` namespace would open it.
+std::string own_namespace(const Flags& flags, const kube::ClientConfig* config);
+
+// The rules namespaces: the flags', else the own namespace.
+std::vector<std::string> rules_namespaces(const Flags& flags, const std::string& own_namespace);
 
 inline constexpr const char* kApiUsage = "[--kubeconfig FILE] [--context NAME] [--rules-namespace NS ...]";
 

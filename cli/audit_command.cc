@@ -126,9 +126,10 @@ int run_audit(const std::vector<std::string>& args, std::ostream& out, std::ostr
   kube::Client client(*config);
   policy::LoadOptions options;
   options.cluster = *cluster;
-  if (!config->default_namespace.empty()) options.own_namespace = config->default_namespace;
-  policy::LoadResult rules = flags.has("rules") ? policy::load_rules(flags.all("rules"), options)
-                                                : rules_from_api(client, rules_namespaces(flags, *config), options, &error);
+  options.own_namespace = own_namespace(flags, &*config);
+  policy::LoadResult rules = flags.has("rules")
+                                 ? policy::load_rules(flags.all("rules"), options)
+                                 : rules_from_api(client, rules_namespaces(flags, options.own_namespace), options, &error);
   if (!error.empty()) return err << "releasegate audit: " << error << "\n", 2;
   if (!rules.rules) {
     for (const policy::LoadError& e : rules.errors) err << e.to_string() << "\n";

@@ -41,6 +41,7 @@ struct ServeConfig {
   std::vector<std::string> rules_directories;
   // The API, when the rules come from it or the audit runs.
   std::optional<kube::ClientConfig> api;
+  std::string own_namespace;  // always exempt (cli/api_flags.h)
   std::vector<std::string> rules_namespaces;  // set: the rules come from the API
   std::chrono::milliseconds audit_interval{0};  // 0: no background audit
   std::vector<std::string> policy_config_maps;  // empty: the default
@@ -108,10 +109,14 @@ bool read_api_flags(const Flags& flags, ServeConfig& config, std::string* error)
     }
     config.audit_interval = *d;
   }
-  if (!from_api && config.audit_interval.count() == 0) return true;
+  if (!from_api && config.audit_interval.count() == 0) {
+    config.own_namespace = own_namespace(flags, nullptr);
+    return true;
+  }
   config.api = api_config_from_flags(flags, error);
   if (!config.api) return false;
-  if (from_api) config.rules_namespaces = rules_namespaces(flags, *config.api);
+  config.own_namespace = own_namespace(flags, &*config.api);
+  if (from_api) config.rules_namespaces = rules_namespaces(flags, config.own_namespace);
   return true;
 }
 
@@ -220,20 +225,11 @@ struct RulesFeeds {
 
   RulesFeeds(const ServeConfig& config, runtime::RuleStore& store) {
     policy::LoadOptions load;
-    if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) {
-      load.own_namespace = ns;
-    } else if (config.api && !config.api->default_namespace.empty()) {
-      load.own_namespace = config.api->default_namespace;
-    }
+    load.own_namespace = config.own_namespace;
     if (!config.policy_config_maps.empty()) load.policy_config_maps = config.policy_config_maps;
     load.cluster = config.server.cluster;
     if (!config.rules_namespaces.empty()) {
-      runtime::ApiRulesOptions options{config.rules_namespaces, load, {}, {}};
-      options.on_attempt = [](const policy::LoadResult& result, const runtime::ReloadStatus& status,
-                              const std::vector<runtime::HeldConfigMap>& held) {
-        log_held(held);
-        log_reload(result, status);
-      };
+      runtime::ApiRulesOptions options{config.rules_namespaces, load, {}, log_reload, log_held};
       api = std::make_unique<runtime::ApiRules>(*config.api, std::move(options), store);
       return;
     }
@@ -254,6 +250,12 @@ struct RulesFeeds {
 // Loads and watches the rules, serves until SIGTERM or SIGINT.
 int serve(ServeConfig config) {
   server::set_log_level(config.log_level);
+  for (const std::string& ns : config.rules_namespaces) {
+    if (ns == config.own_namespace) continue;
+    log(LogLevel::Warn, "rules ConfigMaps outside releasegate's namespace are validated at admission only if the "
+                        "rules.releasegate.io webhook entry selects their namespace (deploy/README.md)",
+        {{"namespace", ns}});
+  }
   server::ServerOptions& options = config.server;
   runtime::RuleStore store;
   RulesFeeds rules(config, store);

@@ -267,7 +267,8 @@ struct WatchSession {
 }  // namespace
 
 WatchResult Client::watch(const std::string& path, const ListOptions& options, std::chrono::seconds timeout,
-                          const std::function<void(WatchEvent&& event)>& on_event) {
+                          const std::function<void(WatchEvent&& event)>& on_event,
+                          const std::function<void()>& on_open) {
   Transport& transport = impl_->transport;
   WatchSession session{transport, on_event, {}, {}, 0, {}, {}, {}};
   std::string target = path;
@@ -295,6 +296,7 @@ WatchResult Client::watch(const std::string& path, const ListOptions& options, s
   request.response_handler = [&](const httplib::Response& head) {
     session.status = head.status;
     session.content_type = head.get_header_value("Content-Type");
+    if (head.status == 200 && on_open) on_open();
     return !transport.stopped();
   };
   request.content_receiver = [&](const char* data, std::size_t size, std::uint64_t, std::uint64_t) {

@@ -117,9 +117,12 @@ class Client {
   // Watches `path` from `resource_version` with bookmarks, for at most
   // `timeout` (the server's timeoutSeconds), calling on_event for each
   // event; returns when the stream ends. Events are split on newlines,
-  // never on chunk boundaries.
+  // never on chunk boundaries. `on_open`, when given, is called once the
+  // server has answered 200: the stream is open (a watch may then be
+  // silent for minutes).
   WatchResult watch(const std::string& path, const ListOptions& options, std::chrono::seconds timeout,
-                    const std::function<void(WatchEvent&& event)>& on_event);
+                    const std::function<void(WatchEvent&& event)>& on_event,
+                    const std::function<void()>& on_open = {});
 
   // Server-side apply of `object` (JSON is YAML) to its own URL `path`,
   // with `field_manager` and force: releasegate owns what it writes.

@@ -166,12 +166,18 @@ bool Reflector::watch_once() {
   options.resource_version = resource_version_;
   {
     std::lock_guard lock(mutex_);
-    status_.watching = true;
     ++status_.watches;
   }
   Clock::time_point started = Clock::now();
+  // Watching only once the server has answered: an API that does not
+  // answer must not look connected while each attempt waits to time out.
+  auto opened = [this] {
+    std::lock_guard lock(mutex_);
+    status_.watching = true;
+    status_.last_error.reset();
+  };
   WatchResult result = client_.watch(options_.path, options, draw_watch_timeout(options_.watch_timeout),
-                                     [this](WatchEvent&& event) { apply(std::move(event)); });
+                                     [this](WatchEvent&& event) { apply(std::move(event)); }, opened);
   {
     std::lock_guard lock(mutex_);
     status_.watching = false;

@@ -35,7 +35,7 @@ struct ReflectorStatus {
   bool watching = false;   // a watch stream is open now
   std::string resource_version;  // the last one seen
   std::optional<std::chrono::system_clock::time_point> last_sync;  // last complete list
-  std::optional<ApiError> last_error;  // of the last failed list or watch; cleared by a good list or event
+  std::optional<ApiError> last_error;  // of the last failed list or watch; cleared by a good list or an open watch
   std::uint64_t lists = 0;       // complete lists (the first and every relist)
   std::uint64_t watches = 0;     // watch streams opened
   std::uint64_t failures = 0;    // lists and watches that failed

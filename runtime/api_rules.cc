@@ -17,9 +17,16 @@ struct ApiRules::Namespace {
 
 RulesConfigMap rules_config_map(const nlohmann::json& object) {
   RulesConfigMap out;
-  const nlohmann::json& metadata = object.contains("metadata") ? object["metadata"] : nlohmann::json::object();
-  out.namespace_ = metadata.value("namespace", std::string());
-  out.name = metadata.value("name", std::string());
+  if (!object.is_object()) return out;
+  auto text = [](const nlohmann::json& in, const char* field) {
+    auto it = in.find(field);
+    return it != in.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (auto metadata = object.find("metadata"); metadata != object.end() && metadata->is_object()) {
+    out.namespace_ = text(*metadata, "namespace");
+    out.name = text(*metadata, "name");
+    out.created = text(*metadata, "creationTimestamp");
+  }
   if (auto data = object.find("data"); data != object.end() && data->is_object()) {
     for (const auto& [key, value] : data->items()) {
       if (value.is_string()) out.data[key] = value.get<std::string>();
@@ -55,6 +62,19 @@ void ApiRules::stop() {
 }
 
 void ApiRules::on_change(std::size_t index, const kube::ObjectMap& objects) {
+  // On the reflector's thread: nothing may escape it (bad_alloc with a huge
+  // ConfigMap, say), and the rules in force stay as they are.
+  try {
+    compile_and_publish(index, objects);
+  } catch (const std::exception& e) {
+    std::lock_guard<std::mutex> lock(status_mutex_);
+    status_.last_failure = std::chrono::system_clock::now();
+    status_.last_errors = {{"ConfigMaps of " + namespaces_[index]->name, "", 0, 0, std::string("not compiled: ") + e.what()}};
+    ++status_.failures;
+  }
+}
+
+void ApiRules::compile_and_publish(std::size_t index, const kube::ObjectMap& objects) {
   std::lock_guard<std::mutex> compiling(compile_mutex_);
   Namespace& changed = *namespaces_[index];
   changed.config_maps.clear();
@@ -74,7 +94,10 @@ void ApiRules::on_change(std::size_t index, const kube::ObjectMap& objects) {
   ReloadStatus snapshot;
   {
     std::lock_guard<std::mutex> lock(status_mutex_);
-    if (compiled.result.rules) {
+    if (compiled.result.rules && !compiled.in_force_changed) {
+      // The same rules: a new generation would empty the decision cache
+      // and start an audit for nothing.
+    } else if (compiled.result.rules) {
       store_.publish(compiled.result);
       status_.generation = compiled.result.rules->generation;
       status_.last_success = std::chrono::system_clock::now();
@@ -88,7 +111,9 @@ void ApiRules::on_change(std::size_t index, const kube::ObjectMap& objects) {
     held_ = compiled.held;
     snapshot = status_;
   }
-  if (options_.on_attempt) options_.on_attempt(compiled.result, snapshot, compiled.held);
+  if (options_.on_held && !compiled.held.empty()) options_.on_held(compiled.held);
+  bool published_or_failed = !compiled.result.rules || compiled.in_force_changed;
+  if (options_.on_attempt && published_or_failed) options_.on_attempt(compiled.result, snapshot);
   compiled = {};
   malloc_trim(0);  // as the reloader: parsing leaves memory free that RSS need not keep
 }

@@ -25,8 +25,10 @@ struct ApiRulesOptions {
   std::vector<std::string> namespaces;  // where the rules ConfigMaps are
   policy::LoadOptions load;
   kube::ReflectorOptions watch;  // path and selector are set per namespace
-  // Called after every compile that found a change, with what it held back.
-  std::function<void(const policy::LoadResult&, const ReloadStatus&, const std::vector<HeldConfigMap>&)> on_attempt;
+  // Called after every compile that published a rule set or failed.
+  std::function<void(const policy::LoadResult&, const ReloadStatus&)> on_attempt;
+  // Called after every compile that held ConfigMaps back, with them.
+  std::function<void(const std::vector<HeldConfigMap>&)> on_held;
 };
 
 // The label selecting rules ConfigMaps.
@@ -51,6 +53,7 @@ class ApiRules final : public RulesFeed {
  private:
   struct Namespace;
   void on_change(std::size_t index, const kube::ObjectMap& objects);
+  void compile_and_publish(std::size_t index, const kube::ObjectMap& objects);
 
   ApiRulesOptions options_;
   RuleStore& store_;

@@ -3,18 +3,25 @@
 // `ConfigMap releasegate-system/promotion-checkout key checkout.yaml:12:3`.
 //
 // A broken ConfigMap does not freeze the others. The rule, exactly: the
-// ConfigMaps are compiled as they are now. If that fails, each ConfigMap
-// that an error points into and whose content differs from the rule set in
-// force is held back: its content in force is used instead (a new one is
-// left out). The rest is compiled again, holding back more while errors
-// point into changed ConfigMaps. If the result is valid it is put in
-// force, and the held ConfigMaps are reported; otherwise the rule set in
-// force stays as it is. A deletion is never held back: a ConfigMap gone
-// from the cluster is gone from the rules, unless the rules are invalid
-// without it (the ReleasePolicy's, say), in which case nothing changes.
+// ConfigMaps are compiled as they are now, oldest first. If that fails,
+// each ConfigMap that an error points into and whose rules differ from the
+// rule set in force is held back: its content in force is used instead (a
+// new one is left out). When the errors point into no such ConfigMap (the
+// unchanged side of a conflict), every changed one is held back. The rest
+// is compiled again, holding back more while that finds any. If the result
+// is valid it is put in force, and the held ConfigMaps are reported;
+// otherwise the rule set in force stays as it is. Two ConfigMaps holding
+// the same record are reported at the later-created one, so that one is
+// held: a new ConfigMap cannot take a repository from its owner by its
+// name. A deletion is never held back: a ConfigMap gone from the cluster
+// is gone from the rules, unless the rules are invalid without it (the
+// ReleasePolicy's, say), in which case nothing changes. What is in force
+// lives in memory: a restarted releasegate has no last good content, and
+// leaves a broken ConfigMap out whole until it is fixed.
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +34,7 @@ namespace releasegate::runtime {
 struct RulesConfigMap {
   std::string namespace_;
   std::string name;
+  std::string created;  // metadata.creationTimestamp (RFC 3339, so it sorts as text)
   std::map<std::string, std::string> data;  // its keys; only *.yaml and *.yml are rules
   std::vector<std::string> binary_keys;     // binaryData: refused, rules are text a reviewer reads
   bool operator==(const RulesConfigMap&) const = default;
@@ -41,7 +49,10 @@ struct HeldConfigMap {
 };
 
 struct ConfigMapCompile {
-  policy::LoadResult result;  // rules set when a rule set is to be put in force
+  policy::LoadResult result;  // rules set when valid
+  // Whether result.rules differ from the rules in force until now (false:
+  // the same rules again, nothing to publish).
+  bool in_force_changed = false;
   std::vector<HeldConfigMap> held;
   bool changed = true;  // false: the same ConfigMaps as the last call, nothing to do
 };
@@ -57,11 +68,16 @@ class ConfigMapRules {
  private:
   policy::LoadResult compile_all(const RulesConfigMaps& config_maps, const policy::LoadOptions& options,
                                  std::map<std::string, std::string>* file_owner);
+  // The ConfigMaps to hold back after `errors`, each with its errors.
+  std::map<std::string, std::vector<policy::LoadError>> culprits(
+      const RulesConfigMaps& candidate, const std::set<std::string>& held,
+      const std::vector<policy::LoadError>& errors, const std::map<std::string, std::string>& file_owner) const;
 
   RulesConfigMaps last_seen_;   // the last call's
   RulesConfigMaps in_force_;    // what the rule set in force was compiled from
   std::vector<HeldConfigMap> last_held_;
   bool attempted_ = false;
+  bool has_in_force_ = false;
   policy::IncrementalCompiler compiler_;
 };
 

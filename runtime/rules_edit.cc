@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 #include "engine/subject.h"
 #include "policy/compiler.h"
+#include "policy/fragment.h"
 
 namespace releasegate::runtime {
 namespace {
@@ -87,6 +88,14 @@ Decision validate_rules_edit(const RuleStore::Snapshot& current, const Admission
   if (request.old_object) {
     for (const policy::RuleSource& source : sources_of(*request.old_object, request.namespace_)) {
       edit.replaced.merge(policy::document_keys(source));
+    }
+  }
+  // And what is in force from it, whatever it holds now: a ConfigMap stored
+  // broken is held at its last good content (runtime/config_map_rules.h),
+  // and the edit that fixes it replaces that content.
+  for (const auto& fragment : current.from->fragments) {
+    for (const policy::Fragment::Document& document : fragment->documents) {
+      if (document.key && document.config_map == request.name) edit.replaced.insert(*document.key);
     }
   }
   policy::LoadResult result = policy::compile_edit(*current.rules, *current.from, edit);

@@ -83,20 +83,17 @@ Metrics::Metrics()
                                  .Name("releasegate_rules_watch_connected")
                                  .Help("1 while every rules namespace is watched through the API; 0 while a watch "
                                        "reconnects (the last good rules keep serving)")
-                                 .Register(*registry_)
-                                 .Add({})),
+                                 .Register(*registry_)),
       rules_held_config_maps_(BuildGauge()
                                   .Name("releasegate_rules_held_config_maps")
                                   .Help("Rules ConfigMaps whose latest content is invalid, held at their last good "
                                         "content (see /readyz for which)")
-                                  .Register(*registry_)
-                                  .Add({})),
+                                  .Register(*registry_)),
       rules_relists_(BuildCounter()
                          .Name("releasegate_rules_watch_relists_total")
                          .Help("Lists of the rules ConfigMaps after the first (410 Gone, or a watch that could not "
                                "resume)")
-                         .Register(*registry_)
-                         .Add({})),
+                         .Register(*registry_)),
       audit_runs_(BuildCounter()
                       .Name("releasegate_audit_runs_total")
                       .Help("Background audits by result (complete, incomplete: a kind could not be listed)")
@@ -104,23 +101,19 @@ Metrics::Metrics()
       audit_publish_errors_(BuildCounter()
                                 .Name("releasegate_audit_publish_errors_total")
                                 .Help("Policy reports the audit could not write")
-                                .Register(*registry_)
-                                .Add({})),
+                                .Register(*registry_)),
       audit_last_complete_(BuildGauge()
                                .Name("releasegate_audit_last_complete_timestamp_seconds")
                                .Help("When the last complete audit finished")
-                               .Register(*registry_)
-                               .Add({})),
+                               .Register(*registry_)),
       audit_duration_(BuildGauge()
                           .Name("releasegate_audit_duration_seconds")
                           .Help("How long the last audit took")
-                          .Register(*registry_)
-                          .Add({})),
+                          .Register(*registry_)),
       audit_objects_(BuildGauge()
                          .Name("releasegate_audit_objects")
                          .Help("Governed objects judged by the last complete audit")
-                         .Register(*registry_)
-                         .Add({})),
+                         .Register(*registry_)),
       audit_results_(BuildGauge()
                          .Name("releasegate_audit_results")
                          .Help("Results of the last complete audit by environment, rule and result")
@@ -194,19 +187,19 @@ std::string Metrics::scrape(const Sources& sources) {
 }
 
 void Metrics::scrape_rules_watch(const runtime::WatchStatus& watch) {
-  rules_watch_connected_.Set(watch.connected ? 1 : 0);
-  rules_held_config_maps_.Set(static_cast<double>(watch.held.size()));
-  advance(rules_relists_, static_cast<double>(watch.relists));
+  rules_watch_connected_.Add({}).Set(watch.connected ? 1 : 0);
+  rules_held_config_maps_.Add({}).Set(static_cast<double>(watch.held.size()));
+  advance(rules_relists_.Add({}), static_cast<double>(watch.relists));
 }
 
 void Metrics::scrape_audit(const audit::AuditStatus& audit) {
   advance(audit_runs_.Add({{"result", "complete"}}), static_cast<double>(audit.runs - audit.incomplete));
   advance(audit_runs_.Add({{"result", "incomplete"}}), static_cast<double>(audit.incomplete));
-  advance(audit_publish_errors_, static_cast<double>(audit.publish_errors));
-  audit_duration_.Set(audit.last_duration.count());
+  advance(audit_publish_errors_.Add({}), static_cast<double>(audit.publish_errors));
+  audit_duration_.Add({}).Set(audit.last_duration.count());
   if (!audit.last_complete) return;
-  audit_last_complete_.Set(seconds_since_epoch(*audit.last_complete));
-  audit_objects_.Set(static_cast<double>(audit.objects));
+  audit_last_complete_.Add({}).Set(seconds_since_epoch(*audit.last_complete));
+  audit_objects_.Add({}).Set(static_cast<double>(audit.objects));
   // Environments and rules are the policy's, results five: bounded. A
   // combination gone from the last audit drops to 0, not out of sight.
   for (auto& [labels, gauge] : audit_gauges_) gauge->Set(0);

@@ -80,14 +80,16 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& rule_reloads_;
   prometheus::Gauge& rules_generation_;
   prometheus::Gauge& rules_last_reload_;
-  prometheus::Gauge& rules_watch_connected_;
-  prometheus::Gauge& rules_held_config_maps_;
-  prometheus::Counter& rules_relists_;
+  // The rules watch's and the audit's series exist only where they run (an
+  // alert on them must not fire where they do not).
+  prometheus::Family<prometheus::Gauge>& rules_watch_connected_;
+  prometheus::Family<prometheus::Gauge>& rules_held_config_maps_;
+  prometheus::Family<prometheus::Counter>& rules_relists_;
   prometheus::Family<prometheus::Counter>& audit_runs_;
-  prometheus::Counter& audit_publish_errors_;
-  prometheus::Gauge& audit_last_complete_;
-  prometheus::Gauge& audit_duration_;
-  prometheus::Gauge& audit_objects_;
+  prometheus::Family<prometheus::Counter>& audit_publish_errors_;
+  prometheus::Family<prometheus::Gauge>& audit_last_complete_;
+  prometheus::Family<prometheus::Gauge>& audit_duration_;
+  prometheus::Family<prometheus::Gauge>& audit_objects_;
   prometheus::Family<prometheus::Gauge>& audit_results_;
   std::map<std::tuple<std::string, std::string, audit::Outcome>, prometheus::Gauge*> audit_gauges_;
   prometheus::Family<prometheus::Counter>& certificate_reloads_;

@@ -32,11 +32,26 @@ json listed(json object) {
   return object;
 }
 
+json owner_reference(const std::string& kind, const std::string& name) {
+  return json::array({{{"apiVersion", kind == "CronJob" || kind == "Job" ? "batch/v1" : "apps/v1"},
+                       {"kind", kind},
+                       {"name", name},
+                       {"uid", "uid-" + name},
+                       {"controller", true}}});
+}
+
 json owned_pod(const std::string& ns, const std::string& image) {
   json pod = testing::pod(ns, image);
-  pod["metadata"]["ownerReferences"] = json::array(
-      {{{"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}, {"name", "podinfo-7d9f8b6c5"}, {"controller", true}}});
+  pod["metadata"]["ownerReferences"] = owner_reference("ReplicaSet", "podinfo-7d9f8b6c5");
   return pod;
+}
+
+// The ReplicaSet owned_pod's Pods belong to, delivered with its Deployment.
+json replica_set(const std::string& ns, const std::string& image) {
+  json rs = deployment(ns, image);
+  rs["metadata"]["name"] = "podinfo-7d9f8b6c5";
+  rs["metadata"]["ownerReferences"] = owner_reference("Deployment", "podinfo");
+  return rs;
 }
 
 class AuditTest : public ::testing::Test {
@@ -96,19 +111,49 @@ TEST_F(AuditTest, ABreakGlassAnnotationLeftBehindFails) {
 
 TEST_F(AuditTest, OwnedObjectsAreJudgedThroughTheirOwner) {
   Audit audit(*rules);
-  // A ReplicaSet's Pod carries no GitOps marks: its images are judged, its
-  // provenance is its owner's.
+  audit.add(kind_named("Deployment"), listed(deployment("staging", "ghcr.io/acme/podinfo:6.5.0")));
+  // An old ReplicaSet of the Deployment runs nothing: not judged.
+  audit.add(kind_named("ReplicaSet"), listed(replica_set("staging", "ghcr.io/acme/podinfo:6.0.0")));
+  // Its Pods carry no GitOps marks: their images are judged, their
+  // provenance is the Deployment's.
   audit.add(kind_named("Pod"), listed(owned_pod("staging", "ghcr.io/acme/podinfo:6.5.0")));
   audit.add(kind_named("Pod"), listed(owned_pod("staging", "ghcr.io/acme/podinfo:6.4.0")));
-  json replica_set = deployment("staging", "ghcr.io/acme/podinfo:6.0.0");
-  replica_set["metadata"]["ownerReferences"] = owned_pod("", "")["metadata"]["ownerReferences"];
-  audit.add(kind_named("ReplicaSet"), listed(replica_set));
   AuditResult result = audit.finish();
-  EXPECT_EQ(result.objects, 2u) << "the old ReplicaSet runs nothing and is not judged";
+  EXPECT_EQ(result.objects, 3u) << "the Deployment and two Pods";
   const NamespaceResults& staging = result.namespaces.at("staging");
-  ASSERT_EQ(staging.results.size(), 2u);
+  ASSERT_EQ(staging.results.size(), 3u);
   EXPECT_EQ(staging.results[0].outcome, Outcome::Pass);
-  EXPECT_EQ(staging.results[1].rule, "image-promotion");
+  EXPECT_EQ(staging.results[1].outcome, Outcome::Pass);
+  EXPECT_EQ(staging.results[2].rule, "image-promotion");
+}
+
+// An ownerReference to an owner the audit did not list as a workload (a
+// ConfigMap, or a ReplicaSet that does not exist) excuses nothing.
+TEST_F(AuditTest, AForgedOwnerIsNoExcuse) {
+  Audit audit(*rules);
+  json deployment_owned_by_config_map = deployment("prod", "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650, false);
+  deployment_owned_by_config_map["metadata"]["name"] = "other";
+  deployment_owned_by_config_map["metadata"]["ownerReferences"] = owner_reference("ConfigMap", "anything");
+  audit.add(kind_named("Deployment"), listed(deployment_owned_by_config_map));
+  json orphan_replica_set = replica_set("prod", "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650);
+  orphan_replica_set["metadata"]["labels"] = json::object();  // no marks
+  audit.add(kind_named("ReplicaSet"), listed(orphan_replica_set));  // its Deployment was never listed
+  audit.add(kind_named("Pod"), listed(owned_pod("prod", "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650)));
+  AuditResult result = audit.finish();
+  EXPECT_EQ(result.objects, 3u);
+  std::size_t provenance = 0;
+  for (const Result& r : result.namespaces.at("prod").results) provenance += r.rule == "provenance";
+  EXPECT_EQ(provenance, 2u) << "the Deployment and the ReplicaSet; the Pod's owner was listed";
+}
+
+TEST(AuditOrderTest, OwnersAreListedBeforeWhatTheyOwn) {
+  std::vector<std::string> order;
+  for (const KindInfo* kind : audit_order()) order.emplace_back(kind->kind);
+  auto at = [&](const char* kind) { return std::find(order.begin(), order.end(), kind) - order.begin(); };
+  EXPECT_LT(at("Deployment"), at("ReplicaSet"));
+  EXPECT_LT(at("CronJob"), at("Job"));
+  for (const char* owner : {"ReplicaSet", "StatefulSet", "DaemonSet", "Job"}) EXPECT_LT(at(owner), at("Pod"));
+  EXPECT_EQ(std::find(order.begin(), order.end(), "ConfigMap"), order.end()) << "rules ConfigMaps are not audited";
 }
 
 TEST_F(AuditTest, ExemptAndUngovernedNamespacesAreNotReported) {
@@ -186,6 +231,7 @@ TEST_F(AuditTest, ReportsMatchThePolicyReportSchema) {
 
   Audit audit(*rules);
   audit.add(kind_named("Deployment"), listed(deployment("staging", "ghcr.io/acme/podinfo:6.4.0")));
+  audit.add(kind_named("ReplicaSet"), listed(replica_set("staging", "ghcr.io/acme/podinfo:6.4.0")));
   audit.add(kind_named("Pod"), listed(owned_pod("staging", "ghcr.io/acme/podinfo:6.5.0")));
   audit.list_failed(kind_named("Application"), "404 page not found", false);
   std::vector<json> reports = policy_reports(audit.finish(), {"europe-1"});
@@ -208,6 +254,26 @@ TEST_F(AuditTest, ReportsMatchThePolicyReportSchema) {
       }
     }
   }
+}
+
+// However many results, a report stays well below etcd's 1.5 MiB object
+// limit, says how many it leaves out, and its summary counts them all.
+TEST(PolicyReportTest, AReportIsKeptUnderAMebibyte) {
+  AuditResult result;
+  NamespaceResults& prod = result.namespaces["prod"];
+  for (int i = 0; i < 3000; ++i) {
+    Result r{{"apps/v1", "Deployment", "prod", "service-" + std::to_string(i), "uid"}, "prod", "image-promotion",
+             Outcome::Fail, std::string(900, 'x')};
+    prod.summary.count(r.outcome);
+    prod.results.push_back(std::move(r));
+  }
+  for (int i = 0; i < 5000; ++i) result.inventory.push_back({"prod", "ghcr.io/acme/service-" + std::to_string(i), "1.0.0", std::string(71, 'a'), false, 1});
+  for (const json& report : policy_reports(result)) {
+    EXPECT_LT(report.dump().size(), (1u << 20) + 4096) << report["kind"];
+    ASSERT_FALSE(report["results"].empty());
+    EXPECT_EQ(report["results"].back()["rule"], "report-truncated") << report["kind"];
+  }
+  EXPECT_EQ(policy_reports(result)[0]["summary"]["fail"], 3000);
 }
 
 // Every governed object of the corpus is judged without error, as it

@@ -91,6 +91,30 @@ TEST_F(ClusterAuditTest, ReportsAreAppliedAndStaleOnesDeleted) {
   EXPECT_TRUE(api.object("/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports", "releasegate"));
 }
 
+// Two replicas audit the same cluster: a report whose results did not
+// change is not written again (its timestamps alone would make each audit
+// a write, and the replicas would overwrite each other's).
+TEST_F(ClusterAuditTest, AnUnchangedReportIsNotWrittenAgain) {
+  kube::Client client(api.client_config());
+  PublishedReports last;
+  PublishResult first = publish_reports(client, audit_cluster(client, *rules), {}, &last);
+  ASSERT_TRUE(first.errors.empty());
+  EXPECT_EQ(first.applied, 2u) << "staging's and the cluster's";
+  std::size_t writes = api.request_count();
+  std::this_thread::sleep_for(1100ms);  // a new timestamp
+  PublishResult again = publish_reports(client, audit_cluster(client, *rules), {}, &last);
+  EXPECT_EQ(again.applied, 0u);
+  EXPECT_EQ(again.unchanged, 2u);
+  EXPECT_EQ(again.deleted, 0u) << "an unchanged report is not stale";
+  EXPECT_TRUE(api.object(kStagingReports, "releasegate"));
+  for (std::size_t i = writes; i < api.requests().size(); ++i) EXPECT_NE(api.requests()[i].method, "PATCH");
+
+  ASSERT_TRUE(api.remove(kStagingDeployments, "old"));
+  PublishResult changed = publish_reports(client, audit_cluster(client, *rules), {}, &last);
+  EXPECT_EQ(changed.applied, 1u) << "staging's results changed";
+  EXPECT_EQ((*api.object(kStagingReports, "releasegate"))["summary"]["fail"], 0);
+}
+
 TEST_F(ClusterAuditTest, AKindTheClusterRefusesMakesTheAuditIncompleteAndDeletesNothing) {
   api.set_handler([](const testing::FakeRequest& r) -> std::optional<testing::FakeReply> {
     if (r.path == "/api/v1/pods") return testing::FakeReply::status(403, "Forbidden", "pods is forbidden");
@@ -105,6 +129,8 @@ TEST_F(ClusterAuditTest, AKindTheClusterRefusesMakesTheAuditIncompleteAndDeletes
   PublishResult published = publish_reports(client, result);
   EXPECT_EQ(published.deleted, 0u);
   EXPECT_TRUE(api.object(kProdReports, "releasegate")) << "what it reports may be what could not be listed";
+  EXPECT_FALSE(api.object(kStagingReports, "releasegate")) << "staging's report would look clean without its Pods";
+  EXPECT_TRUE(api.object("/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports", "releasegate")) << "it says why";
 }
 
 TEST_F(ClusterAuditTest, TheLoopAuditsOnceTheRulesAreInForce) {

@@ -205,14 +205,24 @@ class RunningServer : public ::testing::Test {
   static void SetUpTestSuite() {
     dir = std::make_unique<TempDir>("releasegate-served-certs");
     ASSERT_EQ(certs_sh("init", dir->path).exit_code, 0);
-    // The background audit runs too, against the fake API server, so that
-    // its metrics are exported: a prod Deployment delivered by nobody fails.
+    // As installed: the example rules ConfigMaps watched through the fake
+    // API server, and the background audit, so that every metric the
+    // alerts use is exported. A prod Deployment delivered by nobody fails.
     api = std::make_unique<FakeApiServer>();
+    for (const char* file : {"release-policy.yaml", "podinfo-promotion.yaml"}) {
+      yaml::Node manifest = load_yaml_file(source_dir() / "deploy/examples/rules" / file);
+      nlohmann::json data = nlohmann::json::object();
+      for (yaml::Node::Entry entry : manifest["data"].entries()) data[entry.key.scalar()] = entry.value.scalar();
+      api->put("/api/v1/namespaces/releasegate-system/configmaps",
+               {{"metadata",
+                 {{"name", manifest["metadata"]["name"].scalar()}, {"labels", {{"releasegate.io/rules", "true"}}}}},
+                {"data", std::move(data)}});
+    }
     api->put("/apis/apps/v1/namespaces/prod/deployments", deployment("prod", "ghcr.io/acme/podinfo:9.9.9", false));
     write_kubeconfig(*api, dir->path / "kubeconfig");
     server = std::make_unique<ServeProcess>(
-        dir->path / "tls.crt", dir->path / "tls.key", source_dir() / "deploy/examples/rules",
-        std::vector<std::string>{"--kubeconfig=" + (dir->path / "kubeconfig").string(), "--audit-interval=10m"});
+        dir->path / "tls.crt", dir->path / "tls.key", "",
+        std::vector<std::string>{"--rules-from-api", "--kubeconfig=" + (dir->path / "kubeconfig").string()});
     ready = server->wait_ready();
   }
   static void TearDownTestSuite() {

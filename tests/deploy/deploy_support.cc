@@ -154,8 +154,8 @@ ServeProcess::ServeProcess(const fs::path& cert, const fs::path& key, const fs::
                                 "--metrics-listen=127.0.0.1:" + std::to_string(metrics_port_),
                                 "--tls-cert=" + cert.string(),
                                 "--tls-key=" + key.string(),
-                                "--rules=" + rules_dir.string(),
                                 "--shutdown-grace=1s"};
+  if (!rules_dir.empty()) args.push_back("--rules=" + rules_dir.string());
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());

@@ -56,7 +56,8 @@ struct TempDir {
   std::filesystem::path path;
 };
 
-// `releasegate serve` on 127.0.0.1 with the given certificate and rules,
+// `releasegate serve` on 127.0.0.1 with the given certificate and rules
+// (no --rules when rules_dir is empty: the flags say where they are),
 // killed (SIGTERM, then SIGKILL) by the destructor.
 class ServeProcess {
  public:

@@ -14,8 +14,8 @@ using testing::kTestPromotion;
 constexpr const char* kOwn = "releasegate-system";
 
 RulesConfigMap config_map(const std::string& ns, const std::string& name, const std::string& key,
-                          const std::string& text) {
-  return {ns, name, {{key, text}}, {}};
+                          const std::string& text, const std::string& created = "2026-11-01T00:00:00Z") {
+  return {ns, name, created, {{key, text}}, {}};
 }
 
 // A team's Promotion of one repository, with `versions` for staging.
@@ -114,6 +114,57 @@ TEST(ConfigMapRulesTest, AConflictWithAnotherConfigMapHoldsTheChangedOne) {
   EXPECT_EQ(compiled.held[0].config_map, "releasegate-system/rogue");
   EXPECT_FALSE(promotes(*compiled.result.rules, "ghcr.io/acme/podinfo", "9.9.9"));
   EXPECT_TRUE(promotes(*compiled.result.rules, "ghcr.io/acme/podinfo", "6.5.0"));
+}
+
+// The rogue ConfigMap sorts first, so the conflict is reported at the
+// unchanged owner: every changed ConfigMap is held, not the owner.
+TEST(ConfigMapRulesTest, AConflictReportedAtTheUnchangedOwnerHoldsTheChangedOne) {
+  ConfigMapRules rules;
+  ASSERT_TRUE(rules.compile(base(), options()).result.rules);
+  RulesConfigMaps next = base();
+  next["releasegate-system/aaa-rogue"] = config_map(
+      kOwn, "aaa-rogue", "rogue.yaml", team_promotion("rogue", "ghcr.io/acme/podinfo", "\"9.9.9\""), "2026-12-01T00:00:00Z");
+  ConfigMapCompile compiled = rules.compile(next, options());
+  ASSERT_TRUE(compiled.result.rules);
+  ASSERT_EQ(compiled.held.size(), 1u);
+  EXPECT_EQ(compiled.held[0].config_map, "releasegate-system/aaa-rogue");
+  EXPECT_TRUE(promotes(*compiled.result.rules, "ghcr.io/acme/podinfo", "6.5.0"));
+}
+
+// At a restart every ConfigMap is new: of two holding the same repository,
+// the one created later is held, whatever the names.
+TEST(ConfigMapRulesTest, AtAFirstCompileTheOlderConfigMapKeepsItsRepository) {
+  RulesConfigMaps maps = base();
+  maps["releasegate-system/aaa-rogue"] = config_map(
+      kOwn, "aaa-rogue", "rogue.yaml", team_promotion("rogue", "ghcr.io/acme/podinfo", "\"9.9.9\""), "2026-12-01T00:00:00Z");
+  ConfigMapRules rules;
+  ConfigMapCompile compiled = rules.compile(maps, options());
+  ASSERT_TRUE(compiled.result.rules);
+  ASSERT_EQ(compiled.held.size(), 1u);
+  EXPECT_EQ(compiled.held[0].config_map, "releasegate-system/aaa-rogue");
+  EXPECT_FALSE(promotes(*compiled.result.rules, "ghcr.io/acme/podinfo", "9.9.9"));
+}
+
+// The same rules again publish nothing: no new generation, so no emptied
+// decision cache and no audit.
+TEST(ConfigMapRulesTest, ChangesThatLeaveTheRulesAsTheyWerePublishNothing) {
+  ConfigMapRules rules;
+  ConfigMapCompile first = rules.compile(base(), options());
+  ASSERT_TRUE(first.result.rules);
+  EXPECT_TRUE(first.in_force_changed);
+  RulesConfigMaps next = base();
+  next["releasegate-system/checkout"].data["README.md"] = "not rules";
+  ConfigMapCompile notes = rules.compile(next, options());
+  EXPECT_TRUE(notes.changed);
+  EXPECT_FALSE(notes.in_force_changed) << "a key that holds no rules";
+  next["releasegate-system/checkout"].data["checkout.yaml"] = "kind: Promotion\nspec: [\n";
+  ConfigMapCompile broken = rules.compile(next, options());
+  ASSERT_EQ(broken.held.size(), 1u);
+  EXPECT_FALSE(broken.in_force_changed) << "held at its content in force: the same rules";
+  next["releasegate-system/checkout"].data["checkout.yaml"] = "kind: Promotion\nspec: [[\n";
+  ConfigMapCompile still_broken = rules.compile(next, options());
+  EXPECT_FALSE(still_broken.in_force_changed);
+  EXPECT_EQ(still_broken.held.size(), 1u);
 }
 
 TEST(ConfigMapRulesTest, DeletingThePolicyChangesNothing) {

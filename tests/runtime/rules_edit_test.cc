@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "policy/compiler.h"
+#include "runtime/config_map_rules.h"
 #include "tests/support/test_support.h"
 #include "admission/admission_handler.h"
 
@@ -91,6 +92,24 @@ TEST_F(RulesEdit, ASecondRecordForARepositoryUnderAnotherNameConflicts) {
   json response = validate(rules_config_map("copy", "copy.yaml", copy));
   ASSERT_EQ(response["allowed"], false);
   EXPECT_NE(response["status"]["message"].get<std::string>().find("already has a Promotion record"), std::string::npos);
+}
+
+// A ConfigMap stored broken (by an exempt identity, or while the webhook
+// was down) is held at its last good content; the edit from Git that fixes
+// it replaces that content instead of conflicting with it.
+TEST_F(RulesEdit, TheFixOfAConfigMapHeldAtItsLastGoodContentIsAllowed) {
+  runtime::ConfigMapRules compiler;
+  runtime::RulesConfigMaps maps;
+  maps["releasegate-system/releasegate-policy"] = {"releasegate-system", "releasegate-policy", "", {{"policy.yaml", testing::kTestPolicy}}, {}};
+  maps["releasegate-system/podinfo"] = {"releasegate-system", "podinfo", "", {{"podinfo.yaml", testing::kTestPromotion}}, {}};
+  runtime::ConfigMapCompile compiled = compiler.compile(maps, {});
+  ASSERT_TRUE(compiled.result.rules);
+  store.publish(compiled.result);
+  std::string fixed = testing::kTestPromotion;
+  fixed.replace(fixed.find("staging: [\""), 11, "staging: [\"6.6.0\", \"");
+  json broken = rules_config_map("podinfo", "podinfo.yaml", "kind: Promotion\nspec: [\n");
+  json response = validate(rules_config_map("podinfo", "podinfo.yaml", fixed), broken);
+  EXPECT_EQ(response["allowed"], true) << response.dump();
 }
 
 // Another ConfigMap declaring a document that one already holds is denied:
