@@ -77,20 +77,25 @@ void ApiRules::on_change(std::size_t index, const kube::ObjectMap& objects) {
 void ApiRules::compile_and_publish(std::size_t index, const kube::ObjectMap& objects) {
   std::lock_guard<std::mutex> compiling(compile_mutex_);
   Namespace& changed = *namespaces_[index];
-  changed.config_maps.clear();
-  for (const auto& [key, object] : objects) changed.config_maps[key] = rules_config_map(object);
+  RulesConfigMaps all;
+  for (const auto& [key, object] : objects) all[key] = rules_config_map(object);
   changed.listed = true;
+  // The rules text is large (20 MB at 100,000 records), and the reflector
+  // holds it already: a copy of each namespace's is kept only when there
+  // are others to compile with.
+  if (namespaces_.size() > 1) {
+    changed.config_maps = all;
+    all.clear();
+    for (const auto& ns : namespaces_) all.insert(ns->config_maps.begin(), ns->config_maps.end());
+  }
   // Until every namespace is listed the rules would be incomplete: a
   // Promotion missing is a wrong denial, a policy missing no rules at all.
-  RulesConfigMaps all;
   for (const auto& ns : namespaces_) {
     if (!ns->listed) return;
-    all.insert(ns->config_maps.begin(), ns->config_maps.end());
   }
   policy::LoadOptions load = options_.load;
   load.generation = status().generation + 1;
-  ConfigMapCompile compiled = compiler_.compile(all, load);
-  if (!compiled.changed) return;
+  ConfigMapCompile compiled = compiler_.compile(std::move(all), load);
   ReloadStatus snapshot;
   {
     std::lock_guard<std::mutex> lock(status_mutex_);

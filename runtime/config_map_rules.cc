@@ -95,16 +95,9 @@ std::map<std::string, std::vector<policy::LoadError>> ConfigMapRules::culprits(
   return out;
 }
 
-ConfigMapCompile ConfigMapRules::compile(const RulesConfigMaps& now, const policy::LoadOptions& options) {
+ConfigMapCompile ConfigMapRules::compile(RulesConfigMaps now, const policy::LoadOptions& options) {
   ConfigMapCompile out;
-  if (attempted_ && now == last_seen_) {
-    out.changed = false;
-    out.held = last_held_;
-    return out;
-  }
-  attempted_ = true;
-  last_seen_ = now;
-  RulesConfigMaps candidate = now;
+  RulesConfigMaps candidate = std::move(now);
   std::set<std::string> held;
   std::vector<policy::LoadError> first_errors;
   for (;;) {
@@ -137,7 +130,6 @@ ConfigMapCompile ConfigMapRules::compile(const RulesConfigMaps& now, const polic
     out.result.errors = std::move(first_errors);
     out.held.clear();
   }
-  last_held_ = out.held;
   return out;
 }
 

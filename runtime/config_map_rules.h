@@ -54,7 +54,6 @@ struct ConfigMapCompile {
   // the same rules again, nothing to publish).
   bool in_force_changed = false;
   std::vector<HeldConfigMap> held;
-  bool changed = true;  // false: the same ConfigMaps as the last call, nothing to do
 };
 
 // The ConfigMap's rules sources. A ReleasePolicy is accepted only from the
@@ -63,7 +62,10 @@ std::vector<policy::RuleSource> sources_of(const RulesConfigMap& config_map, con
 
 class ConfigMapRules {
  public:
-  ConfigMapCompile compile(const RulesConfigMaps& now, const policy::LoadOptions& options);
+  // The ConfigMaps as they are now. Unchanged sources are not compiled
+  // again (policy::IncrementalCompiler), so calling it again with the same
+  // ConfigMaps costs their hashing and a link.
+  ConfigMapCompile compile(RulesConfigMaps now, const policy::LoadOptions& options);
 
  private:
   policy::LoadResult compile_all(const RulesConfigMaps& config_maps, const policy::LoadOptions& options,
@@ -73,10 +75,7 @@ class ConfigMapRules {
       const RulesConfigMaps& candidate, const std::set<std::string>& held,
       const std::vector<policy::LoadError>& errors, const std::map<std::string, std::string>& file_owner) const;
 
-  RulesConfigMaps last_seen_;   // the last call's
   RulesConfigMaps in_force_;    // what the rule set in force was compiled from
-  std::vector<HeldConfigMap> last_held_;
-  bool attempted_ = false;
   bool has_in_force_ = false;
   policy::IncrementalCompiler compiler_;
 };

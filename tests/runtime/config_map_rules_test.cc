@@ -61,7 +61,7 @@ TEST(ConfigMapRulesTest, AllValidIsInForce) {
   ASSERT_TRUE(compiled.result.rules) << compiled.result.errors.front().to_string();
   EXPECT_TRUE(compiled.held.empty());
   EXPECT_TRUE(promotes(*compiled.result.rules, "ghcr.io/acme/checkout", "1.0.0"));
-  EXPECT_FALSE(rules.compile(base(), options()).changed) << "the same ConfigMaps again: nothing to do";
+  EXPECT_FALSE(rules.compile(base(), options()).in_force_changed) << "the same ConfigMaps again: nothing to publish";
 }
 
 TEST(ConfigMapRulesTest, ABrokenChangeKeepsItsLastGoodContentWhileOthersApply) {
@@ -155,7 +155,7 @@ TEST(ConfigMapRulesTest, ChangesThatLeaveTheRulesAsTheyWerePublishNothing) {
   RulesConfigMaps next = base();
   next["releasegate-system/checkout"].data["README.md"] = "not rules";
   ConfigMapCompile notes = rules.compile(next, options());
-  EXPECT_TRUE(notes.changed);
+  EXPECT_TRUE(notes.result.rules);
   EXPECT_FALSE(notes.in_force_changed) << "a key that holds no rules";
   next["releasegate-system/checkout"].data["checkout.yaml"] = "kind: Promotion\nspec: [\n";
   ConfigMapCompile broken = rules.compile(next, options());
