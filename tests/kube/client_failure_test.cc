@@ -2,6 +2,7 @@
 // recordings show them, retries (5xx, 429 with Retry-After), timeouts,
 // rotated tokens, an API that is down, a CA that does not match.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
@@ -197,7 +198,8 @@ TEST(ClientTimeouts, SlowServerWithinTheTimeoutSucceeds) {
 TEST(ClientTokens, RotatedTokenFileIsReadAgainAfterA401) {
   FakeApiServer api;
   ASSERT_TRUE(api.ok()) << api.error();
-  std::filesystem::path file = std::filesystem::path(::testing::TempDir()) / "kube-token";
+  std::filesystem::path file =
+      std::filesystem::path(::testing::TempDir()) / ("kube-token-" + std::to_string(::getpid()));
   std::ofstream(file) << "token-old\n";
   api.set_accepted_token("token-old");
   ClientConfig config = api.client_config();
@@ -254,7 +256,8 @@ TEST(ClientAvailability, NothingListeningIsATransportError) {
 TEST(ClientTls, AnotherCaIsRefusedUnlessVerificationIsSkipped) {
   FakeApiServer api;
   ASSERT_TRUE(api.ok()) << api.error();
-  std::filesystem::path other = std::filesystem::path(::testing::TempDir()) / "kube-other-ca";
+  std::filesystem::path other =
+      std::filesystem::path(::testing::TempDir()) / ("kube-other-ca-" + std::to_string(::getpid()));
   std::filesystem::remove_all(other);
   ASSERT_TRUE(testing::make_dev_certs(other));
   ClientConfig config = api.client_config();

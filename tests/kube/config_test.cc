@@ -2,6 +2,7 @@
 #include "kube/config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -12,8 +13,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// One directory per process: ctest runs each test as a process of its own,
+// in parallel, so a shared name would be removed under another test's feet.
 fs::path fresh_dir(const std::string& name) {
-  fs::path dir = fs::path(::testing::TempDir()) / name;
+  fs::path dir = fs::path(::testing::TempDir()) / (name + "-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
