@@ -9,6 +9,7 @@
 #include "engine/subject.h"
 #include "policy/compiler.h"
 #include "policy/fragment.h"
+#include "runtime/config_map_rules.h"
 
 namespace releasegate::runtime {
 namespace {
@@ -17,13 +18,12 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kErrorsShown = 20;
 
-std::vector<policy::RuleSource> sources_of(const ObjectView& config_map, const std::string& ns) {
-  std::vector<policy::RuleSource> sources;
-  for (const auto& [key, content] : config_map.data) {
-    if (!key.ends_with(".yaml") && !key.ends_with(".yml")) continue;
-    sources.push_back({"ConfigMap " + ns + "/" + config_map.name + " key " + key, content, config_map.name});
-  }
-  return sources;
+// The rules sources of a ConfigMap under review, named as the API watch
+// names them (runtime/config_map_rules.h).
+std::vector<policy::RuleSource> sources_of(const ObjectView& config_map, const std::string& ns,
+                                           const std::string& own_namespace) {
+  RulesConfigMap rules{ns, config_map.name, "", {config_map.data.begin(), config_map.data.end()}, {}};
+  return runtime::sources_of(rules, own_namespace);
 }
 
 Decision governed_with(const RuleSet* rules, std::string message) {
@@ -81,12 +81,14 @@ Decision validate_rules_edit(const RuleStore::Snapshot& current, const Admission
   }
   policy::RulesEdit edit;
   // Unlabelled or deleted: none of its documents stay in the rules.
-  if (labelled(request.object)) edit.sources = sources_of(*request.object, request.namespace_);
+  const std::string& own_namespace = current.from->options.own_namespace;
+  if (labelled(request.object)) edit.sources = sources_of(*request.object, request.namespace_, own_namespace);
   // The edit replaces what this ConfigMap held before, and nothing else: a
   // document (or record) another ConfigMap declares is an error, never a
   // silent replacement.
   if (request.old_object) {
-    for (const policy::RuleSource& source : sources_of(*request.old_object, request.namespace_)) {
+    for (const policy::RuleSource& source :
+         sources_of(*request.old_object, request.namespace_, own_namespace)) {
       edit.replaced.merge(policy::document_keys(source));
     }
   }
