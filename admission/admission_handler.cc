@@ -27,7 +27,11 @@ std::string_view to_string(Endpoint endpoint) {
 }
 
 AdmissionHandler::AdmissionHandler(const runtime::RuleStore& store, HandlerOptions options)
-    : store_(store), cache_(options.cache_size), rules_edits_(store, options.rules_edits) {}
+    : store_(store),
+      cache_(options.cache_size),
+      rules_edits_(store, options.rules_edits),
+      observed_evidence_(std::move(options.observed_evidence)),
+      clock_(std::move(options.clock)) {}
 
 std::optional<HandledReview> AdmissionHandler::handle(Endpoint endpoint, std::string_view body, Later later) {
   HandledReview handled;
@@ -66,7 +70,9 @@ std::optional<HandledReview> AdmissionHandler::handle(Endpoint endpoint, std::st
     });
     return std::nullopt;
   }
-  engine::DecisionCache::Lookup lookup = cache_.evaluate(rules, request);
+  // Held for the decision's life: the observer may publish a new set meanwhile.
+  std::shared_ptr<const EvidenceSet> observed = observed_evidence_ ? observed_evidence_() : nullptr;
+  engine::DecisionCache::Lookup lookup = cache_.evaluate(rules, request, {observed.get(), clock_()});
   handled.cache = lookup.result;
   set_validation(handled, std::move(lookup.decision));
   return handled;

@@ -36,6 +36,10 @@ struct HandledReview {
 struct HandlerOptions {
   std::size_t cache_size = 10'000;  // decisions kept (engine::DecisionCache); 0 turns caching off
   runtime::RulesEditValidator::Options rules_edits;
+  // The evidence observed in this cluster (evidence::Observer::current),
+  // when an observer runs; and the clock evidence is judged by.
+  std::function<std::shared_ptr<const EvidenceSet>()> observed_evidence;
+  std::function<UnixSeconds()> clock = wall_clock;
 };
 
 class AdmissionHandler {
@@ -56,6 +60,8 @@ class AdmissionHandler {
   const runtime::RuleStore& store_;
   engine::DecisionCache cache_;
   runtime::RulesEditValidator rules_edits_;
+  std::function<std::shared_ptr<const EvidenceSet>()> observed_evidence_;
+  std::function<UnixSeconds()> clock_;
 };
 
 }  // namespace releasegate::admission

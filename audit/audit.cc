@@ -11,18 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-// The version each API group is listed at: one row per group of kKinds
-// (tests/audit/audit_test.cc checks that none is missing).
-constexpr std::pair<std::string_view, std::string_view> kListedVersions[] = {
-    {"", "v1"},
-    {"apps", "v1"},
-    {"batch", "v1"},
-    {"kustomize.toolkit.fluxcd.io", "v1"},
-    {"helm.toolkit.fluxcd.io", "v2"},
-    {"source.toolkit.fluxcd.io", "v1"},
-    {"argoproj.io", "v1alpha1"},
-};
-
 // The controller that owns the object ("Kind/uid" of its ownerReference
 // with controller: true), or "" when none does.
 std::string controller_of(const json& object) {
@@ -85,13 +73,6 @@ void Summary::count(Outcome outcome) {
     case Outcome::Error: ++error; return;
     case Outcome::Skip: ++skip; return;
   }
-}
-
-std::string_view listed_version(std::string_view group) {
-  for (const auto& [g, version] : kListedVersions) {
-    if (g == group) return version;
-  }
-  return {};
 }
 
 std::vector<const KindInfo*> audit_order() {

@@ -73,10 +73,6 @@ struct AuditResult {
   std::chrono::system_clock::time_point started, finished;
 };
 
-// The API version the audit lists a kind at (the storage version of its
-// group's current release); every group of kKinds has one.
-std::string_view listed_version(std::string_view group);
-
 // The governed kinds in the order they are listed: owners before what they
 // own (Deployments and CronJobs, then the other workloads, then Pods), so
 // that an ownerReference is trusted only when its owner was listed.

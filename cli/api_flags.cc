@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "runtime/api_rules.h"
+
 namespace releasegate::cli {
 
 std::set<std::string> with_api_flags(std::set<std::string> flags) {
@@ -40,6 +42,37 @@ std::vector<std::string> rules_namespaces(const Flags& flags, const std::string&
   std::vector<std::string> namespaces = flags.all("rules-namespace");
   if (namespaces.empty()) namespaces.push_back(own_namespace);
   return namespaces;
+}
+
+namespace {
+
+// The rules the webhook serves: its ConfigMaps as they are now, every one
+// of them valid (an audit judged by a partial rule set would mislead).
+policy::LoadResult rules_from_api(kube::Client& client, const std::vector<std::string>& namespaces,
+                                  const policy::LoadOptions& options, std::string* error) {
+  std::vector<policy::RuleSource> sources;
+  for (const std::string& ns : namespaces) {
+    kube::ListOptions list;
+    list.label_selector = std::string(runtime::kRulesSelector);
+    kube::ListResult listed = client.list(kube::resource_path("", "v1", "configmaps", ns), list, [&](nlohmann::json&& object) {
+      for (policy::RuleSource& s : runtime::sources_of(runtime::rules_config_map(object), options.own_namespace)) {
+        sources.push_back(std::move(s));
+      }
+    });
+    if (!listed.ok) {
+      *error = "listing the rules ConfigMaps in " + ns + ": " + listed.error.describe();
+      return {};
+    }
+  }
+  return policy::compile_rules(sources, options);
+}
+
+}  // namespace
+
+policy::LoadResult rules_from_flags(const Flags& flags, kube::Client& client, const policy::LoadOptions& options,
+                                    std::string* error) {
+  if (flags.has("rules")) return policy::load_rules(flags.all("rules"), options);
+  return rules_from_api(client, rules_namespaces(flags, options.own_namespace), options, error);
 }
 
 }  // namespace releasegate::cli

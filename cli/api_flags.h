@@ -1,4 +1,5 @@
-// How a command reaches the Kubernetes API, shared by serve and audit:
+// How a command reaches the Kubernetes API, shared by serve, audit and
+// evidence export:
 // `--kubeconfig FILE` (and `--context NAME`) for local runs; without it the
 // pod's own ServiceAccount when in a pod, else $KUBECONFIG, else
 // ~/.kube/config. `--rules-namespace NS` (repeatable) says where the rules
@@ -11,7 +12,9 @@
 #include <vector>
 
 #include "cli/flags.h"
+#include "kube/client.h"
 #include "kube/config.h"
+#include "policy/compiler.h"
 
 namespace releasegate::cli {
 
@@ -29,6 +32,12 @@ std::string own_namespace(const Flags& flags, const kube::ClientConfig* config);
 
 // The rules namespaces: the flags', else the own namespace.
 std::vector<std::string> rules_namespaces(const Flags& flags, const std::string& own_namespace);
+
+// The rules to judge by: `--rules DIR ...`, else the rules ConfigMaps as
+// they are now in the rules namespaces, every one of them valid (a
+// partial rule set would mislead). Sets *error when the API fails.
+policy::LoadResult rules_from_flags(const Flags& flags, kube::Client& client, const policy::LoadOptions& options,
+                                    std::string* error);
 
 inline constexpr const char* kApiUsage = "[--kubeconfig FILE] [--context NAME] [--rules-namespace NS ...]";
 

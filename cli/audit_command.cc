@@ -11,7 +11,6 @@
 #include "cli/api_flags.h"
 #include "cli/cluster_flags.h"
 #include "policy/compiler.h"
-#include "runtime/api_rules.h"
 
 namespace releasegate::cli {
 namespace {
@@ -23,27 +22,6 @@ constexpr const char* kUsage =
     "                         [--cluster-name NAME] [--cluster-label KEY=VALUE ...] [--cluster-file FILE]\n";
 
 using nlohmann::json;
-
-// The rules the webhook serves: its ConfigMaps as they are now, every one
-// of them valid (an audit judged by a partial rule set would mislead).
-policy::LoadResult rules_from_api(kube::Client& client, const std::vector<std::string>& namespaces,
-                                  const policy::LoadOptions& options, std::string* error) {
-  std::vector<policy::RuleSource> sources;
-  for (const std::string& ns : namespaces) {
-    kube::ListOptions list;
-    list.label_selector = std::string(runtime::kRulesSelector);
-    kube::ListResult listed = client.list(kube::resource_path("", "v1", "configmaps", ns), list, [&](json&& object) {
-      for (policy::RuleSource& s : runtime::sources_of(runtime::rules_config_map(object), options.own_namespace)) {
-        sources.push_back(std::move(s));
-      }
-    });
-    if (!listed.ok) {
-      *error = "listing the rules ConfigMaps in " + ns + ": " + listed.error.describe();
-      return {};
-    }
-  }
-  return policy::compile_rules(sources, options);
-}
 
 // Rows of cells, the columns padded to their widest cell; the last
 // column is not padded (a message may be long).
@@ -127,9 +105,7 @@ int run_audit(const std::vector<std::string>& args, std::ostream& out, std::ostr
   policy::LoadOptions options;
   options.cluster = *cluster;
   options.own_namespace = own_namespace(flags, &*config);
-  policy::LoadResult rules = flags.has("rules")
-                                 ? policy::load_rules(flags.all("rules"), options)
-                                 : rules_from_api(client, rules_namespaces(flags, options.own_namespace), options, &error);
+  policy::LoadResult rules = rules_from_flags(flags, client, options, &error);
   if (!error.empty()) return err << "releasegate audit: " << error << "\n", 2;
   if (!rules.rules) {
     for (const policy::LoadError& e : rules.errors) err << e.to_string() << "\n";

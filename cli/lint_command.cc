@@ -6,6 +6,7 @@
 
 #include "cli/cluster_flags.h"
 #include "cli/flags.h"
+#include "engine/evidence_requirement.h"
 #include "policy/compiler.h"
 #include "policy/fleet.h"
 #include "policy/linker.h"
@@ -21,8 +22,9 @@ constexpr const char* kUsage =
 // promotes must have passed the environments before it there. False when
 // the base itself is invalid.
 bool check_base(const Flags& flags, const policy::LoadOptions& options, policy::LoadResult& result, std::ostream& out,
-                std::ostream& err) {
+                std::ostream& err, std::shared_ptr<const RuleSet>& base_rules) {
   policy::LoadResult base = policy::load_rules(flags.all("base"), options);
+  base_rules = base.rules;
   if (!base.rules) {
     for (const policy::LoadError& e : base.errors) out << e.to_string() << "\n";
     err << "releasegate lint: the base rules (--base) are invalid (" << base.errors.size() << " errors)\n";
@@ -31,6 +33,17 @@ bool check_base(const Flags& flags, const policy::LoadOptions& options, policy::
   result.errors = policy::check_new_promotions(*base.rules, *result.rules, result.from->fragments);
   if (!result.errors.empty()) result.rules = nullptr;
   return true;
+}
+
+// Versions newly promoted to an environment that requires evidence (all
+// of them without --base) need Evidence records in the rules: the
+// pull-request side of the admission rule. Errors are added to `result`.
+void check_evidence(const std::shared_ptr<const RuleSet>& base, policy::LoadResult& result) {
+  for (std::string& message : engine::promotions_without_evidence(*result.rules, base.get(), wall_clock())) {
+    result.errors.push_back({"<rules>", {}, 0, 0, "evidence: " + std::move(message) +
+                                                      "; commit its Evidence records (releasegate evidence export) first"});
+  }
+  if (!result.errors.empty()) result.rules = nullptr;
 }
 
 // With --fleet, every cluster of the file resolves to the environments it
@@ -78,7 +91,9 @@ int run_lint(const std::vector<std::string>& args, std::ostream& out, std::ostre
   policy::LoadOptions options;
   options.cluster = *cluster;
   policy::LoadResult result = policy::load_rules(flags.all("rules"), options);
-  if (result.rules && flags.has("base") && !check_base(flags, options, result, out, err)) return 1;
+  std::shared_ptr<const RuleSet> base;
+  if (result.rules && flags.has("base") && !check_base(flags, options, result, out, err, base)) return 1;
+  if (result.rules) check_evidence(base, result);
   if (result.rules && flags.has("fleet")) check_fleet_file(*flags.get("fleet"), result, out);
   for (const policy::LoadError& e : result.errors) out << e.to_string() << "\n";
   for (const policy::LoadError& w : result.warnings) out << w.to_string() << " (warning)\n";

@@ -1,10 +1,11 @@
 // releasegate: a Kubernetes admission webhook that enforces GitOps release
-// policy. Subcommands: serve, check, lint.
+// policy. Subcommands: serve, check, lint, audit, evidence.
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "cli/audit_command.h"
+#include "cli/evidence_command.h"
 #include "cli/check_command.h"
 #include "cli/lint_command.h"
 #include "cli/serve_command.h"
@@ -18,6 +19,7 @@ constexpr const char* kUsage =
     "  check   evaluate manifests against a rules directory offline (for CI)\n"
     "  lint    validate rules directories (for CI on rules pull requests)\n"
     "  audit   judge what runs in a cluster now against the rules (table, JSON, policy reports)\n"
+    "  evidence export   what the cluster proved ran healthy, as Evidence records for Git\n"
     "  version print the version\n"
     "run `releasegate <command> --help` for the command's flags\n";
 
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
   if (command == "serve") return releasegate::cli::run_serve(args);
   if (command == "check") return releasegate::cli::run_check(args, std::cout, std::cerr);
   if (command == "audit") return releasegate::cli::run_audit(args, std::cout, std::cerr);
+  if (command == "evidence") return releasegate::cli::run_evidence(args, std::cout, std::cerr);
   if (command == "lint") return releasegate::cli::run_lint(args, std::cout, std::cerr);
   if (command == "version") {
     std::cout << "releasegate " << RELEASEGATE_VERSION << "\n";

@@ -21,6 +21,8 @@ constexpr const char* kUsage =
     "usage: releasegate serve --tls-cert FILE --tls-key FILE [--client-ca FILE]\n"
     "                         (--rules DIR [--rules DIR ...] | --rules-from-api [--rules-namespace NS ...])\n"
     "                         [--kubeconfig FILE] [--context NAME] [--audit-interval D (10m with --rules-from-api; 0: off)]\n"
+    "                         [--evidence-observer on|off (on with --rules-from-api)]\n"
+    "                         [--evidence-config-map NAME (default releasegate-evidence; \"\": not persisted)]\n"
     "                         [--listen HOST:PORT (default :8443)] [--metrics-listen HOST:PORT (default :9090)]\n"
     "                         [--workers N (default: cores, at least 2)] [--max-connections N (default 1024)]\n"
     "                         [--max-body-bytes N (default 8388608)] [--max-header-bytes N (default 16384)]\n"
@@ -44,6 +46,8 @@ struct ServeConfig {
   std::string own_namespace;  // always exempt (cli/api_flags.h)
   std::vector<std::string> rules_namespaces;  // set: the rules come from the API
   std::chrono::milliseconds audit_interval{0};  // 0: no background audit
+  bool observe_evidence = false;  // the evidence observer (evidence/observer.h) runs
+  std::string evidence_config_map = "releasegate-evidence";
   std::vector<std::string> policy_config_maps;  // empty: the default
   server::LogLevel log_level = server::LogLevel::Info;
 };
@@ -109,7 +113,16 @@ bool read_api_flags(const Flags& flags, ServeConfig& config, std::string* error)
     }
     config.audit_interval = *d;
   }
-  if (!from_api && config.audit_interval.count() == 0) {
+  config.observe_evidence = from_api;
+  if (auto observer = flags.get("evidence-observer")) {
+    if (*observer != "on" && *observer != "off") {
+      *error = "--evidence-observer must be on or off, not \"" + *observer + "\"";
+      return false;
+    }
+    config.observe_evidence = *observer == "on";
+  }
+  if (auto name = flags.get("evidence-config-map")) config.evidence_config_map = *name;
+  if (!from_api && config.audit_interval.count() == 0 && !config.observe_evidence) {
     config.own_namespace = own_namespace(flags, nullptr);
     return true;
   }
@@ -126,7 +139,8 @@ std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string>& arg
                   {"listen", "metrics-listen", "tls-cert", "tls-key", "client-ca", "rules", "workers",
                    "max-connections", "max-body-bytes", "max-header-bytes", "handshake-timeout", "request-timeout",
                    "idle-timeout", "write-timeout", "shutdown-grace", "log-level", "decision-cache-size",
-                   "rules-edit-timeout", "policy-config-map", "audit-interval"})),
+                   "rules-edit-timeout", "policy-config-map", "audit-interval", "evidence-observer",
+                   "evidence-config-map"})),
               {"rules-from-api"});
   if (!flags.parse(args, error)) return std::nullopt;
   auto usage_error = [error](std::string message) -> std::optional<ServeConfig> {
@@ -268,6 +282,15 @@ int serve(ServeConfig config) {
     audit = std::make_unique<audit::AuditLoop>(*config.api, store, audit_options);
     options.audit = audit.get();
   }
+  std::unique_ptr<evidence::Observer> observer;
+  if (config.observe_evidence) {
+    evidence::ObserverOptions observer_options;
+    observer_options.tracker.cluster = options.cluster.name.empty() ? "this-cluster" : options.cluster.name;
+    observer_options.namespace_ = config.own_namespace;
+    observer_options.config_map = config.evidence_config_map;
+    observer = std::make_unique<evidence::Observer>(*config.api, store, observer_options);
+    options.evidence = observer.get();
+  }
 
   // Block the shutdown signals before any thread starts, so that every
   // thread inherits the mask and only sigwait below receives them.
@@ -287,6 +310,7 @@ int serve(ServeConfig config) {
   }
   rules.start();
   if (audit) audit->start();
+  if (observer) observer->start();
   log(LogLevel::Info, "serving",
       {{"admission", options.listen.host + ":" + std::to_string(server.port())},
        {"metrics", options.metrics_listen.host + ":" + std::to_string(server.metrics_port())},
@@ -299,6 +323,7 @@ int serve(ServeConfig config) {
   server.begin_shutdown();
   log(LogLevel::Info, "shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"},
                                         {"graceMillis", options.shutdown_grace.count()}});
+  if (observer) observer->stop();
   if (audit) audit->stop();
   rules.stop();
   server.stop();

@@ -24,6 +24,7 @@ enum class Rule {
   RulesEdit,            // a rules ConfigMap edit that would make the rule set invalid
   ChartPromotion,       // HelmRelease chart version not an exact version promoted to the environment
   Source,               // a Flux source, or a reference to one, that the policy does not approve
+  Evidence,             // a version without the evidence its environment requires (requires.evidenceFrom)
 };
 
 // Each rule with its name in rules files and messages, in enum order.
@@ -41,6 +42,7 @@ inline constexpr std::array kRuleNames = {
     RuleName{Rule::RulesEdit, "rules-edit"},
     RuleName{Rule::ChartPromotion, "chart-promotion"},
     RuleName{Rule::Source, "source"},
+    RuleName{Rule::Evidence, "evidence"},
 };
 inline constexpr std::size_t kRuleCount = kRuleNames.size();
 
@@ -49,7 +51,7 @@ constexpr bool rule_names_in_enum_order() {
     if (static_cast<std::size_t>(kRuleNames[i].rule) != i) return false;
   }
   // The last enumerator has the last row: no rule without a name.
-  return static_cast<std::size_t>(Rule::Source) + 1 == kRuleNames.size();
+  return static_cast<std::size_t>(Rule::Evidence) + 1 == kRuleNames.size();
 }
 static_assert(rule_names_in_enum_order(), "kRuleNames lists every Rule once, in enum order");
 
@@ -86,6 +88,9 @@ struct Decision {
   // drift, or a break-glass change (with its reason).
   bool allowed_drift = false;
   std::optional<std::string> break_glass;
+  // It depended on evidence, which grows with the clock and the observer:
+  // not to be cached (engine/decision_cache.h).
+  bool evidence_dependent = false;
   std::vector<Violation> violations;  // the first kMaxViolations found
   // Beyond them: how many more, and the most severe mode among them (which
   // the verdict still honours).

@@ -1,6 +1,29 @@
 #include "core/kinds.h"
 
 namespace releasegate {
+namespace {
+
+// The version each API group is listed at: one row per group of kKinds
+// (tests/audit/audit_test.cc checks that none is missing).
+constexpr std::pair<std::string_view, std::string_view> kListedVersions[] = {
+    {"", "v1"},
+    {"apps", "v1"},
+    {"batch", "v1"},
+    {"kustomize.toolkit.fluxcd.io", "v1"},
+    {"helm.toolkit.fluxcd.io", "v2"},
+    {"source.toolkit.fluxcd.io", "v1"},
+    {"argoproj.io", "v1alpha1"},
+};
+
+}  // namespace
+
+std::string_view listed_version(std::string_view group) {
+  for (const auto& [g, version] : kListedVersions) {
+    if (g == group) return version;
+  }
+  return {};
+}
+
 
 std::string_view to_string(SourceKind kind) {
   switch (kind) {

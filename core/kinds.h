@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 namespace releasegate {
 
@@ -109,5 +110,9 @@ constexpr bool is_delivery_object(KindClass c) {
 // (Flux's finalizers.fluxcd.io, Argo CD's resources-finalizer): adding it
 // is routine work, not an out-of-band change.
 bool is_controller_finalizer(KindClass c, std::string_view finalizer);
+
+// The API version releasegate lists and watches a group at ("v2" for
+// helm.toolkit.fluxcd.io): one for every group of kKinds.
+std::string_view listed_version(std::string_view group);
 
 }  // namespace releasegate

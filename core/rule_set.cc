@@ -14,11 +14,15 @@ std::optional<std::size_t> RuleSet::environment_for_namespace(std::string_view n
   return default_environment && environments[*default_environment].hosted ? default_environment : std::nullopt;
 }
 
-std::string predecessors_text(const RuleSet& rules, const Environment& env) {
+std::string environments_text(const RuleSet& rules, const std::vector<std::size_t>& environments, bool any) {
   std::string out;
-  for (std::size_t before : env.after) out += (out.empty() ? "" : ", ") + rules.environments[before].name;
-  if (env.after.size() < 2) return out;
-  return (env.after_any ? "any of " : "each of ") + out;
+  for (std::size_t e : environments) out += (out.empty() ? "" : ", ") + rules.environments[e].name;
+  if (environments.size() < 2) return out;
+  return (any ? "any of " : "each of ") + out;
+}
+
+std::string predecessors_text(const RuleSet& rules, const Environment& env) {
+  return environments_text(rules, env.after, env.after_any);
 }
 
 std::string RuleSet::chart_key(std::string_view repository_url, std::string_view chart) {

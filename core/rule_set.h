@@ -16,6 +16,7 @@
 
 #include "core/cluster.h"
 #include "core/decision.h"
+#include "core/evidence.h"
 #include "core/kinds.h"
 #include "core/pattern.h"
 #include "core/promotion_index.h"
@@ -43,6 +44,15 @@ struct Environment {
   std::size_t rank = 0;
   bool promotion_open = false;  // registry and tag hygiene only, no promotion check
   bool require_digest = false;
+  // `requires: {evidenceFrom, soak}`: a version is admitted here only after
+  // it ran healthy for `soak_seconds` without interruption in each of
+  // `from` (with `any`, in one of them): see core/evidence.h.
+  struct EvidenceRequirement {
+    std::vector<std::size_t> from;
+    bool any = false;
+    std::int64_t soak_seconds = 0;
+  };
+  std::optional<EvidenceRequirement> evidence_required;
 };
 
 // An approved GitOps identity, paired with the marks its own controller
@@ -150,6 +160,9 @@ struct RuleSet {
   // By chart key (chart_key(), or "<repository URL> <chart>" for Argo CD);
   // versions in `tag`.
   PromotionIndex chart_promotions;
+  // Evidence records of the rules (kind Evidence): what other clusters,
+  // or this one before, proved.
+  EvidenceSet evidence;
 
   Mode mode_of(Rule rule) const {
     const auto& override_mode = rule_modes[static_cast<std::size_t>(rule)];
@@ -182,6 +195,8 @@ struct RuleSet {
 // messages: "staging-europe", "each of staging-us, prod-europe" or "any of
 // ..."; empty for an environment that comes after none.
 std::string predecessors_text(const RuleSet& rules, const Environment& env);
+// Likewise for any list of environments: "staging", "each of a, b", "any of a, b".
+std::string environments_text(const RuleSet& rules, const std::vector<std::size_t>& environments, bool any);
 
 // Source URLs compare without a trailing "/" or ".git" and with a lower-case
 // scheme and host: https://GitHub.com/acme/fleet.git = https://github.com/acme/fleet.

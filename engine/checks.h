@@ -8,6 +8,7 @@
 #include <string_view>
 #include <algorithm>
 #include <initializer_list>
+#include <optional>
 #include <span>
 
 #include "core/decision.h"
@@ -35,6 +36,8 @@ class Findings {
   void break_glass(std::string_view reason) {
     decision_.break_glass = displayable(reason, kMaxBreakGlassReasonLength);
   }
+  // The decision read evidence, which changes with time: never cached.
+  void evidence_dependent() { decision_.evidence_dependent = true; }
 
  private:
   const RuleSet& rules_;
@@ -50,6 +53,13 @@ void check_tenant_account(const Subject& subject, Findings& findings);
 void check_container_images(const Subject& subject, Findings& findings);
 void check_charts(const Subject& subject, Findings& findings);
 void check_values_images(const Subject& subject, Findings& findings);
+void check_evidence(const Subject& subject, Findings& findings);
+
+// Shared by checks: the reason of a break-glass change (SPEC 4.3): the
+// requester is in a break-glass group and the object carries the
+// annotation with a reason (or the change only removes it); else nullopt.
+std::optional<std::string> break_glass_reason(const RuleSet& rules, const AdmissionRequest& request,
+                                              const ObjectView* object);
 
 // When a check runs, beyond the kinds it applies to.
 enum class RunsWhen {

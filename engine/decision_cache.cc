@@ -63,9 +63,9 @@ bool same_rule_set(const std::weak_ptr<const RuleSet>& a, const std::shared_ptr<
 }  // namespace
 
 DecisionCache::Lookup DecisionCache::evaluate(const std::shared_ptr<const RuleSet>& rules,
-                                              const AdmissionRequest& request) {
+                                              const AdmissionRequest& request, const Observations& observations) {
   if (shard_capacity_ == 0) {
-    return {engine::evaluate(*rules, request), CacheResult::Bypass};
+    return {engine::evaluate(*rules, request, observations), CacheResult::Bypass};
   }
   std::string key = fingerprint(request);
   Shard& shard = shards_[std::hash<std::string>{}(key) % kShards];
@@ -80,7 +80,8 @@ DecisionCache::Lookup DecisionCache::evaluate(const std::shared_ptr<const RuleSe
   }
   // Evaluated outside the lock: a concurrent miss on the same key costs one
   // extra evaluation, never a wait.
-  auto decision = std::make_shared<const Decision>(engine::evaluate(*rules, request));
+  auto decision = std::make_shared<const Decision>(engine::evaluate(*rules, request, observations));
+  if (decision->evidence_dependent) return {*decision, CacheResult::Bypass};
   std::lock_guard lock(shard.mutex);
   if (!same_rule_set(shard.rules, rules)) {
     // A request still in flight under the previous rule set after a reload

@@ -20,6 +20,7 @@
 #include "core/decision.h"
 #include "core/request.h"
 #include "core/rule_set.h"
+#include "engine/evidence_requirement.h"
 
 namespace releasegate::engine {
 
@@ -41,10 +42,13 @@ class DecisionCache {
     CacheResult result = CacheResult::Miss;
   };
 
-  // evaluate(*rules, request), answered from the cache when the same inputs
-  // were decided under the same rule set. Publishing a new rule set (a
-  // reload) empties the cache on its first use. Thread-safe.
-  Lookup evaluate(const std::shared_ptr<const RuleSet>& rules, const AdmissionRequest& request);
+  // evaluate(*rules, request, observations), answered from the cache when
+  // the same inputs were decided under the same rule set. Publishing a new
+  // rule set (a reload) empties the cache on its first use. A decision that
+  // read evidence (Decision::evidence_dependent) changes with time and is
+  // never kept: Bypass. Thread-safe.
+  Lookup evaluate(const std::shared_ptr<const RuleSet>& rules, const AdmissionRequest& request,
+                  const Observations& observations = {});
 
   std::size_t size() const;
 

@@ -9,11 +9,12 @@ namespace {
 
 enum class Judged { Request, AtRest, AtRestOwned };
 
-Decision judge(const RuleSet& rules, const AdmissionRequest& request, Judged judged) {
+Decision judge(const RuleSet& rules, const AdmissionRequest& request, Judged judged, const Observations& observations) {
   Decision decision;
   std::optional<Subject> subject = subject_of(rules, request);
   if (!subject) return decision;
   subject->at_rest = judged != Judged::Request;
+  subject->observations = observations;
   decision.governance = Governance::Governed;
   if (subject->environment) decision.environment = subject->environment_name();
   decision.provenance_exempt = subject->exempt_requester;
@@ -27,12 +28,12 @@ Decision judge(const RuleSet& rules, const AdmissionRequest& request, Judged jud
 
 }  // namespace
 
-Decision evaluate(const RuleSet& rules, const AdmissionRequest& request) {
-  return judge(rules, request, Judged::Request);
+Decision evaluate(const RuleSet& rules, const AdmissionRequest& request, const Observations& observations) {
+  return judge(rules, request, Judged::Request, observations);
 }
 
 Decision evaluate_at_rest(const RuleSet& rules, const AdmissionRequest& request, bool owned_by_controller) {
-  return judge(rules, request, owned_by_controller ? Judged::AtRestOwned : Judged::AtRest);
+  return judge(rules, request, owned_by_controller ? Judged::AtRestOwned : Judged::AtRest, {});
 }
 
 }  // namespace releasegate::engine

@@ -6,13 +6,16 @@
 #include "core/decision.h"
 #include "core/request.h"
 #include "core/rule_set.h"
+#include "engine/evidence_requirement.h"
 
 namespace releasegate::engine {
 
 // SPEC section 4: the subject (kind, environment, exemptions), then the
 // checks of engine/checks.h in order. Rules ConfigMaps are not governed
 // here: their edits are validated by runtime/rules_edit.h.
-Decision evaluate(const RuleSet& rules, const AdmissionRequest& request);
+// `observations`: the evidence observed in this cluster and the time, for
+// environments that require evidence.
+Decision evaluate(const RuleSet& rules, const AdmissionRequest& request, const Observations& observations = {});
 
 // An object as it stands in the cluster (the background audit), given as
 // a CREATE with no requester: every check runs as for a CREATE, except

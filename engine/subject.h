@@ -11,6 +11,7 @@
 #include "core/kinds.h"
 #include "core/request.h"
 #include "core/rule_set.h"
+#include "engine/evidence_requirement.h"
 
 namespace releasegate::engine {
 
@@ -41,6 +42,8 @@ struct Subject {
   // Judged as it stands in the cluster (engine::evaluate_at_rest): there is
   // no requester, so provenance is judged by the object's marks alone.
   bool at_rest = false;
+  // Evidence observed in this cluster, and the time (engine/evidence_requirement.h).
+  Observations observations;
 
   // "Deployment prod/podinfo", for messages (built only when one is written).
   std::string description() const { return describe(request); }

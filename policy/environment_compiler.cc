@@ -1,5 +1,7 @@
 #include "policy/environment_compiler.h"
 
+#include "core/time_text.h"
+
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -19,7 +21,44 @@ std::string environment_names(const RuleSet& rules) {
 struct Written {
   yaml::Node item;
   yaml::Node after;  // missing when neither was written
+  yaml::Node evidence_from;  // requires.evidenceFrom or evidenceFromAny; missing: the predecessors
 };
+
+// The longest soak an environment may require: 30 days.
+constexpr std::int64_t kMaxSoakSeconds = 30 * 24 * 3600;
+
+// requires: {evidenceFrom | evidenceFromAny: [names], soak: 30m}. The
+// names are resolved with `after` (resolve_evidence_from).
+void read_requires(Reader& reader, const yaml::Node& node, Environment& env, Written& w) {
+  Environment::EvidenceRequirement requirement;
+  std::string what = "environment " + env.name + " requires";
+  auto from = [&](bool any) {
+    return [&, any](const yaml::Node& names) {
+      if (w.evidence_from) return reader.error(names, what + " has both evidenceFrom and evidenceFromAny; keep one");
+      w.evidence_from = names;
+      requirement.any = any;
+    };
+  };
+  bool read = reader.fields(node, what, {
+      {"evidenceFrom", from(false)},
+      {"evidenceFromAny", from(true)},
+      {"soak",
+       [&](const yaml::Node& soak) {
+         auto text = reader.string(soak, what + " soak");
+         if (!text) return false;
+         auto seconds = parse_duration(*text, kMaxSoakSeconds);
+         if (!seconds) {
+           reader.error(soak, what + " soak must be a duration such as 30m, 1h30m or 90s, at most 720h, not \"" +
+                                  *text + "\"");
+           return false;
+         }
+         requirement.soak_seconds = *seconds;
+         return true;
+       },
+       true},
+  });
+  if (read) env.evidence_required = std::move(requirement);
+}
 
 bool read_environment_name(Reader& reader, const yaml::Node& node, const RuleSet& rules, std::string& into) {
   auto name = reader.required_string(node, "environment.name");
@@ -113,6 +152,7 @@ void read_environment(Reader& reader, const yaml::Node& item, RuleSet& rules, st
       {"promotion", [&](const yaml::Node& node) { read_promotion_mode(reader, node, env); }},
       {"requireDigest",
        [&](const yaml::Node& node) { env.require_digest = reader.boolean(node, "requireDigest").value_or(false); }},
+      {"requires", [&](const yaml::Node& node) { read_requires(reader, node, env, w); }},
   });
   if (!read) return;
   if (namespaces) {
@@ -141,6 +181,52 @@ void resolve_after(Reader& reader, RuleSet& rules, const std::vector<Written>& w
         reader.error(at, "environment " + env.name + " cannot come after itself");
       } else if (std::find(env.after.begin(), env.after.end(), *index) == env.after.end()) {
         env.after.push_back(*index);
+      }
+    }
+  }
+}
+
+// Whether `env` comes after `before`, directly or through others.
+bool comes_after(const RuleSet& rules, std::size_t env, std::size_t before) {
+  std::vector<bool> seen(rules.environments.size(), false);
+  std::vector<std::size_t> open = rules.environments[env].after;
+  while (!open.empty()) {
+    std::size_t e = open.back();
+    open.pop_back();
+    if (e == before) return true;
+    if (seen[e]) continue;
+    seen[e] = true;
+    open.insert(open.end(), rules.environments[e].after.begin(), rules.environments[e].after.end());
+  }
+  return false;
+}
+
+// requires.evidenceFrom by name (environments the environment comes after),
+// or by default its predecessors, each or any as `after` or `afterAny` says.
+void resolve_evidence_from(Reader& reader, RuleSet& rules, const std::vector<Written>& written) {
+  for (std::size_t i = 0; i < rules.environments.size(); ++i) {
+    Environment& env = rules.environments[i];
+    if (!env.evidence_required) continue;
+    Environment::EvidenceRequirement& requirement = *env.evidence_required;
+    if (!written[i].evidence_from) {
+      requirement.from = env.after;
+      requirement.any = env.after_any;
+      if (env.after.empty()) {
+        reader.error(written[i].item, "environment " + env.name + " requires evidence, but comes after no "
+                                      "environment to take it from; name them in requires.evidenceFrom");
+      }
+      continue;
+    }
+    for (auto& [name, at] : reader.strings(written[i].evidence_from, "environment " + env.name + " evidenceFrom")) {
+      auto index = environment_index(rules, name);
+      if (!index) {
+        reader.error(at, unknown_environment(rules, name));
+      } else if (!comes_after(rules, i, *index)) {
+        reader.error(at, "environment " + env.name + " requires evidence from " + name +
+                             ", which it does not come after; a version reaches " + name + " after " + env.name +
+                             " or apart from it");
+      } else if (std::find(requirement.from.begin(), requirement.from.end(), *index) == requirement.from.end()) {
+        requirement.from.push_back(*index);
       }
     }
   }
@@ -226,7 +312,10 @@ void read_environments(Reader& reader, const yaml::Node& node, RuleSet& rules) {
   std::vector<Written> written;
   for (yaml::Node item : node.items()) read_environment(reader, item, rules, written);
   resolve_after(reader, rules, written);
-  if (!check_cycles(reader, rules, written)) rank_environments(rules);
+  if (!check_cycles(reader, rules, written)) {
+    rank_environments(rules);
+    resolve_evidence_from(reader, rules, written);
+  }
   check_overlaps(reader, rules, written);
 }
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "policy/documents.h"
+#include "policy/evidence_compiler.h"
 #include "policy/policy_compiler.h"
 #include "policy/promotion_compiler.h"
 #include "policy/yaml_reader.h"
@@ -31,8 +32,9 @@ std::optional<std::string> document_kind(Reader& reader, const yaml::Node& node)
     reader.error(node, "a rules document needs apiVersion and kind");
     return std::nullopt;
   }
-  if (kind.scalar() != "ReleasePolicy" && kind.scalar() != "Promotion") {
-    reader.error(kind, "unknown kind \"" + kind.scalar() + "\" (rules documents are ReleasePolicy and Promotion)");
+  if (kind.scalar() != "ReleasePolicy" && kind.scalar() != "Promotion" && kind.scalar() != "Evidence") {
+    reader.error(kind, "unknown kind \"" + kind.scalar() +
+                           "\" (rules documents are ReleasePolicy, Promotion and Evidence)");
     return std::nullopt;
   }
   if (api_version.scalar() != kApiVersion) {
@@ -81,6 +83,10 @@ std::shared_ptr<const Fragment> compile_fragment(const RuleSource& source) {
           {key_of(doc.node), doc.origin.context, doc.origin.config_map, reader.written_at(doc.node)});
       if (*kind == "Promotion") {
         compile_promotion(reader, doc.node["spec"], index, tables);
+        continue;
+      }
+      if (*kind == "Evidence") {
+        compile_evidence(reader, doc.node["spec"], index, doc.node["metadata"]["name"].scalar(), fragment->evidence);
         continue;
       }
       auto rules = std::make_shared<RuleSet>();

@@ -1,5 +1,5 @@
 // One rules source compiled on its own: its ReleasePolicy if it has one,
-// its Promotion records as tables, the keys of its documents and the
+// its Promotion records as tables, its Evidence records, the keys of its documents and the
 // errors it has by itself. A fragment needs no other source, so sources
 // compile in parallel, and an unchanged source's fragment is reused from
 // one generation to the next; linking fragments (policy/linker.h) makes
@@ -15,11 +15,12 @@
 #include "core/promotion_table.h"
 #include "core/rule_set.h"
 #include "policy/compiler.h"
+#include "policy/evidence_compiler.h"
 
 namespace releasegate::policy {
 
 struct Fragment {
-  // A rules document (ReleasePolicy or Promotion) of the source.
+  // A rules document (ReleasePolicy, Promotion or Evidence) of the source.
   struct Document {
     std::optional<DocumentKey> key;  // none when the document has no kind or name
     std::string context;             // e.g. "ConfigMap ns/name, key k.yaml"; may be empty
@@ -37,6 +38,7 @@ struct Fragment {
   std::vector<Policy> policies;  // a rule set has exactly one: more is an error when linked
   std::shared_ptr<const PromotionTable> images;
   std::shared_ptr<const PromotionTable> charts;
+  std::vector<WrittenEvidence> evidence;  // its Evidence records
   std::vector<LoadError> errors;
   std::vector<LoadError> warnings;
 

@@ -276,6 +276,23 @@ const Fragment::Policy* find_policy(const std::vector<LinkSource>& sources, cons
   return policy;
 }
 
+// A source's Evidence records into `rules`, each for an environment of the
+// policy (hosted here or not: evidence comes from other clusters).
+void index_evidence(const LinkSource& source, RuleSet& rules, std::vector<LoadError>& errors) {
+  const Fragment& fragment = *source.fragment;
+  for (const WrittenEvidence& written : fragment.evidence) {
+    if (dropped(source, written.document)) continue;
+    bool known = std::any_of(rules.environments.begin(), rules.environments.end(),
+                             [&](const Environment& e) { return e.name == written.record.environment; });
+    if (!known) {
+      errors.push_back(fragment.error_at(written.document, written.at,
+                                         "Evidence for " + unknown_environment(rules, written.record.environment)));
+      continue;
+    }
+    rules.evidence.add(written.record);
+  }
+}
+
 // Indexes every record into `rules` and runs the environment and chain
 // checks of each fragment (kept in the cache when there is one).
 void index_and_check(const std::vector<LinkSource>& sources, RuleSet& rules, LinkCache* cache,
@@ -306,6 +323,7 @@ void index_and_check(const std::vector<LinkSource>& sources, RuleSet& rules, Lin
     for (const LinkFinding& finding : *findings) {
       if (!dropped(source, finding.document)) errors.push_back(finding.error);
     }
+    index_evidence(source, rules, errors);
   }
 }
 

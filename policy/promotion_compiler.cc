@@ -121,27 +121,6 @@ void compile_promoted_image(Reader& reader, const yaml::Node& item, std::uint32_
   });
 }
 
-// A promoted chart's record key, from its source and chart: Kind/namespace/name,
-// as Flux's sourceRef names the source, or the repository URL an Argo CD
-// Application names in repoURL. Unless invalid.
-bool read_chart_key(Reader& reader, const yaml::Node& item, const std::string& source, const std::string& chart,
-                    std::string& key) {
-  auto first = source.find('/');
-  std::string_view kind = std::string_view(source).substr(0, first);
-  auto second = first == std::string::npos ? first : source.find('/', first + 1);
-  bool named = source_kind_from_string(kind) || kind == "HelmChart";
-  if (named && second != std::string::npos && second + 1 != source.size() && second != first + 1) {
-    key = RuleSet::chart_key(kind, source.substr(first + 1, second - first - 1), source.substr(second + 1), chart);
-  } else if (!named && (source.find("://") != std::string::npos || kind.find('.') != std::string_view::npos)) {
-    key = RuleSet::chart_key(source, chart);
-  } else {
-    reader.error(item["source"], "source must be Kind/namespace/name (e.g. HelmRepository/flux-system/acme) or "
-                                 "a repository URL, not \"" + source + "\"");
-    return false;
-  }
-  return true;
-}
-
 void compile_promoted_chart(Reader& reader, const yaml::Node& item, std::uint32_t document,
                             PromotionTable::Builder& table) {
   std::optional<std::string> source, chart;
@@ -169,6 +148,27 @@ void compile_promoted_chart(Reader& reader, const yaml::Node& item, std::uint32_
 }
 
 }  // namespace
+
+// A chart's record key (RuleSet::chart_key), from its source and chart: Kind/namespace/name,
+// as Flux's sourceRef names the source, or the repository URL an Argo CD
+// Application names in repoURL. Unless invalid.
+bool read_chart_key(Reader& reader, const yaml::Node& item, const std::string& source, const std::string& chart,
+                    std::string& key) {
+  auto first = source.find('/');
+  std::string_view kind = std::string_view(source).substr(0, first);
+  auto second = first == std::string::npos ? first : source.find('/', first + 1);
+  bool named = source_kind_from_string(kind) || kind == "HelmChart";
+  if (named && second != std::string::npos && second + 1 != source.size() && second != first + 1) {
+    key = RuleSet::chart_key(kind, source.substr(first + 1, second - first - 1), source.substr(second + 1), chart);
+  } else if (!named && (source.find("://") != std::string::npos || kind.find('.') != std::string_view::npos)) {
+    key = RuleSet::chart_key(source, chart);
+  } else {
+    reader.error(item["source"], "source must be Kind/namespace/name (e.g. HelmRepository/flux-system/acme) or "
+                                 "a repository URL, not \"" + source + "\"");
+    return false;
+  }
+  return true;
+}
 
 void compile_promotion(Reader& reader, const yaml::Node& spec, std::uint32_t document, PromotionTables& into) {
   reader.fields(spec, "Promotion spec", {

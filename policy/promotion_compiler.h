@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "core/promotion_table.h"
 #include "policy/yaml_reader.h"
@@ -20,6 +21,13 @@ struct PromotionTables {
   PromotionTable::Builder images;
   PromotionTable::Builder charts;
 };
+
+// A chart's key (RuleSet::chart_key) from a record's `source` (Kind/namespace/name
+// as Flux's sourceRef names it, or a repository URL as an Argo CD
+// Application's repoURL) and `chart`; false, with an error at item's
+// source, when the source is neither.
+bool read_chart_key(Reader& reader, const yaml::Node& item, const std::string& source, const std::string& chart,
+                    std::string& key);
 
 // Compiles a Promotion's spec, document number `document` of its source.
 // Errors go to the reader.

@@ -25,7 +25,7 @@ std::string Reader::location(const yaml::Node& node) const {
   return origin_.file + ":" + std::to_string(node.mark().line + 1 + origin_.line_offset);
 }
 
-void Reader::report_unknown_keys(const yaml::Node& node, std::string_view what, std::initializer_list<Field> fields) {
+void Reader::report_unknown_keys(const yaml::Node& node, std::string_view what, std::span<const Field> fields) {
   std::vector<std::string_view> seen;
   for (auto [key_node, value] : node.entries()) {
     if (!key_node.is_scalar()) {
@@ -49,7 +49,7 @@ void Reader::report_unknown_keys(const yaml::Node& node, std::string_view what, 
   }
 }
 
-bool Reader::fields(const yaml::Node& node, std::string_view what, std::initializer_list<Field> fields) {
+bool Reader::fields(const yaml::Node& node, std::string_view what, std::span<const Field> fields) {
   if (!node.is_map()) {
     error(node, std::string(what) + " must be a map");
     return false;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -102,7 +103,10 @@ class Reader {
   // the rest of the required fields are still checked but nothing else is
   // read. False when the map is invalid, or (with "<what> must be a map")
   // not a map.
-  bool fields(const yaml::Node& node, std::string_view what, std::initializer_list<Field> fields);
+  bool fields(const yaml::Node& node, std::string_view what, std::span<const Field> fields);
+  bool fields(const yaml::Node& node, std::string_view what, std::initializer_list<Field> fields) {
+    return this->fields(node, what, std::span<const Field>(fields.begin(), fields.size()));
+  }
 
   std::optional<std::string> string(const yaml::Node& node, std::string_view what);
   // A string that must not be empty; `what` is e.g. "source.kind".
@@ -114,7 +118,7 @@ class Reader {
   void patterns(const yaml::Node& node, std::string_view what, PatternList& into);
 
  private:
-  void report_unknown_keys(const yaml::Node& node, std::string_view what, std::initializer_list<Field> fields);
+  void report_unknown_keys(const yaml::Node& node, std::string_view what, std::span<const Field> fields);
 
   LoadError at(const yaml::Mark& mark, std::string message) const;
 

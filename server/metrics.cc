@@ -118,6 +118,23 @@ Metrics::Metrics()
                          .Name("releasegate_audit_results")
                          .Help("Results of the last complete audit by environment, rule and result")
                          .Register(*registry_)),
+      evidence_connected_(BuildGauge()
+                              .Name("releasegate_evidence_watch_connected")
+                              .Help("1 when the evidence observer's watches (workloads, HelmReleases) are all open")
+                              .Register(*registry_)),
+      evidence_objects_(BuildGauge()
+                            .Name("releasegate_evidence_observed_objects")
+                            .Help("Workloads and HelmReleases the evidence observer follows in an environment")
+                            .Register(*registry_)),
+      evidence_versions_(BuildGauge()
+                             .Name("releasegate_evidence_versions")
+                             .Help("Versions with evidence observed in this cluster, by environment and state "
+                                   "(proven: healthy now or before; degraded: withdrawn until healthy again)")
+                             .Register(*registry_)),
+      evidence_persist_errors_(BuildCounter()
+                                   .Name("releasegate_evidence_persist_errors_total")
+                                   .Help("Writes of the evidence ConfigMap that failed")
+                                   .Register(*registry_)),
       certificate_reloads_(BuildCounter()
                                .Name("releasegate_tls_certificate_reloads_total")
                                .Help("Serving certificate loads by result (success, failure)")
@@ -179,6 +196,7 @@ std::string Metrics::scrape(const Sources& sources) {
   }
   if (sources.rules_watch) scrape_rules_watch(*sources.rules_watch);
   if (sources.audit) scrape_audit(*sources.audit);
+  if (sources.evidence) scrape_evidence(*sources.evidence);
   const CertificateStatus& certificate = sources.certificate;
   advance(certificate_reloads_.Add({{"result", "success"}}), static_cast<double>(certificate.reloads));
   advance(certificate_reloads_.Add({{"result", "failure"}}), static_cast<double>(certificate.failures));
@@ -211,6 +229,22 @@ void Metrics::scrape_audit(const audit::AuditStatus& audit) {
           {{"environment", environment}, {"rule", rule}, {"result", std::string(audit::to_string(outcome))}});
     }
     gauge->Set(static_cast<double>(n));
+  }
+}
+
+void Metrics::scrape_evidence(const evidence::ObserverStatus& evidence) {
+  evidence_connected_.Add({}).Set(evidence.connected ? 1 : 0);
+  evidence_objects_.Add({}).Set(static_cast<double>(evidence.objects));
+  advance(evidence_persist_errors_.Add({}), static_cast<double>(evidence.persist_errors));
+  // By the policy's environments and two states: bounded; gone drops to 0.
+  for (auto& [labels, gauge] : evidence_gauges_) gauge->Set(0);
+  for (const auto* counts : {&evidence.proven, &evidence.degraded}) {
+    std::string state = counts == &evidence.proven ? "proven" : "degraded";
+    for (const auto& [environment, n] : *counts) {
+      prometheus::Gauge*& gauge = evidence_gauges_[{environment, state}];
+      if (!gauge) gauge = &evidence_versions_.Add({{"environment", environment}, {"state", state}});
+      gauge->Set(static_cast<double>(n));
+    }
   }
 }
 

@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "audit/audit_loop.h"
+#include "evidence/observer.h"
 #include "runtime/rules_feed.h"
 #include "admission/admission_handler.h"
 #include "server/certificate_store.h"
@@ -65,6 +66,7 @@ class Metrics {
     const runtime::ReloadStatus* rules = nullptr;
     const runtime::WatchStatus* rules_watch = nullptr;  // rules from the API
     const audit::AuditStatus* audit = nullptr;
+    const evidence::ObserverStatus* evidence = nullptr;  // the evidence observer
     CertificateStatus certificate;
   };
   std::string scrape(const Sources& sources);
@@ -92,11 +94,17 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& audit_objects_;
   prometheus::Family<prometheus::Gauge>& audit_results_;
   std::map<std::tuple<std::string, std::string, audit::Outcome>, prometheus::Gauge*> audit_gauges_;
+  prometheus::Family<prometheus::Gauge>& evidence_connected_;
+  prometheus::Family<prometheus::Gauge>& evidence_objects_;
+  prometheus::Family<prometheus::Gauge>& evidence_versions_;
+  prometheus::Family<prometheus::Counter>& evidence_persist_errors_;
+  std::map<std::pair<std::string, std::string>, prometheus::Gauge*> evidence_gauges_;
   prometheus::Family<prometheus::Counter>& certificate_reloads_;
   prometheus::Gauge& certificate_expiry_;
   std::mutex scrape_mutex_;
   void scrape_rules_watch(const runtime::WatchStatus& watch);
   void scrape_audit(const audit::AuditStatus& audit);  // derived counters are advanced by one scrape at a time
+  void scrape_evidence(const evidence::ObserverStatus& evidence);
 };
 
 }  // namespace releasegate::server

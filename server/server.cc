@@ -87,6 +87,23 @@ nlohmann::json watch_detail(const runtime::WatchStatus& watch) {
   return detail;
 }
 
+nlohmann::json evidence_detail(const evidence::ObserverStatus& status) {
+  nlohmann::json detail{{"restored", status.restored}, {"synced", status.synced},   {"connected", status.connected},
+                        {"objects", status.objects},   {"records", status.records}, {"proven", status.proven},
+                        {"degraded", status.degraded}, {"persists", status.persists}};
+  if (status.last_error) detail["lastError"] = *status.last_error;
+  return detail;
+}
+
+// The handler reads the observer's evidence, when one runs.
+admission::HandlerOptions handler_options(const ServerOptions& options) {
+  admission::HandlerOptions handler{options.decision_cache_size, {options.rules_edit_timeout}};
+  if (const evidence::Observer* observer = options.evidence) {
+    handler.observed_evidence = [observer] { return observer->current(); };
+  }
+  return handler;
+}
+
 nlohmann::json audit_detail(const audit::AuditStatus& audit) {
   nlohmann::json detail{{"runs", audit.runs}, {"incompleteRuns", audit.incomplete}};
   if (audit.last_run) detail["lastRun"] = format_time(*audit.last_run);
@@ -132,7 +149,7 @@ struct Server::Impl {
   Impl(ServerOptions o, const runtime::RuleStore& s)
       : options(std::move(o)),
         store(s),
-        handler(s, {options.decision_cache_size, {options.rules_edit_timeout}}),
+        handler(s, handler_options(options)),
         certificates(options.tls) {}
 
   void reload_certificates() {
@@ -224,10 +241,13 @@ struct Server::Impl {
       std::optional<runtime::ReloadStatus> rules;
       std::optional<runtime::WatchStatus> watch;
       std::optional<audit::AuditStatus> audited;
+      std::optional<evidence::ObserverStatus> observed;
       if (options.rules_feed) rules = options.rules_feed->status(), watch = options.rules_feed->watch_status();
       if (options.audit) audited = options.audit->status();
+      if (options.evidence) observed = options.evidence->status();
       res.set_content(metrics.scrape({rules ? &*rules : nullptr, watch ? &*watch : nullptr,
-                                      audited ? &*audited : nullptr, certificates.status()}),
+                                      audited ? &*audited : nullptr, observed ? &*observed : nullptr,
+                                      certificates.status()}),
                       "text/plain; version=0.0.4; charset=utf-8");
     });
     probes.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
@@ -240,6 +260,7 @@ struct Server::Impl {
         if (auto watch = options.rules_feed->watch_status()) detail["rulesWatch"] = watch_detail(*watch);
       }
       if (options.audit) detail["audit"] = audit_detail(options.audit->status());
+      if (options.evidence) detail["evidence"] = evidence_detail(options.evidence->status());
       if (options.cluster.configured()) {
         detail["cluster"] = {{"name", options.cluster.name}, {"labels", options.cluster.labels}};
       }

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "audit/audit_loop.h"
+#include "evidence/observer.h"
 #include "runtime/rule_reloader.h"
 #include "runtime/rules_feed.h"
 #include "runtime/rule_store.h"
@@ -52,6 +53,8 @@ struct ServerOptions {
   const runtime::RulesFeed* rules_feed = nullptr;
   // The background audit, when it runs.
   const audit::AuditLoop* audit = nullptr;
+  // The evidence observer, when it runs: admission reads its evidence.
+  const evidence::Observer* evidence = nullptr;
   // How often the certificate files are re-read even without a file event.
   std::chrono::milliseconds certificate_rescan{30'000};
 };

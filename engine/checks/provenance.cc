@@ -136,23 +136,6 @@ bool only_allowed_drift(const Subject& subject) {
   });
 }
 
-std::optional<std::string> break_glass_reason(const RuleSet& rules, const AdmissionRequest& request,
-                                              const ObjectView* object) {
-  if (!object || rules.break_glass_groups.empty()) return std::nullopt;
-  bool member = std::any_of(request.groups.begin(), request.groups.end(),
-                            [&](const std::string& g) { return rules.break_glass_groups.matches(g); });
-  if (!member) return std::nullopt;
-  auto reason = object->annotations.find(marks::kBreakGlass);
-  if (reason && !reason->empty()) return std::string(*reason);
-  // Ending a break-glass: an UPDATE whose only change is removing the
-  // annotation (nothing else may ride along).
-  auto before = request.old_object ? request.old_object->annotations.find(marks::kBreakGlass) : std::nullopt;
-  bool only_removal = request.operation == Operation::Update && request.changed_paths_complete &&
-                      request.changed_paths.size() == 1 && request.changed_paths.front() == marks::kBreakGlassPointer;
-  if (before && !before->empty() && only_removal) return "ended: " + std::string(*before);
-  return std::nullopt;
-}
-
 std::string changed_paths_text(const AdmissionRequest& request) {
   if (request.operation != Operation::Update || request.changed_paths.empty()) return {};
   std::string out = " (changed: ";
@@ -188,6 +171,23 @@ void check_marks_at_rest(const Subject& subject, Findings& findings) {
 }
 
 }  // namespace
+
+std::optional<std::string> break_glass_reason(const RuleSet& rules, const AdmissionRequest& request,
+                                              const ObjectView* object) {
+  if (!object || rules.break_glass_groups.empty()) return std::nullopt;
+  bool member = std::any_of(request.groups.begin(), request.groups.end(),
+                            [&](const std::string& g) { return rules.break_glass_groups.matches(g); });
+  if (!member) return std::nullopt;
+  auto reason = object->annotations.find(marks::kBreakGlass);
+  if (reason && !reason->empty()) return std::string(*reason);
+  // Ending a break-glass: an UPDATE whose only change is removing the
+  // annotation (nothing else may ride along).
+  auto before = request.old_object ? request.old_object->annotations.find(marks::kBreakGlass) : std::nullopt;
+  bool only_removal = request.operation == Operation::Update && request.changed_paths_complete &&
+                      request.changed_paths.size() == 1 && request.changed_paths.front() == marks::kBreakGlassPointer;
+  if (before && !before->empty() && only_removal) return "ended: " + std::string(*before);
+  return std::nullopt;
+}
 
 void check_provenance(const Subject& subject, Findings& findings) {
   if (subject.at_rest) return check_marks_at_rest(subject, findings);

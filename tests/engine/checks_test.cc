@@ -61,13 +61,15 @@ TEST(Checks, EachRunsForItsKindsAndWhen) {
   const std::string flux = testing::kFluxKustomizeController;
   const std::string node = "system:serviceaccount:kube-system:replicaset-controller";
   std::vector<Case> cases = {
-      {"workload in an environment", deployment, Operation::Create, "prod", flux, {"provenance", "container-images"}},
+      {"workload in an environment", deployment, Operation::Create, "prod", flux,
+       {"provenance", "container-images", "evidence"}},
       {"pod in an environment", pod, Operation::Update, "prod", flux, {"provenance", "container-images"}},
       {"deleting runs nothing but provenance", deployment, Operation::Delete, "prod", flux, {"provenance"}},
-      {"an exempt requester skips provenance only", deployment, Operation::Create, "prod", node, {"container-images"}},
+      {"an exempt requester skips provenance only", deployment, Operation::Create, "prod", node,
+       {"container-images", "evidence"}},
       {"no environment: a workload is not governed", deployment, Operation::Create, "flux-system", flux, {}},
       {"a HelmRelease in an environment", helm_release, Operation::Create, "prod", flux,
-       {"provenance", "source", "tenant-account", "charts", "values-images"}},
+       {"provenance", "source", "tenant-account", "charts", "values-images", "evidence"}},
       {"a Kustomization without an environment: sources and tenants only", kustomization, Operation::Create,
        "flux-system", flux, {"source", "tenant-account"}},
       {"a Flux source in flux-system", git_repository, Operation::Create, "flux-system", flux, {"source"}},

@@ -1,0 +1,129 @@
+#include "cli/evidence_command.h"
+
+#include <algorithm>
+#include <csignal>
+#include <fstream>
+#include <ostream>
+
+#include "cli/api_flags.h"
+#include "cli/cluster_flags.h"
+#include "core/kinds.h"
+#include "evidence/evidence_document.h"
+#include "evidence/observer.h"
+#include "evidence/tracker.h"
+
+namespace releasegate::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: releasegate evidence export --cluster-name NAME [--kubeconfig FILE] [--context NAME]\n"
+    "                                   [--rules DIR ... | --rules-namespace NS ...] [--environment ENV ...]\n"
+    "                                   [--evidence-config-map NAME (default releasegate-evidence)] [--output FILE]\n";
+
+// What the observer persisted in its ConfigMap, when it can be read.
+void restore(kube::Client& client, const std::string& ns, const std::string& name, evidence::Tracker& tracker,
+             std::ostream& err) {
+  if (name.empty()) return;
+  kube::Response response = client.get(kube::resource_path("", "v1", "configmaps", ns, name));
+  if (response.status == 404) return;
+  if (!response.ok()) {
+    err << "releasegate evidence: ConfigMap " << ns << "/" << name
+        << " not read (only what runs now is exported): " << kube::error_of(response).describe() << "\n";
+    return;
+  }
+  auto object = nlohmann::json::parse(response.body, nullptr, false);
+  std::string text;
+  if (object.is_object() && object.contains("data") && object["data"].is_object()) {
+    text = object["data"].value(std::string(evidence::kEvidenceKey), "");
+  }
+  std::vector<policy::LoadError> errors;
+  tracker.restore(evidence::read_evidence(text, "ConfigMap " + ns + "/" + name, errors));
+  for (const policy::LoadError& e : errors) err << "releasegate evidence: " << e.to_string() << "\n";
+}
+
+// Every object of the evidence kinds into the tracker; false with *error
+// when a list fails.
+bool observe_cluster(kube::Client& client, const RuleSet& rules, evidence::Tracker& tracker, UnixSeconds now,
+                     std::string* error) {
+  for (const KindInfo& kind : kKinds) {
+    if (!is_evidence_kind(kind.kind)) continue;
+    std::string path = kube::resource_path(std::string(kind.group), std::string(listed_version(kind.group)),
+                                           std::string(kind.resource));
+    kube::ListOptions list;
+    list.limit = 250;
+    kube::ListResult listed = client.list(path, list, [&](nlohmann::json&& object) {
+      auto observed = evidence::observe(kind.kind, object);
+      if (!observed) return;
+      std::string environment;
+      if (!rules.exempt_namespaces.matches(observed->runs_in)) {
+        if (auto env = rules.environment_for_namespace(observed->runs_in)) environment = rules.environments[*env].name;
+      }
+      std::string id = std::string(kind.kind) + " " + observed->namespace_ + "/" + observed->name;
+      tracker.update(id, std::move(*observed), environment, now);
+    });
+    if (!listed.ok) {
+      *error = "listing " + std::string(kind.resource) + ": " + listed.error.describe();
+      return false;
+    }
+  }
+  return true;
+}
+
+// The records of the environments asked for (all when none).
+EvidenceSet selected(const EvidenceSet& all, const std::vector<std::string>& environments) {
+  EvidenceSet out;
+  for (const EvidenceRecord& r : all.records()) {
+    if (environments.empty() || std::find(environments.begin(), environments.end(), r.environment) != environments.end()) {
+      out.add(r);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_evidence(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Flags flags(with_api_flags(with_cluster_flags({"rules", "environment", "evidence-config-map", "output"})));
+  std::string error;
+  auto usage = [&](const std::string& message) {
+    err << "releasegate evidence: " << message << "\n" << kUsage;
+    return 2;
+  };
+  if (args.empty() || args.front() != "export") return usage("the subcommand is export");
+  if (!flags.parse(std::vector<std::string>(args.begin() + 1, args.end()), &error)) return usage(error);
+  if (flags.has("rules") && flags.has("rules-namespace")) return usage("give --rules or --rules-namespace, not both");
+  auto cluster = cluster_from_flags(flags, &error);
+  if (!cluster) return usage(error);
+  if (cluster->name.empty()) return usage("--cluster-name is required: each record names the cluster that proved it");
+  auto config = api_config_from_flags(flags, &error);
+  if (!config) return usage(error);
+  std::signal(SIGPIPE, SIG_IGN);
+  kube::Client client(*config);
+  policy::LoadOptions options;
+  options.cluster = *cluster;
+  options.own_namespace = own_namespace(flags, &*config);
+  policy::LoadResult rules = rules_from_flags(flags, client, options, &error);
+  if (!error.empty()) return err << "releasegate evidence: " << error << "\n", 2;
+  if (!rules.rules) {
+    for (const policy::LoadError& e : rules.errors) err << e.to_string() << "\n";
+    return err << "releasegate evidence: the rules are invalid; nothing exported\n", 2;
+  }
+  evidence::Tracker tracker({cluster->name});
+  UnixSeconds now = wall_clock();
+  restore(client, options.own_namespace, flags.get("evidence-config-map").value_or("releasegate-evidence"), tracker, err);
+  if (!observe_cluster(client, *rules.rules, tracker, now, &error)) {
+    return err << "releasegate evidence: " << error << "; nothing exported\n", 1;
+  }
+  EvidenceSet evidence = selected(tracker.snapshot(now), flags.all("environment"));
+  std::string text = evidence::render_evidence(evidence, now);
+  if (auto file = flags.get("output")) {
+    std::ofstream file_out(*file, std::ios::binary | std::ios::trunc);
+    if (!(file_out << text)) return err << "releasegate evidence: cannot write " << *file << "\n", 2;
+  } else {
+    out << text;
+  }
+  err << "releasegate evidence: " << evidence.size() << " records from cluster " << cluster->name << "\n";
+  return 0;
+}
+
+}  // namespace releasegate::cli

@@ -1,0 +1,74 @@
+// Evidence that a version ran healthy in an environment: for an image
+// (repository, tag, digest) or a chart (chart key, version), the period it
+// ran there without interruption. It comes from Evidence records in the
+// rules (exported from the cluster that observed it and committed to Git)
+// or from releasegate's own observer in this cluster (evidence/observer.h).
+// An environment with `requires: {evidenceFrom, soak}` admits a version
+// only with enough of it (engine/evidence_requirement.h).
+//
+// Environments are kept by name, not by a policy's index, so a set stays
+// valid when the policy changes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/time_text.h"
+
+namespace releasegate {
+
+enum class EvidenceOf { Image, Chart };
+
+// The kinds whose health the observer reads and whose versions an
+// environment's evidence requirement applies to: the long-running
+// workloads and Flux HelmReleases. (Jobs and CronJobs run to completion,
+// and a controller's ReplicaSets and Pods are judged by their owner.)
+inline constexpr std::string_view kEvidenceKinds[] = {"Deployment", "StatefulSet", "DaemonSet", "HelmRelease"};
+bool is_evidence_kind(std::string_view kind);
+
+struct EvidenceRecord {
+  EvidenceOf of = EvidenceOf::Image;
+  std::string key;     // a normalised repository ("ghcr.io/acme/podinfo"), or RuleSet::chart_key
+  std::string tag;     // an image tag or a chart version; may be empty for a digest-only image
+  std::string digest;  // an image digest, when known
+  std::string environment;
+  std::string cluster;  // where it ran
+  UnixSeconds healthy_since = 0;
+  UnixSeconds observed_until = 0;  // last seen healthy
+  // Observed in this cluster and healthy now: the period runs on with the clock.
+  bool ongoing = false;
+  // It stopped being healthy there (while still running that version) at
+  // this time: the period before does not count, until it is healthy again.
+  UnixSeconds degraded_at = 0;
+  std::string object;  // what ran it, "Deployment staging/podinfo", when known
+  std::string origin;  // for messages: "observed in this cluster", "Evidence staging-eu (evidence.yaml:3)"
+
+  // How long it has been (or was) healthy without interruption at `now`.
+  std::int64_t healthy_for(UnixSeconds now) const;
+  // "ghcr.io/acme/podinfo:6.5.1@sha256:...", "chart <key> 6.5.1".
+  std::string version_text() const;
+};
+
+// Evidence records by (kind, key). Small next to the promotions: one
+// record per version and environment and cluster that proved itself.
+class EvidenceSet {
+ public:
+  void add(EvidenceRecord record);
+  // The records of one version in one environment: the same digest when
+  // both name one, else the same tag.
+  std::vector<const EvidenceRecord*> find(EvidenceOf of, std::string_view key, std::string_view environment,
+                                          std::string_view tag, std::string_view digest) const;
+  const std::vector<EvidenceRecord>& records() const { return records_; }
+  std::size_t size() const { return records_.size(); }
+  bool empty() const { return records_.empty(); }
+
+ private:
+  static std::string index_key(EvidenceOf of, std::string_view key);
+  std::vector<EvidenceRecord> records_;
+  std::unordered_map<std::string, std::vector<std::uint32_t>> by_key_;
+};
+
+}  // namespace releasegate

@@ -1,0 +1,145 @@
+#include "engine/evidence_requirement.h"
+
+#include <vector>
+
+namespace releasegate::engine {
+namespace {
+
+// The records of `version` in `environment`, observed here and written in the rules.
+std::vector<const EvidenceRecord*> records_of(const RuleSet& rules, const EvidenceVersion& version,
+                                              const std::string& environment, const Observations& observations) {
+  std::vector<const EvidenceRecord*> found =
+      rules.evidence.find(version.of, version.key, environment, version.tag, version.digest);
+  if (observations.observed) {
+    auto observed = observations.observed->find(version.of, version.key, environment, version.tag, version.digest);
+    found.insert(found.end(), observed.begin(), observed.end());
+  }
+  return found;
+}
+
+// The record that proves the longest healthy period, or null.
+const EvidenceRecord* longest(const std::vector<const EvidenceRecord*>& records, UnixSeconds now) {
+  const EvidenceRecord* best = nullptr;
+  for (const EvidenceRecord* r : records) {
+    if (r->degraded_at == 0 && (!best || r->healthy_for(now) > best->healthy_for(now))) best = r;
+  }
+  return best;
+}
+
+// "12 of the 30 minutes", or "1h5m of the 1h30m" when the soak is not in
+// whole minutes below two hours.
+std::string progress_text(std::int64_t healthy, std::int64_t soak) {
+  if (soak % 60 == 0 && soak < 2 * 3600) {
+    return std::to_string(healthy / 60) + " of the " + std::to_string(soak / 60) + " minutes";
+  }
+  return duration_text(healthy) + " of the " + duration_text(soak);
+}
+
+// Why `environment` does not provide the evidence; empty when it does.
+std::string shortfall(const std::vector<const EvidenceRecord*>& records, const std::string& environment,
+                      std::int64_t soak, UnixSeconds now) {
+  const EvidenceRecord* best = longest(records, now);
+  if (best && best->healthy_for(now) >= soak) return {};
+  if (!best) {
+    for (const EvidenceRecord* r : records) {
+      if (r->degraded_at != 0) {
+        return "degraded in " + environment + " at " + moment_text(r->degraded_at, now) +
+               (r->object.empty() ? "" : " (" + r->object + ")") + ", and must run healthy there again for " +
+               duration_text(soak);
+      }
+    }
+    return "has no evidence from " + environment + ": it has not been seen running healthy there, in this "
+           "cluster or in an Evidence record";
+  }
+  std::string progress = progress_text(best->healthy_for(now), soak);
+  if (best->ongoing) {
+    // Rounded up to the minute: it could pass from then on, not before.
+    UnixSeconds earliest = (best->healthy_since + soak + 59) / 60 * 60;
+    return "has been healthy in " + environment + " for " + progress + " required; earliest " +
+           moment_text(earliest, now);
+  }
+  return "was healthy in " + environment + " for " + progress + " required (" + best->origin +
+         "), and is not running there now; deploy it there again and let it run";
+}
+
+bool proven_here(const std::vector<const EvidenceRecord*>& records, UnixSeconds now) {
+  const EvidenceRecord* best = longest(records, now);
+  return best && (best->ongoing || best->healthy_for(now) > 0);
+}
+
+}  // namespace
+
+std::optional<std::string> missing_evidence(const RuleSet& rules, std::size_t env, const EvidenceVersion& version,
+                                            const Observations& observations) {
+  const Environment& environment = rules.environments[env];
+  if (!environment.evidence_required) return std::nullopt;
+  const Environment::EvidenceRequirement& requirement = *environment.evidence_required;
+  if (proven_here(records_of(rules, version, environment.name, observations), observations.now)) return std::nullopt;
+  std::vector<std::string> missing;
+  for (std::size_t from : requirement.from) {
+    const std::string& name = rules.environments[from].name;
+    std::string why = shortfall(records_of(rules, version, name, observations), name, requirement.soak_seconds,
+                                observations.now);
+    if (why.empty() && requirement.any) return std::nullopt;
+    if (!why.empty()) missing.push_back(std::move(why));
+  }
+  if (missing.empty()) return std::nullopt;
+  std::string message = version.text + " ";
+  for (std::size_t i = 0; i < missing.size(); ++i) {
+    message += (i == 0 ? "" : requirement.any ? "; nor " : "; and it ") + missing[i];
+  }
+  return message + "; " + environment.name + " admits a version after it ran healthy for " +
+         duration_text(requirement.soak_seconds) + " in " + environments_text(rules, requirement.from, requirement.any) +
+         " (requires.evidenceFrom)";
+}
+
+namespace {
+
+// The versions of `key` promoted to `env` in `next` and not in `base`.
+std::vector<PromotedVersion> new_versions(const PromotionIndex& next, const PromotionIndex* base, std::string_view key,
+                                          std::size_t env, std::optional<std::size_t> base_env) {
+  std::vector<PromotedVersion> out;
+  PromotedVersions before = base && base_env ? base->find(key, *base_env) : PromotedVersions();
+  for (const PromotedVersion& v : next.find(key, env).in_written_order()) {
+    bool known = v.digest.empty() ? before.find_tag(v.tag).has_value() : before.has_digest(v.digest);
+    if (!known) out.push_back(v);
+  }
+  return out;
+}
+
+std::optional<std::size_t> index_of(const RuleSet* rules, const std::string& name) {
+  if (!rules) return std::nullopt;
+  for (std::size_t i = 0; i < rules->environments.size(); ++i) {
+    if (rules->environments[i].name == name) return i;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<std::string> promotions_without_evidence(const RuleSet& next, const RuleSet* base, UnixSeconds now) {
+  std::vector<std::string> messages;
+  Observations records_only{nullptr, now};
+  for (std::size_t env = 0; env < next.environments.size(); ++env) {
+    const Environment& environment = next.environments[env];
+    if (!environment.evidence_required || environment.promotion_open) continue;
+    std::optional<std::size_t> base_env = index_of(base, environment.name);
+    for (EvidenceOf of : {EvidenceOf::Image, EvidenceOf::Chart}) {
+      const PromotionIndex& index = of == EvidenceOf::Image ? next.promotions : next.chart_promotions;
+      const PromotionIndex* before = !base ? nullptr : of == EvidenceOf::Image ? &base->promotions : &base->chart_promotions;
+      for (std::string_view key : index.keys()) {
+        for (const PromotedVersion& v : new_versions(index, before, key, env, base_env)) {
+          std::string text = of == EvidenceOf::Image ? "image " + std::string(key) + (v.tag.empty() ? "@" : ":") +
+                                                           std::string(v.tag.empty() ? v.digest : v.tag)
+                                                     : "chart " + std::string(key) + " " + std::string(v.tag);
+          EvidenceVersion version{of, std::string(key), std::string(v.tag), std::string(v.digest),
+                                  text + ", promoted to " + environment.name + ","};
+          if (auto why = missing_evidence(next, env, version, records_only)) messages.push_back(std::move(*why));
+        }
+      }
+    }
+  }
+  return messages;
+}
+
+}  // namespace releasegate::engine

@@ -1,0 +1,101 @@
+// The evidence observer: follows the Deployments, StatefulSets,
+// DaemonSets and HelmReleases of the whole cluster through the API (one
+// kube::Reflector each), judges their health (evidence/health.h) in the
+// environment the rules in force give their namespace, and keeps, with a
+// Tracker, since when each version has run healthy. Admission reads the
+// published snapshot (current()); nothing here runs on a listener thread.
+//
+// A restart loses nothing: Deployments and HelmReleases say in their
+// status since when they are healthy, and the rest is persisted, as
+// Evidence documents, in a ConfigMap of releasegate's own namespace
+// (read back at start, written at most every persist interval).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "evidence/tracker.h"
+#include "kube/client.h"
+#include "kube/reflector.h"
+#include "runtime/rule_store.h"
+
+namespace releasegate::evidence {
+
+struct ObserverOptions {
+  TrackerOptions tracker;     // with the cluster's name
+  std::string namespace_;     // releasegate's own: where the ConfigMap is
+  std::string config_map = "releasegate-evidence";  // empty: nothing persisted
+  std::chrono::milliseconds tick{15'000};            // how often settling and persistence are looked at
+  std::chrono::seconds persist_interval{120};
+  kube::ReflectorOptions watch;  // path is set per kind
+  std::function<UnixSeconds()> clock = wall_clock;
+};
+
+struct ObserverStatus {
+  bool restored = false;   // the persisted evidence was read (or there was none)
+  bool synced = false;     // every kind listed once
+  bool connected = false;  // every watch open now
+  std::size_t objects = 0;  // tracked: running a version in an environment
+  std::size_t records = 0;
+  std::map<std::string, std::size_t> proven;    // environment -> versions with evidence (not degraded)
+  std::map<std::string, std::size_t> degraded;  // environment -> versions degraded
+  std::uint64_t persists = 0, persist_errors = 0;
+  std::optional<std::string> last_error;  // of the last failed read or write of the ConfigMap, or a watch
+};
+
+// The ConfigMap's key holding the Evidence documents.
+inline constexpr std::string_view kEvidenceKey = "evidence.yaml";
+
+class Observer {
+ public:
+  Observer(const kube::ClientConfig& client, const runtime::RuleStore& rules, ObserverOptions options);
+  ~Observer();
+  Observer(const Observer&) = delete;
+  Observer& operator=(const Observer&) = delete;
+
+  void start();  // restores, then starts the watches and the ticks, on its own threads
+  void stop();
+
+  // The evidence observed now (an empty set before the first list).
+  std::shared_ptr<const EvidenceSet> current() const { return current_.load(std::memory_order_acquire); }
+  ObserverStatus status() const;
+
+ private:
+  struct Watched;
+  void run();
+  bool restore();
+  void persist(UnixSeconds now);
+  void on_change(Watched& watched, const kube::ObjectMap& objects);
+  void judge(const std::string& id, const ObservedObject& object, UnixSeconds now);  // mutex_ held
+  void publish(UnixSeconds now);                                                     // mutex_ held
+  void wait(std::chrono::milliseconds delay);
+  bool synced() const;  // every kind listed once
+
+  ObserverOptions options_;
+  const runtime::RuleStore& rules_;
+  kube::Client client_;  // the ConfigMap's reads and writes
+  std::vector<std::unique_ptr<Watched>> watched_;
+  mutable std::mutex mutex_;
+  Tracker tracker_;
+  std::map<std::string, ObservedObject> observed_;  // by id, to judge again under new rules
+  std::weak_ptr<const RuleSet> judged_rules_;
+  std::string persisted_;  // the text last written
+  UnixSeconds persisted_at_ = 0;
+  ObserverStatus status_;
+  std::atomic<std::shared_ptr<const EvidenceSet>> current_;
+  std::mutex wait_mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // guarded by wait_mutex_
+  std::thread thread_;
+};
+
+}  // namespace releasegate::evidence
