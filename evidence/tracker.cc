@@ -160,7 +160,11 @@ EvidenceSet Tracker::snapshot(UnixSeconds now) const {
   EvidenceSet set;
   for (const auto& [key, r] : history_) {
     auto it = live.find(key);
-    if (it != live.end() && (it->second.degraded_at != 0 || r.degraded_at != 0)) continue;  // the live state says
+    // The live state says: a failure now, or a period that covers this one.
+    if (it != live.end() && (it->second.degraded_at != 0 || r.degraded_at != 0 ||
+                             (it->second.ongoing && it->second.healthy_since <= r.healthy_since))) {
+      continue;
+    }
     EvidenceRecord completed = r;
     completed.ongoing = false;
     set.add(std::move(completed));

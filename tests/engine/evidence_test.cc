@@ -1,0 +1,221 @@
+// The evidence rule at admission: prod admits a version once it ran healthy
+// for 30 minutes in staging, observed in this cluster or written in an
+// Evidence record; and lint's check of new promotions.
+#include <gtest/gtest.h>
+
+#include "admission/admission_review.h"
+#include "engine/decision_cache.h"
+#include "engine/engine.h"
+#include "engine/evidence_requirement.h"
+#include "tests/support/evidence_fixtures.h"
+
+namespace releasegate {
+namespace {
+
+using testing::kDigest651;
+using testing::kT0;
+
+const std::string kImage651 = "ghcr.io/acme/podinfo:6.5.1@" + kDigest651;
+
+class EvidenceTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<const RuleSet> rules = load();
+
+  static std::shared_ptr<const RuleSet> load(std::vector<policy::RuleSource> more = {},
+                                             const std::string& requires_text = "requires: {soak: 30m}") {
+    policy::LoadResult loaded = testing::evidence_rules(std::move(more), requires_text);
+    if (!loaded.rules) throw std::runtime_error(loaded.errors.front().to_string());
+    return loaded.rules;
+  }
+
+  static AdmissionRequest request(testing::ReviewSpec spec) {
+    auto parsed = admission::parse_admission_review(testing::review(spec));
+    if (!parsed.review) throw std::runtime_error(parsed.error);
+    return parsed.review->request;
+  }
+  static AdmissionRequest prod_deployment(const std::string& image, const std::string& operation = "CREATE",
+                                          const std::string& old_image = "") {
+    testing::ReviewSpec spec;
+    spec.namespace_ = "prod";
+    spec.operation = operation;
+    spec.object = testing::deployment("prod", image);
+    if (!old_image.empty()) spec.old_object = testing::deployment("prod", old_image);
+    return request(spec);
+  }
+
+  // Observed in staging: healthy since `since`, still running when ongoing.
+  static EvidenceSet observed(UnixSeconds since, bool ongoing, UnixSeconds until = 0, UnixSeconds degraded = 0,
+                              const std::string& environment = "staging") {
+    EvidenceSet set;
+    set.add({EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.1", "", environment, "this", since, until, ongoing,
+             degraded, "Deployment staging/podinfo", "observed in this cluster"});
+    return set;
+  }
+
+  Decision decide(const AdmissionRequest& r, const EvidenceSet* set, UnixSeconds now) const {
+    return engine::evaluate(*rules, r, {set, now});
+  }
+};
+
+std::vector<std::string> evidence_messages(const Decision& d) {
+  std::vector<std::string> out;
+  for (const Violation& v : d.violations) {
+    if (v.rule == Rule::Evidence) out.push_back(v.message);
+  }
+  return out;
+}
+
+TEST_F(EvidenceTest, NoEvidenceIsDeniedSayingWhatIsMissing) {
+  Decision d = decide(prod_deployment(kImage651), nullptr, kT0);
+  ASSERT_EQ(evidence_messages(d).size(), 1u);
+  EXPECT_EQ(d.violations.size(), 1u) << "promotion and provenance pass";
+  std::string m = evidence_messages(d)[0];
+  EXPECT_NE(m.find("Deployment prod/podinfo"), std::string::npos) << m;
+  EXPECT_NE(m.find("has no evidence from staging"), std::string::npos) << m;
+  EXPECT_NE(m.find("prod admits a version after it ran healthy for 30m in staging"), std::string::npos) << m;
+  EXPECT_TRUE(d.evidence_dependent);
+}
+
+TEST_F(EvidenceTest, SoakBoundaryAndWhenItCouldPass) {
+  EvidenceSet set = observed(kT0, true, kT0);
+  std::string m = evidence_messages(decide(prod_deployment(kImage651), &set, kT0 + 12 * 60))[0];
+  EXPECT_NE(m.find("has been healthy in staging for 12 of the 30 minutes required; earliest 14:32Z"),
+            std::string::npos)
+      << m;
+  EXPECT_EQ(evidence_messages(decide(prod_deployment(kImage651), &set, kT0 + 30 * 60 - 1)).size(), 1u);
+  Decision passed = decide(prod_deployment(kImage651), &set, kT0 + 30 * 60);
+  EXPECT_TRUE(passed.violations.empty()) << passed.violations.front().message;
+  EXPECT_TRUE(passed.evidence_dependent);
+}
+
+TEST_F(EvidenceTest, EarliestIsRoundedUpToTheMinute) {
+  EvidenceSet set = observed(kT0 + 30, true, kT0 + 30);
+  std::string m = evidence_messages(decide(prod_deployment(kImage651), &set, kT0 + 60))[0];
+  EXPECT_NE(m.find("earliest 14:33Z"), std::string::npos) << m;
+}
+
+TEST_F(EvidenceTest, APeriodThatEndedCountsForWhatItLasted) {
+  EvidenceSet long_enough = observed(kT0, false, kT0 + 45 * 60);
+  EXPECT_TRUE(decide(prod_deployment(kImage651), &long_enough, kT0 + 86400).violations.empty());
+  EvidenceSet too_short = observed(kT0, false, kT0 + 20 * 60);
+  std::string m = evidence_messages(decide(prod_deployment(kImage651), &too_short, kT0 + 86400))[0];
+  EXPECT_NE(m.find("was healthy in staging for 20 of the 30 minutes required"), std::string::npos) << m;
+  EXPECT_NE(m.find("is not running there now"), std::string::npos) << m;
+}
+
+TEST_F(EvidenceTest, ADegradedVersionIsWithdrawn) {
+  EvidenceSet set = observed(0, false, 0, kT0 + 40 * 60);
+  std::string m = evidence_messages(decide(prod_deployment(kImage651), &set, kT0 + 41 * 60))[0];
+  EXPECT_NE(m.find("degraded in staging at 14:42Z (Deployment staging/podinfo)"), std::string::npos) << m;
+}
+
+TEST_F(EvidenceTest, EvidenceRecordsInTheRulesCount) {
+  const std::string record = std::string(R"(apiVersion: releasegate.io/v1alpha1
+kind: Evidence
+metadata: {name: staging-eu-1}
+spec:
+  cluster: staging-eu-1
+  environment: staging
+  images:
+    - repository: ghcr.io/acme/podinfo
+      digest: )") + kDigest651 + R"(
+      healthySince: "2026-12-02T14:02:00Z"
+      observedUntil: "2026-12-02T14:40:00Z"
+)";
+  auto with_record = load({{"evidence.yaml", record}});
+  Decision d = engine::evaluate(*with_record, prod_deployment(kImage651), {nullptr, kT0 + 86400});
+  EXPECT_TRUE(d.violations.empty()) << d.violations.front().message;
+}
+
+TEST_F(EvidenceTest, AVersionRunningInProdAlreadyNeedsNoMore) {
+  // A rollback, or a Deployment re-created: not a promotion.
+  EvidenceSet set = observed(kT0, true, kT0, 0, "prod");
+  EXPECT_TRUE(decide(prod_deployment(kImage651), &set, kT0 + 60).violations.empty());
+}
+
+TEST_F(EvidenceTest, OnlyWhatAnUpdateChangesIsJudged) {
+  // Scaling, a label, Flux re-applying: the image was there before.
+  Decision same = decide(prod_deployment(kImage651, "UPDATE", kImage651), nullptr, kT0);
+  EXPECT_TRUE(same.violations.empty());
+  EXPECT_FALSE(same.evidence_dependent);
+  const std::string image650 = "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650;
+  EXPECT_EQ(evidence_messages(decide(prod_deployment(kImage651, "UPDATE", image650), nullptr, kT0)).size(), 1u);
+}
+
+TEST_F(EvidenceTest, BreakGlassWaivesItWithItsTrail) {
+  testing::ReviewSpec spec;
+  spec.namespace_ = "prod";
+  spec.user = "alice";
+  spec.groups = nlohmann::json::array({"platform-oncall", "system:authenticated"});
+  spec.object = testing::deployment("prod", kImage651);
+  spec.object["metadata"]["annotations"] = {{"releasegate.io/break-glass", "INC-1234: staging is down"}};
+  Decision d = decide(request(spec), nullptr, kT0);
+  EXPECT_TRUE(evidence_messages(d).empty());
+  ASSERT_TRUE(d.break_glass);
+  EXPECT_EQ(*d.break_glass, "INC-1234: staging is down");
+}
+
+TEST_F(EvidenceTest, AnyOfSeveralPredecessors) {
+  auto any = load({}, "requires: {evidenceFromAny: [dev, staging], soak: 30m}");
+  EvidenceSet dev_only = observed(kT0, true, kT0, 0, "dev");
+  EXPECT_TRUE(engine::evaluate(*any, prod_deployment(kImage651), {&dev_only, kT0 + 31 * 60}).violations.empty());
+  auto each = load({}, "requires: {evidenceFrom: [dev, staging], soak: 30m}");
+  Decision d = engine::evaluate(*each, prod_deployment(kImage651), {&dev_only, kT0 + 31 * 60});
+  ASSERT_EQ(evidence_messages(d).size(), 1u);
+  EXPECT_NE(evidence_messages(d)[0].find("has no evidence from staging"), std::string::npos);
+  EXPECT_NE(evidence_messages(d)[0].find("each of dev, staging"), std::string::npos) << evidence_messages(d)[0];
+}
+
+TEST_F(EvidenceTest, HelmReleaseChartVersions) {
+  testing::ReviewSpec spec;
+  spec.group = "helm.toolkit.fluxcd.io";
+  spec.version = "v2";
+  spec.kind = "HelmRelease";
+  spec.namespace_ = "prod";
+  spec.object = testing::helm_release("prod", "6.5.1", true, kT0);
+  spec.object["metadata"]["labels"] = {{"kustomize.toolkit.fluxcd.io/name", "apps"},
+                                       {"kustomize.toolkit.fluxcd.io/namespace", "flux-system"}};
+  Decision d = decide(request(spec), nullptr, kT0);
+  ASSERT_EQ(evidence_messages(d).size(), 1u) << (d.violations.empty() ? "" : d.violations.front().message);
+  EXPECT_NE(evidence_messages(d)[0].find("chart podinfo 6.5.1"), std::string::npos) << evidence_messages(d)[0];
+  EvidenceSet set;
+  set.add({EvidenceOf::Chart, "HelmRepository/flux-system/podinfo podinfo", "6.5.1", "", "staging", "this", kT0,
+           kT0, true, 0, "HelmRelease staging/podinfo", "observed in this cluster"});
+  EXPECT_TRUE(evidence_messages(decide(request(spec), &set, kT0 + 1800)).empty());
+}
+
+TEST_F(EvidenceTest, NotCachedSinceTimeChangesIt) {
+  engine::DecisionCache cache(100);
+  EvidenceSet set = observed(kT0, true, kT0);
+  AdmissionRequest r = prod_deployment(kImage651);
+  auto early = cache.evaluate(rules, r, {&set, kT0 + 60});
+  EXPECT_EQ(early.result, engine::CacheResult::Bypass);
+  EXPECT_FALSE(early.decision.violations.empty());
+  auto later = cache.evaluate(rules, r, {&set, kT0 + 1800});
+  EXPECT_EQ(later.result, engine::CacheResult::Bypass);
+  EXPECT_TRUE(later.decision.violations.empty());
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST_F(EvidenceTest, LintFindsNewPromotionsWithoutEvidence) {
+  // Every prod version is new without a base: 6.5.0 and 6.5.1, images and charts.
+  auto missing = engine::promotions_without_evidence(*rules, nullptr, kT0);
+  EXPECT_EQ(missing.size(), 4u);
+  // With the base promoting 6.5.0 already, only 6.5.1 is new.
+  std::string base_promotion = testing::kEvidencePromotion;
+  for (const char* v : {", \"6.5.1@", ", \"6.5.1\"]"}) {
+    auto at = base_promotion.rfind(v);
+    ASSERT_NE(at, std::string::npos);
+    base_promotion.erase(at, base_promotion.find(']', at) - at);
+  }
+  auto base = policy::compile_rules({{"policy.yaml", testing::evidence_policy()}, {"promotion.yaml", base_promotion}});
+  ASSERT_TRUE(base.rules) << base.errors.front().to_string();
+  missing = engine::promotions_without_evidence(*rules, base.rules.get(), kT0);
+  ASSERT_EQ(missing.size(), 2u);
+  EXPECT_NE(missing[0].find("image ghcr.io/acme/podinfo:6.5.1, promoted to prod, has no evidence from staging"),
+            std::string::npos)
+      << missing[0];
+}
+
+}  // namespace
+}  // namespace releasegate

@@ -1,0 +1,50 @@
+// Evidence documents: what export writes reads back as the same records.
+#include "evidence/evidence_document.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/evidence_fixtures.h"
+
+namespace releasegate::evidence {
+namespace {
+
+using testing::kT0;
+
+TEST(EvidenceDocument, RoundTrips) {
+  EvidenceSet set;
+  set.add({EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.1", testing::kDigest651, "staging", "eu-1", kT0, kT0, true,
+           0, "Deployment staging/podinfo", ""});
+  set.add({EvidenceOf::Chart, "HelmRepository/flux-system/podinfo podinfo", "6.5.1", "", "staging", "eu-1", kT0,
+           kT0 + 600, false, 0, "", ""});
+  set.add({EvidenceOf::Chart, "oci://ghcr.io/acme/charts podinfo", "1.0.0", "", "dev", "eu-1", kT0, kT0 + 60, false,
+           0, "", ""});
+  set.add({EvidenceOf::Image, "ghcr.io/acme/broken", "1.0.0", "", "staging", "eu-1", 0, 0, false, kT0, "", ""});
+  std::string text = render_evidence(set, kT0 + 1800);
+  std::vector<policy::LoadError> errors;
+  std::vector<EvidenceRecord> read = read_evidence(text, "evidence.yaml", errors);
+  ASSERT_TRUE(errors.empty()) << errors.front().to_string() << "\n" << text;
+  ASSERT_EQ(read.size(), 3u) << text;  // the degraded record proves nothing
+  std::map<std::string, const EvidenceRecord*> by_key;
+  for (const EvidenceRecord& r : read) by_key[r.key] = &r;
+  const EvidenceRecord& image = *by_key.at("ghcr.io/acme/podinfo");
+  EXPECT_EQ(image.digest, testing::kDigest651);
+  EXPECT_EQ(image.cluster, "eu-1");
+  EXPECT_FALSE(image.ongoing);
+  EXPECT_EQ(image.healthy_for(kT0 + 86400), 1800) << "an ongoing period is written as observed until now";
+  EXPECT_EQ(image.object, "Deployment staging/podinfo");
+  EXPECT_EQ(by_key.at("HelmRepository/flux-system/podinfo podinfo")->healthy_for(kT0 + 86400), 600);
+  EXPECT_EQ(by_key.at("oci://ghcr.io/acme/charts podinfo")->environment, "dev");
+  EXPECT_NE(text.find("name: \"eu-1-staging\""), std::string::npos) << text;
+}
+
+TEST(EvidenceDocument, ReadsOnlyEvidence) {
+  std::vector<policy::LoadError> errors;
+  EXPECT_TRUE(read_evidence("", "empty.yaml", errors).empty());
+  EXPECT_TRUE(errors.empty());
+  read_evidence("kind: [", "broken.yaml", errors);
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors.front().file, "broken.yaml");
+}
+
+}  // namespace
+}  // namespace releasegate::evidence

@@ -1,0 +1,132 @@
+// Reading health from the status each controller writes.
+#include "evidence/health.h"
+
+#include <gtest/gtest.h>
+
+#include "cli/manifest.h"
+#include "tests/support/evidence_fixtures.h"
+
+namespace releasegate::evidence {
+namespace {
+
+using testing::kT0;
+using testing::Rollout;
+
+nlohmann::json staging_deployment(Rollout rollout, UnixSeconds since = kT0) {
+  return testing::with_status(testing::deployment("staging", "ghcr.io/acme/podinfo:6.5.1"), rollout, since);
+}
+
+TEST(Health, ADeploymentRolledOutIsHealthySinceItsConditionsSay) {
+  auto o = observe("Deployment", staging_deployment(Rollout::Complete));
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->health, Health::Healthy);
+  EXPECT_EQ(o->healthy_since, kT0);
+  EXPECT_EQ(o->describe(), "Deployment staging/podinfo");
+  ASSERT_EQ(o->versions.size(), 1u);
+  EXPECT_EQ(o->versions[0], (ObservedVersion{EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.1", ""}));
+}
+
+TEST(Health, TheLaterOfAvailableAndTheRolloutsEnd) {
+  auto d = staging_deployment(Rollout::Complete);
+  d["status"]["conditions"][0]["lastTransitionTime"] = rfc3339(kT0 - 86400);  // available for days
+  auto o = observe("Deployment", d);
+  EXPECT_EQ(o->healthy_since, kT0);  // this version since its rollout ended
+}
+
+TEST(Health, RollingOutOrStaleIsSettling) {
+  EXPECT_EQ(observe("Deployment", staging_deployment(Rollout::Progressing))->health, Health::Settling);
+  auto stale = staging_deployment(Rollout::Complete);
+  stale["metadata"]["generation"] = 4;  // the controller has not seen the change yet
+  EXPECT_EQ(observe("Deployment", stale)->health, Health::Settling);
+  auto paused = staging_deployment(Rollout::Complete);
+  paused["spec"]["paused"] = true;
+  EXPECT_EQ(observe("Deployment", paused)->health, Health::Settling);
+}
+
+TEST(Health, UnavailableOrPastTheDeadlineIsDegraded) {
+  EXPECT_EQ(observe("Deployment", staging_deployment(Rollout::Unavailable))->health, Health::Degraded);
+  auto deadline = staging_deployment(Rollout::Progressing);
+  deadline["status"]["conditions"][1]["status"] = "False";
+  deadline["status"]["conditions"][1]["reason"] = "ProgressDeadlineExceeded";
+  EXPECT_EQ(observe("Deployment", deadline)->health, Health::Degraded);
+}
+
+TEST(Health, ScaledToZeroRunsNothing) {
+  auto d = staging_deployment(Rollout::Complete);
+  d["spec"]["replicas"] = 0;
+  EXPECT_EQ(observe("Deployment", d)->health, Health::Idle);
+}
+
+TEST(Health, StatefulSetsAndDaemonSetsByTheirCounts) {
+  nlohmann::json sts = testing::deployment("staging", "ghcr.io/acme/db:1.2.3");
+  sts["kind"] = "StatefulSet";
+  sts["metadata"]["generation"] = 1;
+  sts["status"] = {{"observedGeneration", 1}, {"replicas", 2},           {"readyReplicas", 2},
+                   {"updatedReplicas", 2},    {"availableReplicas", 2}, {"currentRevision", "db-1"},
+                   {"updateRevision", "db-1"}};
+  auto o = observe("StatefulSet", sts);
+  EXPECT_EQ(o->health, Health::Healthy);
+  EXPECT_EQ(o->healthy_since, 0);  // its status says no time
+  sts["status"]["updateRevision"] = "db-2";
+  EXPECT_EQ(observe("StatefulSet", sts)->health, Health::Settling);
+
+  nlohmann::json ds = testing::deployment("staging", "ghcr.io/acme/agent:2.0.0");
+  ds["metadata"]["generation"] = 1;
+  ds["status"] = {{"observedGeneration", 1}, {"desiredNumberScheduled", 3}, {"updatedNumberScheduled", 3},
+                  {"numberReady", 3},        {"numberAvailable", 3}};
+  EXPECT_EQ(observe("DaemonSet", ds)->health, Health::Healthy);
+  ds["status"]["numberReady"] = 2;
+  EXPECT_EQ(observe("DaemonSet", ds)->health, Health::Settling);
+  ds["status"]["desiredNumberScheduled"] = 0;
+  EXPECT_EQ(observe("DaemonSet", ds)->health, Health::Idle);
+}
+
+TEST(Health, HelmReleasesByReadyAndTheReleaseInForce) {
+  auto ok = observe("HelmRelease", testing::helm_release("staging", "6.5.1", true, kT0));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->health, Health::Healthy);
+  EXPECT_EQ(ok->healthy_since, kT0);
+  EXPECT_EQ(ok->versions[0],
+            (ObservedVersion{EvidenceOf::Chart, "HelmRepository/flux-system/podinfo podinfo", "6.5.1", ""}));
+  EXPECT_EQ(observe("HelmRelease", testing::helm_release("staging", "6.5.1", false, kT0))->health, Health::Degraded);
+  auto stale = testing::helm_release("staging", "6.5.1", true, kT0);
+  stale["metadata"]["generation"] = 3;  // a new spec not reconciled yet
+  EXPECT_EQ(observe("HelmRelease", stale)->health, Health::Settling);
+  auto target = testing::helm_release("flux-system", "6.5.1", true, kT0);
+  target["spec"]["targetNamespace"] = "staging";
+  EXPECT_EQ(observe("HelmRelease", target)->runs_in, "staging");
+  auto never = testing::helm_release("staging", "6.5.1", true, kT0);
+  never["status"].erase("history");
+  EXPECT_FALSE(observe("HelmRelease", never));
+}
+
+TEST(Health, OtherKindsAreNotObserved) {
+  EXPECT_FALSE(observe("Job", staging_deployment(Rollout::Complete)));
+  EXPECT_FALSE(observe("Deployment", nlohmann::json::array()));
+}
+
+TEST(Health, CorpusWorkloadsAreRead) {
+  REQUIRE_CORPUS(corpus);
+  std::size_t read = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(corpus / "workloads")) {
+    auto manifests = cli::read_manifests(entry.path().string());
+    for (const cli::Manifest& m : manifests.manifests) {
+      std::string kind = m.object.value("kind", "");
+      if (!is_evidence_kind(kind)) continue;
+      auto o = observe(kind, m.object);
+      if (entry.path().filename().string().find("allfields") != std::string::npos) {
+        EXPECT_FALSE(o) << "its image \"imageValue\" is no reference: nothing to observe";
+        continue;
+      }
+      ASSERT_TRUE(o) << entry.path();
+      EXPECT_FALSE(o->versions.empty()) << entry.path();
+      // No status, or the allfields fixture's nonsense: never healthy.
+      EXPECT_NE(o->health, Health::Healthy) << entry.path();
+      ++read;
+    }
+  }
+  EXPECT_GT(read, 2u);
+}
+
+}  // namespace
+}  // namespace releasegate::evidence
