@@ -3,11 +3,13 @@
 // them, and a raw TLS client for what well-behaved HTTP clients never send.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "core/rule_set.h"
 #include "policy/compiler.h"
@@ -78,5 +80,16 @@ std::filesystem::path source_dir();
 
 // Runs certs/dev-certs.sh into `dir` (ca.crt, tls.crt, tls.key); true on success.
 bool make_dev_certs(const std::filesystem::path& dir);
+
+// Polls `condition` until it holds or `timeout` passes; whether it held.
+template <class Condition>
+bool eventually(Condition condition, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  auto give_up = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
 
 }  // namespace releasegate::testing

@@ -1,0 +1,140 @@
+// `releasegate evidence export` against the test API server, and its
+// records back through `lint` and `check` at pull-request time.
+#include "cli/evidence_command.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/check_command.h"
+#include "cli/lint_command.h"
+#include "tests/support/evidence_fixtures.h"
+#include "tests/support/fake_api_server.h"
+#include "tests/support/kubeconfig_file.h"
+
+namespace releasegate::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::Rollout;
+
+struct Ran {
+  int code;
+  std::string out, err;
+};
+
+template <class Command>
+Ran run(Command command, const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  int code = command(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+class EvidenceExport : public ::testing::Test {
+ protected:
+  testing::FakeApiServer api;
+  fs::path dir = fs::temp_directory_path() / ("releasegate-evidence-cli-" + std::to_string(::getpid()));
+  UnixSeconds now = wall_clock();
+
+  void SetUp() override {
+    ASSERT_TRUE(api.ok()) << api.error();
+    fs::create_directories(dir / "base");
+    fs::create_directories(dir / "pr");
+    testing::write_kubeconfig(api, dir / "kubeconfig");
+    // The base promotes 6.5.0 to prod; the pull request adds 6.5.1.
+    std::string base = testing::kEvidencePromotion;
+    for (const char* v : {", \"6.5.1@", ", \"6.5.1\"]"}) {
+      auto at = base.rfind(v);
+      base.erase(at, base.find(']', at) - at);
+    }
+    write("base/policy.yaml", testing::evidence_policy());
+    write("base/promotion.yaml", base);
+    write("pr/policy.yaml", testing::evidence_policy());
+    write("pr/promotion.yaml", testing::kEvidencePromotion);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  void write(const std::string& name, const std::string& content) { std::ofstream(dir / name) << content; }
+
+  Ran export_evidence(std::vector<std::string> more = {}) {
+    std::vector<std::string> args = {"export", "--kubeconfig", (dir / "kubeconfig").string(), "--rules",
+                                     (dir / "pr").string(), "--cluster-name", "staging-eu-1"};
+    args.insert(args.end(), more.begin(), more.end());
+    return run(run_evidence, args);
+  }
+  Ran lint() {
+    return run(run_lint, {"--rules", (dir / "pr").string(), "--base", (dir / "base").string()});
+  }
+};
+
+TEST_F(EvidenceExport, WritesWhatTheClusterProvedAndLintAcceptsIt) {
+  api.put("/apis/apps/v1/namespaces/staging/deployments",
+          testing::with_status(testing::deployment("staging", "ghcr.io/acme/podinfo:6.5.1"), Rollout::Complete,
+                               now - 31 * 60));
+  api.put("/apis/helm.toolkit.fluxcd.io/v2/namespaces/staging/helmreleases",
+          testing::helm_release("staging", "6.5.1", true, now - 40 * 60));
+  api.put("/apis/apps/v1/namespaces/dev/deployments",
+          testing::with_status(testing::deployment("dev", "ghcr.io/acme/podinfo:7.0.0"), Rollout::Complete, now));
+
+  Ran without = lint();
+  EXPECT_EQ(without.code, 1);
+  EXPECT_NE(without.out.find("image ghcr.io/acme/podinfo:6.5.1, promoted to prod, has no evidence from staging"),
+            std::string::npos)
+      << without.out;
+  EXPECT_NE(without.out.find("chart HelmRepository/flux-system/podinfo podinfo 6.5.1, promoted to prod"),
+            std::string::npos)
+      << without.out;
+
+  Ran exported = export_evidence({"--environment", "staging"});
+  ASSERT_EQ(exported.code, 0) << exported.err;
+  EXPECT_NE(exported.out.find("kind: Evidence"), std::string::npos);
+  EXPECT_NE(exported.out.find("cluster: \"staging-eu-1\""), std::string::npos);
+  EXPECT_EQ(exported.out.find("7.0.0"), std::string::npos) << "dev was not asked for";
+  write("pr/evidence.yaml", exported.out);
+  Ran with = lint();
+  EXPECT_EQ(with.code, 0) << with.out << with.err;
+
+  // check: the prod Deployment of the pull request, judged with the records.
+  nlohmann::json prod = testing::deployment("prod", "ghcr.io/acme/podinfo:6.5.1@" + testing::kDigest651);
+  write("prod.yaml", prod.dump());
+  std::vector<std::string> check_args = {"--rules", (dir / "pr").string(), "-f", (dir / "prod.yaml").string(),
+                                         "--user", testing::kFluxKustomizeController};
+  EXPECT_EQ(run(run_check, check_args).code, 0);
+  fs::remove(dir / "pr/evidence.yaml");
+  Ran denied = run(run_check, check_args);
+  EXPECT_NE(denied.code, 0);
+  EXPECT_NE((denied.out + denied.err).find("has no evidence from staging"), std::string::npos) << denied.out;
+}
+
+TEST_F(EvidenceExport, TooShortASoakIsNotEnough) {
+  api.put("/apis/apps/v1/namespaces/staging/deployments",
+          testing::with_status(testing::deployment("staging", "ghcr.io/acme/podinfo:6.5.1"), Rollout::Complete,
+                               now - 5 * 60));
+  Ran exported = export_evidence();
+  ASSERT_EQ(exported.code, 0) << exported.err;
+  write("pr/evidence.yaml", exported.out);
+  Ran linted = lint();
+  EXPECT_EQ(linted.code, 1);
+  EXPECT_NE(linted.out.find("for 5 of the 30 minutes required"), std::string::npos) << linted.out;
+}
+
+TEST_F(EvidenceExport, AFailedListExportsNothing) {
+  api.set_handler([](const testing::FakeRequest& r) -> std::optional<testing::FakeReply> {
+    if (r.path.find("statefulsets") != std::string::npos) return testing::FakeReply::status(403, "Forbidden", "no");
+    return std::nullopt;
+  });
+  Ran exported = export_evidence();
+  EXPECT_EQ(exported.code, 1);
+  EXPECT_TRUE(exported.out.empty());
+  EXPECT_NE(exported.err.find("statefulsets"), std::string::npos) << exported.err;
+}
+
+TEST_F(EvidenceExport, UsageErrors) {
+  EXPECT_EQ(run(run_evidence, {"import"}).code, 2);
+  EXPECT_EQ(run(run_evidence, {"export", "--kubeconfig", (dir / "kubeconfig").string()}).code, 2)
+      << "the cluster's name is required";
+}
+
+}  // namespace
+}  // namespace releasegate::cli

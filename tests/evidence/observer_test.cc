@@ -1,0 +1,218 @@
+// The observer against the test API server: workloads and HelmReleases of
+// staging becoming healthy, staying, failing; what it persists and reads
+// back; and admission over TLS reading its evidence.
+#include "evidence/observer.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <fstream>
+
+#include "evidence/evidence_document.h"
+#include "server/server.h"
+#include "tests/support/evidence_fixtures.h"
+#include "tests/support/fake_api_server.h"
+#include "tests/support/tls_client.h"
+
+namespace releasegate::evidence {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::eventually;
+using testing::kT0;
+using testing::Rollout;
+
+const std::string kDeployments = "/apis/apps/v1/namespaces/staging/deployments";
+const std::string kHelmReleases = "/apis/helm.toolkit.fluxcd.io/v2/namespaces/staging/helmreleases";
+const std::string kConfigMaps = "/api/v1/namespaces/releasegate-system/configmaps";
+
+class ObserverTest : public ::testing::Test {
+ protected:
+  testing::FakeApiServer api;
+  runtime::RuleStore store;
+  std::atomic<UnixSeconds> now{kT0};
+
+  void SetUp() override {
+    ASSERT_TRUE(api.ok()) << api.error();
+    policy::LoadResult loaded = testing::evidence_rules();
+    ASSERT_TRUE(loaded.rules) << loaded.errors.front().to_string();
+    store.publish(loaded);
+  }
+
+  ObserverOptions options() {
+    ObserverOptions o;
+    o.tracker.cluster = "staging-eu-1";
+    o.namespace_ = "releasegate-system";
+    o.tick = std::chrono::milliseconds(20);
+    o.persist_interval = std::chrono::seconds(0);
+    o.watch.watch_timeout = std::chrono::seconds(30);
+    o.watch.initial_backoff = std::chrono::milliseconds(20);
+    o.clock = [this] { return now.load(); };
+    return o;
+  }
+
+  static const EvidenceRecord* find(const Observer& observer, const std::string& tag = "6.5.1") {
+    static thread_local std::shared_ptr<const EvidenceSet> held;
+    held = observer.current();
+    auto found = held->find(EvidenceOf::Image, "ghcr.io/acme/podinfo", "staging", tag, "");
+    return found.size() == 1 ? found[0] : nullptr;
+  }
+
+  nlohmann::json staging(Rollout rollout, UnixSeconds since, const std::string& tag = "6.5.1") {
+    return testing::with_status(testing::deployment("staging", "ghcr.io/acme/podinfo:" + tag), rollout, since);
+  }
+};
+
+TEST_F(ObserverTest, ADeploymentBecomingAvailableStayingDegrading) {
+  api.put(kDeployments, staging(Rollout::Progressing, kT0));
+  Observer observer(api.client_config(), store, options());
+  observer.start();
+  ASSERT_TRUE(eventually([&] { return observer.status().synced && observer.status().connected; }));
+  EXPECT_FALSE(find(observer));
+  EXPECT_EQ(observer.status().objects, 1u);
+
+  now = kT0 + 60;
+  api.put(kDeployments, staging(Rollout::Complete, kT0 + 60));
+  ASSERT_TRUE(eventually([&] { return find(observer) != nullptr; }));
+  EXPECT_TRUE(find(observer)->ongoing);
+  EXPECT_EQ(find(observer)->healthy_since, kT0 + 60);
+  EXPECT_EQ(find(observer)->object, "Deployment staging/podinfo");
+
+  now = kT0 + 31 * 60;  // staying: still the same period
+  ASSERT_TRUE(eventually([&] { return find(observer)->observed_until == kT0 + 31 * 60; }));
+  EXPECT_EQ(find(observer)->healthy_for(now), 30 * 60);
+  EXPECT_EQ(observer.status().proven.at("staging"), 1u);
+
+  api.put(kDeployments, staging(Rollout::Unavailable, kT0 + 31 * 60));
+  ASSERT_TRUE(eventually([&] { return find(observer)->degraded_at != 0; }));
+  EXPECT_EQ(find(observer)->healthy_for(now), 0);
+  EXPECT_EQ(observer.status().degraded.at("staging"), 1u);
+
+  ASSERT_TRUE(api.remove(kDeployments, "podinfo"));
+  ASSERT_TRUE(eventually([&] { return observer.status().objects == 0; }));
+}
+
+TEST_F(ObserverTest, AHelmReleaseFailingThenSucceeding) {
+  api.put(kHelmReleases, testing::helm_release("staging", "6.5.1", false, kT0));
+  Observer observer(api.client_config(), store, options());
+  observer.start();
+  auto chart = [&]() -> const EvidenceRecord* {
+    static thread_local std::shared_ptr<const EvidenceSet> held;
+    held = observer.current();
+    auto found = held->find(EvidenceOf::Chart, "HelmRepository/flux-system/podinfo podinfo", "staging", "6.5.1", "");
+    return found.size() == 1 ? found[0] : nullptr;
+  };
+  ASSERT_TRUE(eventually([&] { return chart() != nullptr; }));
+  EXPECT_NE(chart()->degraded_at, 0);
+  now = kT0 + 120;
+  api.put(kHelmReleases, testing::helm_release("staging", "6.5.1", true, kT0 + 100));
+  ASSERT_TRUE(eventually([&] { return chart() && chart()->ongoing; }));
+  EXPECT_EQ(chart()->healthy_since, kT0 + 100);
+}
+
+TEST_F(ObserverTest, PersistsAndARestartReadsItBack) {
+  nlohmann::json sts = testing::deployment("staging", "ghcr.io/acme/podinfo:6.5.1");
+  sts["kind"] = "StatefulSet";
+  sts["metadata"]["generation"] = 1;
+  sts["status"] = {{"observedGeneration", 1}, {"replicas", 2},           {"readyReplicas", 2},
+                   {"updatedReplicas", 2},    {"availableReplicas", 2}, {"currentRevision", "r1"},
+                   {"updateRevision", "r1"}};
+  const std::string statefulsets = "/apis/apps/v1/namespaces/staging/statefulsets";
+  api.put(statefulsets, sts);
+  {
+    Observer observer(api.client_config(), store, options());
+    observer.start();
+    ASSERT_TRUE(eventually([&] { return find(observer) != nullptr; }));
+    now = kT0 + 600;
+    ASSERT_TRUE(eventually([&] {
+      auto cm = api.object(kConfigMaps, "releasegate-evidence");
+      return cm && cm->dump().find("2026-12-02T14:12:00Z") != std::string::npos && observer.status().persists >= 1;
+    }));
+  }
+  auto cm = api.object(kConfigMaps, "releasegate-evidence");
+  std::vector<policy::LoadError> errors;
+  auto records = read_evidence(cm->at("data").at(std::string(kEvidenceKey)), "cm", errors);
+  ASSERT_TRUE(errors.empty()) << errors.front().to_string();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].healthy_since, kT0);
+  EXPECT_EQ(records[0].cluster, "staging-eu-1");
+
+  // The restart: a StatefulSet's status says no time, the ConfigMap does.
+  now = kT0 + 660;
+  Observer restarted(api.client_config(), store, options());
+  restarted.start();
+  ASSERT_TRUE(eventually([&] { return restarted.status().restored && find(restarted) && find(restarted)->ongoing; }));
+  EXPECT_EQ(find(restarted)->healthy_since, kT0);
+}
+
+TEST_F(ObserverTest, TheApiDownLosesNothingAndRecovers) {
+  api.put(kDeployments, staging(Rollout::Complete, kT0));
+  Observer observer(api.client_config(), store, options());
+  observer.start();
+  ASSERT_TRUE(eventually([&] { return find(observer) != nullptr; }));
+  api.set_down(true);
+  api.close_watches();
+  ASSERT_TRUE(eventually([&] { return !observer.status().connected; }));
+  EXPECT_TRUE(find(observer)) << "the last evidence stays while the watch is down";
+  api.set_down(false);
+  ASSERT_TRUE(eventually([&] { return observer.status().connected; }, std::chrono::seconds(10)));
+}
+
+// Admission over TLS reading the observer's evidence, on the real clock.
+TEST_F(ObserverTest, AdmissionDeniesUntilTheSoakHasPassed) {
+  fs::path dir = fs::temp_directory_path() / ("releasegate-observer-" + std::to_string(::getpid()));
+  ASSERT_TRUE(testing::make_dev_certs(dir / "certs"));
+  UnixSeconds real = wall_clock();
+  api.put(kDeployments, staging(Rollout::Complete, real - 12 * 60));
+  ObserverOptions o = options();
+  o.clock = wall_clock;
+  Observer observer(api.client_config(), store, o);
+  observer.start();
+  ASSERT_TRUE(eventually([&] { return find(observer) != nullptr; }));
+
+  server::ServerOptions options;
+  options.listen = {"127.0.0.1", 0};
+  options.metrics_listen = {"127.0.0.1", 0};
+  options.tls = {(dir / "certs/tls.crt").string(), (dir / "certs/tls.key").string(), {}};
+  options.evidence = &observer;
+  server::Server server(options, store);
+  std::string error;
+  ASSERT_TRUE(server.start(&error)) << error;
+  auto admit = [&] {
+    testing::ReviewSpec spec;
+    spec.namespace_ = "prod";
+    spec.object = testing::deployment("prod", "ghcr.io/acme/podinfo:6.5.1@" + testing::kDigest651);
+    testing::TlsClient client(server.port(), (dir / "certs/ca.crt").string());
+    EXPECT_TRUE(client.send(testing::TlsClient::post("/validate", testing::review(spec))));
+    auto response = client.read_response();
+    return response ? nlohmann::json::parse(response->body)["response"] : nlohmann::json();
+  };
+  nlohmann::json denied = admit();
+  EXPECT_FALSE(denied.value("allowed", true));
+  std::string message = denied["status"].value("message", "");
+  EXPECT_NE(message.find("has been healthy in staging for 12 of the 30 minutes required; earliest"), std::string::npos)
+      << message;
+
+  // Another workload of staging has run the same version for longer.
+  nlohmann::json older = staging(Rollout::Complete, real - 31 * 60);
+  older["metadata"]["name"] = "podinfo-eu";
+  api.put(kDeployments, older);
+  ASSERT_TRUE(eventually([&] { return find(observer)->healthy_since == real - 31 * 60; }));
+  nlohmann::json allowed = admit();
+  EXPECT_TRUE(allowed.value("allowed", false)) << allowed.dump();
+
+  httplib::Client probes("127.0.0.1", server.metrics_port());
+  auto metrics = probes.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("releasegate_evidence_versions{environment=\"staging\",state=\"proven\"} 1"),
+            std::string::npos);
+  auto ready = probes.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_TRUE(nlohmann::json::parse(ready->body)["evidence"].value("synced", false)) << ready->body;
+  server.stop();
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace releasegate::evidence
