@@ -314,16 +314,22 @@ TEST_F(Manifests, PreStopAndShutdownGraceFitInTheTerminationGracePeriod) {
   EXPECT_GT(as_int(pod["terminationGracePeriodSeconds"]), pre_stop + shutdown);
 }
 
-using Grants = std::map<std::pair<std::string, std::string>, Strings>;  // (group, resource) -> verbs
+// (group, resource) -> verbs; a rule limited to names counts as "resource/name".
+using Grants = std::map<std::pair<std::string, std::string>, std::set<std::string>>;
 
-Grants grants_of(const yaml::Node& role) {
-  Grants out;
+void add_grants(const yaml::Node& role, Grants& into) {
   for (yaml::Node rule : (role["rules"]).items()) {
+    Strings names = rule["resourceNames"] ? strings(rule["resourceNames"]) : Strings{""};
     for (const std::string& group : strings(rule["apiGroups"])) {
-      for (const std::string& resource : strings(rule["resources"])) out[{group, resource}] = strings(rule["verbs"]);
+      for (const std::string& resource : strings(rule["resources"])) {
+        for (const std::string& name : names) {
+          for (const std::string& verb : strings(rule["verbs"])) {
+            into[{group, name.empty() ? resource : resource + "/" + name}].insert(verb);
+          }
+        }
+      }
     }
   }
-  return out;
 }
 
 // The roles bound to releasegate's ServiceAccount: by kind and name.
@@ -346,8 +352,9 @@ std::map<std::string, yaml::Node> bound_roles(const std::vector<yaml::Node>& obj
 }
 
 // RBAC grants what the API mode needs and nothing more: the rules
-// ConfigMaps of its own namespace; read-only access to exactly the governed
-// kinds (core/kinds.h), cluster-wide, for the audit; and the policy reports.
+// ConfigMaps of its own namespace and its evidence ConfigMap; read-only
+// access to exactly the governed kinds (core/kinds.h), cluster-wide, for the
+// audit and the evidence observer; and the policy reports.
 TEST_F(Manifests, RbacGrantsExactlyWhatTheRulesAndTheAuditNeed) {
   Grants audited;
   for (const KindInfo& kind : kKinds) {
@@ -358,15 +365,17 @@ TEST_F(Manifests, RbacGrantsExactlyWhatTheRulesAndTheAuditNeed) {
   for (const std::string& name : overlays()) {
     Grants namespaced, cluster;
     for (const auto& [binding, role] : bound_roles(overlay(name))) {
-      Grants g = grants_of(role);
       if (binding.starts_with("RoleBinding/")) {
         EXPECT_EQ(role["metadata"]["namespace"].scalar(), "releasegate-system");
-        namespaced.insert(g.begin(), g.end());
+        add_grants(role, namespaced);
       } else {
-        cluster.insert(g.begin(), g.end());
+        add_grants(role, cluster);
       }
     }
-    EXPECT_EQ(namespaced, (Grants{{{"", "configmaps"}, {"get", "list", "watch"}}})) << name;
+    // The rules read; the evidence ConfigMap created once, then only it patched.
+    EXPECT_EQ(namespaced, (Grants{{{"", "configmaps"}, {"create", "get", "list", "watch"}},
+                                  {{"", "configmaps/releasegate-evidence"}, {"get", "patch"}}}))
+        << name;
     Grants expected = audited;
     expected.insert(reports.begin(), reports.end());
     EXPECT_EQ(cluster, expected) << name << ": the audit reads the governed kinds and writes reports, nothing else";
