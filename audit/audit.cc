@@ -158,7 +158,7 @@ void Audit::record(const std::string& namespace_, Result result) {
 }
 
 AuditResult Audit::finish() {
-  result_.inventory = inventory_.finish();
+  result_.inventory = inventory_.finish(rules_, {options_.observed_evidence, wall_clock()});
   result_.finished = std::chrono::system_clock::now();
   return std::move(result_);
 }

@@ -58,6 +58,8 @@ struct AuditOptions {
   // And across namespaces: a memory budget (results are about a kilobyte)
   // whatever the number of namespaces.
   std::size_t max_results = 20'000;
+  // The evidence observer's, for the inventory (with the rules' records); may be null.
+  const EvidenceSet* observed_evidence = nullptr;
 };
 
 struct AuditResult {

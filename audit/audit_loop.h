@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -32,6 +33,9 @@ struct AuditLoopOptions {
   ClusterAuditOptions audit;
   ReportOptions reports;
   bool publish = true;
+  // The evidence observer's evidence (evidence::Observer::current), shown
+  // in the inventory; may be empty.
+  std::function<std::shared_ptr<const EvidenceSet>()> observed_evidence;
 };
 
 struct AuditStatus {

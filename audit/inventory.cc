@@ -57,20 +57,30 @@ void InventoryBuilder::add_helm_release(const std::string& environment, const js
   if (chart.empty()) chart = text_at(release, "/spec/chartRef/name");
   if (version.empty()) version = text_at(release, "/spec/chart/spec/version") + " (not yet applied)";
   if (chart.empty()) return;
-  count(environment, chart, version, "", true);
+  std::string key;  // none for spec.chartRef: no evidence to look up
+  if (const json* source = at(release, "/spec/chart/spec/sourceRef"); source && source->is_object()) {
+    std::string ns = source->value("namespace", "");
+    if (ns.empty()) ns = text_at(release, "/metadata/namespace");
+    key = RuleSet::chart_key(source->value("kind", ""), ns, source->value("name", ""), chart);
+  }
+  count(environment, chart, version, "", true, key);
 }
 
 void InventoryBuilder::count(const std::string& environment, const std::string& artifact, const std::string& version,
-                             const std::string& digest, bool chart) {
-  ++counts_[{environment, artifact, version, digest, chart}];
+                             const std::string& digest, bool chart, const std::string& chart_key) {
+  ++counts_[{environment, artifact, version, digest, chart, chart_key}];
 }
 
-Inventory InventoryBuilder::finish() const {
+Inventory InventoryBuilder::finish(const RuleSet& rules, const engine::Observations& observations) const {
   Inventory out;
   out.reserve(counts_.size());
   for (const auto& [key, n] : counts_) {
-    const auto& [environment, artifact, version, digest, chart] = key;
-    out.push_back({environment, artifact, version, digest, chart, n});
+    const auto& [environment, artifact, version, digest, chart, chart_key] = key;
+    RunningVersion v{environment, artifact, version, digest, chart, n, chart_key, "none"};
+    engine::EvidenceVersion of{chart ? EvidenceOf::Chart : EvidenceOf::Image, chart ? chart_key : artifact, version,
+                               digest, {}};
+    if (!chart || !chart_key.empty()) v.evidence = engine::evidence_summary(rules, environment, of, observations);
+    out.push_back(std::move(v));
   }
   return out;
 }

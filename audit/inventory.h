@@ -13,6 +13,9 @@
 #include <tuple>
 #include <vector>
 
+#include "core/rule_set.h"
+#include "engine/evidence_requirement.h"
+
 namespace releasegate::audit {
 
 struct RunningVersion {
@@ -22,6 +25,10 @@ struct RunningVersion {
   std::string digest;    // images: the digest running, when known
   bool chart = false;
   std::size_t count = 0;  // Pods or HelmReleases
+  std::string chart_key;  // charts: RuleSet::chart_key, when the HelmRelease names its source
+  // Whether it ran healthy there (engine::evidence_summary): "healthy since
+  // 2026-12-02T14:02:00Z, observed in this cluster", "degraded at ...", "none".
+  std::string evidence;
 };
 
 using Inventory = std::vector<RunningVersion>;  // sorted by environment, artifact, version, digest
@@ -32,12 +39,15 @@ class InventoryBuilder {
   void add_pod(const std::string& environment, const nlohmann::json& pod);
   // A HelmRelease in `environment`.
   void add_helm_release(const std::string& environment, const nlohmann::json& release);
-  Inventory finish() const;
+  // With each version's evidence, from the rules' records and what the
+  // evidence observer saw (when given).
+  Inventory finish(const RuleSet& rules, const engine::Observations& observations) const;
 
  private:
   void count(const std::string& environment, const std::string& artifact, const std::string& version,
-             const std::string& digest, bool chart);
-  std::map<std::tuple<std::string, std::string, std::string, std::string, bool>, std::size_t> counts_;
+             const std::string& digest, bool chart, const std::string& chart_key = {});
+  // (environment, artifact, version, digest, chart, chart key)
+  std::map<std::tuple<std::string, std::string, std::string, std::string, bool, std::string>, std::size_t> counts_;
 };
 
 }  // namespace releasegate::audit

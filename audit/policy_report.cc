@@ -40,8 +40,11 @@ json inventory_json(const RunningVersion& v, std::int64_t seconds) {
   std::string version = v.version.empty() ? "(no tag)" : v.version;
   std::string message = v.environment + " runs " + what + " " + version + (v.digest.empty() ? "" : "@" + v.digest) +
                         " (" + std::to_string(v.count) + (v.chart ? " HelmRelease" : " Pod") + (v.count == 1 ? ")" : "s)");
-  json properties{{"environment", v.environment}, {v.chart ? "chart" : "repository", v.artifact},
-                  {"version", v.version},          {"count", std::to_string(v.count)}};
+  json properties{{"environment", v.environment},
+                  {v.chart ? "chart" : "repository", v.artifact},
+                  {"version", v.version},
+                  {"count", std::to_string(v.count)},
+                  {"evidence", v.evidence}};
   if (!v.digest.empty()) properties["digest"] = v.digest;
   return {{"policy", "releasegate"}, {"rule", "inventory"}, {"source", "releasegate"}, {"result", "pass"},
           {"scored", false},         {"message", message},  {"timestamp", {{"seconds", seconds}, {"nanos", 0}}},

@@ -64,10 +64,10 @@ void print_text(std::ostream& out, const audit::AuditResult& result, bool invent
       << " warn, " << total.error << " error" << (result.complete ? "" : " (incomplete: a kind could not be listed)")
       << "\n";
   if (!inventory) return;
-  std::vector<std::vector<std::string>> running{{"ENVIRONMENT", "ARTIFACT", "VERSION", "DIGEST", "COUNT"}};
+  std::vector<std::vector<std::string>> running{{"ENVIRONMENT", "ARTIFACT", "VERSION", "DIGEST", "COUNT", "EVIDENCE"}};
   for (const audit::RunningVersion& v : result.inventory) {
     running.push_back({v.environment, (v.chart ? "chart " : "") + v.artifact, v.version.empty() ? "-" : v.version,
-                       v.digest.empty() ? "-" : v.digest, std::to_string(v.count)});
+                       v.digest.empty() ? "-" : v.digest, std::to_string(v.count), v.evidence});
   }
   out << "\n";
   print_table(out, running);

@@ -274,14 +274,6 @@ int serve(ServeConfig config) {
   runtime::RuleStore store;
   RulesFeeds rules(config, store);
   options.rules_feed = rules.feed();
-  std::unique_ptr<audit::AuditLoop> audit;
-  if (config.audit_interval.count() > 0) {
-    audit::AuditLoopOptions audit_options;
-    audit_options.interval = config.audit_interval;
-    audit_options.reports.cluster = options.cluster.name;
-    audit = std::make_unique<audit::AuditLoop>(*config.api, store, audit_options);
-    options.audit = audit.get();
-  }
   std::unique_ptr<evidence::Observer> observer;
   if (config.observe_evidence) {
     evidence::ObserverOptions observer_options;
@@ -292,6 +284,15 @@ int serve(ServeConfig config) {
     options.evidence = observer.get();
   }
 
+  std::unique_ptr<audit::AuditLoop> audit;
+  if (config.audit_interval.count() > 0) {
+    audit::AuditLoopOptions audit_options;
+    audit_options.interval = config.audit_interval;
+    audit_options.reports.cluster = options.cluster.name;
+    if (observer) audit_options.observed_evidence = [o = observer.get()] { return o->current(); };
+    audit = std::make_unique<audit::AuditLoop>(*config.api, store, audit_options);
+    options.audit = audit.get();
+  }
   // Block the shutdown signals before any thread starts, so that every
   // thread inherits the mask and only sigwait below receives them.
   sigset_t signals;

@@ -69,6 +69,21 @@ bool proven_here(const std::vector<const EvidenceRecord*>& records, UnixSeconds 
 
 }  // namespace
 
+std::string evidence_summary(const RuleSet& rules, const std::string& environment, const EvidenceVersion& version,
+                             const Observations& observations) {
+  std::vector<const EvidenceRecord*> records = records_of(rules, version, environment, observations);
+  // Times, not durations: the text stays the same from one audit to the
+  // next while nothing changes, so unchanged reports are not rewritten.
+  if (const EvidenceRecord* best = longest(records, observations.now)) {
+    if (best->ongoing) return "healthy since " + rfc3339(best->healthy_since) + ", " + best->origin;
+    return "healthy from " + rfc3339(best->healthy_since) + " to " + rfc3339(best->observed_until) + ", " + best->origin;
+  }
+  for (const EvidenceRecord* r : records) {
+    if (r->degraded_at != 0) return "degraded at " + rfc3339(r->degraded_at);
+  }
+  return "none";
+}
+
 std::optional<std::string> missing_evidence(const RuleSet& rules, std::size_t env, const EvidenceVersion& version,
                                             const Observations& observations) {
   const Environment& environment = rules.environments[env];

@@ -39,6 +39,13 @@ struct EvidenceVersion {
 std::optional<std::string> missing_evidence(const RuleSet& rules, std::size_t env, const EvidenceVersion& version,
                                             const Observations& observations);
 
+// What is known of `version` in `environment`, for the audit's
+// inventory: "healthy since 2026-12-02T14:02:00Z, observed in this
+// cluster", "healthy from ... to ..., Evidence ...", "degraded at ...", or
+// "none".
+std::string evidence_summary(const RuleSet& rules, const std::string& environment, const EvidenceVersion& version,
+                             const Observations& observations);
+
 // Pull-request time (`lint`): every version promoted in `next` to an
 // environment that requires evidence, and not promoted there in `base`
 // (every one when there is no base), judged by the Evidence records of

@@ -216,6 +216,36 @@ TEST_F(AuditTest, TheInventorySaysWhatRunsWithItsDigest) {
   EXPECT_EQ(v.version, "6.5.1");
   EXPECT_EQ(v.digest, kDigest651);
   EXPECT_EQ(v.count, 2u);
+  EXPECT_EQ(v.evidence, "none");
+}
+
+TEST_F(AuditTest, TheInventoryShowsEachVersionsEvidence) {
+  json pod = owned_pod("staging", "ghcr.io/acme/podinfo:6.5.1");
+  pod["status"] = {{"phase", "Running"}};
+  EvidenceSet observed;
+  observed.add({EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.1", "", "staging", "eu-1", 1796220120, 1796220120,
+                true, 0, "Deployment staging/podinfo", "observed in this cluster"});
+  json release = {{"apiVersion", "helm.toolkit.fluxcd.io/v2"},
+                  {"kind", "HelmRelease"},
+                  {"metadata", {{"name", "podinfo"}, {"namespace", "staging"}}},
+                  {"spec", {{"chart", {{"spec", {{"chart", "podinfo"}, {"sourceRef", {{"kind", "HelmRepository"},
+                                                                                      {"name", "podinfo"},
+                                                                                      {"namespace", "flux-system"}}}}}}}}},
+                  {"status", {{"history", {{{"chartName", "podinfo"}, {"chartVersion", "6.5.1"}}}}}}};
+  observed.add({EvidenceOf::Chart, "HelmRepository/flux-system/podinfo podinfo", "6.5.1", "", "staging", "eu-1", 0, 0,
+                false, 1796222520, "HelmRelease staging/podinfo", "observed in this cluster"});
+  AuditOptions options;
+  options.observed_evidence = &observed;
+  Audit audit(*rules, options);
+  audit.add(kind_named("Pod"), listed(pod));
+  audit.add(kind_named("HelmRelease"), std::move(release));
+  AuditResult result = audit.finish();
+  ASSERT_EQ(result.inventory.size(), 2u);
+  EXPECT_EQ(result.inventory[0].evidence, "healthy since 2026-12-02T14:02:00Z, observed in this cluster");
+  EXPECT_EQ(result.inventory[1].chart_key, "HelmRepository/flux-system/podinfo podinfo");
+  EXPECT_EQ(result.inventory[1].evidence, "degraded at 2026-12-02T14:42:00Z");
+  json report = audit::policy_reports(result, {});  // the cluster report holds the inventory
+  EXPECT_NE(report.dump().find("\"evidence\":\"healthy since 2026-12-02T14:02:00Z"), std::string::npos) << report.dump();
 }
 
 // The reports use only fields the PolicyReport CRD declares (the apiserver
