@@ -1,0 +1,37 @@
+// An object as the API returns it, read as each evidence kind (health,
+// versions), tracked, and its evidence written as a document and read back.
+#include <cstdlib>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "evidence/evidence_document.h"
+#include "evidence/health.h"
+#include "evidence/tracker.h"
+#include "tests/fuzz/fuzz_support.h"
+
+using namespace releasegate;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  auto object = nlohmann::json::parse(fuzz::as_text(data, size), nullptr, false);
+  if (object.is_discarded()) return 0;
+  constexpr UnixSeconds kNow = 1796220120;
+  evidence::Tracker tracker({"fuzz"});
+  for (std::string_view kind : kEvidenceKinds) {
+    auto observed = evidence::observe(kind, object);
+    if (!observed) continue;
+    // What it runs names a version; a time its status gives is a real one.
+    if (observed->versions.empty()) std::abort();
+    if (observed->healthy_since < 0) std::abort();
+    tracker.update(std::string(kind), *observed, "staging", kNow);
+    tracker.update(std::string(kind), std::move(*observed), "staging", kNow + 3600);
+  }
+  EvidenceSet set = tracker.snapshot(kNow + 7200);
+  std::size_t proven = 0;
+  for (const EvidenceRecord& r : set.records()) proven += r.degraded_at == 0 && r.healthy_for(kNow + 7200) > 0;
+  // Every proven record is written, and reads back without an error.
+  std::vector<policy::LoadError> errors;
+  auto read = evidence::read_evidence(evidence::render_evidence(set, kNow + 7200), "fuzz.yaml", errors);
+  if (!errors.empty() || read.size() != proven) std::abort();
+  return 0;
+}
