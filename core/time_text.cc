@@ -69,7 +69,8 @@ std::optional<UnixSeconds> parse_rfc3339(std::string_view text) {
   } else {
     return std::nullopt;
   }
-  if (pos != text.size() || *month < 1 || *month > 12 || *day < 1 || *day > 31 || *hour > 23 || *minute > 59 ||
+  // Before 1970 is no time a cluster wrote (and not one seconds count).
+  if (pos != text.size() || *year < 1970 || *month < 1 || *month > 12 || *day < 1 || *day > 31 || *hour > 23 || *minute > 59 ||
       *second > 60) {
     return std::nullopt;
   }

@@ -15,7 +15,7 @@ namespace releasegate {
 using UnixSeconds = std::int64_t;
 
 // "2026-12-02T14:32:00Z", with optional fractional seconds and a numeric
-// offset ("+02:00"); nullopt for anything else.
+// offset ("+02:00"), from 1970 on; nullopt for anything else.
 std::optional<UnixSeconds> parse_rfc3339(std::string_view text);
 std::string rfc3339(UnixSeconds time);  // "2026-12-02T14:32:00Z"
 UnixSeconds wall_clock();                // the system clock, now

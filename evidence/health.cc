@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "core/chart_version.h"
 #include "core/image_reference.h"
+#include "core/kinds.h"
 #include "core/rule_set.h"
 
 namespace releasegate::evidence {
@@ -122,10 +124,14 @@ bool read_helm_release(const json& object, ObservedObject& o) {
   std::string chart = text_at(object, "/status/history/0/chartName");
   std::string version = text_at(object, "/status/history/0/chartVersion");
   if (!source || !source->is_object() || chart.empty() || version.empty()) return false;  // chartRef, or never released
-  std::string ns = source->value("namespace", "");
+  std::string kind = source->value("kind", ""), name = source->value("name", ""), ns = source->value("namespace", "");
   if (ns.empty()) ns = o.namespace_;
-  o.versions.push_back(
-      {EvidenceOf::Chart, RuleSet::chart_key(source->value("kind", ""), ns, source->value("name", ""), chart), version, {}});
+  // Only what a Promotion or Evidence record could name is evidence.
+  bool nameable = source_kind_from_string(kind) && !name.empty() && !ns.empty() &&
+                  (name + ns).find('/') == std::string::npos &&
+                  chart.find_first_of(" \t\n") == std::string::npos && is_exact_chart_version(version);
+  if (!nameable) return false;
+  o.versions.push_back({EvidenceOf::Chart, RuleSet::chart_key(kind, ns, name, chart), version, {}});
   const json* ready = condition(object, "Ready");
   std::string reason = field(ready, "reason");
   bool current = number_at(object, "/status/observedGeneration", -1) == number_at(object, "/metadata/generation", 0);

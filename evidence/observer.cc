@@ -73,14 +73,10 @@ void Observer::wait(std::chrono::milliseconds delay) {
 }
 
 // Restore first (so that a StatefulSet's period continues), then watch;
-// then tick until stopped. A restore that fails is retried for a while:
-// watching must not wait on it forever.
+// then tick until stopped. A restore that fails (the API down, RBAC) is
+// retried at each tick: watching never waits on it.
 void Observer::run() {
-  for (int attempt = 0; attempt < 5 && !restore(); ++attempt) {
-    wait(options_.tick / 3);
-    std::lock_guard lock(wait_mutex_);
-    if (stopping_) return;
-  }
+  bool restored = restore();
   for (auto& w : watched_) w->reflector.start();
   while (true) {
     wait(options_.tick);
@@ -95,7 +91,7 @@ void Observer::run() {
         tracker_.tick(now);
         publish(now);
       }
-      if (!status_.restored) restore();
+      if (!restored) restored = restore();
       persist(now);
     } catch (const std::exception& e) {
       std::lock_guard lock(mutex_);

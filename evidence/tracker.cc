@@ -72,7 +72,9 @@ void Tracker::degrade(Tracked& t, UnixSeconds now) {
 
 void Tracker::update(const std::string& id, ObservedObject object, const std::string& environment, UnixSeconds now) {
   auto it = objects_.find(id);
-  if (it != objects_.end() && (it->second.environment != environment || it->second.object.versions != object.versions)) {
+  bool changed = it != objects_.end() &&
+                 (it->second.environment != environment || it->second.object.versions != object.versions);
+  if (changed) {
     end_period(it->second, now);
     objects_.erase(it);
     it = objects_.end();
@@ -82,7 +84,11 @@ void Tracker::update(const std::string& id, ObservedObject object, const std::st
     Tracked& t = objects_[id];
     t.object = std::move(object);
     t.environment = environment;
-    return start(t, now);
+    start(t, now);
+    // Seen changing here: its period cannot have begun before, whatever a
+    // status left over from the previous version says.
+    if (changed && t.since != 0) t.since = std::max(t.since, now);
+    return;
   }
   Tracked& t = it->second;
   t.object = std::move(object);

@@ -81,6 +81,15 @@ TEST(Tracker, ReplacedVersionsKeepTheirPeriod) {
   EXPECT_EQ(tracker.objects(), 0u);
 }
 
+TEST(Tracker, AVersionSeenChangingStartsWhenSeen) {
+  // The first status after the change still says "available since long
+  // ago": that time belonged to the previous version.
+  Tracker tracker({"c"});
+  tracker.update("a", workload(Health::Healthy, "6.5.0", kT0 - 86400, "Deployment"), "staging", kT0);
+  tracker.update("a", workload(Health::Healthy, "6.5.1", kT0 - 86400, "Deployment"), "staging", kT0 + 600);
+  EXPECT_EQ(record(tracker.snapshot(kT0 + 700))->healthy_since, kT0 + 600);
+}
+
 TEST(Tracker, ScaledToZeroEndsThePeriod) {
   Tracker tracker({"c"});
   tracker.update("a", workload(Health::Healthy), "staging", kT0);
