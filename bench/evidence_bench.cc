@@ -92,3 +92,28 @@ void BM_ObserverEventToEvidence(benchmark::State& state) {
 BENCHMARK(BM_ObserverEventToEvidence)->Arg(10)->Arg(10'000)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(20);
 
 }  // namespace
+
+namespace {
+
+// The observer's work per event without the API: one object updated, and
+// the snapshot admission reads rebuilt, among `range(0)` tracked objects.
+void BM_TrackerUpdateAndSnapshot(benchmark::State& state) {
+  evidence::Tracker tracker({"c"});
+  for (long i = 0; i < state.range(0); ++i) {
+    evidence::ObservedObject o{"Deployment", "staging", "service-" + std::to_string(i), "staging",
+                               {{EvidenceOf::Image, "ghcr.io/acme/service-" + std::to_string(i), "1.0.0", ""}},
+                               evidence::Health::Healthy, testing::kT0};
+    tracker.update(o.describe(), std::move(o), "staging", testing::kT0);
+  }
+  evidence::ObservedObject podinfo{"Deployment", "staging", "podinfo", "staging",
+                                   {{EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.1", ""}},
+                                   evidence::Health::Healthy, testing::kT0};
+  UnixSeconds now = testing::kT0;
+  for (auto _ : state) {
+    tracker.update("podinfo", podinfo, "staging", ++now);
+    benchmark::DoNotOptimize(tracker.snapshot(now));
+  }
+}
+BENCHMARK(BM_TrackerUpdateAndSnapshot)->Arg(10)->Arg(10'000)->Unit(benchmark::kMillisecond);
+
+}  // namespace

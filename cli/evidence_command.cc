@@ -7,9 +7,9 @@
 
 #include "cli/api_flags.h"
 #include "cli/cluster_flags.h"
-#include "core/kinds.h"
 #include "evidence/evidence_document.h"
 #include "evidence/observer.h"
+#include "evidence/persisted_evidence.h"
 #include "evidence/tracker.h"
 
 namespace releasegate::cli {
@@ -24,45 +24,30 @@ constexpr const char* kUsage =
 void restore(kube::Client& client, const std::string& ns, const std::string& name, evidence::Tracker& tracker,
              std::ostream& err) {
   if (name.empty()) return;
-  kube::Response response = client.get(kube::resource_path("", "v1", "configmaps", ns, name));
-  if (response.status == 404) return;
-  if (!response.ok()) {
-    err << "releasegate evidence: ConfigMap " << ns << "/" << name
-        << " not read (only what runs now is exported): " << kube::error_of(response).describe() << "\n";
-    return;
+  evidence::PersistedEvidence persisted = evidence::read_persisted(client, ns, name);
+  if (!persisted.error.empty()) {
+    err << "releasegate evidence: " << persisted.error << (persisted.read ? "" : " (only what runs now is exported)")
+        << "\n";
   }
-  auto object = nlohmann::json::parse(response.body, nullptr, false);
-  std::string text;
-  if (object.is_object() && object.contains("data") && object["data"].is_object()) {
-    text = object["data"].value(std::string(evidence::kEvidenceKey), "");
-  }
-  std::vector<policy::LoadError> errors;
-  tracker.restore(evidence::read_evidence(text, "ConfigMap " + ns + "/" + name, errors));
-  for (const policy::LoadError& e : errors) err << "releasegate evidence: " << e.to_string() << "\n";
+  tracker.restore(persisted.records);
 }
 
 // Every object of the evidence kinds into the tracker; false with *error
 // when a list fails.
 bool observe_cluster(kube::Client& client, const RuleSet& rules, evidence::Tracker& tracker, UnixSeconds now,
                      std::string* error) {
-  for (const KindInfo& kind : kKinds) {
-    if (!is_evidence_kind(kind.kind)) continue;
-    std::string path = kube::resource_path(std::string(kind.group), std::string(listed_version(kind.group)),
-                                           std::string(kind.resource));
+  for (const evidence::EvidenceCollection& collection : evidence::evidence_collections()) {
     kube::ListOptions list;
     list.limit = 250;
-    kube::ListResult listed = client.list(path, list, [&](nlohmann::json&& object) {
-      auto observed = evidence::observe(kind.kind, object);
+    kube::ListResult listed = client.list(collection.path, list, [&](nlohmann::json&& object) {
+      auto observed = evidence::observe(collection.kind, object);
       if (!observed) return;
-      std::string environment;
-      if (!rules.exempt_namespaces.matches(observed->runs_in)) {
-        if (auto env = rules.environment_for_namespace(observed->runs_in)) environment = rules.environments[*env].name;
-      }
-      std::string id = std::string(kind.kind) + " " + observed->namespace_ + "/" + observed->name;
+      std::string id = collection.kind + " " + observed->namespace_ + "/" + observed->name;
+      std::string environment = evidence::environment_of(rules, *observed);
       tracker.update(id, std::move(*observed), environment, now);
     });
     if (!listed.ok) {
-      *error = "listing " + std::string(kind.resource) + ": " + listed.error.describe();
+      *error = "listing " + collection.path + ": " + listed.error.describe();
       return false;
     }
   }

@@ -261,6 +261,40 @@ struct RulesFeeds {
   void stop() { api ? api->stop() : reloader->stop(); }
 };
 
+// What runs beside the server on its own threads, through the API: the
+// evidence observer and the background audit (each when configured).
+struct BackgroundWork {
+  std::unique_ptr<evidence::Observer> observer;
+  std::unique_ptr<audit::AuditLoop> audit;
+
+  BackgroundWork(const ServeConfig& config, const runtime::RuleStore& store, server::ServerOptions& options) {
+    if (config.observe_evidence) {
+      evidence::ObserverOptions observer_options;
+      observer_options.tracker.cluster = options.cluster.name.empty() ? "this-cluster" : options.cluster.name;
+      observer_options.namespace_ = config.own_namespace;
+      observer_options.config_map = config.evidence_config_map;
+      observer = std::make_unique<evidence::Observer>(*config.api, store, observer_options);
+      options.evidence = observer.get();
+    }
+    if (config.audit_interval.count() > 0) {
+      audit::AuditLoopOptions audit_options;
+      audit_options.interval = config.audit_interval;
+      audit_options.reports.cluster = options.cluster.name;
+      if (observer) audit_options.observed_evidence = [o = observer.get()] { return o->current(); };
+      audit = std::make_unique<audit::AuditLoop>(*config.api, store, audit_options);
+      options.audit = audit.get();
+    }
+  }
+  void start() {
+    if (audit) audit->start();
+    if (observer) observer->start();
+  }
+  void stop() {
+    if (observer) observer->stop();
+    if (audit) audit->stop();
+  }
+};
+
 // Loads and watches the rules, serves until SIGTERM or SIGINT.
 int serve(ServeConfig config) {
   server::set_log_level(config.log_level);
@@ -274,25 +308,7 @@ int serve(ServeConfig config) {
   runtime::RuleStore store;
   RulesFeeds rules(config, store);
   options.rules_feed = rules.feed();
-  std::unique_ptr<evidence::Observer> observer;
-  if (config.observe_evidence) {
-    evidence::ObserverOptions observer_options;
-    observer_options.tracker.cluster = options.cluster.name.empty() ? "this-cluster" : options.cluster.name;
-    observer_options.namespace_ = config.own_namespace;
-    observer_options.config_map = config.evidence_config_map;
-    observer = std::make_unique<evidence::Observer>(*config.api, store, observer_options);
-    options.evidence = observer.get();
-  }
-
-  std::unique_ptr<audit::AuditLoop> audit;
-  if (config.audit_interval.count() > 0) {
-    audit::AuditLoopOptions audit_options;
-    audit_options.interval = config.audit_interval;
-    audit_options.reports.cluster = options.cluster.name;
-    if (observer) audit_options.observed_evidence = [o = observer.get()] { return o->current(); };
-    audit = std::make_unique<audit::AuditLoop>(*config.api, store, audit_options);
-    options.audit = audit.get();
-  }
+  BackgroundWork background(config, store, options);
   // Block the shutdown signals before any thread starts, so that every
   // thread inherits the mask and only sigwait below receives them.
   sigset_t signals;
@@ -310,8 +326,7 @@ int serve(ServeConfig config) {
     return 1;
   }
   rules.start();
-  if (audit) audit->start();
-  if (observer) observer->start();
+  background.start();
   log(LogLevel::Info, "serving",
       {{"admission", options.listen.host + ":" + std::to_string(server.port())},
        {"metrics", options.metrics_listen.host + ":" + std::to_string(server.metrics_port())},
@@ -324,8 +339,7 @@ int serve(ServeConfig config) {
   server.begin_shutdown();
   log(LogLevel::Info, "shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"},
                                         {"graceMillis", options.shutdown_grace.count()}});
-  if (observer) observer->stop();
-  if (audit) audit->stop();
+  background.stop();
   rules.stop();
   server.stop();
   log(LogLevel::Info, "stopped");

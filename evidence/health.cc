@@ -5,7 +5,6 @@
 #include "core/chart_version.h"
 #include "core/image_reference.h"
 #include "core/kinds.h"
-#include "core/rule_set.h"
 
 namespace releasegate::evidence {
 namespace {
@@ -149,6 +148,13 @@ bool read_helm_release(const json& object, ObservedObject& o) {
 }
 
 }  // namespace
+
+std::string environment_of(const RuleSet& rules, const ObservedObject& object) {
+  const std::string& ns = object.runs_in;
+  if (ns.empty() || rules.exempt_namespaces.matches(ns)) return {};
+  auto env = rules.environment_for_namespace(ns);
+  return env ? rules.environments[*env].name : std::string();
+}
 
 std::optional<ObservedObject> observe(std::string_view kind, const json& object) {
   if (!object.is_object() || !is_evidence_kind(kind)) return std::nullopt;

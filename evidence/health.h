@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/evidence.h"
+#include "core/rule_set.h"
 
 namespace releasegate::evidence {
 
@@ -43,6 +44,10 @@ struct ObservedObject {
   UnixSeconds healthy_since = 0;
   std::string describe() const { return kind + " " + namespace_ + "/" + name; }
 };
+
+// The environment whose evidence the object gives: the one the rules give
+// the namespace it runs in; "" when exempt or in none.
+std::string environment_of(const RuleSet& rules, const ObservedObject& object);
 
 // The observation of an object of one of core/evidence.h's kEvidenceKinds;
 // nullopt for another kind, or an object that runs nothing to observe.

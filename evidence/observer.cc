@@ -4,6 +4,7 @@
 
 #include "core/kinds.h"
 #include "evidence/evidence_document.h"
+#include "evidence/persisted_evidence.h"
 
 namespace releasegate::evidence {
 
@@ -19,12 +20,6 @@ struct Observer::Watched {
 
 namespace {
 
-std::string environment_of(const RuleSet& rules, const std::string& ns) {
-  if (ns.empty() || rules.exempt_namespaces.matches(ns)) return {};
-  auto env = rules.environment_for_namespace(ns);
-  return env ? rules.environments[*env].name : std::string();
-}
-
 std::string resource_version(const nlohmann::json& object) {
   auto it = object.find("metadata");
   return it != object.end() && it->is_object() ? it->value("resourceVersion", "") : std::string();
@@ -34,17 +29,26 @@ std::string id_of(const std::string& kind, const std::string& key) { return kind
 
 }  // namespace
 
+std::vector<EvidenceCollection> evidence_collections() {
+  std::vector<EvidenceCollection> out;
+  for (const KindInfo& kind : kKinds) {
+    if (!is_evidence_kind(kind.kind)) continue;
+    out.push_back({std::string(kind.kind), kube::resource_path(std::string(kind.group),
+                                                               std::string(listed_version(kind.group)),
+                                                               std::string(kind.resource))});
+  }
+  return out;
+}
+
 Observer::Observer(const kube::ClientConfig& client, const runtime::RuleStore& rules, ObserverOptions options)
     : options_(std::move(options)), rules_(rules), client_(client), tracker_(options_.tracker) {
   current_.store(std::make_shared<const EvidenceSet>());
-  for (const KindInfo& kind : kKinds) {
-    if (!is_evidence_kind(kind.kind)) continue;
+  for (const EvidenceCollection& collection : evidence_collections()) {
     kube::ReflectorOptions watch = options_.watch;
-    watch.path = kube::resource_path(std::string(kind.group), std::string(listed_version(kind.group)),
-                                     std::string(kind.resource));
+    watch.path = collection.path;
     std::size_t index = watched_.size();
     watched_.push_back(std::make_unique<Watched>(
-        std::string(kind.kind), client, std::move(watch),
+        collection.kind, client, std::move(watch),
         [this, index](const kube::ObjectMap& objects) { on_change(*watched_[index], objects); }));
   }
 }
@@ -72,31 +76,38 @@ void Observer::wait(std::chrono::milliseconds delay) {
   wake_.wait_for(lock, delay, [this] { return stopping_; });
 }
 
-// Restore first (so that a StatefulSet's period continues), then watch;
-// then tick until stopped. A restore that fails (the API down, RBAC) is
-// retried at each tick: watching never waits on it.
+// Restore first (so that a StatefulSet's period continues), then watch.
+// Then publish what changed, at most every publish_gap, and tick (settling
+// turned degraded, a restore that failed retried, persistence) every tick.
 void Observer::run() {
   bool restored = restore();
   for (auto& w : watched_) w->reflector.start();
+  auto next_tick = std::chrono::steady_clock::now() + options_.tick;
   while (true) {
-    wait(options_.tick);
     {
-      std::lock_guard lock(wait_mutex_);
+      std::unique_lock lock(wait_mutex_);
+      wake_.wait_until(lock, next_tick, [this] { return stopping_ || dirty_; });
       if (stopping_) return;
+      dirty_ = false;
     }
     try {
       UnixSeconds now = options_.clock();
+      bool ticking = std::chrono::steady_clock::now() >= next_tick;
       {
         std::lock_guard lock(mutex_);
-        tracker_.tick(now);
+        if (ticking) tracker_.tick(now);
         publish(now);
       }
-      if (!restored) restored = restore();
-      persist(now);
+      if (ticking) {
+        next_tick = std::chrono::steady_clock::now() + options_.tick;
+        if (!restored) restored = restore();
+        persist(now);
+      }
     } catch (const std::exception& e) {
       std::lock_guard lock(mutex_);
       status_.last_error = std::string("evidence observer: ") + e.what();
     }
+    wait(options_.publish_gap);  // the events of a burst are published together
   }
 }
 
@@ -105,25 +116,12 @@ bool Observer::restore() {
     std::lock_guard lock(mutex_);
     return status_.restored = true;
   }
-  kube::Response response =
-      client_.get(kube::resource_path("", "v1", "configmaps", options_.namespace_, options_.config_map));
+  PersistedEvidence persisted = read_persisted(client_, options_.namespace_, options_.config_map);
   std::lock_guard lock(mutex_);
-  if (response.status == 404) return status_.restored = true;
-  if (!response.ok()) {
-    status_.last_error = "reading ConfigMap " + options_.namespace_ + "/" + options_.config_map + ": " +
-                         kube::error_of(response).describe();
-    return false;
-  }
-  auto object = nlohmann::json::parse(response.body, nullptr, false);
-  std::string text;
-  if (object.is_object() && object.contains("data") && object["data"].is_object()) {
-    text = object["data"].value(std::string(kEvidenceKey), "");
-  }
-  std::vector<policy::LoadError> errors;
-  auto records = read_evidence(text, "ConfigMap " + options_.namespace_ + "/" + options_.config_map, errors);
-  if (!errors.empty()) status_.last_error = "reading persisted evidence: " + errors.front().to_string();
-  tracker_.restore(records);
-  persisted_ = text;
+  if (!persisted.error.empty()) status_.last_error = persisted.error;
+  if (!persisted.read) return false;
+  tracker_.restore(persisted.records);
+  persisted_ = std::move(persisted.text);
   return status_.restored = true;
 }
 
@@ -137,23 +135,11 @@ void Observer::persist(UnixSeconds now) {
     text = render_evidence(*current(), now);
     if (text == persisted_) return;
   }
-  nlohmann::json object = {
-      {"apiVersion", "v1"},
-      {"kind", "ConfigMap"},
-      {"metadata",
-       {{"name", options_.config_map},
-        {"namespace", options_.namespace_},
-        {"labels", {{"app.kubernetes.io/name", "releasegate"}, {"app.kubernetes.io/component", "evidence"}}}}},
-      {"data", {{std::string(kEvidenceKey), text}}},
-  };
-  kube::Response response =
-      client_.apply(kube::resource_path("", "v1", "configmaps", options_.namespace_, options_.config_map), object,
-                    "releasegate");
+  std::string error = write_persisted(client_, options_.namespace_, options_.config_map, text);
   std::lock_guard lock(mutex_);
-  if (!response.ok()) {
+  if (!error.empty()) {
     ++status_.persist_errors;
-    status_.last_error = "writing ConfigMap " + options_.namespace_ + "/" + options_.config_map + ": " +
-                         kube::error_of(response).describe();
+    status_.last_error = std::move(error);
     return;
   }
   ++status_.persists;
@@ -162,6 +148,15 @@ void Observer::persist(UnixSeconds now) {
 }
 
 void Observer::on_change(Watched& watched, const kube::ObjectMap& objects) {
+  on_objects(watched, objects);
+  {
+    std::lock_guard lock(wait_mutex_);
+    dirty_ = true;
+  }
+  wake_.notify_all();
+}
+
+void Observer::on_objects(Watched& watched, const kube::ObjectMap& objects) {
   try {
     UnixSeconds now = options_.clock();
     std::lock_guard lock(mutex_);
@@ -190,7 +185,6 @@ void Observer::on_change(Watched& watched, const kube::ObjectMap& objects) {
       judge(id, *observed, now);
       observed_[id] = std::move(*observed);
     }
-    publish(now);
   } catch (const std::exception& e) {
     std::lock_guard lock(mutex_);
     status_.last_error = std::string("evidence observer: ") + e.what();
@@ -199,7 +193,7 @@ void Observer::on_change(Watched& watched, const kube::ObjectMap& objects) {
 
 void Observer::judge(const std::string& id, const ObservedObject& object, UnixSeconds now) {
   auto rules = rules_.current();
-  tracker_.update(id, object, rules ? environment_of(*rules, object.runs_in) : std::string(), now);
+  tracker_.update(id, object, rules ? environment_of(*rules, object) : std::string(), now);
 }
 
 void Observer::publish(UnixSeconds now) {

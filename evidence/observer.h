@@ -8,7 +8,8 @@
 // A restart loses nothing: Deployments and HelmReleases say in their
 // status since when they are healthy, and the rest is persisted, as
 // Evidence documents, in a ConfigMap of releasegate's own namespace
-// (read back at start, written at most every persist interval).
+// (read back at start, written at most every persist interval). Changes
+// are published together, at most every publish_gap.
 #pragma once
 
 #include <atomic>
@@ -35,6 +36,10 @@ struct ObserverOptions {
   std::string namespace_;     // releasegate's own: where the ConfigMap is
   std::string config_map = "releasegate-evidence";  // empty: nothing persisted
   std::chrono::milliseconds tick{15'000};            // how often settling and persistence are looked at
+  // Evidence is published at most this often: a snapshot of 10,000
+  // objects takes about 5 ms, and a busy cluster's status updates come
+  // by the hundred.
+  std::chrono::milliseconds publish_gap{100};
   std::chrono::seconds persist_interval{120};
   kube::ReflectorOptions watch;  // path is set per kind
   std::function<UnixSeconds()> clock = wall_clock;
@@ -52,8 +57,12 @@ struct ObserverStatus {
   std::optional<std::string> last_error;  // of the last failed read or write of the ConfigMap, or a watch
 };
 
-// The ConfigMap's key holding the Evidence documents.
-inline constexpr std::string_view kEvidenceKey = "evidence.yaml";
+// The collections the observer watches cluster-wide, one per evidence kind.
+struct EvidenceCollection {
+  std::string kind;  // "Deployment"
+  std::string path;  // "/apis/apps/v1/deployments"
+};
+std::vector<EvidenceCollection> evidence_collections();
 
 class Observer {
  public:
@@ -74,7 +83,8 @@ class Observer {
   void run();
   bool restore();
   void persist(UnixSeconds now);
-  void on_change(Watched& watched, const kube::ObjectMap& objects);
+  void on_change(Watched& watched, const kube::ObjectMap& objects);   // reflector threads
+  void on_objects(Watched& watched, const kube::ObjectMap& objects);  // into the tracker
   void judge(const std::string& id, const ObservedObject& object, UnixSeconds now);  // mutex_ held
   void publish(UnixSeconds now);                                                     // mutex_ held
   void wait(std::chrono::milliseconds delay);
@@ -95,6 +105,7 @@ class Observer {
   std::mutex wait_mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;  // guarded by wait_mutex_
+  bool dirty_ = false;     // changes not published yet; guarded by wait_mutex_
   std::thread thread_;
 };
 

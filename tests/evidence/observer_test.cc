@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "evidence/evidence_document.h"
+#include "evidence/persisted_evidence.h"
 #include "server/server.h"
 #include "tests/support/evidence_fixtures.h"
 #include "tests/support/fake_api_server.h"
