@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "tests/support/fake_api_server.h"
+#include "tests/support/test_support.h"
 
 namespace releasegate::kube {
 namespace {
@@ -45,16 +46,7 @@ struct Copy {
   }
 };
 
-// Waits up to 5 s for `condition`.
-template <class Condition>
-bool eventually(Condition condition) {
-  Clock::time_point give_up = Clock::now() + std::chrono::seconds(5);
-  while (!condition()) {
-    if (Clock::now() > give_up) return false;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  return true;
-}
+using releasegate::testing::eventually;
 
 ReflectorOptions options() {
   ReflectorOptions options;

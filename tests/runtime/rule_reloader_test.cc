@@ -60,15 +60,7 @@ runtime::ReloadOptions fast_options(const fs::path& dir) {
   return options;
 }
 
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
+using releasegate::testing::eventually;
 
 class Reload : public ::testing::Test {
  protected:
