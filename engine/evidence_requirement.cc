@@ -1,5 +1,6 @@
 #include "engine/evidence_requirement.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace releasegate::engine {
@@ -17,13 +18,27 @@ std::vector<const EvidenceRecord*> records_of(const RuleSet& rules, const Eviden
   return found;
 }
 
-// The record that proves the longest healthy period, or null.
+// The record that proves the longest healthy period, or null. Only
+// periods that began after the version last degraded there count: a
+// failure seen now withdraws an older proof, whoever recorded it.
 const EvidenceRecord* longest(const std::vector<const EvidenceRecord*>& records, UnixSeconds now) {
+  UnixSeconds last_failure = 0;
+  for (const EvidenceRecord* r : records) last_failure = std::max(last_failure, r->degraded_at);
   const EvidenceRecord* best = nullptr;
   for (const EvidenceRecord* r : records) {
-    if (r->degraded_at == 0 && (!best || r->healthy_for(now) > best->healthy_for(now))) best = r;
+    if (r->degraded_at != 0 || (last_failure != 0 && r->healthy_since <= last_failure)) continue;
+    if (!best || r->healthy_for(now) > best->healthy_for(now)) best = r;
   }
   return best;
+}
+
+// The record of the version's last failure there, or null.
+const EvidenceRecord* last_failure(const std::vector<const EvidenceRecord*>& records) {
+  const EvidenceRecord* failed = nullptr;
+  for (const EvidenceRecord* r : records) {
+    if (r->degraded_at != 0 && (!failed || r->degraded_at > failed->degraded_at)) failed = r;
+  }
+  return failed;
 }
 
 // "12 of the 30 minutes", or "1h5m of the 1h30m" when the soak is not in
@@ -41,12 +56,10 @@ std::string shortfall(const std::vector<const EvidenceRecord*>& records, const s
   const EvidenceRecord* best = longest(records, now);
   if (best && best->healthy_for(now) >= soak) return {};
   if (!best) {
-    for (const EvidenceRecord* r : records) {
-      if (r->degraded_at != 0) {
-        return "degraded in " + environment + " at " + moment_text(r->degraded_at, now) +
-               (r->object.empty() ? "" : " (" + r->object + ")") + ", and must run healthy there again for " +
-               duration_text(soak);
-      }
+    if (const EvidenceRecord* failed = last_failure(records)) {
+      return "degraded in " + environment + " at " + moment_text(failed->degraded_at, now) +
+             (failed->object.empty() ? "" : " (" + failed->object + ")") + ", and must run healthy there again for " +
+             duration_text(soak);
     }
     return "has no evidence from " + environment + ": it has not been seen running healthy there, in this "
            "cluster or in an Evidence record";
@@ -78,9 +91,7 @@ std::string evidence_summary(const RuleSet& rules, const std::string& environmen
     if (best->ongoing) return "healthy since " + rfc3339(best->healthy_since) + ", " + best->origin;
     return "healthy from " + rfc3339(best->healthy_since) + " to " + rfc3339(best->observed_until) + ", " + best->origin;
   }
-  for (const EvidenceRecord* r : records) {
-    if (r->degraded_at != 0) return "degraded at " + rfc3339(r->degraded_at);
-  }
+  if (const EvidenceRecord* failed = last_failure(records)) return "degraded at " + rfc3339(failed->degraded_at);
   return "none";
 }
 

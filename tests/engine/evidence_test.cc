@@ -109,6 +109,18 @@ TEST_F(EvidenceTest, ADegradedVersionIsWithdrawn) {
   EXPECT_NE(m.find("degraded in staging at 14:42Z (Deployment staging/podinfo)"), std::string::npos) << m;
 }
 
+TEST_F(EvidenceTest, AFailureSeenNowWithdrawsAnOlderProof) {
+  EvidenceSet set = observed(kT0, false, kT0 + 45 * 60);  // proven, then replaced
+  set.add({EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.1", "", "staging", "other", 0, 0, false, kT0 + 50 * 60,
+           "Deployment staging/podinfo-eu", "observed in this cluster"});
+  std::string m = evidence_messages(decide(prod_deployment(kImage651), &set, kT0 + 60 * 60))[0];
+  EXPECT_NE(m.find("degraded in staging at 14:52Z (Deployment staging/podinfo-eu)"), std::string::npos) << m;
+  // Healthy again since, for long enough: it passes.
+  set.add({EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.1", "", "staging", "other", kT0 + 55 * 60, kT0 + 55 * 60,
+           true, 0, "Deployment staging/podinfo-eu", "observed in this cluster"});
+  EXPECT_TRUE(decide(prod_deployment(kImage651), &set, kT0 + 86 * 60).violations.empty());
+}
+
 TEST_F(EvidenceTest, EvidenceRecordsInTheRulesCount) {
   const std::string record = std::string(R"(apiVersion: releasegate.io/v1alpha1
 kind: Evidence
