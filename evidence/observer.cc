@@ -118,7 +118,7 @@ bool Observer::restore() {
   }
   PersistedEvidence persisted = read_persisted(client_, options_.namespace_, options_.config_map);
   std::lock_guard lock(mutex_);
-  if (!persisted.error.empty()) status_.last_error = persisted.error;
+  status_.last_error = persisted.error.empty() ? std::nullopt : std::optional<std::string>(persisted.error);
   if (!persisted.read) return false;
   tracker_.restore(persisted.records);
   persisted_ = std::move(persisted.text);
@@ -143,6 +143,7 @@ void Observer::persist(UnixSeconds now) {
     return;
   }
   ++status_.persists;
+  status_.last_error.reset();
   persisted_ = std::move(text);
   persisted_at_ = now;
 }

@@ -54,7 +54,8 @@ struct ObserverStatus {
   std::map<std::string, std::size_t> proven;    // environment -> versions with evidence (not degraded)
   std::map<std::string, std::size_t> degraded;  // environment -> versions degraded
   std::uint64_t persists = 0, persist_errors = 0;
-  std::optional<std::string> last_error;  // of the last failed read or write of the ConfigMap, or a watch
+  // Of the ConfigMap's last read or write, until one succeeds; else a watch's.
+  std::optional<std::string> last_error;
 };
 
 // The collections the observer watches cluster-wide, one per evidence kind.
