@@ -134,9 +134,13 @@ bool read_helm_release(const json& object, ObservedObject& o) {
   const json* ready = condition(object, "Ready");
   std::string reason = field(ready, "reason");
   bool current = number_at(object, "/status/observedGeneration", -1) == number_at(object, "/metadata/generation", 0);
+  // The release in force failed (install, upgrade or test of this
+  // version). After a rollback, history[0] is the version rolled back to,
+  // running: neither proof nor failure until Ready again.
+  std::string attempted = text_at(object, "/status/lastAttemptedRevision");
   bool failed = text_at(object, "/status/history/0/status") == "failed" ||
-                (field(ready, "status") == "False" &&
-                 (reason.ends_with("Failed") || reason == "RollbackSucceeded" || reason == "UninstallSucceeded"));
+                (field(ready, "status") == "False" && reason.ends_with("Failed") &&
+                 (attempted.empty() || attempted == version));
   if (current && failed) {
     o.health = Health::Degraded;
   } else if (current && field(ready, "status") == "True" && text_at(object, "/status/history/0/status") == "deployed") {

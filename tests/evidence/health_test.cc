@@ -92,6 +92,17 @@ TEST(Health, HelmReleasesByReadyAndTheReleaseInForce) {
   auto stale = testing::helm_release("staging", "6.5.1", true, kT0);
   stale["metadata"]["generation"] = 3;  // a new spec not reconciled yet
   EXPECT_EQ(observe("HelmRelease", stale)->health, Health::Settling);
+  // Rolled back after 6.5.1 failed: 6.5.0 runs again, neither proof nor failure.
+  auto rolled_back = testing::helm_release("staging", "6.5.0", true, kT0);
+  rolled_back["status"]["conditions"][0]["status"] = "False";
+  rolled_back["status"]["conditions"][0]["reason"] = "RollbackSucceeded";
+  rolled_back["status"]["lastAttemptedRevision"] = "6.5.1";
+  EXPECT_EQ(observe("HelmRelease", rolled_back)->health, Health::Settling);
+  // Its upgrade to 6.5.1 failed while 6.5.1 is the release in force: degraded.
+  auto upgrade_failed = testing::helm_release("staging", "6.5.1", true, kT0);
+  upgrade_failed["status"]["conditions"][0]["status"] = "False";
+  upgrade_failed["status"]["conditions"][0]["reason"] = "TestFailed";
+  EXPECT_EQ(observe("HelmRelease", upgrade_failed)->health, Health::Degraded);
   auto target = testing::helm_release("flux-system", "6.5.1", true, kT0);
   target["spec"]["targetNamespace"] = "staging";
   EXPECT_EQ(observe("HelmRelease", target)->runs_in, "staging");
