@@ -1,21 +1,15 @@
 #include "audit/inventory.h"
 
 #include "core/image_reference.h"
+#include "kube/object_fields.h"
 
 namespace releasegate::audit {
 namespace {
 
 using nlohmann::json;
 
-const json* at(const json& object, const char* pointer) {
-  json::json_pointer p(pointer);
-  return object.contains(p) ? &object.at(p) : nullptr;
-}
-
-std::string text_at(const json& object, const char* pointer) {
-  const json* value = at(object, pointer);
-  return value && value->is_string() ? value->get<std::string>() : std::string();
-}
+using kube::text_at;
+constexpr auto at = kube::field_at;
 
 // "docker-pullable://ghcr.io/acme/web@sha256:..." or "ghcr.io/...@sha256:..."
 // (the kubelet's and the runtime's forms): the digest after '@'.

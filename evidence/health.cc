@@ -4,6 +4,7 @@
 
 #include "core/chart_version.h"
 #include "core/image_reference.h"
+#include "kube/object_fields.h"
 #include "core/kinds.h"
 
 namespace releasegate::evidence {
@@ -11,20 +12,9 @@ namespace {
 
 using nlohmann::json;
 
-const json* at(const json& object, const char* pointer) {
-  json::json_pointer p(pointer);
-  return object.contains(p) ? &object.at(p) : nullptr;
-}
-
-std::string text_at(const json& object, const char* pointer) {
-  const json* value = at(object, pointer);
-  return value && value->is_string() ? value->get<std::string>() : std::string();
-}
-
-std::int64_t number_at(const json& object, const char* pointer, std::int64_t fallback = 0) {
-  const json* value = at(object, pointer);
-  return value && value->is_number_integer() ? value->get<std::int64_t>() : fallback;
-}
+using kube::number_at;
+using kube::text_at;
+constexpr auto at = kube::field_at;
 
 // A status condition of that type, or null.
 const json* condition(const json& object, std::string_view type) {
