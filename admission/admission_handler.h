@@ -38,7 +38,7 @@ struct HandlerOptions {
   runtime::RulesEditValidator::Options rules_edits;
   // The evidence observed in this cluster (evidence::Observer::current),
   // when an observer runs; and the clock evidence is judged by.
-  std::function<std::shared_ptr<const EvidenceSet>()> observed_evidence;
+  std::function<std::shared_ptr<const EvidenceSet>()> observed_evidence = {};
   std::function<UnixSeconds()> clock = wall_clock;
 };
 

@@ -89,7 +89,7 @@ std::optional<UnixSeconds> parse_rfc3339(std::string_view text) {
 
 std::string rfc3339(UnixSeconds time) {
   std::tm utc = utc_of(time);
-  char buf[32];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
                 utc.tm_hour, utc.tm_min, utc.tm_sec);
   return buf;
@@ -131,7 +131,7 @@ std::string duration_text(std::int64_t seconds) {
 
 std::string moment_text(UnixSeconds time, UnixSeconds now) {
   std::tm at = utc_of(time), today = utc_of(now);
-  char buf[32];
+  char buf[64];
   if (at.tm_year == today.tm_year && at.tm_yday == today.tm_yday) {
     std::snprintf(buf, sizeof buf, "%02d:%02dZ", at.tm_hour, at.tm_min);
   } else {

@@ -43,7 +43,7 @@ struct Subject {
   // no requester, so provenance is judged by the object's marks alone.
   bool at_rest = false;
   // Evidence observed in this cluster, and the time (engine/evidence_requirement.h).
-  Observations observations;
+  Observations observations = {};
 
   // "Deployment prod/podinfo", for messages (built only when one is written).
   std::string description() const { return describe(request); }

@@ -21,7 +21,7 @@ std::string environment_names(const RuleSet& rules) {
 struct Written {
   yaml::Node item;
   yaml::Node after;  // missing when neither was written
-  yaml::Node evidence_from;  // requires.evidenceFrom or evidenceFromAny; missing: the predecessors
+  yaml::Node evidence_from = {};  // requires.evidenceFrom or evidenceFromAny; missing: the predecessors
 };
 
 // The longest soak an environment may require: 30 days.

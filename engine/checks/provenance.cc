@@ -182,11 +182,12 @@ std::optional<std::string> break_glass_reason(const RuleSet& rules, const Admiss
   if (reason && !reason->empty()) return std::string(*reason);
   // Ending a break-glass: an UPDATE whose only change is removing the
   // annotation (nothing else may ride along).
-  auto before = request.old_object ? request.old_object->annotations.find(marks::kBreakGlass) : std::nullopt;
   bool only_removal = request.operation == Operation::Update && request.changed_paths_complete &&
                       request.changed_paths.size() == 1 && request.changed_paths.front() == marks::kBreakGlassPointer;
-  if (before && !before->empty() && only_removal) return "ended: " + std::string(*before);
-  return std::nullopt;
+  if (!only_removal || !request.old_object) return std::nullopt;
+  std::string before(request.old_object->annotations.find(marks::kBreakGlass).value_or(""));
+  if (before.empty()) return std::nullopt;
+  return "ended: " + before;
 }
 
 void check_provenance(const Subject& subject, Findings& findings) {
