@@ -25,10 +25,10 @@ struct RunningVersion {
   std::string digest;    // images: the digest running, when known
   bool chart = false;
   std::size_t count = 0;  // Pods or HelmReleases
-  std::string chart_key;  // charts: RuleSet::chart_key, when the HelmRelease names its source
+  std::string chart_key = {};  // charts: RuleSet::chart_key, when the HelmRelease names its source
   // Whether it ran healthy there (engine::evidence_summary): "healthy since
   // 2026-12-02T14:02:00Z, observed in this cluster", "degraded at ...", "none".
-  std::string evidence;
+  std::string evidence = {};
 };
 
 using Inventory = std::vector<RunningVersion>;  // sorted by environment, artifact, version, digest
