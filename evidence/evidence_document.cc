@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <map>
 #include <utility>
 
@@ -11,8 +13,32 @@
 namespace releasegate::evidence {
 namespace {
 
-// A YAML scalar that reads back as the same string: JSON's quoting is YAML's.
-std::string yaml_quoted(const std::string& text) { return nlohmann::json(text).dump(); }
+// A YAML double-quoted scalar that reads back as the same string: every
+// character outside printable ASCII escaped (YAML refuses control
+// characters, DEL and C1 controls written raw). `text` is UTF-8, as the
+// API's JSON is.
+std::string yaml_quoted(const std::string& text) {
+  std::string out = "\"";
+  char buf[16];
+  for (std::size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7F) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    std::size_t length = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    std::uint32_t code = length == 1 ? c : c & (0x7F >> length);
+    for (std::size_t k = 1; k < length && i + k < text.size(); ++k) {
+      code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    }
+    std::snprintf(buf, sizeof buf, code > 0xFFFF ? "\\U%08X" : "\\u%04X", code);
+    out += buf;
+    i += length;
+  }
+  return out + "\"";
+}
 
 // A Kubernetes name for the document: lower case, [a-z0-9-], at most 253.
 std::string document_name(const std::string& environment, const std::string& cluster) {

@@ -37,6 +37,19 @@ TEST(EvidenceDocument, RoundTrips) {
   EXPECT_NE(text.find("name: \"eu-1-staging\""), std::string::npos) << text;
 }
 
+TEST(EvidenceDocument, AnyTextReadsBackAsWritten) {
+  // What YAML refuses raw (DEL, a C1 control, a tab) and what it does not ("é", quotes).
+  const std::string object = "Deployment st\x7f\xc2\x85" "aging/p\"o\\d\t\xc3\xa9";
+  EvidenceSet set;
+  set.add({EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.1", "", "staging", "eu-1", kT0, kT0 + 60, false, 0, object,
+           ""});
+  std::vector<policy::LoadError> errors;
+  auto read = read_evidence(render_evidence(set, kT0 + 120), "evidence.yaml", errors);
+  ASSERT_TRUE(errors.empty()) << errors.front().to_string();
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_EQ(read[0].object, object);
+}
+
 TEST(EvidenceDocument, ReadsOnlyEvidence) {
   std::vector<policy::LoadError> errors;
   EXPECT_TRUE(read_evidence("", "empty.yaml", errors).empty());
