@@ -53,9 +53,9 @@ void InventoryBuilder::add_helm_release(const std::string& environment, const js
   if (chart.empty()) return;
   std::string key;  // none for spec.chartRef: no evidence to look up
   if (const json* source = at(release, "/spec/chart/spec/sourceRef"); source && source->is_object()) {
-    std::string ns = source->value("namespace", "");
+    std::string ns = text_at(*source, "/namespace");
     if (ns.empty()) ns = text_at(release, "/metadata/namespace");
-    key = RuleSet::chart_key(source->value("kind", ""), ns, source->value("name", ""), chart);
+    key = RuleSet::chart_key(text_at(*source, "/kind"), ns, text_at(*source, "/name"), chart);
   }
   count(environment, chart, version, "", true, key);
 }

@@ -21,7 +21,7 @@ const json* condition(const json& object, std::string_view type) {
   const json* conditions = at(object, "/status/conditions");
   if (!conditions || !conditions->is_array()) return nullptr;
   for (const json& c : *conditions) {
-    if (c.is_object() && c.value("type", "") == type) return &c;
+    if (c.is_object() && text_at(c, "/type") == type) return &c;
   }
   return nullptr;
 }
@@ -71,7 +71,7 @@ void read_deployment(const json& object, ObservedObject& o) {
                     number_at(object, "/status/updatedReplicas") == replicas &&
                     number_at(object, "/status/readyReplicas") == replicas &&
                     number_at(object, "/status/availableReplicas") == replicas &&
-                    field(available, "status") == "True" && !(object.contains("spec") && object["spec"].value("paused", false));
+                    field(available, "status") == "True" && !(at(object, "/spec/paused") && *at(object, "/spec/paused") == true);
   if (!rolled_out) return;
   o.health = Health::Healthy;
   o.healthy_since = time_of(field(available, "lastTransitionTime"));
@@ -113,7 +113,7 @@ bool read_helm_release(const json& object, ObservedObject& o) {
   std::string chart = text_at(object, "/status/history/0/chartName");
   std::string version = text_at(object, "/status/history/0/chartVersion");
   if (!source || !source->is_object() || chart.empty() || version.empty()) return false;  // chartRef, or never released
-  std::string kind = source->value("kind", ""), name = source->value("name", ""), ns = source->value("namespace", "");
+  std::string kind = text_at(*source, "/kind"), name = text_at(*source, "/name"), ns = text_at(*source, "/namespace");
   if (ns.empty()) ns = o.namespace_;
   // Only what a Promotion or Evidence record could name is evidence.
   bool nameable = source_kind_from_string(kind) && !name.empty() && !ns.empty() &&
