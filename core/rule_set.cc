@@ -14,6 +14,13 @@ std::optional<std::size_t> RuleSet::environment_for_namespace(std::string_view n
   return default_environment && environments[*default_environment].hosted ? default_environment : std::nullopt;
 }
 
+std::optional<std::size_t> RuleSet::environment_named(std::string_view name) const {
+  for (std::size_t i = 0; i < environments.size(); ++i) {
+    if (environments[i].name == name) return i;
+  }
+  return std::nullopt;
+}
+
 std::string environments_text(const RuleSet& rules, const std::vector<std::size_t>& environments, bool any) {
   std::string out;
   for (std::size_t e : environments) out += (out.empty() ? "" : ", ") + rules.environments[e].name;

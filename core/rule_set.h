@@ -182,6 +182,8 @@ struct RuleSet {
   // The environment index for a namespace of this cluster (the first
   // hosted environment matching it, else a hosted default), or nullopt.
   std::optional<std::size_t> environment_for_namespace(std::string_view ns) const;
+  // The environment of that name, hosted or not.
+  std::optional<std::size_t> environment_named(std::string_view name) const;
   // The first hosted environment whose namespaces match, without the default.
   std::optional<std::size_t> environment_matching(std::string_view ns) const;
   // Whether environment `a` is stricter than `b` (Environment::rank).

@@ -133,14 +133,6 @@ std::vector<PromotedVersion> new_versions(const PromotionIndex& next, const Prom
   return out;
 }
 
-std::optional<std::size_t> index_of(const RuleSet* rules, const std::string& name) {
-  if (!rules) return std::nullopt;
-  for (std::size_t i = 0; i < rules->environments.size(); ++i) {
-    if (rules->environments[i].name == name) return i;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::vector<std::string> promotions_without_evidence(const RuleSet& next, const RuleSet* base, UnixSeconds now) {
@@ -149,7 +141,7 @@ std::vector<std::string> promotions_without_evidence(const RuleSet& next, const 
   for (std::size_t env = 0; env < next.environments.size(); ++env) {
     const Environment& environment = next.environments[env];
     if (!environment.evidence_required || environment.promotion_open) continue;
-    std::optional<std::size_t> base_env = index_of(base, environment.name);
+    std::optional<std::size_t> base_env = base ? base->environment_named(environment.name) : std::nullopt;
     for (EvidenceOf of : {EvidenceOf::Image, EvidenceOf::Chart}) {
       const PromotionIndex& index = of == EvidenceOf::Image ? next.promotions : next.chart_promotions;
       const PromotionIndex* before = !base ? nullptr : of == EvidenceOf::Image ? &base->promotions : &base->chart_promotions;

@@ -26,4 +26,10 @@ struct ChartUse {
 };
 void check_chart(const RuleSet& rules, std::size_t env, const ChartUse& use, Findings& findings);
 
+// An UPDATE that leaves a HelmRelease's or HelmChart's chart (name,
+// version, source) as it was: its version is not judged again, so that
+// helm-controller removing a finalizer never waits on a version unpromoted
+// since (core/request.h, image_unchanged, is the same rule for images).
+bool helm_chart_unchanged(const AdmissionRequest& request);
+
 }  // namespace releasegate::engine

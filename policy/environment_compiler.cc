@@ -63,7 +63,7 @@ void read_requires(Reader& reader, const yaml::Node& node, Environment& env, Wri
 bool read_environment_name(Reader& reader, const yaml::Node& node, const RuleSet& rules, std::string& into) {
   auto name = reader.required_string(node, "environment.name");
   if (!name) return false;
-  if (environment_index(rules, *name)) {
+  if (rules.environment_named(*name)) {
     reader.error(node, "environment \"" + *name + "\" is defined twice");
     return false;
   }
@@ -174,7 +174,7 @@ void resolve_after(Reader& reader, RuleSet& rules, const std::vector<Written>& w
       continue;
     }
     for (auto& [name, at] : reader.strings(written[i].after, "environment " + env.name + " after")) {
-      auto index = environment_index(rules, name);
+      auto index = rules.environment_named(name);
       if (!index) {
         reader.error(at, unknown_environment(rules, name));
       } else if (*index == i) {
@@ -218,7 +218,7 @@ void resolve_evidence_from(Reader& reader, RuleSet& rules, const std::vector<Wri
       continue;
     }
     for (auto& [name, at] : reader.strings(written[i].evidence_from, "environment " + env.name + " evidenceFrom")) {
-      auto index = environment_index(rules, name);
+      auto index = rules.environment_named(name);
       if (!index) {
         reader.error(at, unknown_environment(rules, name));
       } else if (!comes_after(rules, i, *index)) {
@@ -321,16 +321,9 @@ void read_environments(Reader& reader, const yaml::Node& node, RuleSet& rules) {
 
 void read_default_environment(Reader& reader, const yaml::Node& node, RuleSet& rules) {
   if (auto name = reader.string(node, "defaultEnvironment")) {
-    rules.default_environment = environment_index(rules, *name);
+    rules.default_environment = rules.environment_named(*name);
     if (!rules.default_environment) reader.error(node, unknown_environment(rules, *name));
   }
-}
-
-std::optional<std::size_t> environment_index(const RuleSet& rules, std::string_view name) {
-  for (std::size_t i = 0; i < rules.environments.size(); ++i) {
-    if (rules.environments[i].name == name) return i;
-  }
-  return std::nullopt;
 }
 
 std::string unknown_environment(const RuleSet& rules, const std::string& name) {
@@ -341,7 +334,7 @@ EnvironmentSet read_environment_set(Reader& reader, const RuleSet& rules, const 
                                     std::string_view what) {
   EnvironmentSet set;
   for (auto& [name, at] : reader.strings(node, what)) {
-    if (auto index = environment_index(rules, name)) {
+    if (auto index = rules.environment_named(name)) {
       set.set(*index);
     } else {
       reader.error(at, unknown_environment(rules, name));

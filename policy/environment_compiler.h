@@ -20,9 +20,6 @@ namespace releasegate::policy {
 void read_environments(Reader& reader, const yaml::Node& node, RuleSet& rules);
 void read_default_environment(Reader& reader, const yaml::Node& node, RuleSet& rules);
 
-// The index in rules.environments of the environment of that name.
-std::optional<std::size_t> environment_index(const RuleSet& rules, std::string_view name);
-
 // "unknown environment \"<name>\" (environments: dev, staging, prod)".
 std::string unknown_environment(const RuleSet& rules, const std::string& name);
 

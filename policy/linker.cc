@@ -76,7 +76,7 @@ class TableCheck {
     bool known = true;
     for (const PromotionTable::EnvironmentUse& use : table_.uses(r)) {
       const std::string& name = table_.environment_names()[use.environment];
-      if (!environment_index(rules_, name)) {
+      if (!rules_.environment_named(name)) {
         add(record, use.at, unknown_environment(rules_, name));
         known = false;
       }
@@ -175,7 +175,7 @@ void check_new_in_table(const Fragment& fragment, const PromotionTable& table, c
   for (std::size_t env = 0; env < next.environments.size(); ++env) {
     const Environment& current = next.environments[env];
     if (current.promotion_open || current.after.empty() || !local[env]) continue;
-    auto base_current = environment_index(base, current.name);
+    auto base_current = base.environment_named(current.name);
     for (std::uint32_t r = 0; r < table.size(); ++r) {
       std::string_view key = table.key(r);
       PromotedVersions listed = base_current ? in_force.find(key, *base_current) : PromotedVersions{};
@@ -185,7 +185,7 @@ void check_new_in_table(const Fragment& fragment, const PromotionTable& table, c
         if (has_version(listed, v)) continue;
         std::string before = not_passed(next, current, [&](std::size_t p) {
           const Environment& previous = next.environments[p];
-          auto base_previous = environment_index(base, previous.name);
+          auto base_previous = base.environment_named(previous.name);
           return previous.promotion_open || (base_previous && has_version(in_force.find(key, *base_previous), v));
         });
         if (before.empty()) continue;
@@ -282,9 +282,7 @@ void index_evidence(const LinkSource& source, RuleSet& rules, std::vector<LoadEr
   const Fragment& fragment = *source.fragment;
   for (const WrittenEvidence& written : fragment.evidence) {
     if (dropped(source, written.document)) continue;
-    bool known = std::any_of(rules.environments.begin(), rules.environments.end(),
-                             [&](const Environment& e) { return e.name == written.record.environment; });
-    if (!known) {
+    if (!rules.environment_named(written.record.environment)) {
       errors.push_back(fragment.error_at(written.document, written.at,
                                          "Evidence for " + unknown_environment(rules, written.record.environment)));
       continue;

@@ -8,19 +8,6 @@
 namespace releasegate::engine {
 namespace {
 
-// An UPDATE is judged by what it changes (core/request.h, image_unchanged):
-// a chart version the old object already had is not judged again, so that
-// helm-controller removing its finalizer from a HelmRelease whose version
-// was unpromoted since never blocks the deletion.
-bool chart_unchanged(const Subject& subject) {
-  const AdmissionRequest& r = subject.request;
-  if (r.operation != Operation::Update || !r.old_object || !r.old_object->helm_chart) return false;
-  const HelmChart& before = *r.old_object->helm_chart;
-  const HelmChart& after = *r.object->helm_chart;
-  return before.chart == after.chart && before.version == after.version && before.source_kind == after.source_kind &&
-         before.source_name == after.source_name && before.source_namespace == after.source_namespace;
-}
-
 bool application_source_unchanged(const Subject& subject, const ApplicationSource& source) {
   const AdmissionRequest& r = subject.request;
   if (r.operation != Operation::Update || !r.old_object) return false;
@@ -52,6 +39,17 @@ void check_chart_ref(const Subject& subject, const HelmChart& chart, Findings& f
 
 }  // namespace
 
+bool helm_chart_unchanged(const AdmissionRequest& r) {
+  if (r.operation != Operation::Update || !r.old_object || !r.old_object->helm_chart || !r.object ||
+      !r.object->helm_chart) {
+    return false;
+  }
+  const HelmChart& before = *r.old_object->helm_chart;
+  const HelmChart& after = *r.object->helm_chart;
+  return before.chart == after.chart && before.version == after.version && before.source_kind == after.source_kind &&
+         before.source_name == after.source_name && before.source_namespace == after.source_namespace;
+}
+
 void check_charts(const Subject& subject, Findings& findings) {
   const RuleSet& rules = subject.rules;
   const ObjectView& object = subject.written();
@@ -59,9 +57,9 @@ void check_charts(const Subject& subject, Findings& findings) {
   // With spec.chartRef the version is the OCIRepository's tag (checked as
   // a source) or the HelmChart's version, checked where it is admitted.
   if (const auto& chart = object.helm_chart; chart && chart->chart_ref && chart->source_kind == "HelmChart" &&
-                                             !chart_unchanged(subject)) {
+                                             !helm_chart_unchanged(subject.request)) {
     check_chart_ref(subject, *chart, findings);
-  } else if (chart && !chart->chart_ref && !chart_unchanged(subject)) {
+  } else if (chart && !chart->chart_ref && !helm_chart_unchanged(subject.request)) {
     std::string ns = chart->source_namespace.empty() ? subject.request.namespace_ : chart->source_namespace;
     std::string source = chart->source_kind + "/" + ns + "/" + chart->source_name;
     bool helm_chart_object = subject.kind.kind_class == KindClass::HelmChart;

@@ -48,15 +48,8 @@ std::vector<EvidenceVersion> new_images(const Subject& subject) {
 // promoted to the environment.
 std::optional<EvidenceVersion> new_chart(const Subject& subject) {
   const auto& chart = subject.written().helm_chart;
-  if (!chart || chart->chart_ref) return std::nullopt;
   const AdmissionRequest& r = subject.request;
-  if (r.operation == Operation::Update && r.old_object && r.old_object->helm_chart) {
-    const HelmChart& before = *r.old_object->helm_chart;
-    if (before.chart == chart->chart && before.version == chart->version && before.source_kind == chart->source_kind &&
-        before.source_name == chart->source_name && before.source_namespace == chart->source_namespace) {
-      return std::nullopt;
-    }
-  }
+  if (!chart || chart->chart_ref || helm_chart_unchanged(r)) return std::nullopt;
   const std::string& ns = chart->source_namespace.empty() ? r.namespace_ : chart->source_namespace;
   std::string key = RuleSet::chart_key(chart->source_kind, ns, chart->source_name, chart->chart);
   if (!subject.rules.chart_promotions.find(key, *subject.environment).find_tag(chart->version)) return std::nullopt;
