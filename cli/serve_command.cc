@@ -230,6 +230,20 @@ void log_held(const std::vector<runtime::HeldConfigMap>& held) {
   }
 }
 
+// A watch that failed or a relist, with why: rate-limited by the reflector.
+kube::ReflectorOptions logged_watch() {
+  kube::ReflectorOptions watch;
+  watch.on_notice = [](const kube::ReflectorNotice& notice) {
+    nlohmann::json fields = {{"collection", notice.collection}, {"reason", notice.reason},
+                             {"resourceVersion", notice.resource_version}};
+    if (notice.suppressed > 0) fields["suppressedSinceLast"] = notice.suppressed;
+    bool routine = notice.what == kube::ReflectorNotice::What::Relist;
+    log(routine ? LogLevel::Info : LogLevel::Warn, std::string("API ") + std::string(kube::to_string(notice.what)),
+        std::move(fields));
+  };
+  return watch;
+}
+
 // Where the rules come from: directories (read once now, so a broken set
 // at start only leaves the server not ready) or ConfigMaps through the API
 // (ready once every namespace is listed).
@@ -243,7 +257,7 @@ struct RulesFeeds {
     if (!config.policy_config_maps.empty()) load.policy_config_maps = config.policy_config_maps;
     load.cluster = config.server.cluster;
     if (!config.rules_namespaces.empty()) {
-      runtime::ApiRulesOptions options{config.rules_namespaces, load, {}, log_reload, log_held};
+      runtime::ApiRulesOptions options{config.rules_namespaces, load, logged_watch(), log_reload, log_held};
       api = std::make_unique<runtime::ApiRules>(*config.api, std::move(options), store);
       return;
     }
@@ -273,6 +287,7 @@ struct BackgroundWork {
       observer_options.tracker.cluster = options.cluster.name.empty() ? "this-cluster" : options.cluster.name;
       observer_options.namespace_ = config.own_namespace;
       observer_options.config_map = config.evidence_config_map;
+      observer_options.watch = logged_watch();
       observer = std::make_unique<evidence::Observer>(*config.api, store, observer_options);
       options.evidence = observer.get();
     }

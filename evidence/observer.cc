@@ -235,6 +235,7 @@ ObserverStatus Observer::status() const {
     kube::ReflectorStatus r = w->reflector.status();
     status.connected = status.connected && r.watching;
     if (r.last_error && !status.last_error) status.last_error = w->kind + "s: " + r.last_error->describe();
+    status.reflectors.push_back(std::move(r));
   }
   return status;
 }

@@ -56,6 +56,7 @@ struct ObserverStatus {
   std::uint64_t persists = 0, persist_errors = 0;
   // Of the ConfigMap's last read or write, until one succeeds; else a watch's.
   std::optional<std::string> last_error;
+  std::vector<kube::ReflectorStatus> reflectors;  // one per watched kind
 };
 
 // The collections the observer watches cluster-wide, one per evidence kind.

@@ -23,6 +23,37 @@ inline std::chrono::milliseconds full_jitter(int attempt, std::chrono::milliseco
   return std::chrono::milliseconds(static_cast<long long>(draw(random)));
 }
 
+// client-go's ExponentialBackoffManager as its reflector makes it
+// (NewExponentialBackoffManager(800ms, 30s, 2m, 2.0, 1.0)): each wait
+// doubles from `initial` up to `max`, plus a jitter of up to as much
+// again; a wait asked for more than `reset` after the previous one starts
+// over from `initial`.
+class ExponentialBackoff {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  ExponentialBackoff(std::chrono::milliseconds initial, std::chrono::milliseconds max,
+                     std::chrono::seconds reset = std::chrono::minutes(2))
+      : initial_(initial), max_(max), reset_(reset), step_(initial) {}
+
+  std::chrono::milliseconds next() {
+    static thread_local std::mt19937_64 random{std::random_device{}()};
+    Clock::time_point now = Clock::now();
+    if (now - last_ > reset_) step_ = initial_;
+    last_ = now;
+    std::chrono::milliseconds base = std::min(step_, max_);
+    step_ = std::min(step_ * 2, max_);
+    std::uniform_real_distribution<double> draw(0, 1);
+    return base + std::chrono::milliseconds(static_cast<long long>(draw(random) * static_cast<double>(base.count())));
+  }
+
+ private:
+  std::chrono::milliseconds initial_, max_;
+  std::chrono::seconds reset_;
+  std::chrono::milliseconds step_;
+  Clock::time_point last_{};
+};
+
 class TokenBucket {
  public:
   using Clock = std::chrono::steady_clock;

@@ -1,5 +1,6 @@
 #include "kube/client.h"
 
+#include <string_view>
 #include <utility>
 
 #include "kube/backoff.h"
@@ -69,6 +70,26 @@ void add_query(std::string& target, const char* name, const std::string& value) 
   target += name;
   target += '=';
   target += query_escape(value);
+}
+
+// client-go's isTooLargeResourceVersionError (tools/cache/reflector.go):
+// the cause ResourceVersionTooLarge (1.18.6 on), a cause with the message
+// "Too large resource version" (1.17.0-1.18.5), else a Timeout whose
+// message says so (before 1.17).
+bool too_large_resource_version(const nlohmann::json& status, const ApiError& error) {
+  constexpr std::string_view kText = "Too large resource version";
+  auto details = status.find("details");
+  if (details != status.end() && details->is_object()) {
+    auto causes = details->find("causes");
+    if (causes != details->end() && causes->is_array()) {
+      for (const nlohmann::json& cause : *causes) {
+        if (!cause.is_object()) continue;
+        if (cause.value("reason", "") == "ResourceVersionTooLarge") return true;
+        if (error.reason == "Timeout" && cause.value("message", "") == kText) return true;
+      }
+    }
+  }
+  return error.reason == "Timeout" && error.message.find(kText) != std::string::npos;
 }
 
 std::string metadata_string(const nlohmann::json& object, const char* key) {
@@ -143,6 +164,9 @@ Response Client::request(const std::string& method, const std::string& path, con
       continue;
     }
     bool retry = response.status == 429 || (idempotent && (response.status == 0 || retryable_status(response.status)));
+    // The server already waited (3 s) for its cache to catch up; the
+    // reflector answers this with a consistent read, not with patience.
+    if (response.status == 504 && error_of(response).too_large_resource_version) retry = false;
     if (!retry || ++attempt >= impl_->retry.attempts) return response;
     std::chrono::milliseconds delay = full_jitter(attempt - 1, impl_->retry.initial_backoff, impl_->retry.max_backoff);
     if (response.status == 429 && response.retry_after) {
@@ -255,9 +279,10 @@ struct WatchSession {
     } else if (!stream.error().empty()) {
       fail(WatchEnd::Failed, ApiError{200, "", stream.error()});
     } else if (failure != httplib::Error::Success) {
-      fail(WatchEnd::Failed, ApiError{status, "", "watch stream cut: " + httplib::to_string(failure)});
+      fail(status == 0 ? WatchEnd::Unreachable : WatchEnd::Cut,
+           ApiError{status, "", "watch stream cut: " + httplib::to_string(failure)});
     } else if (stream.has_partial()) {
-      fail(WatchEnd::Failed, ApiError{status, "", "watch stream ended in the middle of an event"});
+      fail(WatchEnd::Cut, ApiError{status, "", "watch stream ended in the middle of an event"});
     } else {
       result.end = WatchEnd::Closed;
     }
@@ -286,6 +311,7 @@ WatchResult Client::watch(const std::string& path, const ListOptions& options, s
   // Its own connection, silent for as long as the server may hold it.
   std::unique_ptr<httplib::SSLClient> connection = transport.connect(timeout + config_.request_timeout, &error);
   if (!connection) {
+    session.result.end = WatchEnd::Unreachable;
     session.result.error = ApiError{0, "", error};
     return session.result;
   }
@@ -321,6 +347,7 @@ ApiError error_of(const Response& response) {
   if (body.is_object() && body.value("kind", "") == "Status") {
     if (auto reason = body.find("reason"); reason != body.end() && reason->is_string()) error.reason = *reason;
     if (auto message = body.find("message"); message != body.end() && message->is_string()) error.message = *message;
+    error.too_large_resource_version = too_large_resource_version(body, error);
     return error;
   }
   error.message = response.body.substr(0, 1024);

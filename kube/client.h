@@ -41,6 +41,11 @@ struct ApiError {
   int code = 0;         // HTTP status; 0 for a transport error
   std::string reason;   // Status.reason: Expired, Forbidden, NotFound...
   std::string message;  // Status.message, or the text
+  // A read at a resourceVersion the server has not reached yet (504 with
+  // the cause ResourceVersionTooLarge): its watch cache is behind, or etcd
+  // was restored from a backup. Detected as client-go's
+  // isTooLargeResourceVersionError does, older servers' message included.
+  bool too_large_resource_version = false;
 
   bool expired() const { return code == 410 || reason == "Expired" || reason == "Gone"; }
   // "403 Forbidden: configmaps is forbidden: User ... cannot list ..."
@@ -70,11 +75,14 @@ struct WatchEvent {
   nlohmann::json object;  // for Error, the Status
 };
 
+// How a watch ended; kube/README.md says what the reflector does after each.
 enum class WatchEnd {
-  Closed,   // the server ended the stream (timeoutSeconds): re-watch from the last RV
-  Expired,  // 410, as an HTTP status or an ERROR event: list again
-  Failed,   // any other error, a cut or malformed stream: back off, re-watch
-  Stopped,  // stop() was called
+  Closed,       // the server ended the stream (timeoutSeconds)
+  Expired,      // 410, as an HTTP status or an ERROR event
+  Unreachable,  // no HTTP answer: connection refused, TLS, timeout
+  Cut,          // the open stream broke: cut, or ended in the middle of an event
+  Failed,       // any other error status or ERROR event, or a malformed stream
+  Stopped,      // stop() was called
 };
 
 struct WatchResult {

@@ -1,9 +1,8 @@
 #include "kube/reflector.h"
 
 #include <random>
+#include <string_view>
 #include <utility>
-
-#include "kube/backoff.h"
 
 namespace releasegate::kube {
 namespace {
@@ -28,8 +27,23 @@ std::string resource_version_of(const nlohmann::json& object) {
 
 }  // namespace
 
+std::string_view to_string(ReflectorNotice::What what) {
+  switch (what) {
+    case ReflectorNotice::What::ListFailed: return "list failed";
+    case ReflectorNotice::What::WatchFailed: return "watch failed";
+    case ReflectorNotice::What::Relist: return "relist";
+  }
+  return "?";
+}
+
 Reflector::Reflector(Client& client, ReflectorOptions options, OnChange on_change)
-    : client_(client), options_(std::move(options)), on_change_(std::move(on_change)) {}
+    : client_(client),
+      options_(std::move(options)),
+      on_change_(std::move(on_change)),
+      list_backoff_(options_.initial_backoff, options_.max_backoff),
+      watch_backoff_(options_.initial_backoff, options_.max_backoff) {
+  status_.collection = options_.path;
+}
 
 Reflector::~Reflector() { stop(); }
 
@@ -79,49 +93,77 @@ void Reflector::wait(std::chrono::milliseconds delay) {
 }
 
 void Reflector::failed(const ApiError& error) {
-  {
-    std::lock_guard lock(mutex_);
-    status_.last_error = error;
-    ++status_.failures;
-  }
-  wait(full_jitter(failures_in_row_++, options_.initial_backoff, options_.max_backoff));
+  std::lock_guard lock(mutex_);
+  status_.last_error = error;
+  ++status_.failures;
 }
 
+void Reflector::notice(ReflectorNotice::What what, std::string reason, std::string resource_version) {
+  if (!options_.on_notice) return;
+  auto index = static_cast<std::size_t>(what);
+  Clock::time_point now = Clock::now();
+  if (last_notice_[index] != Clock::time_point{} && now - last_notice_[index] < options_.notice_interval) {
+    ++suppressed_[index];
+    return;
+  }
+  last_notice_[index] = now;
+  options_.on_notice(ReflectorNotice{what, options_.path, std::move(reason), std::move(resource_version),
+                                     std::exchange(suppressed_[index], 0)});
+}
+
+// client-go runs ListAndWatch under wait.BackoffUntil: every list after
+// the first waits for the backoff, whatever ended the watch before it.
 void Reflector::run() {
-  bool listed = false;
+  Next next = Next::List;
+  bool first = true;
   while (!stopping()) {
-    if (!listed) {
-      listed = relist();
+    if (next == Next::Watch) {
+      next = watch_once();
       continue;
     }
-    listed = watch_once();
+    if (!first) wait(list_backoff_.next());
+    first = false;
+    if (!stopping()) next = relist() ? Next::Watch : Next::List;
   }
   std::lock_guard lock(mutex_);
   status_.watching = false;
 }
 
 bool Reflector::relist() {
+  // relistResourceVersion(): the last RV, or "" once a list at it was refused.
   ListOptions options = options_.list;
-  options.resource_version = relist_at_last_ ? resource_version_ : std::string();
+  options.resource_version = version_unavailable_ ? std::string() : resource_version_;
+  // At a resourceVersion, not paged: the watch cache serves it, at that
+  // version or newer ("we explicitly switch off pagination to force listing
+  // from watch cache"). Paged, it would be an exact read from etcd.
+  if (!options.resource_version.empty()) options.limit = 0;
+  bool first = status().lists == 0;
+  if (!first) notice(ReflectorNotice::What::Relist, relist_reason_, options.resource_version);
   ObjectMap fresh;
   auto collect = [&fresh](nlohmann::json&& item) {
     std::string key = key_of(item);
     fresh[key] = std::move(item);
   };
   ListResult result = client_.list(options_.path, options, collect);
-  if (!result.ok && result.error.expired() && !options.resource_version.empty() && !stopping()) {
-    // The last RV is compacted away too: a quorum read.
+  if (!result.ok && !options.resource_version.empty() && !stopping() &&
+      (result.error.expired() || result.error.too_large_resource_version)) {
+    // isExpiredError || isTooLargeResourceVersionError: the version is gone
+    // (compacted) or not reached (a cache behind, etcd restored): a
+    // consistent read at once, and until a list succeeds.
+    notice(ReflectorNotice::What::ListFailed, result.error.describe(), options.resource_version);
+    version_unavailable_ = true;
     fresh.clear();
     options.resource_version.clear();
+    options.limit = options_.list.limit;
     result = client_.list(options_.path, options, collect);
   }
   if (stopping()) return false;
   if (!result.ok) {
+    notice(ReflectorNotice::What::ListFailed, result.error.describe(), options.resource_version);
     failed(result.error);
     return false;
   }
-  relist_at_last_ = false;
-  failures_in_row_ = 0;
+  version_unavailable_ = false;
   objects_ = std::move(fresh);
   resource_version_ = result.resource_version;
   {
@@ -131,6 +173,7 @@ bool Reflector::relist() {
     status_.last_sync = std::chrono::system_clock::now();
     status_.last_error.reset();
     ++status_.lists;
+    if (!first) ++status_.relists;
   }
   on_change_(objects_);
   return true;
@@ -151,7 +194,7 @@ void Reflector::apply(WatchEvent&& event) {
       break;
     }
     case WatchEventType::Deleted:
-      // With a selector, DELETED also means "lost the label": left the set either way.
+      // With a selector, DELETED also means "left the set": gone from the copy either way.
       objects_.erase(key_of(event.object));
       break;
     case WatchEventType::Bookmark:
@@ -161,7 +204,7 @@ void Reflector::apply(WatchEvent&& event) {
   on_change_(objects_);
 }
 
-bool Reflector::watch_once() {
+Reflector::Next Reflector::watch_once() {
   ListOptions options = options_.list;
   options.resource_version = resource_version_;
   {
@@ -182,29 +225,51 @@ bool Reflector::watch_once() {
     std::lock_guard lock(mutex_);
     status_.watching = false;
   }
+  // client-go's "very short watch": ended within a second with no event.
+  bool very_short = result.events == 0 && Clock::now() - started < kShortWatch;
+  return after_watch(result, options.resource_version, very_short);
+}
+
+// What follows each end of a watch is client-go's Reflector.watch() (and
+// ListAndWatch around it); kube/README.md has the table.
+Reflector::Next Reflector::after_watch(const WatchResult& result, const std::string& from, bool very_short) {
+  auto relist_after = [&](const std::string& why) {
+    relist_reason_ = why;
+    return Next::List;
+  };
+  auto watch_failed = [&](const ApiError& error) {
+    notice(ReflectorNotice::What::WatchFailed, error.describe(), from);
+    failed(error);
+  };
   switch (result.end) {
     case WatchEnd::Stopped:
-      return true;
-    case WatchEnd::Expired:
-      relist_at_last_ = true;
-      {
-        std::lock_guard lock(mutex_);
-        status_.last_error = result.error;
-        ++status_.failures;
-      }
-      return false;
     case WatchEnd::Closed:
-      if (result.events == 0 && Clock::now() - started < kShortWatch) {
-        failed(ApiError{0, "", "the watch ended at once without an event"});
-      } else {
-        failures_in_row_ = 0;
-      }
-      return true;
-    case WatchEnd::Failed:
+      if (!very_short || result.end == WatchEnd::Stopped) return Next::Watch;
+      watch_failed(ApiError{0, "", "the watch ended at once without an event (very short watch)"});
+      return relist_after("very short watch");
+    case WatchEnd::Expired:
+      // No warning (it is routine after a compaction or a restart): list
+      // again at the last RV, which the server answers at it or newer.
       failed(result.error);
-      return true;
+      return relist_after("watch from " + from + ": " + result.error.describe());
+    case WatchEnd::Unreachable:
+      // isWatchErrorRetriable (connection refused): back off, watch again.
+      watch_failed(result.error);
+      wait(watch_backoff_.next());
+      return Next::Watch;
+    case WatchEnd::Cut:
+      // An EOF ends client-go's watch as a timeout does: watch again from
+      // the last RV, unless it was a very short watch.
+      watch_failed(result.error);
+      return very_short ? relist_after(result.error.describe()) : Next::Watch;
+    case WatchEnd::Failed:
+      watch_failed(result.error);
+      // 429: back off, watch again; any other error ends ListAndWatch, which lists again.
+      if (result.error.code != 429) return relist_after(result.error.describe());
+      wait(watch_backoff_.next());
+      return Next::Watch;
   }
-  return true;
+  return Next::Watch;
 }
 
 }  // namespace releasegate::kube

@@ -1,18 +1,30 @@
 // Keeps a local copy of a set of objects in step with the API server, with
-// the semantics of client-go's reflector: list (all pages), then watch from
-// the list's resourceVersion with bookmarks; when a stream ends, re-watch
-// from the last resourceVersion seen (an event's or a bookmark's); on 410
-// Gone, as an HTTP status or an ERROR event, list again (and if that list
-// at the last RV is refused as expired, list with a quorum read). After a
-// relist the copy is replaced whole, so an object deleted while the watch
-// was down disappears: no state is lost or duplicated.
+// the semantics of client-go's reflector (tools/cache/reflector.go):
+// list, then watch from the list's resourceVersion with bookmarks, and
+// after each way a watch can end, re-watch or list again exactly as
+// client-go does. kube/README.md gives each branch with the client-go
+// rule (and the API's resourceVersion semantics) it follows; in short:
 //
-// A label-selected watch reports an object that lost the label as DELETED
+//   - a relist at a resourceVersion is not paged, so the apiserver's watch
+//     cache serves it at that version or newer (a paged read at a version
+//     is an exact read from etcd: after a control-plane restart it would
+//     return the same old version, whose watch the new cache refuses);
+//   - a list refused because that version is gone (410) or not reached yet
+//     ("too large resource version") is followed at once by a consistent
+//     read (resourceVersion ""), paged, and so is every list until one
+//     succeeds;
+//   - the first list is a consistent read, paged (client-go's is "0", a
+//     whole list from the cache in one answer: see kube/README.md).
+//
+// After a list the copy is replaced whole, so an object deleted while the
+// watch was down disappears: no state is lost or duplicated. A
+// label-selected watch reports an object that lost the label as DELETED
 // (with its previous content): the copy treats DELETED as "left the set".
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -23,6 +35,7 @@
 #include <string>
 #include <thread>
 
+#include "kube/backoff.h"
 #include "kube/client.h"
 
 namespace releasegate::kube {
@@ -31,15 +44,31 @@ namespace releasegate::kube {
 using ObjectMap = std::map<std::string, nlohmann::json>;
 
 struct ReflectorStatus {
+  std::string collection;  // the options' path
   bool synced = false;     // a first complete list was delivered
   bool watching = false;   // a watch stream is open now
   std::string resource_version;  // the last one seen
   std::optional<std::chrono::system_clock::time_point> last_sync;  // last complete list
   std::optional<ApiError> last_error;  // of the last failed list or watch; cleared by a good list or an open watch
   std::uint64_t lists = 0;       // complete lists (the first and every relist)
+  std::uint64_t relists = 0;     // complete lists after the first
   std::uint64_t watches = 0;     // watch streams opened
   std::uint64_t failures = 0;    // lists and watches that failed
 };
+
+// What the owner's log is told: a list or watch that failed, or a relist,
+// with why. At most one of each kind per ReflectorOptions::notice_interval
+// (a flapping API must not flood the log); `suppressed` counts the ones
+// left out before it.
+struct ReflectorNotice {
+  enum class What { ListFailed, WatchFailed, Relist };
+  What what;
+  std::string collection;
+  std::string reason;            // the error, or why the watch ended
+  std::string resource_version;  // the list's or the watch's (empty: a consistent read)
+  std::uint64_t suppressed = 0;
+};
+std::string_view to_string(ReflectorNotice::What what);
 
 struct ReflectorOptions {
   std::string path;  // the collection, e.g. resource_path("", "v1", "configmaps", "releasegate-system")
@@ -48,6 +77,8 @@ struct ReflectorOptions {
   std::chrono::seconds watch_timeout{300};
   std::chrono::milliseconds initial_backoff{800};
   std::chrono::milliseconds max_backoff{30'000};
+  std::function<void(const ReflectorNotice&)> on_notice;  // called on the reflector's thread
+  std::chrono::seconds notice_interval{30};
 };
 
 class Reflector {
@@ -72,22 +103,31 @@ class Reflector {
   static std::string key_of(const nlohmann::json& object);
 
  private:
+  enum class Next { Watch, List };
+
   void run();
-  bool relist();           // false when stopped or failed (after recording why)
-  bool watch_once();       // false when a relist is needed
+  bool relist();                 // false when stopped or failed (after recording why)
+  Next watch_once();
+  Next after_watch(const WatchResult& result, const std::string& from, bool very_short);
   void wait(std::chrono::milliseconds delay);  // returns early on stop()
   bool stopping() const;
-  void failed(const ApiError& error);  // counts it and backs off
+  void failed(const ApiError& error);  // records it
   void apply(WatchEvent&& event);
-
+  void notice(ReflectorNotice::What what, std::string reason, std::string resource_version);
 
   Client& client_;
   ReflectorOptions options_;
   OnChange on_change_;
-  ObjectMap objects_;  // the reflector thread's own
-  std::string resource_version_;  // the reflector thread's: where the next watch starts
-  bool relist_at_last_ = false;   // after a 410: relist at the last RV first (then a quorum read)
-  int failures_in_row_ = 0;       // the reflector thread's: the backoff's exponent
+  // The reflector thread's own:
+  ObjectMap objects_;
+  std::string resource_version_;  // the last seen: where the next watch starts, and a relist's
+  bool version_unavailable_ = false;  // a list at resource_version_ was refused (410, too large)
+  std::string relist_reason_;     // why the next list is a relist
+  ExponentialBackoff list_backoff_;   // before every list after the first (BackoffUntil)
+  ExponentialBackoff watch_backoff_;  // before a watch after one the API did not answer
+  std::array<std::chrono::steady_clock::time_point, 3> last_notice_{};
+  std::array<std::uint64_t, 3> suppressed_{};
+
   mutable std::mutex mutex_;
   std::condition_variable stopping_;
   bool stop_ = false;

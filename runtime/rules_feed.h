@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kube/reflector.h"
 #include "policy/compiler.h"
 #include "runtime/config_map_rules.h"
 
@@ -30,6 +31,7 @@ struct WatchStatus {
   bool connected = false;  // every namespace's watch is open
   std::optional<std::string> last_error;  // of a namespace's list or watch
   std::uint64_t relists = 0;  // lists after the first, across namespaces
+  std::vector<kube::ReflectorStatus> reflectors;  // one per namespace
   std::vector<HeldConfigMap> held;  // ConfigMaps whose latest content is not in force
 };
 

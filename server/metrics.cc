@@ -37,122 +37,83 @@ double seconds_since_epoch(std::chrono::system_clock::time_point t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
+prometheus::Family<prometheus::Counter>& counter(prometheus::Registry& registry, const char* name, const char* help) {
+  return BuildCounter().Name(name).Help(help).Register(registry);
+}
+prometheus::Family<prometheus::Gauge>& gauge(prometheus::Registry& registry, const char* name, const char* help) {
+  return BuildGauge().Name(name).Help(help).Register(registry);
+}
+prometheus::Family<prometheus::Histogram>& histogram(prometheus::Registry& registry, const char* name,
+                                                     const char* help) {
+  return BuildHistogram().Name(name).Help(help).Register(registry);
+}
+
 }  // namespace
 
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
-      requests_(BuildCounter()
-                    .Name("releasegate_admission_requests_total")
-                    .Help("Admission requests by webhook, kind, operation and decision")
-                    .Register(*registry_)),
-      duration_(BuildHistogram()
-                    .Name("releasegate_admission_duration_seconds")
-                    .Help("Time to parse, decide and render an admission request")
-                    .Register(*registry_)),
-      violations_(BuildCounter()
-                      .Name("releasegate_violations_total")
-                      .Help("Rule violations found, by rule and mode")
-                      .Register(*registry_)),
-      refusals_(BuildCounter()
-                    .Name("releasegate_http_refusals_total")
-                    .Help("Requests refused before reaching a webhook, by HTTP status")
-                    .Register(*registry_)),
-      break_glass_(BuildCounter()
-                       .Name("releasegate_break_glass_total")
-                       .Help("Out-of-band changes let through by break-glass (dry_run: the apiserver persisted nothing)")
-                       .Register(*registry_)),
-      cache_requests_(BuildCounter()
-                          .Name("releasegate_decision_cache_requests_total")
-                          .Help("Decisions looked up in the decision cache, by result (hit, miss, bypass)")
-                          .Register(*registry_)),
-      rule_reloads_(BuildCounter()
-                        .Name("releasegate_rules_reloads_total")
-                        .Help("Rule set loads by result (success, failure)")
-                        .Register(*registry_)),
-      rules_generation_(BuildGauge()
-                            .Name("releasegate_rules_generation")
-                            .Help("Generation of the rule set in force (0: none)")
-                            .Register(*registry_)
-                            .Add({})),
-      rules_last_reload_(BuildGauge()
-                             .Name("releasegate_rules_last_reload_timestamp_seconds")
-                             .Help("When the rule set in force was loaded")
-                             .Register(*registry_)
-                             .Add({})),
-      rules_watch_connected_(BuildGauge()
-                                 .Name("releasegate_rules_watch_connected")
-                                 .Help("1 while every rules namespace is watched through the API; 0 while a watch "
-                                       "reconnects (the last good rules keep serving)")
-                                 .Register(*registry_)),
-      rules_held_config_maps_(BuildGauge()
-                                  .Name("releasegate_rules_held_config_maps")
-                                  .Help("Rules ConfigMaps whose latest content is invalid, held at their last good "
-                                        "content (see /readyz for which)")
-                                  .Register(*registry_)),
-      rules_relists_(BuildCounter()
-                         .Name("releasegate_rules_watch_relists_total")
-                         .Help("Lists of the rules ConfigMaps after the first (410 Gone, or a watch that could not "
-                               "resume)")
-                         .Register(*registry_)),
-      audit_runs_(BuildCounter()
-                      .Name("releasegate_audit_runs_total")
-                      .Help("Background audits by result (complete, incomplete: a kind could not be listed)")
-                      .Register(*registry_)),
-      audit_publish_errors_(BuildCounter()
-                                .Name("releasegate_audit_publish_errors_total")
-                                .Help("Policy reports the audit could not write")
-                                .Register(*registry_)),
-      audit_last_complete_(BuildGauge()
-                               .Name("releasegate_audit_last_complete_timestamp_seconds")
-                               .Help("When the last complete audit finished")
-                               .Register(*registry_)),
-      audit_duration_(BuildGauge()
-                          .Name("releasegate_audit_duration_seconds")
-                          .Help("How long the last audit took")
-                          .Register(*registry_)),
-      audit_objects_(BuildGauge()
-                         .Name("releasegate_audit_objects")
-                         .Help("Governed objects judged by the last complete audit")
-                         .Register(*registry_)),
-      audit_results_(BuildGauge()
-                         .Name("releasegate_audit_results")
-                         .Help("Results of the last complete audit by environment, rule and result")
-                         .Register(*registry_)),
-      evidence_connected_(BuildGauge()
-                              .Name("releasegate_evidence_watch_connected")
-                              .Help("1 when the evidence observer's watches (workloads, HelmReleases) are all open")
-                              .Register(*registry_)),
-      evidence_objects_(BuildGauge()
-                            .Name("releasegate_evidence_observed_objects")
-                            .Help("Workloads and HelmReleases the evidence observer follows in an environment")
-                            .Register(*registry_)),
-      evidence_versions_(BuildGauge()
-                             .Name("releasegate_evidence_versions")
-                             .Help("Versions with evidence observed in this cluster, by environment and state "
-                                   "(proven: healthy now or before; degraded: withdrawn until healthy again)")
-                             .Register(*registry_)),
-      evidence_persist_errors_(BuildCounter()
-                                   .Name("releasegate_evidence_persist_errors_total")
-                                   .Help("Writes of the evidence ConfigMap that failed")
-                                   .Register(*registry_)),
-      certificate_reloads_(BuildCounter()
-                               .Name("releasegate_tls_certificate_reloads_total")
-                               .Help("Serving certificate loads by result (success, failure)")
-                               .Register(*registry_)),
-      certificate_expiry_(BuildGauge()
-                              .Name("releasegate_tls_certificate_expiry_timestamp_seconds")
-                              .Help("notAfter of the serving certificate in use")
-                              .Register(*registry_)
-                              .Add({})) {
+      requests_(counter(*registry_, "releasegate_admission_requests_total",
+                        "Admission requests by webhook, kind, operation and decision")),
+      duration_(histogram(*registry_, "releasegate_admission_duration_seconds",
+                          "Time to parse, decide and render an admission request")),
+      violations_(counter(*registry_, "releasegate_violations_total", "Rule violations found, by rule and mode")),
+      refusals_(counter(*registry_, "releasegate_http_refusals_total",
+                        "Requests refused before reaching a webhook, by HTTP status")),
+      break_glass_(counter(*registry_, "releasegate_break_glass_total",
+                           "Out-of-band changes let through by break-glass (dry_run: the apiserver persisted "
+                           "nothing)")),
+      cache_requests_(counter(*registry_, "releasegate_decision_cache_requests_total",
+                              "Decisions looked up in the decision cache, by result (hit, miss, bypass)")),
+      rule_reloads_(counter(*registry_, "releasegate_rules_reloads_total",
+                            "Rule set loads by result (success, failure)")),
+      rules_generation_(gauge(*registry_, "releasegate_rules_generation",
+                              "Generation of the rule set in force (0: none)").Add({})),
+      rules_last_reload_(gauge(*registry_, "releasegate_rules_last_reload_timestamp_seconds",
+                               "When the rule set in force was loaded").Add({})),
+      rules_watch_connected_(gauge(*registry_, "releasegate_rules_watch_connected",
+                                   "1 while every rules namespace is watched through the API; 0 while a watch "
+                                   "reconnects (the last good rules keep serving)")),
+      rules_held_config_maps_(gauge(*registry_, "releasegate_rules_held_config_maps",
+                                    "Rules ConfigMaps whose latest content is invalid, held at their last good content "
+                                    "(see /readyz for which)")),
+      watch_relists_(counter(*registry_, "releasegate_watch_relists_total",
+                             "Lists of a watched collection after its first (a watch ended by 410 Gone, or one that "
+                             "failed), by collection path")),
+      certificate_reloads_(counter(*registry_, "releasegate_tls_certificate_reloads_total",
+                                   "Serving certificate loads by result (success, failure)")),
+      certificate_expiry_(gauge(*registry_, "releasegate_tls_certificate_expiry_timestamp_seconds",
+                                "notAfter of the serving certificate in use").Add({})),
+      audit_(*registry_),
+      evidence_(*registry_) {
   // Both series exist from the start, so that an alert on a real use needs no absent() guard.
   for (const char* dry_run : {"false", "true"}) break_glass_.Add({{"dry_run", dry_run}});
-  BuildGauge()
-      .Name("releasegate_build_info")
-      .Help("Build information")
-      .Register(*registry_)
-      .Add({{"version", RELEASEGATE_VERSION}})
-      .Set(1);
+  gauge(*registry_, "releasegate_build_info", "Build information").Add({{"version", RELEASEGATE_VERSION}}).Set(1);
 }
+
+// Where the audit runs.
+Metrics::AuditFamilies::AuditFamilies(prometheus::Registry& registry)
+    : runs(counter(registry, "releasegate_audit_runs_total",
+                   "Background audits by result (complete, incomplete: a kind could not be listed)")),
+      publish_errors(counter(registry, "releasegate_audit_publish_errors_total",
+                             "Policy reports the audit could not write")),
+      last_complete(gauge(registry, "releasegate_audit_last_complete_timestamp_seconds",
+                          "When the last complete audit finished")),
+      duration(gauge(registry, "releasegate_audit_duration_seconds", "How long the last audit took")),
+      objects(gauge(registry, "releasegate_audit_objects", "Governed objects judged by the last complete audit")),
+      results(gauge(registry, "releasegate_audit_results",
+                    "Results of the last complete audit by environment, rule and result")) {}
+
+// Where the evidence observer runs.
+Metrics::EvidenceFamilies::EvidenceFamilies(prometheus::Registry& registry)
+    : connected(gauge(registry, "releasegate_evidence_watch_connected",
+                      "1 when the evidence observer's watches (workloads, HelmReleases) are all open")),
+      objects(gauge(registry, "releasegate_evidence_observed_objects",
+                    "Workloads and HelmReleases the evidence observer follows in an environment")),
+      versions(gauge(registry, "releasegate_evidence_versions",
+                     "Versions with evidence observed in this cluster, by environment and state (proven: healthy now "
+                     "or before; degraded: withdrawn until healthy again)")),
+      persist_errors(counter(registry, "releasegate_evidence_persist_errors_total",
+                             "Writes of the evidence ConfigMap that failed")) {}
 
 Metrics::Observation::Observation(Metrics& metrics, Endpoint endpoint)
     : metrics_(metrics), endpoint_(endpoint), start_(std::chrono::steady_clock::now()) {}
@@ -207,25 +168,32 @@ std::string Metrics::scrape(const Sources& sources) {
 void Metrics::scrape_rules_watch(const runtime::WatchStatus& watch) {
   rules_watch_connected_.Add({}).Set(watch.connected ? 1 : 0);
   rules_held_config_maps_.Add({}).Set(static_cast<double>(watch.held.size()));
-  advance(rules_relists_.Add({}), static_cast<double>(watch.relists));
+  scrape_reflectors(watch.reflectors);
+}
+
+// By collection path: the rules namespaces and the evidence kinds, bounded.
+void Metrics::scrape_reflectors(const std::vector<kube::ReflectorStatus>& reflectors) {
+  for (const kube::ReflectorStatus& r : reflectors) {
+    advance(watch_relists_.Add({{"collection", r.collection}}), static_cast<double>(r.relists));
+  }
 }
 
 void Metrics::scrape_audit(const audit::AuditStatus& audit) {
-  advance(audit_runs_.Add({{"result", "complete"}}), static_cast<double>(audit.runs - audit.incomplete));
-  advance(audit_runs_.Add({{"result", "incomplete"}}), static_cast<double>(audit.incomplete));
-  advance(audit_publish_errors_.Add({}), static_cast<double>(audit.publish_errors));
-  audit_duration_.Add({}).Set(audit.last_duration.count());
+  advance(audit_.runs.Add({{"result", "complete"}}), static_cast<double>(audit.runs - audit.incomplete));
+  advance(audit_.runs.Add({{"result", "incomplete"}}), static_cast<double>(audit.incomplete));
+  advance(audit_.publish_errors.Add({}), static_cast<double>(audit.publish_errors));
+  audit_.duration.Add({}).Set(audit.last_duration.count());
   if (!audit.last_complete) return;
-  audit_last_complete_.Add({}).Set(seconds_since_epoch(*audit.last_complete));
-  audit_objects_.Add({}).Set(static_cast<double>(audit.objects));
+  audit_.last_complete.Add({}).Set(seconds_since_epoch(*audit.last_complete));
+  audit_.objects.Add({}).Set(static_cast<double>(audit.objects));
   // Environments and rules are the policy's, results five: bounded. A
   // combination gone from the last audit drops to 0, not out of sight.
-  for (auto& [labels, gauge] : audit_gauges_) gauge->Set(0);
+  for (auto& [labels, gauge] : audit_.gauges) gauge->Set(0);
   for (const auto& [key, n] : audit.counts) {
     const auto& [environment, rule, outcome] = key;
-    prometheus::Gauge*& gauge = audit_gauges_[key];
+    prometheus::Gauge*& gauge = audit_.gauges[key];
     if (!gauge) {
-      gauge = &audit_results_.Add(
+      gauge = &audit_.results.Add(
           {{"environment", environment}, {"rule", rule}, {"result", std::string(audit::to_string(outcome))}});
     }
     gauge->Set(static_cast<double>(n));
@@ -233,16 +201,17 @@ void Metrics::scrape_audit(const audit::AuditStatus& audit) {
 }
 
 void Metrics::scrape_evidence(const evidence::ObserverStatus& evidence) {
-  evidence_connected_.Add({}).Set(evidence.connected ? 1 : 0);
-  evidence_objects_.Add({}).Set(static_cast<double>(evidence.objects));
-  advance(evidence_persist_errors_.Add({}), static_cast<double>(evidence.persist_errors));
+  evidence_.connected.Add({}).Set(evidence.connected ? 1 : 0);
+  scrape_reflectors(evidence.reflectors);
+  evidence_.objects.Add({}).Set(static_cast<double>(evidence.objects));
+  advance(evidence_.persist_errors.Add({}), static_cast<double>(evidence.persist_errors));
   // By the policy's environments and two states: bounded; gone drops to 0.
-  for (auto& [labels, gauge] : evidence_gauges_) gauge->Set(0);
+  for (auto& [labels, gauge] : evidence_.gauges) gauge->Set(0);
   for (const auto* counts : {&evidence.proven, &evidence.degraded}) {
     std::string state = counts == &evidence.proven ? "proven" : "degraded";
     for (const auto& [environment, n] : *counts) {
-      prometheus::Gauge*& gauge = evidence_gauges_[{environment, state}];
-      if (!gauge) gauge = &evidence_versions_.Add({{"environment", environment}, {"state", state}});
+      prometheus::Gauge*& gauge = evidence_.gauges[{environment, state}];
+      if (!gauge) gauge = &evidence_.versions.Add({{"environment", environment}, {"state", state}});
       gauge->Set(static_cast<double>(n));
     }
   }

@@ -86,25 +86,34 @@ class Metrics {
   // alert on them must not fire where they do not).
   prometheus::Family<prometheus::Gauge>& rules_watch_connected_;
   prometheus::Family<prometheus::Gauge>& rules_held_config_maps_;
-  prometheus::Family<prometheus::Counter>& rules_relists_;
-  prometheus::Family<prometheus::Counter>& audit_runs_;
-  prometheus::Family<prometheus::Counter>& audit_publish_errors_;
-  prometheus::Family<prometheus::Gauge>& audit_last_complete_;
-  prometheus::Family<prometheus::Gauge>& audit_duration_;
-  prometheus::Family<prometheus::Gauge>& audit_objects_;
-  prometheus::Family<prometheus::Gauge>& audit_results_;
-  std::map<std::tuple<std::string, std::string, audit::Outcome>, prometheus::Gauge*> audit_gauges_;
-  prometheus::Family<prometheus::Gauge>& evidence_connected_;
-  prometheus::Family<prometheus::Gauge>& evidence_objects_;
-  prometheus::Family<prometheus::Gauge>& evidence_versions_;
-  prometheus::Family<prometheus::Counter>& evidence_persist_errors_;
-  std::map<std::pair<std::string, std::string>, prometheus::Gauge*> evidence_gauges_;
+  prometheus::Family<prometheus::Counter>& watch_relists_;
   prometheus::Family<prometheus::Counter>& certificate_reloads_;
   prometheus::Gauge& certificate_expiry_;
+  struct AuditFamilies {
+    explicit AuditFamilies(prometheus::Registry& registry);
+    prometheus::Family<prometheus::Counter>& runs;
+    prometheus::Family<prometheus::Counter>& publish_errors;
+    prometheus::Family<prometheus::Gauge>& last_complete;
+    prometheus::Family<prometheus::Gauge>& duration;
+    prometheus::Family<prometheus::Gauge>& objects;
+    prometheus::Family<prometheus::Gauge>& results;
+    std::map<std::tuple<std::string, std::string, audit::Outcome>, prometheus::Gauge*> gauges;
+  };
+  struct EvidenceFamilies {
+    explicit EvidenceFamilies(prometheus::Registry& registry);
+    prometheus::Family<prometheus::Gauge>& connected;
+    prometheus::Family<prometheus::Gauge>& objects;
+    prometheus::Family<prometheus::Gauge>& versions;
+    prometheus::Family<prometheus::Counter>& persist_errors;
+    std::map<std::pair<std::string, std::string>, prometheus::Gauge*> gauges;
+  };
+  AuditFamilies audit_;
+  EvidenceFamilies evidence_;
   std::mutex scrape_mutex_;
   void scrape_rules_watch(const runtime::WatchStatus& watch);
   void scrape_audit(const audit::AuditStatus& audit);  // derived counters are advanced by one scrape at a time
   void scrape_evidence(const evidence::ObserverStatus& evidence);
+  void scrape_reflectors(const std::vector<kube::ReflectorStatus>& reflectors);
 };
 
 }  // namespace releasegate::server

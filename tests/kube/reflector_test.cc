@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "tests/support/fake_api_server.h"
@@ -131,7 +132,17 @@ TEST(Reflector, RelistsAfterExpiryAndDropsWhatWasDeletedMeanwhile) {
   EXPECT_EQ(status.resource_version, api.resource_version());
 }
 
-TEST(Reflector, ExpiredOpenWatchRelistsAtOnce) {
+std::vector<FakeRequest> lists_of(const FakeApiServer& api) {
+  std::vector<FakeRequest> lists;
+  for (const FakeRequest& request : api.requests()) {
+    if (!request.query.count("watch")) lists.push_back(request);
+  }
+  return lists;
+}
+
+// client-go: the relist after a watch's 410 is at the last RV and not
+// paged, so that the watch cache answers it at that version or newer.
+TEST(Reflector, ExpiredWatchRelistsAtTheLastVersionUnpaged) {
   FakeApiServer api;
   ASSERT_TRUE(api.ok()) << api.error();
   api.put(kCollection, config_map("a", true));
@@ -140,16 +151,110 @@ TEST(Reflector, ExpiredOpenWatchRelistsAtOnce) {
   Reflector reflector(client, options(), copy.on_change());
   reflector.start();
   ASSERT_TRUE(eventually([&] { return api.open_watches() == 1; }));
+  std::string last = reflector.status().resource_version;
   api.expire_watches();
   ASSERT_TRUE(eventually([&] { return reflector.status().lists == 2 && api.open_watches() == 1; }));
-  // The relist at the last RV was refused as expired, then a quorum read listed.
-  std::vector<FakeRequest> lists;
-  for (const FakeRequest& request : api.requests()) {
-    if (!request.query.count("watch")) lists.push_back(request);
-  }
-  ASSERT_GE(lists.size(), 3u);
-  EXPECT_EQ(lists[1].query.count("resourceVersion"), 1u);
+  std::vector<FakeRequest> lists = lists_of(api);
+  ASSERT_EQ(lists.size(), 2u);
+  EXPECT_EQ(lists[0].query.count("resourceVersion"), 0u);  // the first: a consistent read, paged
+  EXPECT_EQ(lists[0].query.at("limit"), "2");
+  EXPECT_EQ(lists[1].query.at("resourceVersion"), last);
+  EXPECT_EQ(lists[1].query.count("limit"), 0u);
+  EXPECT_EQ(reflector.status().relists, 1u);
+  EXPECT_EQ(api.watch_requests().back().query.at("resourceVersion"), api.resource_version());
+}
+
+// The restart loop: a paged relist at the last RV is an exact read
+// from etcd, which answers that same old RV, whose watch the restarted
+// server's new cache refuses again, until etcd compacts it (minutes).
+TEST(Reflector, AfterAControlPlaneRestartTheWatchResumesAndChangesApply) {
+  FakeApiServer api;
+  ASSERT_TRUE(api.ok()) << api.error();
+  for (const char* name : {"a", "b", "c"}) api.put(kCollection, config_map(name, true));
+  Client client(api.client_config());
+  Copy copy;
+  Reflector reflector(client, options(), copy.on_change());
+  reflector.start();
+  ASSERT_TRUE(eventually([&] { return api.open_watches() == 1; }));
+  api.restart();
+  api.remove(kCollection, "b");  // deleted after the restart
+  ASSERT_TRUE(eventually([&] { return copy.keys() == Keys{"releasegate-system/a", "releasegate-system/c"}; }))
+      << "relists: " << reflector.status().relists << ", watches: " << api.watch_requests().size();
+  ASSERT_TRUE(eventually([&] { return api.open_watches() == 1; }));
+  api.put(kCollection, config_map("d", true));
+  ASSERT_TRUE(eventually([&] { return copy.keys().size() == 3; }));
+  ReflectorStatus status = reflector.status();
+  EXPECT_EQ(status.relists, 1u);
+  EXPECT_TRUE(status.watching);
+  EXPECT_LE(api.watch_requests().size(), 3u);  // before, the refused one, the one open now
+}
+
+// A list at an RV the server has not reached (its watch cache behind)
+// answers 504 "Too large resource version" after waiting; a consistent
+// read follows at once, and the client does not retry the 504 itself.
+TEST(Reflector, ListAtAVersionTheCacheHasNotReachedFallsBackToAConsistentRead) {
+  FakeApiServer api;
+  ASSERT_TRUE(api.ok()) << api.error();
+  api.put(kCollection, config_map("a", true));
+  api.hold_watch_cache(true);
+  api.put(kCollection, config_map("b", true));  // in etcd, not yet in the cache
+  Client client(api.client_config());
+  Copy copy;
+  Reflector reflector(client, options(), copy.on_change());
+  reflector.start();
+  ASSERT_TRUE(eventually([&] { return api.open_watches() == 1; }));
+  std::string first_rv = reflector.status().resource_version;
+  api.expire_watches();
+  ASSERT_TRUE(eventually([&] { return reflector.status().lists == 2; }));
+  std::vector<FakeRequest> lists = lists_of(api);
+  ASSERT_EQ(lists.size(), 3u);
+  EXPECT_EQ(lists[1].query.at("resourceVersion"), first_rv);
   EXPECT_EQ(lists[2].query.count("resourceVersion"), 0u);
+  EXPECT_EQ(lists[2].query.at("limit"), "2");
+  api.hold_watch_cache(false);
+  api.put(kCollection, config_map("c", true));
+  EXPECT_TRUE(eventually([&] { return copy.keys().size() == 3; }));
+}
+
+TEST(Reflector, NoticesSayWhyAndAreRateLimited) {
+  FakeApiServer api;
+  ASSERT_TRUE(api.ok()) << api.error();
+  std::mutex mutex;
+  std::vector<ReflectorNotice> notices;
+  ReflectorOptions with_notices = options();
+  with_notices.notice_interval = std::chrono::seconds(1);
+  with_notices.on_notice = [&](const ReflectorNotice& notice) {
+    std::lock_guard lock(mutex);
+    notices.push_back(notice);
+  };
+  auto count = [&](ReflectorNotice::What what) {
+    std::lock_guard lock(mutex);
+    return std::count_if(notices.begin(), notices.end(), [&](const ReflectorNotice& n) { return n.what == what; });
+  };
+  Client client(api.client_config(), RetryPolicy{1, milliseconds(1), milliseconds(1)});
+  Copy copy;
+  Reflector reflector(client, with_notices, copy.on_change());
+  reflector.start();
+  ASSERT_TRUE(eventually([&] { return api.open_watches() == 1; }));
+  std::string last = reflector.status().resource_version;
+  api.expire_watches();
+  ASSERT_TRUE(eventually([&] { return count(ReflectorNotice::What::Relist) == 1; }));
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(notices.back().collection, kCollection);
+    EXPECT_EQ(notices.back().resource_version, last);
+    EXPECT_NE(notices.back().reason.find("410"), std::string::npos) << notices.back().reason;
+  }
+  // Down: watches fail again and again, noticed at most once a second.
+  ASSERT_TRUE(eventually([&] { return api.open_watches() == 1; }));
+  api.set_down(true);
+  ASSERT_TRUE(eventually([&] { return reflector.status().failures >= 5; }));
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return std::any_of(notices.begin(), notices.end(), [](const ReflectorNotice& n) { return n.suppressed > 0; });
+  }));
+  EXPECT_LT(count(ReflectorNotice::What::WatchFailed) + count(ReflectorNotice::What::ListFailed),
+            static_cast<long>(reflector.status().failures));
 }
 
 TEST(Reflector, ResumesFromTheBookmarkAfterTheStreamCloses) {
@@ -190,7 +295,9 @@ TEST(Reflector, ApiDownAtStartBacksOffThenSyncs) {
   EXPECT_EQ(copy.keys(), (Keys{"releasegate-system/a"}));
 }
 
-TEST(Reflector, AWatchEndingAtOnceWithoutEventsIsAFailure) {
+// client-go's "very short watch": an error, after which it lists again
+// (at the last RV, unpaged), after the backoff.
+TEST(Reflector, AWatchEndingAtOnceWithoutEventsIsAFailureAndRelists) {
   FakeApiServer api;
   ASSERT_TRUE(api.ok()) << api.error();
   api.set_handler([](const FakeRequest& request) -> std::optional<testing::FakeReply> {
@@ -201,9 +308,11 @@ TEST(Reflector, AWatchEndingAtOnceWithoutEventsIsAFailure) {
   Copy copy;
   Reflector reflector(client, options(), copy.on_change());
   reflector.start();
-  ASSERT_TRUE(eventually([&] { return reflector.status().failures >= 2; }));
-  EXPECT_EQ(reflector.status().lists, 1u);  // re-watched, not relisted
-  EXPECT_GE(api.watch_requests().size(), 2u);
+  ASSERT_TRUE(eventually([&] { return reflector.status().failures >= 2 && reflector.status().relists >= 1; }));
+  std::vector<FakeRequest> lists = lists_of(api);
+  ASSERT_GE(lists.size(), 2u);
+  EXPECT_EQ(lists[1].query.at("resourceVersion"), api.resource_version());
+  EXPECT_EQ(lists[1].query.count("limit"), 0u);
 }
 
 TEST(Reflector, StopIsPrompt) {
@@ -216,7 +325,7 @@ TEST(Reflector, StopIsPrompt) {
   ASSERT_TRUE(eventually([&] { return api.open_watches() == 1; }));
   Clock::time_point started = Clock::now();
   reflector.stop();
-  EXPECT_LT(Clock::now() - started, milliseconds(1'000));
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(15)) << "stop does not wait for the watch's 30 s timeout";
   EXPECT_FALSE(reflector.status().watching);
   EXPECT_TRUE(reflector.status().synced);  // an empty list is a complete list
 }

@@ -60,6 +60,8 @@ struct FakeChange {
   nlohmann::json after;   // null: deleted
 };
 
+using Store = std::map<std::string, std::map<std::string, nlohmann::json>>;  // collection -> name -> object
+
 struct FakeServerImpl {
   using Handler = FakeApiServer::Handler;
   static constexpr const char* kToken = FakeApiServer::kToken;
@@ -81,12 +83,21 @@ struct FakeServerImpl {
   std::set<int> fds;
   std::chrono::milliseconds bookmark_interval{0};
 
+  // etcd: the objects now, every change since the start, and how far back
+  // it can still read.
   std::uint64_t rv = 1000;
-  std::map<std::string, std::map<std::string, nlohmann::json>> store;  // collection -> name -> object
+  Store store;
   std::vector<FakeChange> history;
-  std::uint64_t compacted = 0;    // watches and exact lists from an RV before this get 410
-  std::uint64_t expirations = 0;  // bumped by expire_watches()
+  std::uint64_t compacted = 0;    // exact reads and continue tokens at an RV before this get 410
+  // The watch cache: it holds the changes after cache_start (a watch from
+  // an earlier RV gets 410) and follows etcd up to cache_rv (which stays
+  // behind while held).
+  std::uint64_t cache_start = 0;
+  std::uint64_t cache_rv = 1000;
+  bool cache_held = false;
+  std::uint64_t expirations = 0;  // bumped by expire_watches() and restart(): open watches end with 410
   std::uint64_t closings = 0;     // bumped by close_watches()
+  std::uint64_t restarts = 0;     // bumped by restart(): open connections are cut
   std::size_t open_watches = 0;
 
   void accept_loop();
@@ -96,6 +107,9 @@ struct FakeServerImpl {
   bool serve_stateful(FakeConnection& connection, const FakeRequest& request);
   bool serve_watch(FakeConnection& connection, const FakeTarget& target, const FakeRequest& request);
   std::string put_locked(const std::string& collection, nlohmann::json object);
+  void changed_locked();  // the cache follows etcd unless held; watchers wake
+  // The objects as etcd had them at `revision` (the store itself when it is now).
+  const Store& store_at(std::uint64_t revision, Store& rebuilt) const;
 };
 
 struct FakeApiServer::Impl : FakeServerImpl {};

@@ -9,9 +9,14 @@
 //      stall; FakeReply::recording() replays one of
 //      ../shared/kube/recordings/*.response byte for byte;
 //   2. stateful: an in-memory store of objects by collection path, with a
-//      global resourceVersion counter, serving list (labelSelector
-//      equality, limit/continue paging, cluster-wide lists), watch
-//      (chunked, bookmarks, timeoutSeconds, 410 after expire_watches()),
+//      global resourceVersion counter and every change kept (etcd), and a
+//      watch cache in front of it, serving list with kube-apiserver
+//      1.28's resourceVersion semantics (which store answers, exact vs
+//      not-older-than reads, resourceVersionMatch, limit/continue paging
+//      at the first page's revision, 410 and 504 "Too large resource
+//      version"; labelSelector equality, cluster-wide lists), watch from
+//      the cache (chunked, bookmarks, timeoutSeconds, 410 for an RV before
+//      the cache's window: after expire_watches() or restart()),
 //      GET, server-side apply PATCH and DELETE, in the recordings' wire
 //      format (compact JSON; list items of built-in kinds without kind and
 //      apiVersion; Status bodies; `404 page not found` as text/plain for a
@@ -136,9 +141,20 @@ class FakeApiServer {
   bool remove(const std::string& collection, const std::string& name);
   std::optional<nlohmann::json> object(const std::string& collection, const std::string& name) const;
   std::string resource_version() const;  // the global counter, as a string
-  // As after an etcd compaction: open watches get the 410 ERROR event and
-  // end; a later watch or an exact-RV list from an RV before now gets 410 too.
+  // As after an etcd compaction that the watch cache's window has passed
+  // too: open watches get the 410 ERROR event and end; a later watch, an
+  // exact read or a continue token at an RV before now gets 410 too.
   void expire_watches();
+  // A control-plane restart: every open connection is cut, the global RV
+  // moves on (the apiserver's own writes), and the new watch cache starts
+  // there: a watch from any earlier RV gets 410, while etcd still serves
+  // exact reads (a paged list at an RV) at those revisions until compaction.
+  void restart();
+  // While held, the watch cache stops following etcd (another apiserver's
+  // cache behind a load balancer, lagging): watches see no new changes,
+  // and a list it serves at an RV it has not reached waits 3 s, then
+  // answers 504 "Too large resource version".
+  void hold_watch_cache(bool held);
   // Ends open watch streams cleanly (the last chunk), as at timeoutSeconds.
   void close_watches();
   std::size_t open_watches() const;

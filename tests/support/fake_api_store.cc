@@ -2,6 +2,7 @@
 // resourceVersion, lists, watches, GET, server-side apply and DELETE in the
 // wire format of ../shared/kube/recordings.
 #include <openssl/evp.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <sstream>
@@ -183,8 +184,28 @@ std::string FakeServerImpl::put_locked(const std::string& collection, json objec
   metadata["resourceVersion"] = std::to_string(++rv);
   objects[name] = object;
   history.push_back({rv, collection, std::move(before), std::move(object)});
-  changed.notify_all();
+  changed_locked();
   return std::to_string(rv);
+}
+
+void FakeServerImpl::changed_locked() {
+  if (!cache_held) cache_rv = rv;
+  changed.notify_all();
+}
+
+const Store& FakeServerImpl::store_at(std::uint64_t revision, Store& rebuilt) const {
+  if (revision >= rv) return store;
+  rebuilt.clear();
+  for (const FakeChange& change : history) {
+    if (change.rv > revision) break;
+    std::string name = (change.after.is_null() ? change.before : change.after)["metadata"].value("name", "");
+    if (change.after.is_null()) {
+      rebuilt[change.collection].erase(name);
+    } else {
+      rebuilt[change.collection][name] = change.after;
+    }
+  }
+  return rebuilt;
 }
 
 std::string FakeApiServer::put(const std::string& collection, json object) {
@@ -201,7 +222,7 @@ bool FakeApiServer::remove(const std::string& collection, const std::string& nam
   // A DELETED event carries the last state with the deletion's RV.
   before["metadata"]["resourceVersion"] = std::to_string(++impl_->rv);
   impl_->history.push_back({impl_->rv, collection, std::move(before), json()});
-  impl_->changed.notify_all();
+  impl_->changed_locked();
   return true;
 }
 
@@ -222,10 +243,29 @@ std::string FakeApiServer::resource_version() const {
 void FakeApiServer::expire_watches() {
   std::lock_guard lock(impl_->mutex);
   // A compaction at a new revision (RVs have gaps): every RV seen so far is
-  // too old to watch or list from; the next list's is not.
+  // too old to watch from or to read exactly; the next list's is not.
   impl_->compacted = ++impl_->rv;
+  impl_->cache_start = impl_->compacted;
   ++impl_->expirations;
+  impl_->changed_locked();
+}
+
+void FakeApiServer::restart() {
+  std::lock_guard lock(impl_->mutex);
+  for (int fd : impl_->fds) ::shutdown(fd, SHUT_RDWR);
+  ++impl_->restarts;
+  // Starting, the apiserver writes (its Lease, its endpoints): the global
+  // RV moves on. Its new watch cache is filled by a list at that revision.
+  ++impl_->rv;
+  impl_->cache_start = impl_->cache_rv = impl_->rv;
+  impl_->cache_held = false;
   impl_->changed.notify_all();
+}
+
+void FakeApiServer::hold_watch_cache(bool held) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->cache_held = held;
+  impl_->changed_locked();
 }
 
 void FakeApiServer::close_watches() {
@@ -249,7 +289,7 @@ struct Page {
 };
 
 // The matching objects after the token's key, in key order (as etcd lists them).
-Page page_of(const std::map<std::string, std::map<std::string, json>>& store, const FakeTarget& target,
+Page page_of(const Store& store, const FakeTarget& target,
              const FakeSelector& selector, const std::string& start, std::size_t limit, std::uint64_t rv) {
   Page page;
   std::map<std::string, const json*> sorted;
@@ -282,30 +322,89 @@ Page page_of(const std::map<std::string, std::map<std::string, json>>& store, co
 
 namespace {
 
-std::string serve_list(FakeServerImpl& impl, const FakeTarget& target, const FakeRequest& request) {
+std::string too_old(const std::string& message) { return reply_status(410, "Expired", message); }
+
+// What kube-apiserver 1.28 answers a list with resourceVersion N that it
+// has not reached: k8s.io/apiserver storage.NewTooLargeResourceVersionError.
+std::string too_large(std::uint64_t wanted, std::uint64_t current) {
+  std::string message = "Too large resource version: " + std::to_string(wanted) + ", current: " + std::to_string(current);
+  json details = {{"causes", json::array({{{"reason", "ResourceVersionTooLarge"}, {"message", "Too large resource version"}}})},
+                  {"retryAfterSeconds", 1}};
+  return fake_response(504, "application/json", fake_status_body(504, "Timeout", "Timeout: " + message, details),
+                       {"Retry-After: 1"});
+}
+
+std::string invalid_list_options(const std::string& field, const std::string& message) {
+  return reply_status(422, "Invalid", "ListOptions.meta.k8s.io \"\" is invalid: " + field + ": " + message,
+                      {{"kind", "ListOptions"}, {"group", "meta.k8s.io"},
+                       {"causes", json::array({{{"reason", "FieldValueForbidden"}, {"message", message}, {"field", field}}})}});
+}
+
+// A list, answered as kube-apiserver 1.28 does with its watch cache on:
+//   - resourceVersion "", a continue token, a limit with a resourceVersion
+//     other than "0", or resourceVersionMatch=Exact: read from etcd
+//     (cacher.go shouldDelegateList). There, "" is the newest revision;
+//     Exact, and N with a limit and no match (the legacy case of etcd3
+//     store.go GetList), read exactly at N (410 once compacted); NotOlderThan
+//     reads the newest, and N must not be ahead of it;
+//   - otherwise from the watch cache ("0": whatever it has; N: not older
+//     than N, waiting up to 3 s for it, then 504 Too large resource
+//     version), whole: the cache ignores limit.
+std::string serve_list(FakeServerImpl& impl, std::unique_lock<std::mutex>& lock, const FakeTarget& target,
+                       const FakeRequest& request) {
   FakeSelector selector(query(request, "labelSelector"));
   if (!selector.valid) return reply_status(400, "BadRequest", "unable to parse requirement: invalid label selector");
-  std::uint64_t list_rv = impl.rv;
+  const std::string& rv_text = query(request, "resourceVersion");
+  const std::string& match = query(request, "resourceVersionMatch");
+  const std::string& token = query(request, "continue");
+  std::size_t limit = number(query(request, "limit")).value_or(0);
+  // ValidateListOptions (apimachinery/pkg/apis/meta/internalversion/validation).
+  if (!match.empty()) {
+    if (rv_text.empty()) {
+      return invalid_list_options("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided");
+    }
+    if (!token.empty()) return invalid_list_options("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided");
+    if (match != "NotOlderThan" && match != "Exact") {
+      return invalid_list_options("resourceVersionMatch", "Unsupported value: \"" + match + "\"");
+    }
+    if (match == "Exact" && rv_text == "0") {
+      return invalid_list_options("resourceVersionMatch", "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"");
+    }
+  }
+  std::optional<std::uint64_t> wanted = rv_text.empty() ? std::optional<std::uint64_t>(0) : number(rv_text);
+  if (!wanted) return reply_status(400, "BadRequest", "invalid resource version: " + rv_text);
+  std::uint64_t at = impl.rv;
   std::string start;
-  if (const std::string& token = query(request, "continue"); !token.empty()) {
+  bool from_etcd = rv_text.empty() || !token.empty() || (limit > 0 && rv_text != "0") || match == "Exact";
+  if (!token.empty()) {
+    if (!rv_text.empty() && rv_text != "0") {
+      return reply_status(400, "BadRequest", "specifying resource version is not allowed when using continue");
+    }
     std::optional<std::string> decoded = unbase64(token);
     json parsed = decoded ? json::parse(*decoded, nullptr, false) : json();
     if (!parsed.is_object() || !parsed["rv"].is_number_unsigned() || !parsed["start"].is_string()) {
       return reply_status(400, "BadRequest", "invalid continue token: continue key is not valid");
     }
-    list_rv = parsed["rv"];
+    at = parsed["rv"];
     start = parsed["start"];
-    if (list_rv < impl.compacted) {
-      return reply_status(410, "Expired", "The provided continue parameter is too old to display a consistent list result.");
+    if (at < impl.compacted) return too_old("The provided continue parameter is too old to display a consistent list result.");
+  } else if (from_etcd && !rv_text.empty()) {
+    if (match == "NotOlderThan") {
+      if (impl.rv < *wanted) return too_large(*wanted, impl.rv);
+    } else {  // Exact, or the legacy limit case
+      if (*wanted < impl.compacted) return too_old("The resourceVersion for the provided list is too old.");
+      if (*wanted > impl.rv) return too_large(*wanted, impl.rv);
+      at = *wanted;
     }
-  } else if (const std::string& rv = query(request, "resourceVersion"); !rv.empty() && rv != "0") {
-    std::optional<std::uint64_t> wanted = number(rv);
-    if (!wanted) return reply_status(400, "BadRequest", "invalid resource version: " + rv);
-    if (*wanted < impl.compacted) return reply_status(410, "Expired", "The resourceVersion for the provided list is too old.");
+  } else if (!from_etcd) {
+    impl.changed.wait_for(lock, std::chrono::seconds(3), [&] { return impl.stopping || impl.cache_rv >= *wanted; });
+    if (impl.cache_rv < *wanted) return too_large(*wanted, impl.cache_rv);
+    at = impl.cache_rv;
+    limit = 0;
   }
-  std::size_t limit = number(query(request, "limit")).value_or(0);
-  Page page = page_of(impl.store, target, selector, start, limit, list_rv);
-  json metadata = {{"resourceVersion", std::to_string(list_rv)}};
+  Store rebuilt;
+  Page page = page_of(impl.store_at(at, rebuilt), target, selector, start, limit, at);
+  json metadata = {{"resourceVersion", std::to_string(at)}};
   // Custom-resource lists say "continue":"" on the last page; built-in lists say nothing.
   if (!page.next.empty() || !target.built_in()) metadata["continue"] = page.next;
   json list = {{"kind", target.kind() + "List"}, {"apiVersion", target.api_version()}, {"metadata", metadata},
@@ -357,7 +456,7 @@ std::string serve_delete(FakeServerImpl& impl, const FakeTarget& target) {
   json details = {{"name", target.name}, {"kind", target.resource}, {"uid", before["metadata"].value("uid", "")}};
   before["metadata"]["resourceVersion"] = std::to_string(++impl.rv);
   impl.history.push_back({impl.rv, target.collection(), std::move(before), json()});
-  impl.changed.notify_all();
+  impl.changed_locked();
   json status = {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()}, {"status", "Success"},
                  {"details", details}};
   return reply_json(200, status);
@@ -373,9 +472,9 @@ bool FakeServerImpl::serve_stateful(FakeConnection& connection, const FakeReques
   }
   std::string reply;
   {
-    std::lock_guard lock(mutex);
+    std::unique_lock lock(mutex);
     if (request.method == "GET" && target->name.empty()) {
-      reply = serve_list(*this, *target, request);
+      reply = serve_list(*this, lock, *target, request);
     } else if (request.method == "GET") {
       auto objects = store.find(target->collection());
       bool found = objects != store.end() && objects->second.count(target->name);

@@ -34,17 +34,19 @@ std::string event_of(const FakeChange& change, const FakeTarget& target, const F
 }
 
 // Where in the history a watch from `from` starts; from no RV (or 0), a
-// synthetic ADDED for every object first (b06, b07), added to `pending`.
+// synthetic ADDED for every object the cache holds first (b06, b07),
+// added to `pending`.
 std::size_t start_of(const FakeServerImpl& impl, const FakeTarget& target, const FakeSelector& selector,
                      std::uint64_t from, std::string& pending) {
   if (from == 0) {
-    for (const auto& [collection, objects] : impl.store) {
+    Store rebuilt;
+    for (const auto& [collection, objects] : impl.store_at(impl.cache_rv, rebuilt)) {
       if (!fake_in_scope(target, collection)) continue;
       for (const auto& [name, object] : objects) {
         if (selector.matches(object)) pending += event("ADDED", object);
       }
     }
-    return impl.history.size();
+    from = impl.cache_rv;
   }
   std::size_t cursor = 0;
   while (cursor < impl.history.size() && impl.history[cursor].rv <= from) ++cursor;
@@ -67,31 +69,35 @@ bool FakeServerImpl::serve_watch(FakeConnection& connection, const FakeTarget& t
   long timeout = request.query.count("timeoutSeconds") ? std::atol(request.query.at("timeoutSeconds").c_str()) : 1800;
   Clock::time_point deadline = Clock::now() + std::chrono::seconds(timeout > 0 ? timeout : 1800);
   std::unique_lock lock(mutex);
-  if (from != 0 && from < compacted) {
+  // Served from the watch cache: an RV before the changes it holds is too old.
+  if (from != 0 && from < cache_start) {
     lock.unlock();
-    return connection.write(FakeReply::chunked_head() + expired_event(from, compacted) + FakeReply::chunk({}));
+    return connection.write(FakeReply::chunked_head() + expired_event(from, cache_start + 1) + FakeReply::chunk({}));
   }
   std::string pending = FakeReply::chunked_head();
   std::size_t cursor = start_of(*this, target, selector, from, pending);
   const std::uint64_t expirations_at_start = expirations;
   const std::uint64_t closings_at_start = closings;
+  const std::uint64_t restarts_at_start = restarts;
+  // The changes the cache has reached, in order.
+  auto cached = [&] { return cursor < history.size() && history[cursor].rv <= cache_rv; };
   OpenWatch open(*this);
   Clock::time_point next_bookmark = Clock::now() + bookmark_interval;
   while (true) {
     lock.unlock();
     bool written = connection.write(pending);
     lock.lock();
-    if (!written || stopping || down) return false;  // cut: no last chunk
+    if (!written || stopping || down || restarts != restarts_at_start) return false;  // cut: no last chunk
     pending.clear();
     Clock::time_point wake = bookmark_interval.count() > 0 ? std::min(deadline, next_bookmark) : deadline;
     changed.wait_until(lock, wake, [&] {
-      return stopping || down || cursor < history.size() || expirations != expirations_at_start ||
+      return stopping || down || restarts != restarts_at_start || cached() || expirations != expirations_at_start ||
              closings != closings_at_start;
     });
-    if (stopping || down) return false;
-    for (; cursor < history.size(); ++cursor) pending += event_of(history[cursor], target, selector);
+    if (stopping || down || restarts != restarts_at_start) return false;
+    for (; cached(); ++cursor) pending += event_of(history[cursor], target, selector);
     if (expirations != expirations_at_start) {
-      pending += expired_event(from, compacted) + FakeReply::chunk({});
+      pending += expired_event(from, cache_start + 1) + FakeReply::chunk({});
       break;
     }
     if (closings != closings_at_start || Clock::now() >= deadline) {
@@ -100,7 +106,7 @@ bool FakeServerImpl::serve_watch(FakeConnection& connection, const FakeTarget& t
     }
     if (bookmark_interval.count() > 0 && Clock::now() >= next_bookmark) {
       json bookmark = {{"kind", target.kind()}, {"apiVersion", target.api_version()},
-                       {"metadata", {{"resourceVersion", std::to_string(rv)}, {"creationTimestamp", nullptr}}}};
+                       {"metadata", {{"resourceVersion", std::to_string(cache_rv)}, {"creationTimestamp", nullptr}}}};
       pending += event("BOOKMARK", bookmark);
       next_bookmark = Clock::now() + bookmark_interval;
     }
