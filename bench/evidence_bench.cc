@@ -17,40 +17,41 @@
 namespace {
 
 using namespace releasegate;
+namespace fixtures = releasegate::testing;
 using namespace std::chrono_literals;
 
 AdmissionRequest prod_create() {
-  testing::ReviewSpec spec;
+  fixtures::ReviewSpec spec;
   spec.namespace_ = "prod";
-  spec.object = testing::deployment("prod", "ghcr.io/acme/podinfo:6.5.1@" + testing::kDigest651);
-  return admission::parse_admission_review(testing::review(spec)).review->request;
+  spec.object = fixtures::deployment("prod", "ghcr.io/acme/podinfo:6.5.1@" + fixtures::kDigest651);
+  return admission::parse_admission_review(fixtures::review(spec)).review->request;
 }
 
 // `versions` records of other repositories in staging, and podinfo's, 31 minutes healthy.
 EvidenceSet observed(std::size_t versions) {
   EvidenceSet set;
   for (std::size_t i = 0; i < versions; ++i) {
-    set.add({EvidenceOf::Image, "ghcr.io/acme/service-" + std::to_string(i), "1.0.0", "", "staging", "c", testing::kT0,
-             testing::kT0, true, 0, "", "observed in this cluster"});
+    set.add({EvidenceOf::Image, "ghcr.io/acme/service-" + std::to_string(i), "1.0.0", "", "staging", "c", fixtures::kT0,
+             fixtures::kT0, true, 0, "", "observed in this cluster"});
   }
-  set.add({EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.1", "", "staging", "c", testing::kT0, testing::kT0, true, 0,
+  set.add({EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.1", "", "staging", "c", fixtures::kT0, fixtures::kT0, true, 0,
            "", "observed in this cluster"});
   return set;
 }
 
 void BM_Baseline_DecideProdWithoutRequirement(benchmark::State& state) {
-  auto rules = testing::evidence_rules({}, "").rules;
+  auto rules = fixtures::evidence_rules({}, "").rules;
   AdmissionRequest request = prod_create();
-  for (auto _ : state) benchmark::DoNotOptimize(engine::evaluate(*rules, request, {nullptr, testing::kT0 + 1860}));
+  for (auto _ : state) benchmark::DoNotOptimize(engine::evaluate(*rules, request, {nullptr, fixtures::kT0 + 1860}));
 }
 BENCHMARK(BM_Baseline_DecideProdWithoutRequirement);
 
 void BM_DecideProdWithEvidence(benchmark::State& state) {
-  auto rules = testing::evidence_rules().rules;
+  auto rules = fixtures::evidence_rules().rules;
   AdmissionRequest request = prod_create();
   EvidenceSet set = observed(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {
-    Decision d = engine::evaluate(*rules, request, {&set, testing::kT0 + 1860});
+    Decision d = engine::evaluate(*rules, request, {&set, fixtures::kT0 + 1860});
     if (!d.violations.empty()) state.SkipWithError("denied");
     benchmark::DoNotOptimize(d);
   }
@@ -59,17 +60,17 @@ BENCHMARK(BM_DecideProdWithEvidence)->Arg(1)->Arg(10'000);
 
 // A staging Deployment becoming healthy, to the observer's published evidence.
 void BM_ObserverEventToEvidence(benchmark::State& state) {
-  testing::FakeApiServer api;
+  fixtures::FakeApiServer api;
   const std::string deployments = "/apis/apps/v1/namespaces/staging/deployments";
   for (long i = 0; i < state.range(0); ++i) {
-    nlohmann::json d = testing::with_status(
-        testing::deployment("staging", "ghcr.io/acme/service-" + std::to_string(i) + ":1.0.0"),
-        testing::Rollout::Complete, testing::kT0);
+    nlohmann::json d = fixtures::with_status(
+        fixtures::deployment("staging", "ghcr.io/acme/service-" + std::to_string(i) + ":1.0.0"),
+        fixtures::Rollout::Complete, fixtures::kT0);
     d["metadata"]["name"] = "service-" + std::to_string(i);
     api.put(deployments, d);
   }
   runtime::RuleStore store;
-  store.publish(testing::evidence_rules());
+  store.publish(fixtures::evidence_rules());
   evidence::ObserverOptions options;
   options.namespace_ = "releasegate-system";
   options.config_map.clear();
@@ -80,8 +81,8 @@ void BM_ObserverEventToEvidence(benchmark::State& state) {
   for (auto _ : state) {
     std::string tag = "6.5." + std::to_string(i++);
     auto start = std::chrono::steady_clock::now();
-    api.put(deployments, testing::with_status(testing::deployment("staging", "ghcr.io/acme/podinfo:" + tag),
-                                              testing::Rollout::Complete, testing::kT0));
+    api.put(deployments, fixtures::with_status(fixtures::deployment("staging", "ghcr.io/acme/podinfo:" + tag),
+                                              fixtures::Rollout::Complete, fixtures::kT0));
     while (observer.current()->find(EvidenceOf::Image, "ghcr.io/acme/podinfo", "staging", tag, "").empty()) {
       std::this_thread::sleep_for(50us);
     }
@@ -102,13 +103,13 @@ void BM_TrackerUpdateAndSnapshot(benchmark::State& state) {
   for (long i = 0; i < state.range(0); ++i) {
     evidence::ObservedObject o{"Deployment", "staging", "service-" + std::to_string(i), "staging",
                                {{EvidenceOf::Image, "ghcr.io/acme/service-" + std::to_string(i), "1.0.0", ""}},
-                               evidence::Health::Healthy, testing::kT0};
-    tracker.update(o.describe(), std::move(o), "staging", testing::kT0);
+                               evidence::Health::Healthy, fixtures::kT0};
+    tracker.update(o.describe(), std::move(o), "staging", fixtures::kT0);
   }
   evidence::ObservedObject podinfo{"Deployment", "staging", "podinfo", "staging",
                                    {{EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.1", ""}},
-                                   evidence::Health::Healthy, testing::kT0};
-  UnixSeconds now = testing::kT0;
+                                   evidence::Health::Healthy, fixtures::kT0};
+  UnixSeconds now = fixtures::kT0;
   for (auto _ : state) {
     tracker.update("podinfo", podinfo, "staging", ++now);
     benchmark::DoNotOptimize(tracker.snapshot(now));

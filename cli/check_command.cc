@@ -145,6 +145,52 @@ bool read_all(const std::vector<std::string>& paths, const std::string& flag_nam
   return true;
 }
 
+// The rules, and with --base the rules in force (else the same);
+// nullopt, after saying why, when either is invalid.
+std::optional<std::pair<policy::LoadResult, policy::LoadResult>> load_check_rules(const CheckConfig& config,
+                                                                                  std::ostream& err) {
+  policy::LoadOptions options;
+  options.cluster = config.cluster;
+  auto load = [&](const std::vector<std::string>& directories, const char* what) -> std::optional<policy::LoadResult> {
+    policy::LoadResult result = policy::load_rules(directories, options);
+    if (result.rules) return result;
+    for (const policy::LoadError& e : result.errors) err << e.to_string() << "\n";
+    err << "releasegate check: " << what << " invalid (" << result.errors.size() << " errors)\n";
+    return std::nullopt;
+  };
+  std::optional<policy::LoadResult> loaded = load(config.rules_directories, "the rules are");
+  if (!loaded) return std::nullopt;
+  if (config.base_directories.empty()) return std::pair{*loaded, *loaded};
+  std::optional<policy::LoadResult> in_force = load(config.base_directories, "the base rules (--base) are");
+  if (!in_force) return std::nullopt;
+  return std::pair{std::move(*loaded), std::move(*in_force)};
+}
+
+using Reviews = std::vector<std::pair<const Manifest*, admission::AdmissionReview>>;
+
+// One review per manifest, with its --old manifest; false, after saying why, on an error.
+bool build_reviews(const CheckConfig& config, const std::vector<Manifest>& manifests,
+                   const std::vector<Manifest>& old_manifests, Reviews& reviews, std::ostream& err) {
+  std::map<ObjectKey, const Manifest*> old_by_key;
+  for (const Manifest& m : old_manifests) old_by_key[key_of(m)] = &m;
+  std::string error;
+  for (const Manifest& m : manifests) {
+    auto old = old_by_key.find(key_of(m));
+    if (config.operation == "UPDATE" && !old_manifests.empty() && old == old_by_key.end()) {
+      auto [kind, ns, name] = key_of(m);
+      err << where(m) << ": no --old manifest for " << kind << " " << ns << "/" << name << "\n";
+      return false;
+    }
+    auto review = review_of(m, old == old_by_key.end() ? nullptr : old->second, config, &error);
+    if (!review) {
+      err << error << "\n";
+      return false;
+    }
+    reviews.emplace_back(&m, std::move(*review));
+  }
+  return true;
+}
+
 }  // namespace
 
 int run_check(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -154,47 +200,17 @@ int run_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
     err << "releasegate check: " << error << "\n" << kUsage;
     return 2;
   }
-  policy::LoadOptions options;
-  options.cluster = config->cluster;
-  policy::LoadResult loaded = policy::load_rules(config->rules_directories, options);
-  if (!loaded.rules) {
-    for (const policy::LoadError& e : loaded.errors) err << e.to_string() << "\n";
-    err << "releasegate check: the rules are invalid (" << loaded.errors.size() << " errors)\n";
-    return 2;
-  }
-  policy::LoadResult in_force = loaded;
-  if (!config->base_directories.empty()) {
-    in_force = policy::load_rules(config->base_directories, options);
-    if (!in_force.rules) {
-      for (const policy::LoadError& e : in_force.errors) err << e.to_string() << "\n";
-      err << "releasegate check: the base rules (--base) are invalid (" << in_force.errors.size() << " errors)\n";
-      return 2;
-    }
-  }
+  auto rules = load_check_rules(*config, err);
+  if (!rules) return 2;
+  const auto& [loaded, in_force] = *rules;
   std::vector<Manifest> manifests, old_manifests;
   if (!read_all(config->files, config->namespace_, manifests, &error) ||
       !read_all(config->old_files, config->namespace_, old_manifests, &error)) {
     err << error << "\n";
     return 2;
   }
-  std::map<ObjectKey, const Manifest*> old_by_key;
-  for (const Manifest& m : old_manifests) old_by_key[key_of(m)] = &m;
-
-  std::vector<std::pair<const Manifest*, admission::AdmissionReview>> reviews;
-  for (const Manifest& m : manifests) {
-    auto old = old_by_key.find(key_of(m));
-    if (config->operation == "UPDATE" && !old_manifests.empty() && old == old_by_key.end()) {
-      auto [kind, ns, name] = key_of(m);
-      err << where(m) << ": no --old manifest for " << kind << " " << ns << "/" << name << "\n";
-      return 2;
-    }
-    auto review = review_of(m, old == old_by_key.end() ? nullptr : old->second, *config, &error);
-    if (!review) {
-      err << error << "\n";
-      return 2;
-    }
-    reviews.emplace_back(&m, std::move(*review));
-  }
+  Reviews reviews;
+  if (!build_reviews(*config, manifests, old_manifests, reviews, err)) return 2;
 
   bool any_denied = false;
   json results = json::array();

@@ -40,6 +40,45 @@ bool labelled(const std::optional<ObjectView>& object) {
 
 std::string where(const AdmissionRequest& request) { return "ConfigMap " + request.namespace_ + "/" + request.name; }
 
+// What the edit puts into the rules, and what it replaces.
+policy::RulesEdit edit_of(const RuleStore::Snapshot& current, const AdmissionRequest& request) {
+  policy::RulesEdit edit;
+  // Unlabelled or deleted: none of its documents stay in the rules.
+  const std::string& own_namespace = current.from->options.own_namespace;
+  if (labelled(request.object)) edit.sources = sources_of(*request.object, request.namespace_, own_namespace);
+  // The edit replaces what this ConfigMap held before, and nothing else: a
+  // document (or record) another ConfigMap declares is an error, never a
+  // silent replacement.
+  if (request.old_object) {
+    for (const policy::RuleSource& source :
+         sources_of(*request.old_object, request.namespace_, own_namespace)) {
+      edit.replaced.merge(policy::document_keys(source));
+    }
+  }
+  // And what is in force from it, whatever it holds now: a ConfigMap stored
+  // broken is held at its last good content (runtime/config_map_rules.h),
+  // and the edit that fixes it replaces that content.
+  for (const auto& fragment : current.from->fragments) {
+    for (const policy::Fragment::Document& document : fragment->documents) {
+      if (document.key && document.config_map == request.name) edit.replaced.insert(*document.key);
+    }
+  }
+  return edit;
+}
+
+std::string invalid_edit_message(const std::vector<policy::LoadError>& errors) {
+  std::string message = "this rules edit would make the rule set invalid (" + std::to_string(errors.size()) +
+                        (errors.size() == 1 ? " error" : " errors") + "); fix it and apply again:";
+  for (std::size_t i = 0; i < errors.size() && i < kErrorsShown; ++i) {
+    // Errors quote the ConfigMap's text: escaped and bounded, one line each.
+    message += "\n  " + displayable(errors[i].to_string(), kMaxMessageLength);
+  }
+  if (errors.size() > kErrorsShown) {
+    message += "\n  and " + std::to_string(errors.size() - kErrorsShown) + " more (run releasegate lint)";
+  }
+  return message;
+}
+
 }  // namespace
 
 // Removing the label, or deleting the ConfigMap, takes its documents out of
@@ -79,38 +118,9 @@ Decision validate_rules_edit(const RuleStore::Snapshot& current, const Admission
                                                   "); rules ConfigMaps hold their rules as text in data, where "
                                                   "reviewers can read them");
   }
-  policy::RulesEdit edit;
-  // Unlabelled or deleted: none of its documents stay in the rules.
-  const std::string& own_namespace = current.from->options.own_namespace;
-  if (labelled(request.object)) edit.sources = sources_of(*request.object, request.namespace_, own_namespace);
-  // The edit replaces what this ConfigMap held before, and nothing else: a
-  // document (or record) another ConfigMap declares is an error, never a
-  // silent replacement.
-  if (request.old_object) {
-    for (const policy::RuleSource& source :
-         sources_of(*request.old_object, request.namespace_, own_namespace)) {
-      edit.replaced.merge(policy::document_keys(source));
-    }
-  }
-  // And what is in force from it, whatever it holds now: a ConfigMap stored
-  // broken is held at its last good content (runtime/config_map_rules.h),
-  // and the edit that fixes it replaces that content.
-  for (const auto& fragment : current.from->fragments) {
-    for (const policy::Fragment::Document& document : fragment->documents) {
-      if (document.key && document.config_map == request.name) edit.replaced.insert(*document.key);
-    }
-  }
-  policy::LoadResult result = policy::compile_edit(*current.rules, *current.from, edit);
+  policy::LoadResult result = policy::compile_edit(*current.rules, *current.from, edit_of(current, request));
   if (result.rules) return provenance;
-  std::string message = "this rules edit would make the rule set invalid (" + std::to_string(result.errors.size()) +
-                        (result.errors.size() == 1 ? " error" : " errors") + "); fix it and apply again:";
-  for (std::size_t i = 0; i < result.errors.size() && i < kErrorsShown; ++i) {
-    // Errors quote the ConfigMap's text: escaped and bounded, one line each.
-    message += "\n  " + displayable(result.errors[i].to_string(), kMaxMessageLength);
-  }
-  if (result.errors.size() > kErrorsShown) {
-    message += "\n  and " + std::to_string(result.errors.size() - kErrorsShown) + " more (run releasegate lint)";
-  }
+  std::string message = invalid_edit_message(result.errors);
   Decision invalid = governed_with(current.rules.get(), std::move(message));
   invalid.violations.insert(invalid.violations.begin(), provenance.violations.begin(), provenance.violations.end());
   invalid.break_glass = provenance.break_glass;

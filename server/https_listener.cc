@@ -1,7 +1,7 @@
 #include "server/https_listener.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
+#include "server/listen_socket.h"
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -379,12 +379,23 @@ class HttpsListener::Loop {
     return true;
   }
 
+  // Idle: between requests, nothing received. What already waits in the
+  // socket counts as received (the loop may not have read it yet): a
+  // request sent just before the shutdown is answered, not cut.
   void close_idle() {
     std::vector<Connection*> idle;
     for (auto& [ptr, conn] : connections_) {
       if (!conn->closed && conn->phase == Phase::Head && conn->in.empty()) idle.push_back(ptr);
     }
-    for (Connection* conn : idle) say_goodbye(*conn);
+    for (Connection* conn : idle) {
+      ERR_clear_error();
+      if (!read_available(*conn)) continue;  // closed by the client meanwhile
+      if (conn->in.empty()) {
+        say_goodbye(*conn);
+      } else {
+        process(*conn);
+      }
+    }
   }
 
   void expire(Clock::time_point now) {
@@ -450,32 +461,8 @@ HttpsListener::~HttpsListener() {
 }
 
 bool HttpsListener::bind(const std::string& host, int port, std::string* error) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
-  addrinfo* result = nullptr;
-  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &result) != 0 || !result) {
-    *error = "invalid listen address " + host;
-    return false;
-  }
-  int fd = socket(result->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  bool ok = fd >= 0 && ::bind(fd, result->ai_addr, result->ai_addrlen) == 0 && ::listen(fd, 1024) == 0;
-  freeaddrinfo(result);
-  if (!ok) {
-    *error = "cannot listen on " + host + ":" + std::to_string(port) + ": " + std::strerror(errno);
-    if (fd >= 0) ::close(fd);
-    return false;
-  }
-  sockaddr_storage bound{};
-  socklen_t length = sizeof bound;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
-  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-  listen_fd_ = fd;
-  return true;
+  listen_fd_ = listen_socket(host, port, &port_, error);
+  return listen_fd_ >= 0;
 }
 
 void HttpsListener::start(std::size_t threads) {

@@ -284,12 +284,12 @@ TEST_F(RunningServer, AlertsAndDashboardUseOnlyExportedMetricsAndLabelValues) {
 
   httplib::Client probes("127.0.0.1", server->metrics_port());
   // The first audit starts once the rules have been in force for 5 s.
-  auto scrape = probes.Get("/metrics");
-  for (int i = 0; i < 300; ++i) {
-    if (scrape && scrape->body.find("releasegate_audit_runs_total{result=\"complete\"} 1") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    scrape = probes.Get("/metrics");
-  }
+  std::optional<httplib::Response> scrape;
+  EXPECT_TRUE(eventually([&] {
+    auto got = probes.Get("/metrics");
+    if (got) scrape = *got;
+    return scrape && scrape->body.find("releasegate_audit_runs_total{result=\"complete\"} 1") != std::string::npos;
+  }));
   ASSERT_TRUE(scrape);
   EXPECT_NE(scrape->body.find("releasegate_audit_runs_total{result=\"complete\"} 1"), std::string::npos);
   std::set<std::string> names;

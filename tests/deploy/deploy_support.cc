@@ -184,12 +184,10 @@ ServeProcess::~ServeProcess() {
 bool ServeProcess::wait_ready() {
   httplib::Client probes("127.0.0.1", metrics_port_);
   probes.set_connection_timeout(1);
-  for (int i = 0; i < 200; ++i) {
+  return static_cast<bool>(eventually([&] {
     auto res = probes.Get("/readyz");
-    if (res && res->status == 200) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
+    return res && res->status == 200;
+  }));
 }
 
 }  // namespace releasegate::testing

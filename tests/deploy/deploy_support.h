@@ -66,7 +66,7 @@ class ServeProcess {
   ~ServeProcess();
   ServeProcess(const ServeProcess&) = delete;
   ServeProcess& operator=(const ServeProcess&) = delete;
-  // Polls /readyz until 200 (true) or 10 s pass.
+  // Polls /readyz until 200 (true) or the hang guard passes.
   bool wait_ready();
   int port() const { return port_; }
   int metrics_port() const { return metrics_port_; }

@@ -150,13 +150,9 @@ TEST_F(Certificates, ServerRotatesUnderLoadWithoutAFailedRequest) {
       (c.peer_serial() == serial_a ? on_a : on_b)++;
     }
   });
-  auto wait_for = [](auto condition) {
-    for (int i = 0; i < 250 && !condition(); ++i) std::this_thread::sleep_for(20ms);
-    return condition();
-  };
-  ASSERT_TRUE(wait_for([&] { return on_a > 5; }));
+  ASSERT_TRUE(testing::eventually([&] { return on_a > 5; }));
   mount(b);
-  EXPECT_TRUE(wait_for([&] { return on_b > 5; }));
+  EXPECT_TRUE(testing::eventually([&] { return on_b > 5; }));
   done = true;
   client.join();
   EXPECT_EQ(failed.load(), 0);

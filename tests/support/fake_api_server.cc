@@ -40,6 +40,7 @@ const char* reason_phrase(int status) {
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
     default: return "Status";
   }
 }
@@ -399,7 +400,7 @@ kube::ClientConfig FakeApiServer::client_config() const {
   config.token = kToken;
   config.default_namespace = "releasegate-system";
   config.connect_timeout = std::chrono::milliseconds(2'000);
-  config.request_timeout = std::chrono::milliseconds(3'000);
+  config.request_timeout = std::chrono::milliseconds(10'000);
   config.qps = 1'000;
   config.burst = 1'000;
   config.origin = "fake API server";

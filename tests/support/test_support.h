@@ -3,11 +3,14 @@
 // them, and a raw TLS client for what well-behaved HTTP clients never send.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <source_location>
 #include <string>
 #include <thread>
 
@@ -81,15 +84,28 @@ std::filesystem::path source_dir();
 // Runs certs/dev-certs.sh into `dir` (ca.crt, tls.crt, tls.key); true on success.
 bool make_dev_certs(const std::filesystem::path& dir);
 
-// Polls `condition` until it holds or `timeout` passes; whether it held.
+// How long a test waits for a condition before it calls the wait hung. A
+// guard against hanging, not a measure: tests wait for conditions, and a
+// shared CI machine (sanitizers, parallel tests, other builds) can be ten
+// times slower than a quiet one.
+inline constexpr std::chrono::seconds kHangGuard{60};
+
+// Polls `condition` until it holds; a failure, naming the line that waited
+// and for how long, if it still does not hold after `guard`.
 template <class Condition>
-bool eventually(Condition condition, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-  auto give_up = std::chrono::steady_clock::now() + timeout;
+::testing::AssertionResult eventually(Condition condition, std::chrono::milliseconds guard = kHangGuard,
+                                      std::source_location where = std::source_location::current()) {
+  auto started = std::chrono::steady_clock::now();
   while (!condition()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
+    if (std::chrono::steady_clock::now() - started > guard) {
+      return ::testing::AssertionFailure()
+             << "the condition waited for at " << std::filesystem::path(where.file_name()).filename().string() << ":"
+             << where.line() << " did not hold within the hang guard ("
+             << std::chrono::duration_cast<std::chrono::seconds>(guard).count() << " s)";
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  return true;
+  return ::testing::AssertionSuccess();
 }
 
 }  // namespace releasegate::testing
