@@ -2,8 +2,9 @@
 # The developer entry point; both README commands go through here.
 #
 #   ./dev.sh run     build, make dev certificates, serve on https://127.0.0.1:8443
-#   ./dev.sh test    build with ASan + UBSan and run every test, then each fuzz
-#                    target for FUZZ_SECONDS (30) (what CI runs)
+#   ./dev.sh test    build with ASan + UBSan and run every test, then again
+#                    beside stress-ng CPU hogs (STRESS_RUNS times, 1), then
+#                    each fuzz target for FUZZ_SECONDS (30) (what CI runs)
 #   ./dev.sh bench   release build, micro-benchmarks and the wrk comparison
 #
 # Each installs what it needs with apt first (.ci/install-deps).
@@ -41,6 +42,8 @@ MSG
     .ci/install-deps
     configure_and_build build/asan -DCMAKE_BUILD_TYPE=Debug -DRELEASEGATE_SANITIZE=ON
     ctest --test-dir build/asan --output-on-failure -j "$jobs"
+    # Again beside CPU hogs: a busy machine must not fail a test (STRESS_RUNS: how often).
+    tests/stress.sh build/asan "${STRESS_RUNS:-1}"
     # Each libFuzzer target briefly (bench/fuzz.sh runs them long).
     configure_and_build build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DRELEASEGATE_FUZZ=ON -DRELEASEGATE_BUILD_TESTS=OFF -DRELEASEGATE_BUILD_BENCH=OFF

@@ -1,21 +1,10 @@
 #include "admission/admission_response.h"
 
-#include <nlohmann/json.hpp>
-
 #include "core/display_text.h"
+#include "core/json_writer.h"
 
 namespace releasegate::admission {
 namespace {
-
-using nlohmann::json;
-
-// Request strings reach responses (names, images, users): never let text
-// that is not UTF-8 make serialisation throw.
-std::string serialize(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-json review_envelope(json response) {
-  return json{{"apiVersion", kAdmissionApiVersion}, {"kind", "AdmissionReview"}, {"response", std::move(response)}};
-}
 
 std::string base64(std::string_view in) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -37,6 +26,21 @@ std::string base64(std::string_view in) {
   return out;
 }
 
+// auditAnnotations, keys sorted: what the apiserver's audit log records.
+void write_audit_annotations(JsonWriter& out, const Decision& decision, Outcome outcome) {
+  std::string rules_hit;
+  for (const Violation& v : decision.violations) {
+    rules_hit += (rules_hit.empty() ? "" : ",") + std::string(to_string(v.rule)) + "=" + std::string(to_string(v.mode));
+  }
+  if (decision.violations_left_out) rules_hit += ",+" + std::to_string(decision.violations_left_out) + " more";
+  out.key("auditAnnotations").begin_object();
+  if (decision.allowed_drift) out.field("allowedDrift", "true");
+  if (decision.break_glass) out.field("breakGlass", *decision.break_glass);
+  out.field("decision", to_string(outcome));
+  if (!decision.environment.empty()) out.field("environment", decision.environment);
+  out.field("violations", rules_hit.empty() ? std::string("none") : rules_hit).end_object();
+}
+
 }  // namespace
 
 std::string denial_message(const AdmissionReview& review, const Decision& decision) {
@@ -55,65 +59,64 @@ std::string denial_message(const AdmissionReview& review, const Decision& decisi
   return message;
 }
 
+// The writer's output equals the tree's dump (keys in the same, sorted,
+// order), without building the tree: this runs for every request.
 std::string render_validation(const AdmissionReview& review, const Decision& decision, Outcome outcome) {
-  json response{{"uid", review.uid}, {"allowed", outcome != Outcome::Deny}};
-  if (outcome == Outcome::Deny) {
-    response["status"] = {{"code", 403}, {"reason", "Forbidden"}, {"message", denial_message(review, decision)}};
-  }
-  json warnings = json::array();
+  std::vector<std::string> warnings;
   if (decision.break_glass) {
     warnings.push_back(displayable("releasegate: break-glass change allowed (" + *decision.break_glass +
-                                     "); it is recorded: bring Git in line before the next reconcile",
-                                 kMaxWarningLength));
+                                       "); it is recorded: bring Git in line before the next reconcile",
+                                   kMaxWarningLength));
   }
   std::size_t warn_count = 0;
   for (const Violation& v : decision.violations) {
     if (v.mode != Mode::Warn) continue;
     if (++warn_count <= kMaxWarnings) {
       warnings.push_back(displayable("releasegate [" + std::string(to_string(v.rule)) + "] " + v.message,
-                                   kMaxWarningLength));
+                                     kMaxWarningLength));
     }
   }
   if (warn_count > kMaxWarnings) {
     warnings.back() = "releasegate: " + std::to_string(warn_count - kMaxWarnings + 1) + " more warnings";
   }
-  if (!warnings.empty()) response["warnings"] = std::move(warnings);
-  if (outcome != Outcome::NotGoverned) {
-    std::string rules_hit;
-    for (const Violation& v : decision.violations) {
-      rules_hit += (rules_hit.empty() ? "" : ",") + std::string(to_string(v.rule)) + "=" +
-                   std::string(to_string(v.mode));
-    }
-    if (decision.violations_left_out) rules_hit += ",+" + std::to_string(decision.violations_left_out) + " more";
-    response["auditAnnotations"] = {{"decision", to_string(outcome)},
-                                    {"violations", rules_hit.empty() ? "none" : rules_hit}};
-    if (!decision.environment.empty()) response["auditAnnotations"]["environment"] = decision.environment;
-    if (decision.break_glass) response["auditAnnotations"]["breakGlass"] = *decision.break_glass;
-    if (decision.allowed_drift) response["auditAnnotations"]["allowedDrift"] = "true";
+  JsonWriter out;
+  out.begin_object().field("apiVersion", kAdmissionApiVersion).field("kind", "AdmissionReview").key("response");
+  out.begin_object().field("allowed", outcome != Outcome::Deny);
+  if (outcome != Outcome::NotGoverned) write_audit_annotations(out, decision, outcome);
+  if (outcome == Outcome::Deny) {
+    out.key("status").begin_object().field("code", 403).field("message", denial_message(review, decision));
+    out.field("reason", "Forbidden").end_object();
   }
-  return serialize(review_envelope(std::move(response)));
+  out.field("uid", review.uid);
+  if (!warnings.empty()) {
+    out.key("warnings").begin_array();
+    for (const std::string& w : warnings) out.string(w);
+    out.end_array();
+  }
+  return out.end_object().end_object().take();
 }
 
 std::string json_patch(const std::vector<engine::ImagePin>& pins) {
-  json patch = json::array();
+  JsonWriter patch;
+  patch.begin_array();
   for (const engine::ImagePin& pin : pins) {
-    patch.push_back({{"op", "replace"}, {"path", pin.path}, {"value", pin.image}});
+    patch.begin_object().field("op", "replace").field("path", pin.path).field("value", pin.image).end_object();
   }
-  return serialize(patch);
+  return patch.end_array().take();
 }
 
 std::string render_mutation(const AdmissionReview& review, const std::vector<engine::ImagePin>& pins) {
-  json response{{"uid", review.uid}, {"allowed", true}};
-  if (!pins.empty()) {
-    response["patchType"] = "JSONPatch";
-    response["patch"] = base64(json_patch(pins));
-  }
-  return serialize(review_envelope(std::move(response)));
+  JsonWriter out;
+  out.begin_object().field("apiVersion", kAdmissionApiVersion).field("kind", "AdmissionReview").key("response");
+  out.begin_object().field("allowed", true);
+  if (!pins.empty()) out.field("patch", base64(json_patch(pins))).field("patchType", "JSONPatch");
+  return out.field("uid", review.uid).end_object().end_object().take();
 }
 
 std::string render_status(int code, std::string_view reason, std::string_view message) {
-  return serialize(json{{"apiVersion", "v1"}, {"kind", "Status"},  {"status", "Failure"},
-                        {"code", code},       {"reason", reason}, {"message", message}});
+  JsonWriter out;
+  out.begin_object().field("apiVersion", "v1").field("code", code).field("kind", "Status");
+  return out.field("message", message).field("reason", reason).field("status", "Failure").end_object().take();
 }
 
 }  // namespace releasegate::admission

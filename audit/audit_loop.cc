@@ -35,6 +35,7 @@ void AuditLoop::run() {
   // be 0); weak, so that an old rule set is not kept alive for this.
   std::weak_ptr<const RuleSet> seen, audited;
   clock::time_point seen_at{}, last_audit{};
+  bool was_leading = false;
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stop_) {
     // The rules are polled, once a second: the audit need not start within
@@ -48,8 +49,14 @@ void AuditLoop::run() {
       seen = rules;
       seen_at = now;
     }
-    bool changed = audited.lock() != rules && now - seen_at >= options_.settle &&
-                   (status_.runs == 0 || now - last_audit >= options_.min_gap);
+    // A replica that is not the leader audits nothing; a new leader audits
+    // at once (the reports are its job now, and may be an interval old).
+    bool leading = !options_.leading || options_.leading();
+    bool took_over = leading && !was_leading && options_.leading;
+    was_leading = leading;
+    if (!leading) continue;
+    bool changed = took_over || (audited.lock() != rules && now - seen_at >= options_.settle &&
+                                 (status_.runs == 0 || now - last_audit >= options_.min_gap));
     bool due = status_.runs > 0 && now - last_audit >= options_.interval;
     if (!changed && !due) continue;
     lock.unlock();

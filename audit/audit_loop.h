@@ -33,6 +33,9 @@ struct AuditLoopOptions {
   ClusterAuditOptions audit;
   ReportOptions reports;
   bool publish = true;
+  // When set, audits only while it says so (the leader of several
+  // replicas), and at once when it starts saying so.
+  std::function<bool()> leading;
   // The evidence observer's evidence (evidence::Observer::current), shown
   // in the inventory; may be empty.
   std::function<std::shared_ptr<const EvidenceSet>()> observed_evidence;

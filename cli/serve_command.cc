@@ -5,12 +5,15 @@
 #include <cstdlib>
 #include <iostream>
 
+#include <unistd.h>
+
 #include "runtime/api_rules.h"
 #include "runtime/rule_reloader.h"
 #include "audit/audit_loop.h"
 #include "cli/api_flags.h"
 #include "cli/cluster_flags.h"
 #include "cli/flags.h"
+#include "kube/leader_election.h"
 #include "server/log.h"
 #include "server/server.h"
 
@@ -23,6 +26,9 @@ constexpr const char* kUsage =
     "                         [--kubeconfig FILE] [--context NAME] [--audit-interval D (10m with --rules-from-api; 0: off)]\n"
     "                         [--evidence-observer on|off (on with --rules-from-api)]\n"
     "                         [--evidence-config-map NAME (default releasegate-evidence; \"\": not persisted)]\n"
+    "                         [--leader-election-lease NAME (default releasegate; \"\": every replica audits)]\n"
+    "                         [--leader-election-lease-duration D (15s)] [--leader-election-renew-deadline D (10s)]\n"
+    "                         [--leader-election-retry-period D (2s)]\n"
     "                         [--listen HOST:PORT (default :8443)] [--metrics-listen HOST:PORT (default :9090)]\n"
     "                         [--workers N (default: cores, at least 2)] [--max-connections N (default 1024)]\n"
     "                         [--max-body-bytes N (default 8388608)] [--max-header-bytes N (default 16384)]\n"
@@ -48,6 +54,11 @@ struct ServeConfig {
   std::chrono::milliseconds audit_interval{0};  // 0: no background audit
   bool observe_evidence = false;  // the evidence observer (evidence/observer.h) runs
   std::string evidence_config_map = "releasegate-evidence";
+  // With the API, the replicas elect one leader for the audit and evidence
+  // persistence through this Lease in releasegate's namespace; "" : none.
+  std::string leader_lease;
+  std::string identity;  // this replica's, in the Lease: $POD_NAME, else the host name
+  kube::LeaderElectionOptions election;  // its durations
   std::vector<std::string> policy_config_maps;  // empty: the default
   server::LogLevel log_level = server::LogLevel::Info;
 };
@@ -96,6 +107,16 @@ bool read_limits(const Flags& flags, server::ServerOptions& options, std::string
   return true;
 }
 
+// This replica's name in the leader election Lease: the Pod name the
+// Deployment passes in $POD_NAME (the downward API), else the host name
+// (which a Pod's is too).
+std::string replica_identity() {
+  if (const char* pod = std::getenv("POD_NAME"); pod && *pod) return pod;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) == 0 && host[0]) return host;
+  return "releasegate";
+}
+
 // The API flags: where the API is (only when it is used) and how often the
 // cluster is audited.
 bool read_api_flags(const Flags& flags, ServeConfig& config, std::string* error) {
@@ -122,6 +143,29 @@ bool read_api_flags(const Flags& flags, ServeConfig& config, std::string* error)
     config.observe_evidence = *observer == "on";
   }
   if (auto name = flags.get("evidence-config-map")) config.evidence_config_map = *name;
+  config.leader_lease = flags.get("leader-election-lease").value_or("releasegate");
+  struct DurationFlag {
+    const char* name;
+    std::chrono::milliseconds* into;
+  };
+  for (DurationFlag f : {DurationFlag{"leader-election-lease-duration", &config.election.lease_duration},
+                         DurationFlag{"leader-election-renew-deadline", &config.election.renew_deadline},
+                         DurationFlag{"leader-election-retry-period", &config.election.retry_period}}) {
+    if (auto text = flags.get(f.name)) {
+      auto d = parse_duration(*text);
+      if (!d || d->count() < 1000) {
+        *error = std::string("--") + f.name + " must be a duration of a second or more, such as 15s, not \"" + *text + "\"";
+        return false;
+      }
+      *f.into = *d;
+    }
+  }
+  if (config.election.renew_deadline >= config.election.lease_duration ||
+      config.election.retry_period >= config.election.renew_deadline) {
+    *error = "leader election: the retry period must be shorter than the renew deadline, and that shorter than the "
+             "lease duration (client-go's rule: a leader must stop before another may start)";
+    return false;
+  }
   if (!from_api && config.audit_interval.count() == 0 && !config.observe_evidence) {
     config.own_namespace = own_namespace(flags, nullptr);
     return true;
@@ -130,6 +174,7 @@ bool read_api_flags(const Flags& flags, ServeConfig& config, std::string* error)
   if (!config.api) return false;
   config.own_namespace = own_namespace(flags, &*config.api);
   if (from_api) config.rules_namespaces = rules_namespaces(flags, config.own_namespace);
+  config.identity = replica_identity();
   return true;
 }
 
@@ -140,7 +185,8 @@ std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string>& arg
                    "max-connections", "max-body-bytes", "max-header-bytes", "handshake-timeout", "request-timeout",
                    "idle-timeout", "write-timeout", "shutdown-grace", "log-level", "decision-cache-size",
                    "rules-edit-timeout", "policy-config-map", "audit-interval", "evidence-observer",
-                   "evidence-config-map"})),
+                   "evidence-config-map", "leader-election-lease", "leader-election-lease-duration",
+                   "leader-election-renew-deadline", "leader-election-retry-period"})),
               {"rules-from-api"});
   if (!flags.parse(args, error)) return std::nullopt;
   auto usage_error = [error](std::string message) -> std::optional<ServeConfig> {
@@ -278,16 +324,34 @@ struct RulesFeeds {
 // What runs beside the server on its own threads, through the API: the
 // evidence observer and the background audit (each when configured).
 struct BackgroundWork {
+  std::unique_ptr<kube::LeaderElector> leader;
   std::unique_ptr<evidence::Observer> observer;
   std::unique_ptr<audit::AuditLoop> audit;
 
   BackgroundWork(const ServeConfig& config, const runtime::RuleStore& store, server::ServerOptions& options) {
+    std::function<bool()> leading;
+    bool shared_work = config.observe_evidence || config.audit_interval.count() > 0;
+    if (shared_work && !config.leader_lease.empty()) {
+      kube::LeaderElectionOptions election = config.election;
+      election.namespace_ = config.own_namespace;
+      election.name = config.leader_lease;
+      election.identity = config.identity;
+      election.on_change = [identity = config.identity](bool now_leading) {
+        log(LogLevel::Info, now_leading ? "started leading: this replica audits and persists evidence"
+                                        : "stopped leading: another replica audits and persists evidence",
+            {{"identity", identity}});
+      };
+      leader = std::make_unique<kube::LeaderElector>(*config.api, election);
+      leading = [l = leader.get()] { return l->leading(); };
+      options.leader = leader.get();
+    }
     if (config.observe_evidence) {
       evidence::ObserverOptions observer_options;
       observer_options.tracker.cluster = options.cluster.name.empty() ? "this-cluster" : options.cluster.name;
       observer_options.namespace_ = config.own_namespace;
       observer_options.config_map = config.evidence_config_map;
       observer_options.watch = logged_watch();
+      observer_options.leading = leading;
       observer = std::make_unique<evidence::Observer>(*config.api, store, observer_options);
       options.evidence = observer.get();
     }
@@ -295,18 +359,23 @@ struct BackgroundWork {
       audit::AuditLoopOptions audit_options;
       audit_options.interval = config.audit_interval;
       audit_options.reports.cluster = options.cluster.name;
+      audit_options.leading = leading;
       if (observer) audit_options.observed_evidence = [o = observer.get()] { return o->current(); };
       audit = std::make_unique<audit::AuditLoop>(*config.api, store, audit_options);
       options.audit = audit.get();
     }
   }
   void start() {
+    if (leader) leader->start();
     if (audit) audit->start();
     if (observer) observer->start();
   }
+  // The Lease is released last, after the work it guards has stopped, so
+  // that the next leader starts at once.
   void stop() {
     if (observer) observer->stop();
     if (audit) audit->stop();
+    if (leader) leader->stop();
   }
 };
 

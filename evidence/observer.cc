@@ -126,7 +126,7 @@ bool Observer::restore() {
 }
 
 void Observer::persist(UnixSeconds now) {
-  if (options_.config_map.empty()) return;
+  if (options_.config_map.empty() || (options_.leading && !options_.leading())) return;
   std::string text;
   {
     std::lock_guard lock(mutex_);

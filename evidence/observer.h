@@ -35,6 +35,9 @@ struct ObserverOptions {
   TrackerOptions tracker;     // with the cluster's name
   std::string namespace_;     // releasegate's own: where the ConfigMap is
   std::string config_map = "releasegate-evidence";  // empty: nothing persisted
+  // When set, persists only while it says so (the leader of several
+  // replicas); every replica observes and keeps its own evidence.
+  std::function<bool()> leading;
   std::chrono::milliseconds tick{15'000};            // how often settling and persistence are looked at
   // Evidence is published at most this often: a snapshot of 10,000
   // objects takes about 5 ms, and a busy cluster's status updates come

@@ -24,7 +24,26 @@ std::string_view name_of(LogLevel level) {
   return "info";
 }
 
-std::string timestamp() { return format_time(std::chrono::system_clock::now()); }
+// format_time of now, with the part up to the second formatted once a
+// second per thread: a decision is logged per request.
+std::string timestamp() {
+  thread_local std::time_t cached_second = -1;
+  thread_local std::string cached_prefix;  // "2026-12-07T03:30:13."
+  auto now = std::chrono::system_clock::now();
+  std::time_t second = std::chrono::system_clock::to_time_t(now);
+  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  if (second != cached_second) {
+    std::string full = format_time(std::chrono::system_clock::from_time_t(second));
+    cached_prefix = full.substr(0, full.size() - 4);  // without "000Z"
+    cached_second = second;
+  }
+  std::string out = cached_prefix;
+  out += static_cast<char>('0' + millis / 100);
+  out += static_cast<char>('0' + millis / 10 % 10);
+  out += static_cast<char>('0' + millis % 10);
+  out += 'Z';
+  return out;
+}
 
 }  // namespace
 
@@ -135,12 +154,30 @@ std::optional<LogLevel> log_level_from_string(std::string_view name) {
 
 void set_log_level(LogLevel level) { g_level.store(level, std::memory_order_relaxed); }
 
+bool log_enabled(LogLevel level) { return level >= g_level.load(std::memory_order_relaxed); }
+
+namespace detail {
+
+JsonWriter begin_line(LogLevel level, std::string_view message) {
+  JsonWriter line;
+  line.begin_object().field("time", timestamp()).field("level", name_of(level)).field("msg", message);
+  return line;
+}
+
+void queue_line(LogLevel level, JsonWriter&& line) {
+  writer().push(line.end_object().take(), level >= LogLevel::Warn);
+}
+
+}  // namespace detail
+
 void log(LogLevel level, std::string_view message, nlohmann::json fields) {
-  if (level < g_level.load(std::memory_order_relaxed)) return;
-  nlohmann::json line{{"time", timestamp()}, {"level", name_of(level)}, {"msg", message}};
-  line.update(fields);
-  // Replace invalid UTF-8 rather than throw: log input comes from requests.
-  writer().push(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), level >= LogLevel::Warn);
+  log_with(level, message, [&fields](JsonWriter& line) {
+    if (!fields.is_object()) return;
+    for (const auto& [key, value] : fields.items()) {
+      // Replace invalid UTF-8 rather than throw: log input comes from requests.
+      line.key(key).raw(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+  });
 }
 
 void flush_logs() { writer().flush(); }

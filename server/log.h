@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/json_writer.h"
+
 namespace releasegate::server {
 
 enum class LogLevel { Debug, Info, Warn, Error };
@@ -15,10 +17,31 @@ enum class LogLevel { Debug, Info, Warn, Error };
 std::optional<LogLevel> log_level_from_string(std::string_view name);
 void set_log_level(LogLevel level);
 
-// Queues {"time":..., "level":..., "msg": message, ...fields} as one line.
-// A writer thread writes queued lines every 20 ms (at once for warnings and
-// errors), so the admission path never waits for stdout.
+bool log_enabled(LogLevel level);
+
+// The line {"time":..., "level":..., "msg": message, then what `fields`
+// writes}, queued: a writer thread writes queued lines every 20 ms (at once
+// for warnings and errors), so the admission path never waits for stdout.
+// Written straight into the line, without a JSON tree: a decision is
+// logged per request. Nothing is built when the level is off.
+template <class Fields>
+void log_with(LogLevel level, std::string_view message, Fields&& fields);
+
+// The same with the fields as a JSON object (for what is not per request).
 void log(LogLevel level, std::string_view message, nlohmann::json fields = nlohmann::json::object());
+
+namespace detail {
+JsonWriter begin_line(LogLevel level, std::string_view message);
+void queue_line(LogLevel level, JsonWriter&& line);
+}  // namespace detail
+
+template <class Fields>
+void log_with(LogLevel level, std::string_view message, Fields&& fields) {
+  if (!log_enabled(level)) return;
+  JsonWriter line = detail::begin_line(level, message);
+  fields(line);
+  detail::queue_line(level, std::move(line));
+}
 
 // Writes every queued line now (before exit).
 void flush_logs();

@@ -79,6 +79,8 @@ Metrics::Metrics()
       watch_relists_(counter(*registry_, "releasegate_watch_relists_total",
                              "Lists of a watched collection after its first (a watch ended by 410 Gone, or one that "
                              "failed), by collection path")),
+      leading_(gauge(*registry_, "releasegate_leader_election_leading",
+                     "1 while this replica leads (audits, writes reports, persists evidence); 0 while another does")),
       certificate_reloads_(counter(*registry_, "releasegate_tls_certificate_reloads_total",
                                    "Serving certificate loads by result (success, failure)")),
       certificate_expiry_(gauge(*registry_, "releasegate_tls_certificate_expiry_timestamp_seconds",
@@ -158,6 +160,7 @@ std::string Metrics::scrape(const Sources& sources) {
   if (sources.rules_watch) scrape_rules_watch(*sources.rules_watch);
   if (sources.audit) scrape_audit(*sources.audit);
   if (sources.evidence) scrape_evidence(*sources.evidence);
+  if (sources.leader) leading_.Add({}).Set(sources.leader->leading ? 1 : 0);
   const CertificateStatus& certificate = sources.certificate;
   advance(certificate_reloads_.Add({{"result", "success"}}), static_cast<double>(certificate.reloads));
   advance(certificate_reloads_.Add({{"result", "failure"}}), static_cast<double>(certificate.failures));

@@ -18,6 +18,7 @@
 
 #include "audit/audit_loop.h"
 #include "evidence/observer.h"
+#include "kube/leader_election.h"
 #include "runtime/rules_feed.h"
 #include "admission/admission_handler.h"
 #include "server/certificate_store.h"
@@ -67,6 +68,7 @@ class Metrics {
     const runtime::WatchStatus* rules_watch = nullptr;  // rules from the API
     const audit::AuditStatus* audit = nullptr;
     const evidence::ObserverStatus* evidence = nullptr;  // the evidence observer
+    const kube::LeaderStatus* leader = nullptr;          // the leader election
     CertificateStatus certificate;
   };
   std::string scrape(const Sources& sources);
@@ -87,6 +89,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& rules_watch_connected_;
   prometheus::Family<prometheus::Gauge>& rules_held_config_maps_;
   prometheus::Family<prometheus::Counter>& watch_relists_;
+  prometheus::Family<prometheus::Gauge>& leading_;  // exists only where the election runs
   prometheus::Family<prometheus::Counter>& certificate_reloads_;
   prometheus::Gauge& certificate_expiry_;
   struct AuditFamilies {

@@ -27,33 +27,32 @@ namespace {
 
 constexpr std::size_t kProbeWorkers = 4;
 
-nlohmann::json decision_log_fields(Endpoint endpoint, const HandledReview& handled, double latency_us) {
-  nlohmann::json fields{{"webhook", to_string(endpoint)}, {"status", handled.http_status},
-                        {"latencyMicros", static_cast<std::int64_t>(latency_us)}};
-  if (!handled.error.empty()) fields["error"] = handled.error;
-  if (!handled.review) return fields;
+// The decision log line's fields, written straight into the line.
+void write_decision_fields(JsonWriter& line, Endpoint endpoint, const HandledReview& handled, double latency_us,
+                           const std::string& cluster) {
+  line.field("webhook", to_string(endpoint)).field("status", handled.http_status);
+  line.field("latencyMicros", static_cast<std::int64_t>(latency_us));
+  if (!cluster.empty()) line.field("cluster", cluster);
+  if (!handled.error.empty()) line.field("error", handled.error);
+  if (!handled.review) return;
   const AdmissionRequest& r = handled.review->request;
-  fields.update({{"uid", handled.review->uid},
-                 {"user", r.username},
-                 {"kind", r.kind.kind},
-                 {"namespace", r.namespace_},
-                 {"name", r.name},
-                 {"operation", to_string(r.operation)},
-                 {"dryRun", r.dry_run}});
-  if (handled.outcome) fields["decision"] = to_string(*handled.outcome);
+  line.field("uid", handled.review->uid).field("user", r.username).field("kind", r.kind.kind);
+  line.field("namespace", r.namespace_).field("name", r.name).field("operation", to_string(r.operation));
+  line.field("dryRun", r.dry_run);
+  if (handled.outcome) line.field("decision", to_string(*handled.outcome));
   if (handled.decision) {
-    fields["environment"] = handled.decision->environment;
-    if (handled.decision->break_glass) fields["breakGlass"] = *handled.decision->break_glass;
-    if (handled.decision->allowed_drift) fields["allowedDrift"] = true;
-    nlohmann::json violations = nlohmann::json::array();
-    for (const Violation& v : handled.decision->violations) {
-      violations.push_back({{"rule", to_string(v.rule)}, {"mode", to_string(v.mode)}});
+    const Decision& d = *handled.decision;
+    line.field("environment", d.environment);
+    if (d.break_glass) line.field("breakGlass", *d.break_glass);
+    if (d.allowed_drift) line.field("allowedDrift", true);
+    line.key("violations").begin_array();
+    for (const Violation& v : d.violations) {
+      line.begin_object().field("rule", to_string(v.rule)).field("mode", to_string(v.mode)).end_object();
     }
-    fields["violations"] = std::move(violations);
-    if (handled.decision->violations_left_out) fields["violationsLeftOut"] = handled.decision->violations_left_out;
+    line.end_array();
+    if (d.violations_left_out) line.field("violationsLeftOut", static_cast<std::uint64_t>(d.violations_left_out));
   }
-  if (endpoint == Endpoint::Mutate) fields["patchedImages"] = handled.patched_images;
-  return fields;
+  if (endpoint == Endpoint::Mutate) line.field("patchedImages", static_cast<std::uint64_t>(handled.patched_images));
 }
 
 // What /readyz says of the rules: the generation in force, and the last
@@ -102,6 +101,15 @@ admission::HandlerOptions handler_options(const ServerOptions& options) {
     handler.observed_evidence = [observer] { return observer->current(); };
   }
   return handler;
+}
+
+nlohmann::json leader_detail(const kube::LeaderElector& elector) {
+  kube::LeaderStatus status = elector.status();
+  nlohmann::json detail{{"identity", elector.options().identity}, {"leading", status.leading},
+                        {"holder", status.holder}, {"lease", elector.options().namespace_ + "/" + elector.options().name}};
+  if (status.last_renew) detail["lastRenew"] = format_time(*status.last_renew);
+  if (status.last_error) detail["lastError"] = *status.last_error;
+  return detail;
 }
 
 nlohmann::json audit_detail(const audit::AuditStatus& audit) {
@@ -208,10 +216,10 @@ struct Server::Impl {
     auto finish = [this, endpoint, start](Metrics::Observation& observed, HandledReview& handled) {
       observed.set_result(handled);
       double latency_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
-      nlohmann::json fields = decision_log_fields(endpoint, handled, latency_us);
-      if (!options.cluster.name.empty()) fields["cluster"] = options.cluster.name;
-      log(handled.http_status == 200 ? LogLevel::Info : LogLevel::Warn,
-          handled.http_status == 200 ? "decision" : "rejected request", std::move(fields));
+      log_with(handled.http_status == 200 ? LogLevel::Info : LogLevel::Warn,
+               handled.http_status == 200 ? "decision" : "rejected request", [&](JsonWriter& line) {
+                 write_decision_fields(line, endpoint, handled, latency_us, options.cluster.name);
+               });
       return HttpReply{handled.http_status, "application/json", std::move(handled.body), {}, false};
     };
     std::optional<HandledReview> handled = handler.handle(
@@ -242,12 +250,14 @@ struct Server::Impl {
       std::optional<runtime::WatchStatus> watch;
       std::optional<audit::AuditStatus> audited;
       std::optional<evidence::ObserverStatus> observed;
+      std::optional<kube::LeaderStatus> leader;
       if (options.rules_feed) rules = options.rules_feed->status(), watch = options.rules_feed->watch_status();
       if (options.audit) audited = options.audit->status();
       if (options.evidence) observed = options.evidence->status();
+      if (options.leader) leader = options.leader->status();
       res.set_content(metrics.scrape({rules ? &*rules : nullptr, watch ? &*watch : nullptr,
                                       audited ? &*audited : nullptr, observed ? &*observed : nullptr,
-                                      certificates.status()}),
+                                      leader ? &*leader : nullptr, certificates.status()}),
                       "text/plain; version=0.0.4; charset=utf-8");
     });
     probes.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
@@ -261,6 +271,7 @@ struct Server::Impl {
       }
       if (options.audit) detail["audit"] = audit_detail(options.audit->status());
       if (options.evidence) detail["evidence"] = evidence_detail(options.evidence->status());
+      if (options.leader) detail["leaderElection"] = leader_detail(*options.leader);
       if (options.cluster.configured()) {
         detail["cluster"] = {{"name", options.cluster.name}, {"labels", options.cluster.labels}};
       }

@@ -12,6 +12,7 @@
 
 #include "audit/audit_loop.h"
 #include "evidence/observer.h"
+#include "kube/leader_election.h"
 #include "runtime/rule_reloader.h"
 #include "runtime/rules_feed.h"
 #include "runtime/rule_store.h"
@@ -55,6 +56,9 @@ struct ServerOptions {
   const audit::AuditLoop* audit = nullptr;
   // The evidence observer, when it runs: admission reads its evidence.
   const evidence::Observer* evidence = nullptr;
+  // The leader election, when several replicas share the audit and the
+  // evidence ConfigMap: shown in /readyz and /metrics.
+  const kube::LeaderElector* leader = nullptr;
   // How often the certificate files are re-read even without a file event.
   std::chrono::milliseconds certificate_rescan{30'000};
 };

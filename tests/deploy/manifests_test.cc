@@ -248,7 +248,9 @@ TEST_F(Manifests, DeploymentIsReplicatedSpreadAndLockedDown) {
     ASSERT_TRUE(d) << name;
     yaml::Node pod = d["spec"]["template"]["spec"];
     EXPECT_GE(as_int(d["spec"]["replicas"]), 2);
-    EXPECT_TRUE(pod["topologySpreadConstraints"] || pod["affinity"]["podAntiAffinity"]);
+    EXPECT_TRUE(pod["topologySpreadConstraints"]);
+    yaml::Node apart = pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0];
+    EXPECT_EQ(apart["podAffinityTerm"]["topologyKey"].scalar(), "kubernetes.io/hostname") << name;
     EXPECT_EQ(pod["securityContext"]["runAsNonRoot"].scalar(), "true");
     EXPECT_GT(as_int(pod["securityContext"]["runAsUser"], 0), 0);
     EXPECT_EQ(pod["securityContext"]["seccompProfile"]["type"].scalar(), "RuntimeDefault");
@@ -261,12 +263,14 @@ TEST_F(Manifests, DeploymentIsReplicatedSpreadAndLockedDown) {
     EXPECT_TRUE(c["resources"]["requests"]["cpu"] && c["resources"]["requests"]["memory"]);
     EXPECT_TRUE(c["resources"]["limits"]["memory"]);
     EXPECT_EQ(c["args"][0].scalar(), "serve");
-    bool pod_namespace = false;
+    bool pod_namespace = false, pod_name = false;
     for (yaml::Node e : (c["env"]).items()) {
       pod_namespace |= e["name"].scalar() == "POD_NAMESPACE" &&
                        e["valueFrom"]["fieldRef"]["fieldPath"].scalar() == "metadata.namespace";
+      pod_name |= e["name"].scalar() == "POD_NAME" && e["valueFrom"]["fieldRef"]["fieldPath"].scalar() == "metadata.name";
     }
     EXPECT_TRUE(pod_namespace);
+    EXPECT_TRUE(pod_name) << name << ": the leader election's identity";
   }
 }
 
@@ -372,10 +376,14 @@ TEST_F(Manifests, RbacGrantsExactlyWhatTheRulesAndTheAuditNeed) {
         add_grants(role, cluster);
       }
     }
-    // The rules read; the evidence ConfigMap created once, then only it patched.
+    // The rules read; the evidence ConfigMap created once, then only it
+    // patched; the shipped Lease read and updated, never created.
     EXPECT_EQ(namespaced, (Grants{{{"", "configmaps"}, {"create", "get", "list", "watch"}},
-                                  {{"", "configmaps/releasegate-evidence"}, {"get", "patch"}}}))
+                                  {{"", "configmaps/releasegate-evidence"}, {"get", "patch"}},
+                                  {{"coordination.k8s.io", "leases/releasegate"}, {"get", "update"}}}))
         << name;
+    yaml::Node lease = find_object(overlay(name), "Lease", "releasegate");
+    EXPECT_EQ(lease["metadata"]["namespace"].scalar(), "releasegate-system") << name << ": the Lease is shipped";
     Grants expected = audited;
     expected.insert(reports.begin(), reports.end());
     EXPECT_EQ(cluster, expected) << name << ": the audit reads the governed kinds and writes reports, nothing else";

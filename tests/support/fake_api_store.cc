@@ -448,6 +448,51 @@ std::string serve_apply(FakeServerImpl& impl, const FakeTarget& target, const Fa
   return reply_json(status, impl.store[target.collection()][target.name]);
 }
 
+// POST to a collection (d13, d14): 201 with the object, 409 AlreadyExists.
+std::string serve_create(FakeServerImpl& impl, const FakeTarget& target, const FakeRequest& request) {
+  json object = json::parse(request.body, nullptr, false);
+  if (!object.is_object() || !object["metadata"].is_object() || !object["metadata"]["name"].is_string()) {
+    return reply_status(400, "BadRequest", "the object to create has no metadata.name");
+  }
+  std::string name = object["metadata"]["name"];
+  auto& objects = impl.store[target.collection()];
+  if (objects.count(name)) {
+    return reply_status(409, "AlreadyExists", target.resource + " \"" + name + "\" already exists",
+                        {{"name", name}, {"kind", target.resource}});
+  }
+  object["metadata"].erase("resourceVersion");
+  impl.put_locked(target.collection(), std::move(object));
+  return reply_json(201, impl.store[target.collection()][name]);
+}
+
+// PUT of a whole object at the resourceVersion it was read at (d15, d16):
+// 409 Conflict when it changed since, 404 when it is gone.
+std::string serve_update(FakeServerImpl& impl, const FakeTarget& target, const FakeRequest& request) {
+  json object = json::parse(request.body, nullptr, false);
+  if (!object.is_object() || !object["metadata"].is_object()) {
+    return reply_status(400, "BadRequest", "the object to update is not a JSON object");
+  }
+  auto& objects = impl.store[target.collection()];
+  auto existing = objects.find(target.name);
+  if (existing == objects.end()) return not_found(target);
+  std::string wanted = object["metadata"].value("resourceVersion", "");
+  if (wanted.empty()) {
+    return reply_status(422, "Invalid", target.resource + " \"" + target.name +
+                                            "\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be "
+                                            "specified for an update");
+  }
+  if (wanted != existing->second["metadata"].value("resourceVersion", "")) {
+    return reply_status(409, "Conflict",
+                        "Operation cannot be fulfilled on " + target.resource + " \"" + target.name +
+                            "\": the object has been modified; please apply your changes to the latest version and "
+                            "try again",
+                        {{"name", target.name}, {"kind", target.resource}});
+  }
+  object["metadata"]["name"] = target.name;
+  impl.put_locked(target.collection(), std::move(object));
+  return reply_json(200, impl.store[target.collection()][target.name]);
+}
+
 std::string serve_delete(FakeServerImpl& impl, const FakeTarget& target) {
   auto objects = impl.store.find(target.collection());
   if (objects == impl.store.end() || !objects->second.count(target.name)) return not_found(target);
@@ -479,6 +524,10 @@ bool FakeServerImpl::serve_stateful(FakeConnection& connection, const FakeReques
       auto objects = store.find(target->collection());
       bool found = objects != store.end() && objects->second.count(target->name);
       reply = found ? reply_json(200, objects->second[target->name]) : not_found(*target);
+    } else if (request.method == "POST" && target->name.empty()) {
+      reply = serve_create(*this, *target, request);
+    } else if (request.method == "PUT" && !target->name.empty()) {
+      reply = serve_update(*this, *target, request);
     } else if (request.method == "PATCH" && !target->name.empty()) {
       reply = serve_apply(*this, *target, request);
     } else if (request.method == "DELETE" && !target->name.empty()) {

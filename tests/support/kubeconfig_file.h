@@ -25,13 +25,14 @@ inline std::string base64(const std::string& in) {
   return out;
 }
 
-// Writes it; its context's namespace is `namespace_`.
+// Writes it; its context's namespace is `namespace_`, its user's token `token`.
 inline void write_kubeconfig(const FakeApiServer& api, const std::filesystem::path& path,
-                             const std::string& namespace_ = "releasegate-system") {
+                             const std::string& namespace_ = "releasegate-system",
+                             const std::string& token = FakeApiServer::kToken) {
   std::ofstream(path) << "apiVersion: v1\nkind: Config\ncurrent-context: fake\n"
                          "clusters:\n- name: fake\n  cluster:\n    server: https://127.0.0.1:"
                       << api.port() << "\n    certificate-authority-data: " << base64(api.ca_pem())
-                      << "\nusers:\n- name: releasegate\n  user:\n    token: " << FakeApiServer::kToken
+                      << "\nusers:\n- name: releasegate\n  user:\n    token: " << token
                       << "\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: releasegate\n"
                          "    namespace: "
                       << namespace_ << "\n";
