@@ -10,6 +10,8 @@
 #                    become this script's throwaway cert/key. Unset: only the Go row.
 #   RELEASEGATE_URL  where that command serves (default https://127.0.0.1:8445/validate)
 #   BODY             AdmissionReview to POST (default: the Deployment CREATE fixture)
+#   BEFORE_CMD       optional: another build's releasegate command (same placeholders), serving
+#                    https://127.0.0.1:8446/validate: a before/after comparison in the same run
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -64,6 +66,11 @@ if [[ -n ${RELEASEGATE_CMD:-} ]]; then
   start releasegate "${RELEASEGATE_URL:-https://127.0.0.1:8445/validate}" \
     bash -c "cd \"\$1\" && exec $cmd" _ "$repo"
 fi
+if [[ -n ${BEFORE_CMD:-} ]]; then
+  cmd=${BEFORE_CMD//\{cert\}/$tmp/cert.pem}
+  cmd=${cmd//\{key\}/$tmp/key.pem}
+  start releasegate-before https://127.0.0.1:8446/validate bash -c "cd \"\$1\" && exec $cmd" _ "$repo"
+fi
 
 # Wait until each server accepts TCP (bash /dev/tcp: no extra tools), and fail
 # early with its log if it died (bad flags, port already in use...).
@@ -108,10 +115,13 @@ if [[ -n ${RELEASEGATE_CMD:-} ]]; then
   echo
   echo "| connections | releasegate req/s ÷ Go req/s | Go CPU/req ÷ releasegate CPU/req |"
   echo "|---:|---:|---:|"
-  for c in "$connections" 1; do
-    awk -v c="$c" -v r1="${rps[releasegate,$c]}" -v r0="${rps[go-baseline,$c]}" \
-        -v c1="${cpu[releasegate,$c]}" -v c0="${cpu[go-baseline,$c]}" \
-        'BEGIN { printf "| %s | %.2fx | %s |\n", c, r1 / r0, (c1 > 0 ? sprintf("%.2fx", c0 / c1) : "n/a") }'
+  for name in releasegate ${BEFORE_CMD:+releasegate-before}; do
+    echo "$name:"
+    for c in "$connections" 1; do
+      awk -v c="$c" -v r1="${rps[$name,$c]}" -v r0="${rps[go-baseline,$c]}" \
+          -v c1="${cpu[$name,$c]}" -v c0="${cpu[go-baseline,$c]}" \
+          'BEGIN { printf "| %s | %.2fx | %s |\n", c, r1 / r0, (c1 > 0 ? sprintf("%.2fx", c0 / c1) : "n/a") }'
+    done
   done
 fi
 echo

@@ -19,6 +19,8 @@
 #include "policy/compiler.h"
 #include "runtime/rule_store.h"
 #include "admission/admission_handler.h"
+#include "server/decision_log.h"
+#include "server/log.h"
 #include "admission/admission_review.h"
 #include "cli/manifest.h"
 
@@ -26,12 +28,14 @@ namespace {
 
 using namespace releasegate;
 
-std::string fixture() {
-  std::ifstream in(std::string(RELEASEGATE_SOURCE_DIR) + "/bench/fixtures/deployment-create-review.json");
+std::string repository_file(const std::string& relative) {
+  std::ifstream in(std::string(RELEASEGATE_SOURCE_DIR) + "/" + relative);
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
 }
+
+std::string fixture() { return repository_file("bench/fixtures/deployment-create-review.json"); }
 
 std::optional<std::string> corpus_file(const std::string& relative) {
   std::filesystem::path path = std::filesystem::path(RELEASEGATE_SOURCE_DIR) / ".." / "shared" / "corpus" / relative;
@@ -159,6 +163,11 @@ BENCHMARK(BM_ParseAndDecision_CorpusHelmRelease);
 void BM_ParseAndDecision_DeliveryInFluxSystem(benchmark::State& state) { parse_and_decide(state, delivery_review()); }
 BENCHMARK(BM_ParseAndDecision_DeliveryInFluxSystem);
 
+// The README's `kubectl set image` in prod: denied with three violations.
+std::string prod_set_image_review() {
+  return repository_file("deploy/examples/reviews/deployment-update-prod-kubectl-set-image.json");
+}
+
 // A decision answered from the cache: the fingerprint of the typed request
 // and one lookup (the parse is BM_TypedParse).
 void BM_CacheHit(benchmark::State& state) {
@@ -180,6 +189,49 @@ void BM_Handler(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(handler.handle(admission::Endpoint::Validate, body));
 }
 BENCHMARK(BM_Handler);
+
+// The decision log line of a denied prod CREATE (three violations), as
+// written per request: straight into the line (server/decision_log.h).
+void BM_DecisionLogLine(benchmark::State& state) {
+  runtime::RuleStore store;
+  store.publish(example_rules());
+  admission::AdmissionHandler handler(store);
+  admission::HandledReview handled = handler.handle(admission::Endpoint::Validate, prod_set_image_review());
+  for (auto _ : state) {
+    JsonWriter line = server::detail::begin_line(server::LogLevel::Info, "decision");
+    server::write_decision_fields(line, admission::Endpoint::Validate, handled, 12.5, "");
+    benchmark::DoNotOptimize(line.end_object().take());
+  }
+}
+BENCHMARK(BM_DecisionLogLine);
+
+// Its same-run baseline: the same line built as an nlohmann tree and
+// dumped, as it was until the JSON writer.
+void BM_Baseline_DecisionLogLineAsTree(benchmark::State& state) {
+  runtime::RuleStore store;
+  store.publish(example_rules());
+  admission::AdmissionHandler handler(store);
+  admission::HandledReview handled = handler.handle(admission::Endpoint::Validate, prod_set_image_review());
+  for (auto _ : state) {
+    const AdmissionRequest& r = handled.review->request;
+    nlohmann::json fields{{"webhook", "validate"}, {"status", handled.http_status}, {"latencyMicros", 12}};
+    fields.update({{"uid", handled.review->uid}, {"user", r.username}, {"kind", r.kind.kind},
+                   {"namespace", r.namespace_}, {"name", r.name}, {"operation", to_string(r.operation)},
+                   {"dryRun", r.dry_run}});
+    fields["decision"] = to_string(*handled.outcome);
+    fields["environment"] = handled.decision->environment;
+    nlohmann::json violations = nlohmann::json::array();
+    for (const Violation& v : handled.decision->violations) {
+      violations.push_back({{"rule", to_string(v.rule)}, {"mode", to_string(v.mode)}});
+    }
+    fields["violations"] = std::move(violations);
+    nlohmann::json line{{"time", server::format_time(std::chrono::system_clock::now())}, {"level", "info"},
+                        {"msg", "decision"}};
+    line.update(fields);
+    benchmark::DoNotOptimize(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+}
+BENCHMARK(BM_Baseline_DecisionLogLineAsTree);
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 #include "evidence/observer.h"
 
+#include <algorithm>
 #include <exception>
 
 #include "core/kinds.h"
@@ -8,22 +9,18 @@
 
 namespace releasegate::evidence {
 
+// One kind's reflector. It keeps no object: each is observed as it is
+// decoded, and only the observation (a few names and versions) is kept.
 struct Observer::Watched {
   std::string kind;
   kube::Client client;
   kube::Reflector reflector;
-  std::map<std::string, std::string> seen;  // key -> resourceVersion judged (reflector thread only)
   Watched(std::string kind_name, const kube::ClientConfig& config, kube::ReflectorOptions options,
-          kube::Reflector::OnChange on_change)
-      : kind(std::move(kind_name)), client(config), reflector(client, std::move(options), std::move(on_change)) {}
+          kube::ReflectorHandlers handlers)
+      : kind(std::move(kind_name)), client(config), reflector(client, std::move(options), std::move(handlers)) {}
 };
 
 namespace {
-
-std::string resource_version(const nlohmann::json& object) {
-  auto it = object.find("metadata");
-  return it != object.end() && it->is_object() ? it->value("resourceVersion", "") : std::string();
-}
 
 std::string id_of(const std::string& kind, const std::string& key) { return kind + " " + key; }
 
@@ -46,10 +43,12 @@ Observer::Observer(const kube::ClientConfig& client, const runtime::RuleStore& r
   for (const EvidenceCollection& collection : evidence_collections()) {
     kube::ReflectorOptions watch = options_.watch;
     watch.path = collection.path;
-    std::size_t index = watched_.size();
-    watched_.push_back(std::make_unique<Watched>(
-        collection.kind, client, std::move(watch),
-        [this, index](const kube::ObjectMap& objects) { on_change(*watched_[index], objects); }));
+    std::string kind = collection.kind;
+    kube::ReflectorHandlers handlers;
+    handlers.upsert = [this, kind](const std::string& key, nlohmann::json&& object) { on_upsert(kind, key, object); };
+    handlers.remove = [this, kind](const std::string& key) { on_remove(kind, key); };
+    handlers.synced = [this] { changed(); };  // the first list makes the observer synced
+    watched_.push_back(std::make_unique<Watched>(collection.kind, client, std::move(watch), std::move(handlers)));
   }
 }
 
@@ -79,7 +78,30 @@ void Observer::wait(std::chrono::milliseconds delay) {
 // Restore first (so that a StatefulSet's period continues), then watch.
 // Then publish what changed, at most every publish_gap, and tick (settling
 // turned degraded, a restore that failed retried, persistence) every tick.
+// Whether any environment of the rules in force requires evidence: until
+// one does, the observer lists and watches nothing (a cluster without
+// `requires` pays nothing for it).
+bool Observer::needed() const {
+  std::shared_ptr<const RuleSet> rules = rules_.current();
+  if (!rules) return false;
+  return std::any_of(rules->environments.begin(), rules->environments.end(),
+                     [](const Environment& e) { return e.evidence_required.has_value(); });
+}
+
 void Observer::run() {
+  while (!needed()) {
+    {
+      std::lock_guard lock(mutex_);
+      status_.idle = true;
+    }
+    wait(std::chrono::seconds(1));
+    std::lock_guard lock(wait_mutex_);
+    if (stopping_) return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    status_.idle = false;
+  }
   bool restored = restore();
   for (auto& w : watched_) w->reflector.start();
   auto next_tick = std::chrono::steady_clock::now() + options_.tick;
@@ -148,8 +170,7 @@ void Observer::persist(UnixSeconds now) {
   persisted_at_ = now;
 }
 
-void Observer::on_change(Watched& watched, const kube::ObjectMap& objects) {
-  on_objects(watched, objects);
+void Observer::changed() {
   {
     std::lock_guard lock(wait_mutex_);
     dirty_ = true;
@@ -157,44 +178,45 @@ void Observer::on_change(Watched& watched, const kube::ObjectMap& objects) {
   wake_.notify_all();
 }
 
-void Observer::on_objects(Watched& watched, const kube::ObjectMap& objects) {
+// One object added or changed: observed, judged, and published only when
+// its evidence changed. Constant work per event, whatever the cluster's size.
+void Observer::on_upsert(const std::string& kind, const std::string& key, const nlohmann::json& object) {
   try {
     UnixSeconds now = options_.clock();
-    std::lock_guard lock(mutex_);
-    for (auto it = watched.seen.begin(); it != watched.seen.end();) {
-      if (objects.contains(it->first)) {
-        ++it;
-        continue;
-      }
-      std::string id = id_of(watched.kind, it->first);
-      tracker_.remove(id, now);
-      observed_.erase(id);
-      it = watched.seen.erase(it);
-    }
-    for (const auto& [key, object] : objects) {
-      std::string version = resource_version(object);
-      auto [seen, added] = watched.seen.try_emplace(key, version);
-      if (!added && seen->second == version && !version.empty()) continue;
-      seen->second = version;
-      std::string id = id_of(watched.kind, key);
-      auto observed = observe(watched.kind, object);
-      if (!observed) {
-        tracker_.remove(id, now);
+    std::string id = id_of(kind, key);
+    std::optional<ObservedObject> observed = observe(kind, object);
+    bool evidence_changed;
+    {
+      std::lock_guard lock(mutex_);
+      if (observed) {
+        evidence_changed = judge(id, *observed, now);
+        observed_[id] = std::move(*observed);
+      } else {
+        evidence_changed = tracker_.remove(id, now);
         observed_.erase(id);
-        continue;
       }
-      judge(id, *observed, now);
-      observed_[id] = std::move(*observed);
     }
+    if (evidence_changed) changed();
   } catch (const std::exception& e) {
     std::lock_guard lock(mutex_);
     status_.last_error = std::string("evidence observer: ") + e.what();
   }
 }
 
-void Observer::judge(const std::string& id, const ObservedObject& object, UnixSeconds now) {
+void Observer::on_remove(const std::string& kind, const std::string& key) {
+  std::string id = id_of(kind, key);
+  bool evidence_changed;
+  {
+    std::lock_guard lock(mutex_);
+    evidence_changed = tracker_.remove(id, options_.clock());
+    observed_.erase(id);
+  }
+  if (evidence_changed) changed();
+}
+
+bool Observer::judge(const std::string& id, const ObservedObject& object, UnixSeconds now) {
   auto rules = rules_.current();
-  tracker_.update(id, object, rules ? environment_of(*rules, object) : std::string(), now);
+  return tracker_.update(id, object, rules ? environment_of(*rules, object) : std::string(), now);
 }
 
 void Observer::publish(UnixSeconds now) {
@@ -231,6 +253,7 @@ ObserverStatus Observer::status() const {
   ObserverStatus status = status_;
   status.synced = synced();
   status.connected = true;
+  if (status.idle) return status;
   for (const auto& w : watched_) {
     kube::ReflectorStatus r = w->reflector.status();
     status.connected = status.connected && r.watching;

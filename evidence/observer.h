@@ -49,6 +49,9 @@ struct ObserverOptions {
 };
 
 struct ObserverStatus {
+  // No environment of the rules in force requires evidence: nothing is
+  // listed or watched, and every watch it needs (none) counts as connected.
+  bool idle = false;
   bool restored = false;   // the persisted evidence was read (or there was none)
   bool synced = false;     // every kind listed once
   bool connected = false;  // every watch open now
@@ -88,12 +91,15 @@ class Observer {
   void run();
   bool restore();
   void persist(UnixSeconds now);
-  void on_change(Watched& watched, const kube::ObjectMap& objects);   // reflector threads
-  void on_objects(Watched& watched, const kube::ObjectMap& objects);  // into the tracker
-  void judge(const std::string& id, const ObservedObject& object, UnixSeconds now);  // mutex_ held
+  // On the reflector threads: into the tracker.
+  void on_upsert(const std::string& kind, const std::string& key, const nlohmann::json& object);
+  void on_remove(const std::string& kind, const std::string& key);
+  void changed();  // something to publish
+  bool judge(const std::string& id, const ObservedObject& object, UnixSeconds now);  // mutex_ held
   void publish(UnixSeconds now);                                                     // mutex_ held
   void wait(std::chrono::milliseconds delay);
   bool synced() const;  // every kind listed once
+  bool needed() const;  // an environment requires evidence
 
   ObserverOptions options_;
   const runtime::RuleStore& rules_;

@@ -42,6 +42,7 @@ void Tracker::start(Tracked& t, UnixSeconds now) {
 
 void Tracker::end_period(const Tracked& t, UnixSeconds now) {
   if (t.since == 0 || t.degraded_at != 0 || t.environment.empty()) return;
+  ++periods_ended_;
   UnixSeconds until = t.settling_since ? t.settling_since : now;
   for (const ObservedVersion& v : t.object.versions) {
     EvidenceRecord r = record_of(t.environment, v);
@@ -70,7 +71,24 @@ void Tracker::degrade(Tracked& t, UnixSeconds now) {
   bound_history();
 }
 
-void Tracker::update(const std::string& id, ObservedObject object, const std::string& environment, UnixSeconds now) {
+// What the evidence of a tracked object depends on: when it changes, or a
+// period ends into the history, the snapshot changes.
+auto Tracker::state_of(const std::string& id) const -> std::optional<State> {
+  auto it = objects_.find(id);
+  if (it == objects_.end()) return std::nullopt;
+  const Tracked& t = it->second;
+  return State{t.environment, t.object.versions, t.object.health, t.since, t.settling_since, t.degraded_at};
+}
+
+bool Tracker::update(const std::string& id, ObservedObject object, const std::string& environment, UnixSeconds now) {
+  std::optional<State> before = state_of(id);
+  std::uint64_t ended = periods_ended_;
+  apply_update(id, std::move(object), environment, now);
+  return periods_ended_ != ended || state_of(id) != before;
+}
+
+void Tracker::apply_update(const std::string& id, ObservedObject object, const std::string& environment,
+                           UnixSeconds now) {
   auto it = objects_.find(id);
   bool changed = it != objects_.end() &&
                  (it->second.environment != environment || it->second.object.versions != object.versions);
@@ -114,11 +132,12 @@ void Tracker::update(const std::string& id, ObservedObject object, const std::st
   }
 }
 
-void Tracker::remove(const std::string& id, UnixSeconds now) {
+bool Tracker::remove(const std::string& id, UnixSeconds now) {
   auto it = objects_.find(id);
-  if (it == objects_.end()) return;
+  if (it == objects_.end()) return false;
   end_period(it->second, now);
   objects_.erase(it);
+  return true;
 }
 
 void Tracker::tick(UnixSeconds now) {

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -41,8 +42,11 @@ class Tracker {
 
   // An object as seen at `now`, governed as `environment` ("" when none:
   // it is forgotten, its period ended). `id` identifies it across updates.
-  void update(const std::string& id, ObservedObject object, const std::string& environment, UnixSeconds now);
-  void remove(const std::string& id, UnixSeconds now);
+  // Whether its evidence changed (most status updates change nothing: the
+  // observer then publishes nothing). O(log n), whatever n.
+  bool update(const std::string& id, ObservedObject object, const std::string& environment, UnixSeconds now);
+  // Whether it was tracked.
+  bool remove(const std::string& id, UnixSeconds now);
   // Settling past the grace becomes Degraded: called periodically.
   void tick(UnixSeconds now);
   // Periods from an earlier run (what the observer persisted): kept as
@@ -66,6 +70,15 @@ class Tracker {
   using VersionKey = std::tuple<std::string, int, std::string, std::string, std::string>;  // env, of, key, tag, digest
   static VersionKey key_of(const std::string& environment, const ObservedVersion& v);
 
+  struct State {
+    std::string environment;
+    std::vector<ObservedVersion> versions;
+    Health health;
+    UnixSeconds since, settling_since, degraded_at;
+    bool operator==(const State&) const = default;
+  };
+  std::optional<State> state_of(const std::string& id) const;
+  void apply_update(const std::string& id, ObservedObject object, const std::string& environment, UnixSeconds now);
   void start(Tracked& t, UnixSeconds now);
   void end_period(const Tracked& t, UnixSeconds now);
   void degrade(Tracked& t, UnixSeconds now);
@@ -75,6 +88,7 @@ class Tracker {
   TrackerOptions options_;
   std::map<std::string, Tracked> objects_;
   std::map<VersionKey, EvidenceRecord> history_;
+  std::uint64_t periods_ended_ = 0;  // periods moved into the history so far
 };
 
 }  // namespace releasegate::evidence

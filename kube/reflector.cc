@@ -36,13 +36,22 @@ std::string_view to_string(ReflectorNotice::What what) {
   return "?";
 }
 
-Reflector::Reflector(Client& client, ReflectorOptions options, OnChange on_change)
+Reflector::Reflector(Client& client, ReflectorOptions options, ReflectorHandlers handlers)
     : client_(client),
       options_(std::move(options)),
-      on_change_(std::move(on_change)),
+      handlers_(std::move(handlers)),
       list_backoff_(options_.initial_backoff, options_.max_backoff),
       watch_backoff_(options_.initial_backoff, options_.max_backoff) {
   status_.collection = options_.path;
+}
+
+// The whole copy, kept from the deltas, handed over after each list and event.
+Reflector::Reflector(Client& client, ReflectorOptions options, OnChange on_change)
+    : Reflector(client, std::move(options), ReflectorHandlers{}) {
+  on_change_ = std::move(on_change);
+  handlers_.upsert = [this](const std::string& key, nlohmann::json&& object) { copy_[key] = std::move(object); };
+  handlers_.remove = [this](const std::string& key) { copy_.erase(key); };
+  handlers_.synced = handlers_.event = [this] { on_change_(copy_); };
 }
 
 Reflector::~Reflector() { stop(); }
@@ -139,10 +148,48 @@ bool Reflector::relist() {
   if (!options.resource_version.empty()) options.limit = 0;
   bool first = status().lists == 0;
   if (!first) notice(ReflectorNotice::What::Relist, relist_reason_, options.resource_version);
-  ObjectMap fresh;
-  auto collect = [&fresh](nlohmann::json&& item) {
+  ListResult result = list_and_deliver(options);
+  if (stopping()) return false;
+  if (!result.ok) {
+    notice(ReflectorNotice::What::ListFailed, result.error.describe(), options.resource_version);
+    failed(result.error);
+    return false;
+  }
+  version_unavailable_ = false;
+  // What this complete list did not mark was removed meanwhile.
+  for (auto it = delivered_.begin(); it != delivered_.end();) {
+    if (it->second.list == lists_started_) {
+      ++it;
+      continue;
+    }
+    std::string key = it->first;
+    it = delivered_.erase(it);
+    if (handlers_.remove) handlers_.remove(key);
+  }
+  resource_version_ = result.resource_version;
+  {
+    std::lock_guard lock(mutex_);
+    status_.synced = true;
+    status_.resource_version = resource_version_;
+    status_.last_sync = std::chrono::system_clock::now();
+    status_.last_error.reset();
+    status_.objects = delivered_.size();
+    ++status_.lists;
+    if (!first) ++status_.relists;
+  }
+  if (handlers_.synced) handlers_.synced();
+  return true;
+}
+
+// Each item delivered as it is decoded (a page at a time: the whole list is
+// never held), marked with this list's number.
+ListResult Reflector::list_and_deliver(ListOptions& options) {
+  std::uint64_t this_list = ++lists_started_;
+  auto collect = [this, &this_list](nlohmann::json&& item) {
     std::string key = key_of(item);
-    fresh[key] = std::move(item);
+    std::string version = resource_version_of(item);
+    delivered_[key].list = this_list;
+    upsert(std::move(key), std::move(version), std::move(item));
   };
   ListResult result = client_.list(options_.path, options, collect);
   if (!result.ok && !options.resource_version.empty() && !stopping() &&
@@ -152,56 +199,45 @@ bool Reflector::relist() {
     // consistent read at once, and until a list succeeds.
     notice(ReflectorNotice::What::ListFailed, result.error.describe(), options.resource_version);
     version_unavailable_ = true;
-    fresh.clear();
+    this_list = ++lists_started_;  // what the refused list marked counts for nothing
     options.resource_version.clear();
     options.limit = options_.list.limit;
     result = client_.list(options_.path, options, collect);
   }
-  if (stopping()) return false;
-  if (!result.ok) {
-    notice(ReflectorNotice::What::ListFailed, result.error.describe(), options.resource_version);
-    failed(result.error);
-    return false;
-  }
-  version_unavailable_ = false;
-  objects_ = std::move(fresh);
-  resource_version_ = result.resource_version;
-  {
-    std::lock_guard lock(mutex_);
-    status_.synced = true;
-    status_.resource_version = resource_version_;
-    status_.last_sync = std::chrono::system_clock::now();
-    status_.last_error.reset();
-    ++status_.lists;
-    if (!first) ++status_.relists;
-  }
-  on_change_(objects_);
-  return true;
+  return result;
+}
+
+void Reflector::upsert(std::string key, std::string resource_version, nlohmann::json&& object) {
+  Delivered& seen = delivered_[key];
+  if (!resource_version.empty() && seen.resource_version == resource_version) return;
+  seen.resource_version = std::move(resource_version);
+  if (handlers_.upsert) handlers_.upsert(key, std::move(object));
 }
 
 void Reflector::apply(WatchEvent&& event) {
-  if (std::string rv = resource_version_of(event.object); !rv.empty()) resource_version_ = rv;
+  std::string version = resource_version_of(event.object);
+  if (!version.empty()) resource_version_ = version;
+  switch (event.type) {
+    case WatchEventType::Added:
+    case WatchEventType::Modified:
+      upsert(key_of(event.object), std::move(version), std::move(event.object));
+      break;
+    case WatchEventType::Deleted:
+      // With a selector, DELETED also means "left the set": gone either way.
+      if (std::string key = key_of(event.object); delivered_.erase(key) && handlers_.remove) handlers_.remove(key);
+      break;
+    case WatchEventType::Bookmark:
+    case WatchEventType::Error:
+      break;
+  }
   {
     std::lock_guard lock(mutex_);
     status_.resource_version = resource_version_;
     status_.last_error.reset();
+    status_.objects = delivered_.size();
   }
-  switch (event.type) {
-    case WatchEventType::Added:
-    case WatchEventType::Modified: {
-      std::string key = key_of(event.object);
-      objects_[key] = std::move(event.object);
-      break;
-    }
-    case WatchEventType::Deleted:
-      // With a selector, DELETED also means "left the set": gone from the copy either way.
-      objects_.erase(key_of(event.object));
-      break;
-    case WatchEventType::Bookmark:
-    case WatchEventType::Error:
-      return;
-  }
-  on_change_(objects_);
+  bool change = event.type != WatchEventType::Bookmark && event.type != WatchEventType::Error;
+  if (change && handlers_.event) handlers_.event();
 }
 
 Reflector::Next Reflector::watch_once() {

@@ -34,6 +34,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "kube/backoff.h"
 #include "kube/client.h"
@@ -54,6 +55,7 @@ struct ReflectorStatus {
   std::uint64_t relists = 0;     // complete lists after the first
   std::uint64_t watches = 0;     // watch streams opened
   std::uint64_t failures = 0;    // lists and watches that failed
+  std::size_t objects = 0;       // in the set now
 };
 
 // What the owner's log is told: a list or watch that failed, or a relist,
@@ -81,14 +83,32 @@ struct ReflectorOptions {
   std::chrono::seconds notice_interval{30};
 };
 
+// Deltas, client-go's ResourceEventHandler for consumers that keep their
+// own compact state: the reflector itself keeps only each object's key and
+// the resourceVersion last delivered (no object), so what a consumer does
+// not keep of an object is never held. Called on the reflector's thread.
+struct ReflectorHandlers {
+  // Added, or changed: a resourceVersion other than the one last delivered
+  // (a relist delivers again only what changed while the watch was down).
+  // The object as decoded, to keep what the consumer needs of it.
+  std::function<void(const std::string& key, nlohmann::json&& object)> upsert;
+  // Deleted, left the selected set, or missing from a complete relist.
+  std::function<void(const std::string& key)> remove;
+  // A complete list was delivered (the first and each relist, its
+  // removals included), or a watch event.
+  std::function<void()> synced;
+  std::function<void()> event;
+};
+
 class Reflector {
  public:
   // Called on the reflector's thread with the whole copy, after each
   // complete list and after each ADDED, MODIFIED or DELETED event (not
-  // after bookmarks).
+  // after bookmarks): for small sets (rules ConfigMaps).
   using OnChange = std::function<void(const ObjectMap& objects)>;
 
   Reflector(Client& client, ReflectorOptions options, OnChange on_change);
+  Reflector(Client& client, ReflectorOptions options, ReflectorHandlers handlers);
   ~Reflector();
   Reflector(const Reflector&) = delete;
   Reflector& operator=(const Reflector&) = delete;
@@ -107,19 +127,28 @@ class Reflector {
 
   void run();
   bool relist();                 // false when stopped or failed (after recording why)
+  ListResult list_and_deliver(ListOptions& options);  // with the fallback to a consistent read
   Next watch_once();
   Next after_watch(const WatchResult& result, const std::string& from, bool very_short);
   void wait(std::chrono::milliseconds delay);  // returns early on stop()
   bool stopping() const;
   void failed(const ApiError& error);  // records it
   void apply(WatchEvent&& event);
+  void upsert(std::string key, std::string resource_version, nlohmann::json&& object);
   void notice(ReflectorNotice::What what, std::string reason, std::string resource_version);
 
   Client& client_;
   ReflectorOptions options_;
   OnChange on_change_;
+  ReflectorHandlers handlers_;
   // The reflector thread's own:
-  ObjectMap objects_;
+  ObjectMap copy_;  // with OnChange only
+  struct Delivered {
+    std::string resource_version;
+    std::uint64_t list = 0;  // the last list that had it
+  };
+  std::unordered_map<std::string, Delivered> delivered_;
+  std::uint64_t lists_started_ = 0;
   std::string resource_version_;  // the last seen: where the next watch starts, and a relist's
   bool version_unavailable_ = false;  // a list at resource_version_ was refused (410, too large)
   std::string relist_reason_;     // why the next list is a relist

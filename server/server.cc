@@ -13,6 +13,7 @@
 #include "admission/admission_handler.h"
 #include "admission/admission_response.h"
 #include "server/certificate_store.h"
+#include "server/decision_log.h"
 #include "server/https_listener.h"
 #include "server/log.h"
 #include "server/metrics.h"
@@ -26,34 +27,6 @@ using admission::render_status;
 namespace {
 
 constexpr std::size_t kProbeWorkers = 4;
-
-// The decision log line's fields, written straight into the line.
-void write_decision_fields(JsonWriter& line, Endpoint endpoint, const HandledReview& handled, double latency_us,
-                           const std::string& cluster) {
-  line.field("webhook", to_string(endpoint)).field("status", handled.http_status);
-  line.field("latencyMicros", static_cast<std::int64_t>(latency_us));
-  if (!cluster.empty()) line.field("cluster", cluster);
-  if (!handled.error.empty()) line.field("error", handled.error);
-  if (!handled.review) return;
-  const AdmissionRequest& r = handled.review->request;
-  line.field("uid", handled.review->uid).field("user", r.username).field("kind", r.kind.kind);
-  line.field("namespace", r.namespace_).field("name", r.name).field("operation", to_string(r.operation));
-  line.field("dryRun", r.dry_run);
-  if (handled.outcome) line.field("decision", to_string(*handled.outcome));
-  if (handled.decision) {
-    const Decision& d = *handled.decision;
-    line.field("environment", d.environment);
-    if (d.break_glass) line.field("breakGlass", *d.break_glass);
-    if (d.allowed_drift) line.field("allowedDrift", true);
-    line.key("violations").begin_array();
-    for (const Violation& v : d.violations) {
-      line.begin_object().field("rule", to_string(v.rule)).field("mode", to_string(v.mode)).end_object();
-    }
-    line.end_array();
-    if (d.violations_left_out) line.field("violationsLeftOut", static_cast<std::uint64_t>(d.violations_left_out));
-  }
-  if (endpoint == Endpoint::Mutate) line.field("patchedImages", static_cast<std::uint64_t>(handled.patched_images));
-}
 
 // What /readyz says of the rules: the generation in force, and the last
 // failed reload with its errors, so an admin sees why an edit did not apply.
@@ -87,7 +60,8 @@ nlohmann::json watch_detail(const runtime::WatchStatus& watch) {
 }
 
 nlohmann::json evidence_detail(const evidence::ObserverStatus& status) {
-  nlohmann::json detail{{"restored", status.restored}, {"synced", status.synced},   {"connected", status.connected},
+  nlohmann::json detail{{"idle", status.idle},         {"restored", status.restored},
+                        {"synced", status.synced},     {"connected", status.connected},
                         {"objects", status.objects},   {"records", status.records}, {"proven", status.proven},
                         {"degraded", status.degraded}, {"persists", status.persists}};
   if (status.last_error) detail["lastError"] = *status.last_error;
