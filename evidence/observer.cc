@@ -189,11 +189,10 @@ void Observer::on_upsert(const std::string& kind, const std::string& key, const 
     {
       std::lock_guard lock(mutex_);
       if (observed) {
-        evidence_changed = judge(id, *observed, now);
-        observed_[id] = std::move(*observed);
+        evidence_changed = judge(id, std::move(*observed), now);
       } else {
         evidence_changed = tracker_.remove(id, now);
-        observed_.erase(id);
+        untracked_.erase(id);
       }
     }
     if (evidence_changed) changed();
@@ -209,14 +208,22 @@ void Observer::on_remove(const std::string& kind, const std::string& key) {
   {
     std::lock_guard lock(mutex_);
     evidence_changed = tracker_.remove(id, options_.clock());
-    observed_.erase(id);
+    untracked_.erase(id);
   }
   if (evidence_changed) changed();
 }
 
-bool Observer::judge(const std::string& id, const ObservedObject& object, UnixSeconds now) {
+// Each observation is kept once: by the tracker when it runs in an
+// environment, else here, to be judged again when the rules change.
+bool Observer::judge(const std::string& id, ObservedObject object, UnixSeconds now) {
   auto rules = rules_.current();
-  return tracker_.update(id, object, rules ? environment_of(*rules, object) : std::string(), now);
+  std::string environment = rules ? environment_of(*rules, object) : std::string();
+  if (environment.empty()) {
+    untracked_[id] = std::move(object);
+    return tracker_.remove(id, now);
+  }
+  untracked_.erase(id);
+  return tracker_.update(id, std::move(object), environment, now);
 }
 
 void Observer::publish(UnixSeconds now) {
@@ -224,7 +231,9 @@ void Observer::publish(UnixSeconds now) {
   auto rules = rules_.current();
   if (rules && (judged_rules_.owner_before(rules) || rules.owner_before(judged_rules_))) {
     judged_rules_ = rules;
-    for (const auto& [id, object] : observed_) judge(id, object, now);
+    std::vector<std::pair<std::string, ObservedObject>> all = tracker_.tracked();
+    for (auto& [id, object] : untracked_) all.emplace_back(id, object);
+    for (auto& [id, object] : all) judge(id, std::move(object), now);
   }
   auto set = std::make_shared<const EvidenceSet>(tracker_.snapshot(now));
   status_.objects = tracker_.objects();

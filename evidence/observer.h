@@ -95,7 +95,7 @@ class Observer {
   void on_upsert(const std::string& kind, const std::string& key, const nlohmann::json& object);
   void on_remove(const std::string& kind, const std::string& key);
   void changed();  // something to publish
-  bool judge(const std::string& id, const ObservedObject& object, UnixSeconds now);  // mutex_ held
+  bool judge(const std::string& id, ObservedObject object, UnixSeconds now);  // mutex_ held
   void publish(UnixSeconds now);                                                     // mutex_ held
   void wait(std::chrono::milliseconds delay);
   bool synced() const;  // every kind listed once
@@ -107,7 +107,7 @@ class Observer {
   std::vector<std::unique_ptr<Watched>> watched_;
   mutable std::mutex mutex_;
   Tracker tracker_;
-  std::map<std::string, ObservedObject> observed_;  // by id, to judge again under new rules
+  std::map<std::string, ObservedObject> untracked_;  // by id: in no environment now, judged again under new rules
   std::weak_ptr<const RuleSet> judged_rules_;
   std::string persisted_;  // the text last written
   UnixSeconds persisted_at_ = 0;

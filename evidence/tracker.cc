@@ -132,6 +132,13 @@ void Tracker::apply_update(const std::string& id, ObservedObject object, const s
   }
 }
 
+std::vector<std::pair<std::string, ObservedObject>> Tracker::tracked() const {
+  std::vector<std::pair<std::string, ObservedObject>> out;
+  out.reserve(objects_.size());
+  for (const auto& [id, t] : objects_) out.emplace_back(id, t.object);
+  return out;
+}
+
 bool Tracker::remove(const std::string& id, UnixSeconds now) {
   auto it = objects_.find(id);
   if (it == objects_.end()) return false;

@@ -58,6 +58,8 @@ class Tracker {
   // The evidence at `now`: the periods of the objects, and the history.
   EvidenceSet snapshot(UnixSeconds now) const;
   std::size_t objects() const { return objects_.size(); }
+  // The objects tracked now, by id (to judge them again under new rules).
+  std::vector<std::pair<std::string, ObservedObject>> tracked() const;
 
  private:
   struct Tracked {
