@@ -1,5 +1,6 @@
 #include "core/time_text.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -93,6 +94,17 @@ std::string rfc3339(UnixSeconds time) {
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
                 utc.tm_hour, utc.tm_min, utc.tm_sec);
   return buf;
+}
+
+std::string rfc3339_fraction(std::chrono::system_clock::time_point time, int digits) {
+  auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+  auto seconds = static_cast<UnixSeconds>(nanos / 1'000'000'000 - (nanos % 1'000'000'000 < 0 ? 1 : 0));
+  long long fraction = nanos - seconds * 1'000'000'000LL;
+  std::string text = rfc3339(seconds);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, ".%09lld", fraction);
+  text.insert(text.size() - 1, buf, static_cast<std::size_t>(1 + std::clamp(digits, 1, 9)));
+  return text;
 }
 
 UnixSeconds wall_clock() {

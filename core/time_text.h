@@ -5,6 +5,7 @@
 // evidence is judged to the second.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,6 +19,9 @@ using UnixSeconds = std::int64_t;
 // offset ("+02:00"), from 1970 on; nullopt for anything else.
 std::optional<UnixSeconds> parse_rfc3339(std::string_view text);
 std::string rfc3339(UnixSeconds time);  // "2026-12-02T14:32:00Z"
+// With `digits` (1 to 9) of the second's fraction: 3 for log lines
+// ("2026-12-02T14:32:00.123Z"), 6 for a Lease's MicroTime.
+std::string rfc3339_fraction(std::chrono::system_clock::time_point time, int digits);
 UnixSeconds wall_clock();                // the system clock, now
 
 // "30m", "1h30m", "2h", "45s" (units h, m, s, each at most once, in that

@@ -1,7 +1,8 @@
 #include "kube/leader_election.h"
 
+#include "core/time_text.h"
+
 #include <algorithm>
-#include <ctime>
 #include <random>
 
 namespace releasegate::kube {
@@ -19,16 +20,7 @@ std::chrono::milliseconds jittered(std::chrono::milliseconds base) {
 
 }  // namespace
 
-std::string micro_time(std::chrono::system_clock::time_point time) {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count() % 1'000'000;
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", utc.tm_year + 1900, utc.tm_mon + 1,
-                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(micros));
-  return buf;
-}
+std::string micro_time(std::chrono::system_clock::time_point time) { return rfc3339_fraction(time, 6); }
 
 // What a Lease's spec says (client-go's LeaderElectionRecord).
 struct LeaderElector::Record {

@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/time_text.h"
+
 namespace releasegate::server {
 namespace {
 
@@ -47,16 +49,7 @@ std::string timestamp() {
 
 }  // namespace
 
-std::string format_time(std::chrono::system_clock::time_point now) {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
-                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(millis));
-  return buf;
-}
+std::string format_time(std::chrono::system_clock::time_point now) { return rfc3339_fraction(now, 3); }
 
 namespace {
 

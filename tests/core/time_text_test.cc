@@ -53,4 +53,11 @@ TEST(Moment, ShowsTheDateOnlyWhenAnotherDay) {
 }
 
 }  // namespace
+TEST(TimeText, Rfc3339WithAFractionOfTheSecond) {
+  auto t = std::chrono::system_clock::from_time_t(1'796'000'000) + std::chrono::microseconds(1234);
+  EXPECT_EQ(rfc3339_fraction(t, 3), "2026-11-30T00:53:20.001Z");
+  EXPECT_EQ(rfc3339_fraction(t, 6), "2026-11-30T00:53:20.001234Z");
+  EXPECT_EQ(rfc3339_fraction(std::chrono::system_clock::from_time_t(0), 3), "1970-01-01T00:00:00.000Z");
+}
+
 }  // namespace releasegate
