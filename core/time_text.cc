@@ -118,6 +118,8 @@ std::optional<std::int64_t> parse_duration(std::string_view text, std::int64_t m
   std::size_t next_unit = 0, pos = 0;
   if (text.empty()) return std::nullopt;
   while (pos < text.size()) {
+    // Digits only: from_chars would take a sign, and "1h-59m" is no minute.
+    if (text[pos] < '0' || text[pos] > '9') return std::nullopt;
     std::int64_t value = 0;
     auto [end, ec] = std::from_chars(text.data() + pos, text.data() + text.size(), value);
     if (ec != std::errc() || end == text.data() + pos || end == text.data() + text.size()) return std::nullopt;

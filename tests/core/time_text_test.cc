@@ -60,4 +60,11 @@ TEST(TimeText, Rfc3339WithAFractionOfTheSecond) {
   EXPECT_EQ(rfc3339_fraction(std::chrono::system_clock::from_time_t(0), 3), "1970-01-01T00:00:00.000Z");
 }
 
+TEST(TimeText, DurationsAreDigitsAndUnitsWithoutSigns) {
+  EXPECT_EQ(parse_duration("1h30m", 720 * 3600), 5400);
+  for (const char* signed_text : {"1h-59m", "-1h", "+5m", "1h+0m", "30m-29m"}) {
+    EXPECT_FALSE(parse_duration(signed_text, 720 * 3600).has_value()) << signed_text;
+  }
+}
+
 }  // namespace releasegate
