@@ -167,6 +167,10 @@ bool LeaderElector::try_acquire_or_renew() {
       return false;
     }
     json lease = json::parse(got.body, nullptr, false);
+    if (!lease.is_object()) {
+      failed("reading Lease " + options_.namespace_ + "/" + options_.name + ": the answer is not a JSON object");
+      return false;
+    }
     Record old = Record::of(lease);
     {
       std::lock_guard lock(mutex_);
@@ -212,6 +216,7 @@ void LeaderElector::release() {
   Response got = client_.get(path_);
   if (!got.ok()) return;
   json lease = json::parse(got.body, nullptr, false);
+  if (!lease.is_object()) return;
   Record record = Record::of(lease);
   if (record.holder != options_.identity) return;
   auto now = micro_time(std::chrono::system_clock::now());

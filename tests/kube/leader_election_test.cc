@@ -146,6 +146,17 @@ TEST_F(LeaderElection, AStolenLeaseIsGivenUpAndTakenBackOnceItExpires) {
   EXPECT_NE(api.object(kLeases, "releasegate")->at("metadata").at("resourceVersion"), stolen_at_rv);
 }
 
+TEST_F(LeaderElection, AnAnswerThatIsNoLeaseIsAnErrorNotACrash) {
+  api.put(kLeases, {{"metadata", {{"name", "releasegate"}}}});
+  api.set_handler([](const FakeRequest& request) -> std::optional<FakeReply> {
+    if (request.method != "GET") return std::nullopt;
+    return FakeReply::plain(200, "application/json", "[\"not a Lease\"]");
+  });
+  Candidates c(api, {"a"});
+  ASSERT_TRUE(eventually([&] { return c.electors[0]->status().last_error.has_value(); }));
+  EXPECT_FALSE(c.electors[0]->leading());
+}
+
 TEST(LeaderElectionTime, MicroTimeIsRfc3339WithMicroseconds) {
   auto t = std::chrono::system_clock::from_time_t(1'796'000'000) + std::chrono::microseconds(1234);
   EXPECT_EQ(micro_time(t), "2026-11-30T00:53:20.001234Z");
