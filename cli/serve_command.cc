@@ -63,6 +63,30 @@ struct ServeConfig {
   server::LogLevel log_level = server::LogLevel::Info;
 };
 
+struct DurationFlag {
+  const char* name;
+  std::chrono::milliseconds* into;
+};
+
+// Each given duration flag into its field; false with *error on a malformed
+// value or one under `minimum`.
+bool read_durations(const Flags& flags, std::initializer_list<DurationFlag> durations,
+                    std::chrono::milliseconds minimum, std::string* error) {
+  for (DurationFlag f : durations) {
+    auto text = flags.get(f.name);
+    if (!text) continue;
+    auto d = parse_duration(*text);
+    if (!d || *d < minimum) {
+      *error = std::string("--") + f.name + " must be a duration such as 500ms, 10s or 2m" +
+               (minimum.count() > 0 ? ", of " + std::to_string(minimum.count()) + "ms or more" : "") + ", not \"" +
+               *text + "\"";
+      return false;
+    }
+    *f.into = *d;
+  }
+  return true;
+}
+
 // The numeric and duration flags into `options`; false with *error on a
 // malformed value.
 bool read_limits(const Flags& flags, server::ServerOptions& options, std::string* error) {
@@ -88,23 +112,14 @@ bool read_limits(const Flags& flags, server::ServerOptions& options, std::string
     if (!n) return fail("--decision-cache-size must be a number (0 turns the cache off), not \"" + *text + "\"");
     options.decision_cache_size = *n;
   }
-  struct DurationFlag {
-    const char* name;
-    std::chrono::milliseconds* into;
-  };
-  for (DurationFlag f : {DurationFlag{"handshake-timeout", &options.limits.handshake_timeout},
-                         DurationFlag{"request-timeout", &options.limits.request_timeout},
-                         DurationFlag{"idle-timeout", &options.limits.idle_timeout},
-                         DurationFlag{"write-timeout", &options.limits.write_timeout},
-                         DurationFlag{"shutdown-grace", &options.shutdown_grace},
-                         DurationFlag{"rules-edit-timeout", &options.rules_edit_timeout}}) {
-    if (auto text = flags.get(f.name)) {
-      auto d = parse_duration(*text);
-      if (!d) return fail(std::string("--") + f.name + " must be a duration such as 500ms, 10s or 2m, not \"" + *text + "\"");
-      *f.into = *d;
-    }
-  }
-  return true;
+  return read_durations(flags,
+                        {{"handshake-timeout", &options.limits.handshake_timeout},
+                         {"request-timeout", &options.limits.request_timeout},
+                         {"idle-timeout", &options.limits.idle_timeout},
+                         {"write-timeout", &options.limits.write_timeout},
+                         {"shutdown-grace", &options.shutdown_grace},
+                         {"rules-edit-timeout", &options.rules_edit_timeout}},
+                        std::chrono::milliseconds(0), error);
 }
 
 // This replica's name in the leader election Lease: the Pod name the
@@ -144,21 +159,13 @@ bool read_api_flags(const Flags& flags, ServeConfig& config, std::string* error)
   }
   if (auto name = flags.get("evidence-config-map")) config.evidence_config_map = *name;
   config.leader_lease = flags.get("leader-election-lease").value_or("releasegate");
-  struct DurationFlag {
-    const char* name;
-    std::chrono::milliseconds* into;
-  };
-  for (DurationFlag f : {DurationFlag{"leader-election-lease-duration", &config.election.lease_duration},
-                         DurationFlag{"leader-election-renew-deadline", &config.election.renew_deadline},
-                         DurationFlag{"leader-election-retry-period", &config.election.retry_period}}) {
-    if (auto text = flags.get(f.name)) {
-      auto d = parse_duration(*text);
-      if (!d || d->count() < 1000) {
-        *error = std::string("--") + f.name + " must be a duration of a second or more, such as 15s, not \"" + *text + "\"";
-        return false;
-      }
-      *f.into = *d;
-    }
+  // A second at least: a Lease holds its duration in whole seconds.
+  if (!read_durations(flags,
+                      {{"leader-election-lease-duration", &config.election.lease_duration},
+                       {"leader-election-renew-deadline", &config.election.renew_deadline},
+                       {"leader-election-retry-period", &config.election.retry_period}},
+                      std::chrono::seconds(1), error)) {
+    return false;
   }
   if (config.election.renew_deadline >= config.election.lease_duration ||
       config.election.retry_period >= config.election.renew_deadline) {

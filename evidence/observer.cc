@@ -75,9 +75,6 @@ void Observer::wait(std::chrono::milliseconds delay) {
   wake_.wait_for(lock, delay, [this] { return stopping_; });
 }
 
-// Restore first (so that a StatefulSet's period continues), then watch.
-// Then publish what changed, at most every publish_gap, and tick (settling
-// turned degraded, a restore that failed retried, persistence) every tick.
 // Whether any environment of the rules in force requires evidence: until
 // one does, the observer lists and watches nothing (a cluster without
 // `requires` pays nothing for it).
@@ -88,6 +85,10 @@ bool Observer::needed() const {
                      [](const Environment& e) { return e.evidence_required.has_value(); });
 }
 
+// Idle until evidence is needed. Then restore first (so that a
+// StatefulSet's period continues), then watch. Then publish what changed,
+// at most every publish_gap, and tick (settling turned degraded, a restore
+// that failed retried, persistence) every tick.
 void Observer::run() {
   while (!needed()) {
     {

@@ -175,7 +175,6 @@ bool Reflector::relist() {
     status_.last_error.reset();
     status_.objects = delivered_.size();
     ++status_.lists;
-    if (!first) ++status_.relists;
   }
   if (handlers_.synced) handlers_.synced();
   return true;

@@ -16,10 +16,11 @@
 //   - the first list is a consistent read, paged (client-go's is "0", a
 //     whole list from the cache in one answer: see kube/README.md).
 //
-// After a list the copy is replaced whole, so an object deleted while the
-// watch was down disappears: no state is lost or duplicated. A
-// label-selected watch reports an object that lost the label as DELETED
-// (with its previous content): the copy treats DELETED as "left the set".
+// Consumers get deltas (ReflectorHandlers); after a complete list, what it
+// did not return is removed, so an object deleted while the watch was down
+// disappears: no state is lost or duplicated. A label-selected watch
+// reports an object that lost the label as DELETED (with its previous
+// content): DELETED means "left the set".
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -52,10 +53,11 @@ struct ReflectorStatus {
   std::optional<std::chrono::system_clock::time_point> last_sync;  // last complete list
   std::optional<ApiError> last_error;  // of the last failed list or watch; cleared by a good list or an open watch
   std::uint64_t lists = 0;       // complete lists (the first and every relist)
-  std::uint64_t relists = 0;     // complete lists after the first
   std::uint64_t watches = 0;     // watch streams opened
   std::uint64_t failures = 0;    // lists and watches that failed
   std::size_t objects = 0;       // in the set now
+
+  std::uint64_t relists() const { return lists > 0 ? lists - 1 : 0; }  // complete lists after the first
 };
 
 // What the owner's log is told: a list or watch that failed, or a relist,

@@ -138,7 +138,6 @@ std::optional<WatchStatus> ApiRules::watch_status() const {
     out.synced = out.synced && s.synced;
     out.connected = out.connected && s.watching;
     if (s.last_error) out.last_error = ns->name + ": " + s.last_error->describe();
-    out.relists += s.relists;
     out.reflectors.push_back(std::move(s));
   }
   std::lock_guard<std::mutex> lock(status_mutex_);

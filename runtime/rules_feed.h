@@ -30,7 +30,6 @@ struct WatchStatus {
   bool synced = false;     // every namespace was listed: the rules are complete
   bool connected = false;  // every namespace's watch is open
   std::optional<std::string> last_error;  // of a namespace's list or watch
-  std::uint64_t relists = 0;  // lists after the first, across namespaces
   std::vector<kube::ReflectorStatus> reflectors;  // one per namespace
   std::vector<HeldConfigMap> held;  // ConfigMaps whose latest content is not in force
 };

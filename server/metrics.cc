@@ -177,7 +177,7 @@ void Metrics::scrape_rules_watch(const runtime::WatchStatus& watch) {
 // By collection path: the rules namespaces and the evidence kinds, bounded.
 void Metrics::scrape_reflectors(const std::vector<kube::ReflectorStatus>& reflectors) {
   for (const kube::ReflectorStatus& r : reflectors) {
-    advance(watch_relists_.Add({{"collection", r.collection}}), static_cast<double>(r.relists));
+    advance(watch_relists_.Add({{"collection", r.collection}}), static_cast<double>(r.relists()));
   }
 }
 

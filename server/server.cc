@@ -53,8 +53,10 @@ nlohmann::json watch_detail(const runtime::WatchStatus& watch) {
     for (std::size_t i = 0; i < h.errors.size() && i < 5; ++i) errors.push_back(h.errors[i].to_string());
     held.push_back({{"configMap", h.config_map}, {"errors", std::move(errors)}});
   }
+  std::uint64_t relists = 0;
+  for (const kube::ReflectorStatus& r : watch.reflectors) relists += r.relists();
   nlohmann::json detail{{"namespaces", watch.namespaces}, {"synced", watch.synced}, {"connected", watch.connected},
-                        {"relists", watch.relists}, {"heldConfigMaps", std::move(held)}};
+                        {"relists", relists}, {"heldConfigMaps", std::move(held)}};
   if (watch.last_error) detail["lastError"] = *watch.last_error;
   return detail;
 }

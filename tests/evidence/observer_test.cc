@@ -65,6 +65,21 @@ class ObserverTest : public ::testing::Test {
   }
 };
 
+// No environment requires evidence: nothing is read from the API (not even
+// the persisted ConfigMap) until the rules say one does; then it observes.
+TEST_F(ObserverTest, IdleUntilAnEnvironmentRequiresEvidence) {
+  store.publish(testing::evidence_rules({}, ""));
+  api.put(kDeployments, staging(Rollout::Complete, kT0));
+  Observer observer(api.client_config(), store, options());
+  observer.start();
+  ASSERT_TRUE(eventually([&] { return observer.status().idle; }));
+  EXPECT_EQ(api.request_count(), 0u) << "an idle observer lists and watches nothing";
+  EXPECT_TRUE(observer.status().connected) << "no watch is needed, so none is missing";
+  store.publish(testing::evidence_rules());
+  ASSERT_TRUE(eventually([&] { return !observer.status().idle && observer.status().synced; }));
+  EXPECT_TRUE(eventually([&] { return find(observer) != nullptr; }));
+}
+
 TEST_F(ObserverTest, ADeploymentBecomingAvailableStayingDegrading) {
   api.put(kDeployments, staging(Rollout::Progressing, kT0));
   Observer observer(api.client_config(), store, options());

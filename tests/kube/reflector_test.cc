@@ -160,7 +160,7 @@ TEST(Reflector, ExpiredWatchRelistsAtTheLastVersionUnpaged) {
   EXPECT_EQ(lists[0].query.at("limit"), "2");
   EXPECT_EQ(lists[1].query.at("resourceVersion"), last);
   EXPECT_EQ(lists[1].query.count("limit"), 0u);
-  EXPECT_EQ(reflector.status().relists, 1u);
+  EXPECT_EQ(reflector.status().relists(), 1u);
   EXPECT_EQ(api.watch_requests().back().query.at("resourceVersion"), api.resource_version());
 }
 
@@ -179,12 +179,12 @@ TEST(Reflector, AfterAControlPlaneRestartTheWatchResumesAndChangesApply) {
   api.restart();
   api.remove(kCollection, "b");  // deleted after the restart
   ASSERT_TRUE(eventually([&] { return copy.keys() == Keys{"releasegate-system/a", "releasegate-system/c"}; }))
-      << "relists: " << reflector.status().relists << ", watches: " << api.watch_requests().size();
+      << "relists: " << reflector.status().relists() << ", watches: " << api.watch_requests().size();
   ASSERT_TRUE(eventually([&] { return api.open_watches() == 1; }));
   api.put(kCollection, config_map("d", true));
   ASSERT_TRUE(eventually([&] { return copy.keys().size() == 3; }));
   ReflectorStatus status = reflector.status();
-  EXPECT_EQ(status.relists, 1u);
+  EXPECT_EQ(status.relists(), 1u);
   EXPECT_TRUE(status.watching);
   EXPECT_LE(api.watch_requests().size(), 3u);  // before, the refused one, the one open now
 }
@@ -308,7 +308,7 @@ TEST(Reflector, AWatchEndingAtOnceWithoutEventsIsAFailureAndRelists) {
   Copy copy;
   Reflector reflector(client, options(), copy.on_change());
   reflector.start();
-  ASSERT_TRUE(eventually([&] { return reflector.status().failures >= 2 && reflector.status().relists >= 1; }));
+  ASSERT_TRUE(eventually([&] { return reflector.status().failures >= 2 && reflector.status().relists() >= 1; }));
   std::vector<FakeRequest> lists = lists_of(api);
   ASSERT_GE(lists.size(), 2u);
   EXPECT_EQ(lists[1].query.at("resourceVersion"), api.resource_version());
