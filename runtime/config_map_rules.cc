@@ -28,11 +28,15 @@ bool same_rules(const RulesConfigMaps& a, const RulesConfigMaps& b) {
 
 }  // namespace
 
-std::vector<policy::RuleSource> sources_of(const RulesConfigMap& config_map, const std::string& own_namespace) {
-  std::string id = config_map.namespace_ + "/" + config_map.name;
+std::string rules_source_owner(const std::string& ns, const std::string& name, const std::string& own_namespace) {
   // The linker compares this with the policy ConfigMaps' names: only one in
   // releasegate's own namespace may match.
-  std::string policy_name = config_map.namespace_ == own_namespace ? config_map.name : id;
+  return ns == own_namespace ? name : ns + "/" + name;
+}
+
+std::vector<policy::RuleSource> sources_of(const RulesConfigMap& config_map, const std::string& own_namespace) {
+  std::string id = config_map.namespace_ + "/" + config_map.name;
+  std::string policy_name = rules_source_owner(config_map.namespace_, config_map.name, own_namespace);
   std::vector<policy::RuleSource> sources;
   for (const auto& [key, text] : config_map.data) {
     if (!is_rules_key(key)) continue;

@@ -56,6 +56,14 @@ struct ConfigMapCompile {
   std::vector<HeldConfigMap> held;
 };
 
+// Who a rules ConfigMap's documents say they are in (RuleSource::config_map):
+// the bare name in releasegate's own namespace, where --policy-config-map
+// names the policy's ConfigMaps, and namespace/name elsewhere. The one
+// definition of a source's identity: the rules-edit webhook compares
+// documents with it, so that a same-named ConfigMap in another rules
+// namespace is another source.
+std::string rules_source_owner(const std::string& ns, const std::string& name, const std::string& own_namespace);
+
 // The ConfigMap's rules sources. A ReleasePolicy is accepted only from the
 // policy ConfigMaps of `own_namespace` (LoadOptions::policy_config_maps).
 std::vector<policy::RuleSource> sources_of(const RulesConfigMap& config_map, const std::string& own_namespace);

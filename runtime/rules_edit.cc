@@ -58,9 +58,10 @@ policy::RulesEdit edit_of(const RuleStore::Snapshot& current, const AdmissionReq
   // And what is in force from it, whatever it holds now: a ConfigMap stored
   // broken is held at its last good content (runtime/config_map_rules.h),
   // and the edit that fixes it replaces that content.
+  std::string owner = rules_source_owner(request.namespace_, request.name, own_namespace);
   for (const auto& fragment : current.from->fragments) {
     for (const policy::Fragment::Document& document : fragment->documents) {
-      if (document.key && document.config_map == request.name) edit.replaced.insert(*document.key);
+      if (document.key && document.config_map == owner) edit.replaced.insert(*document.key);
     }
   }
   return edit;

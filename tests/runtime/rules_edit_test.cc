@@ -17,10 +17,10 @@ namespace {
 using nlohmann::json;
 
 json rules_config_map(const std::string& name, const std::string& key, const std::string& content,
-                      bool labelled = true) {
+                      bool labelled = true, const std::string& ns = "releasegate-system") {
   json cm{{"apiVersion", "v1"},
           {"kind", "ConfigMap"},
-          {"metadata", {{"name", name}, {"namespace", "releasegate-system"}}},
+          {"metadata", {{"name", name}, {"namespace", ns}}},
           {"data", {{key, content}, {"README", "not rules"}}}};
   // Applied by Flux for the Kustomization flux-system/apps (approved).
   cm["metadata"]["labels"] = {{"kustomize.toolkit.fluxcd.io/name", "apps"},
@@ -40,7 +40,7 @@ class RulesEdit : public ::testing::Test {
     testing::ReviewSpec spec;
     spec.group = "";
     spec.kind = "ConfigMap";
-    spec.namespace_ = "releasegate-system";
+    spec.namespace_ = (config_map.is_null() ? old : config_map)["metadata"]["namespace"];
     spec.name = (config_map.is_null() ? old : config_map)["metadata"]["name"];
     spec.operation = config_map.is_null() ? "DELETE" : old.is_null() ? "CREATE" : "UPDATE";
     spec.user = user;
@@ -119,6 +119,26 @@ TEST_F(RulesEdit, ADocumentAnotherConfigMapHoldsIsNotTakenOver) {
   promotion.replace(promotion.find("staging: [\""), 11, "staging: [\"6.6.0\", \"");
   json response = validate(rules_config_map("takeover", "podinfo.yaml", promotion));
   ASSERT_EQ(response["allowed"], false);
+  EXPECT_NE(response["status"]["message"].get<std::string>().find("Promotion podinfo is already declared at"),
+            std::string::npos)
+      << response.dump();
+}
+
+// With a second --rules-namespace, a ConfigMap there is another source even
+// when its name is that of one in releasegate's namespace: it cannot replace
+// that one's documents at admission (sources are namespace and name).
+TEST_F(RulesEdit, ASameNamedConfigMapInAnotherRulesNamespaceTakesNothingOver) {
+  runtime::ConfigMapRules compiler;
+  runtime::RulesConfigMaps maps;
+  maps["releasegate-system/releasegate-policy"] = {"releasegate-system", "releasegate-policy", "", {{"policy.yaml", testing::kTestPolicy}}, {}};
+  maps["releasegate-system/podinfo"] = {"releasegate-system", "podinfo", "", {{"podinfo.yaml", testing::kTestPromotion}}, {}};
+  runtime::ConfigMapCompile compiled = compiler.compile(maps, {});
+  ASSERT_TRUE(compiled.result.rules);
+  store.publish(compiled.result);
+  std::string widened = testing::kTestPromotion;
+  widened.replace(widened.find("staging: [\""), 11, "staging: [\"6.6.0\", \"");
+  json response = validate(rules_config_map("podinfo", "podinfo.yaml", widened, true, "team-a"));
+  ASSERT_EQ(response["allowed"], false) << response.dump();
   EXPECT_NE(response["status"]["message"].get<std::string>().find("Promotion podinfo is already declared at"),
             std::string::npos)
       << response.dump();
