@@ -39,6 +39,35 @@ bool judged_through(std::string_view kind, std::string_view owner) {
                      [&](const auto& row) { return row.first == kind && row.second == owner_kind; });
 }
 
+// The images a pod spec names (containers and init containers) by name.
+ContainerImages images_of(const json& object, std::string_view pod_spec) {
+  ContainerImages images;
+  json::json_pointer spec{std::string(pod_spec)};
+  if (pod_spec.empty() || !object.contains(spec) || !object.at(spec).is_object()) return images;
+  for (const char* list : {"containers", "initContainers"}) {
+    auto containers = object.at(spec).find(list);
+    if (containers == object.at(spec).end() || !containers->is_array()) continue;
+    for (const json& c : *containers) {
+      if (c.is_object()) images.emplace_back(admission::string_field(c, "name"), admission::string_field(c, "image"));
+    }
+  }
+  return images;
+}
+
+// Whether a Pod runs what its owner's template says (Audit::add).
+bool runs_template(const json& pod, const ContainerImages& pod_images, const ContainerImages& template_images) {
+  json::json_pointer ephemeral("/spec/ephemeralContainers");
+  if (pod.contains(ephemeral) && pod.at(ephemeral).is_array() && !pod.at(ephemeral).empty()) return false;
+  return std::all_of(template_images.begin(), template_images.end(), [&](const auto& wanted) {
+    auto found = std::find_if(pod_images.begin(), pod_images.end(),
+                              [&](const auto& image) { return image.first == wanted.first; });
+    if (found == pod_images.end()) return false;
+    const std::string& image = found->second;
+    bool pinned = wanted.second.find('@') == std::string::npos && image.starts_with(wanted.second + "@sha256:");
+    return image == wanted.second || pinned;
+  });
+}
+
 int listing_rank(const KindInfo& kind) {
   if (kind.kind == "Deployment" || kind.kind == "CronJob") return 0;
   if (kind.kind_class == KindClass::Workload) return 1;
@@ -92,10 +121,15 @@ Audit::Audit(const RuleSet& rules, AuditOptions options) : rules_(rules), option
 
 void Audit::add(const KindInfo& kind, json&& object) {
   if (!object.is_object() || !is_governed(kind.kind_class)) return;
-  std::string owner = controller_of(object);
-  bool owned = !owner.empty() && owners_.contains(owner) && judged_through(kind.kind, owner);
+  std::string owner_key = controller_of(object);
+  auto owner = owner_key.empty() ? owners_.end() : owners_.find(owner_key);
+  bool owned = owner != owners_.end() && judged_through(kind.kind, owner_key);
+  if (owned && kind.kind_class == KindClass::Pod) {
+    owned = runs_template(object, images_of(object, kind.pod_spec), owner->second);
+  }
   if (kind.kind_class == KindClass::Workload) {
-    owners_.insert(std::string(kind.kind) + "/" + admission::metadata_field(object, "uid"));
+    owners_[std::string(kind.kind) + "/" + admission::metadata_field(object, "uid")] =
+        images_of(object, kind.pod_spec);
     if (owned) return;
   }
   if (!object.contains("kind")) object["kind"] = kind.kind;

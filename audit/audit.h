@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "audit/inventory.h"
@@ -80,6 +80,9 @@ struct AuditResult {
 // that an ownerReference is trusted only when its owner was listed.
 std::vector<const KindInfo*> audit_order();
 
+// Container name -> image, of a pod spec's containers and init containers.
+using ContainerImages = std::vector<std::pair<std::string, std::string>>;
+
 class Audit {
  public:
   Audit(const RuleSet& rules, AuditOptions options = {});
@@ -88,8 +91,13 @@ class Audit {
   // they are filled in from `kind`), in audit_order(). An object a listed
   // controller owns is judged through it: a Deployment's ReplicaSet and a
   // CronJob's Job not at all (an old one runs nothing), a Pod of a listed
-  // ReplicaSet, StatefulSet, DaemonSet or Job for everything but provenance.
-  // Any other ownerReference is no excuse: the object is judged whole.
+  // ReplicaSet, StatefulSet, DaemonSet or Job for everything but provenance,
+  // when it runs what its owner's template says: each container and init
+  // container the template names with the template's image (or that image
+  // pinned to a digest, as the mutating webhook pins Pods), and no
+  // ephemeral container. Containers the template does not name (a sidecar
+  // another webhook injects) are allowed; their images are judged like every
+  // Pod's. Any other ownerReference is no excuse: the object is judged whole.
   void add(const KindInfo& kind, nlohmann::json&& object);
   // A kind that could not be listed: an error result, and the audit is not
   // complete. A kind whose CRD is not installed is skipped (`served` false).
@@ -104,7 +112,9 @@ class Audit {
   AuditOptions options_;
   AuditResult result_;
   InventoryBuilder inventory_;
-  std::unordered_set<std::string> owners_;  // "Kind/uid" of the listed workloads
+  // "Kind/uid" of the listed workloads -> their pod template's images by
+  // container name.
+  std::unordered_map<std::string, ContainerImages> owners_;
   std::size_t kept_ = 0;                     // results kept, across namespaces
 };
 

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "audit/policy_report.h"
 #include "cli/manifest.h"
@@ -113,18 +115,58 @@ TEST_F(AuditTest, OwnedObjectsAreJudgedThroughTheirOwner) {
   Audit audit(*rules);
   audit.add(kind_named("Deployment"), listed(deployment("staging", "ghcr.io/acme/podinfo:6.5.0")));
   // An old ReplicaSet of the Deployment runs nothing: not judged.
-  audit.add(kind_named("ReplicaSet"), listed(replica_set("staging", "ghcr.io/acme/podinfo:6.0.0")));
+  json old_replica_set = replica_set("staging", "ghcr.io/acme/podinfo:6.0.0");
+  old_replica_set["metadata"]["name"] = "podinfo-5c8d7f9b4";
+  audit.add(kind_named("ReplicaSet"), listed(old_replica_set));
+  audit.add(kind_named("ReplicaSet"), listed(replica_set("staging", "ghcr.io/acme/podinfo:6.5.0")));
   // Its Pods carry no GitOps marks: their images are judged, their
-  // provenance is the Deployment's.
+  // provenance is the Deployment's. One pinned by the mutating webhook,
+  // one with a sidecar another webhook injected.
   audit.add(kind_named("Pod"), listed(owned_pod("staging", "ghcr.io/acme/podinfo:6.5.0")));
-  audit.add(kind_named("Pod"), listed(owned_pod("staging", "ghcr.io/acme/podinfo:6.4.0")));
+  json pinned = owned_pod("staging", "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest651);
+  pinned["metadata"]["name"] = "podinfo-7d9f8b6c5-pinned";
+  pinned["spec"]["containers"].push_back({{"name", "proxy"}, {"image", "ghcr.io/acme/podinfo:6.5.0"}});
+  audit.add(kind_named("Pod"), listed(pinned));
   AuditResult result = audit.finish();
   EXPECT_EQ(result.objects, 3u) << "the Deployment and two Pods";
   const NamespaceResults& staging = result.namespaces.at("staging");
   ASSERT_EQ(staging.results.size(), 3u);
-  EXPECT_EQ(staging.results[0].outcome, Outcome::Pass);
-  EXPECT_EQ(staging.results[1].outcome, Outcome::Pass);
-  EXPECT_EQ(staging.results[2].rule, "image-promotion");
+  for (const Result& r : staging.results) EXPECT_EQ(r.outcome, Outcome::Pass) << r.object.name << ": " << r.message;
+}
+
+// A Pod that slipped in (a webhook outage, failurePolicy: Ignore) with an
+// ownerReference to a healthy ReplicaSet (uids are readable) is excused
+// nothing unless it runs that ReplicaSet's template: even a promoted image
+// in the template's container, if it is not the template's, or an
+// ephemeral container, makes it judged whole.
+TEST_F(AuditTest, AnOwnedPodNotRunningItsOwnersTemplateIsJudgedWhole) {
+  Audit audit(*rules);
+  std::string image_650 = "ghcr.io/acme/podinfo:6.5.0@" + testing::kDigest650;
+  audit.add(kind_named("Deployment"), listed(deployment("prod", image_650)));
+  audit.add(kind_named("ReplicaSet"), listed(replica_set("prod", image_650)));
+  json other_image = owned_pod("prod", "ghcr.io/acme/podinfo:6.5.0");  // a tag: not the template's digest
+  other_image["metadata"]["name"] = "slipped-in";
+  audit.add(kind_named("Pod"), listed(other_image));
+  json renamed = owned_pod("prod", image_650);
+  renamed["metadata"]["name"] = "renamed-container";
+  renamed["spec"]["containers"][0]["name"] = "shell";
+  audit.add(kind_named("Pod"), listed(renamed));
+  json debugged = owned_pod("prod", image_650);
+  debugged["metadata"]["name"] = "debugged";
+  debugged["spec"]["ephemeralContainers"] = {{{"name", "debugger"}, {"image", image_650}}};
+  audit.add(kind_named("Pod"), listed(debugged));
+  json faithful = owned_pod("prod", image_650);
+  faithful["metadata"]["name"] = "faithful";
+  audit.add(kind_named("Pod"), listed(faithful));
+  AuditResult result = audit.finish();
+  std::map<std::string, std::set<std::string>> rules_by_pod;
+  for (const Result& r : result.namespaces.at("prod").results) {
+    if (r.object.kind == "Pod") rules_by_pod[r.object.name].insert(r.rule);
+  }
+  for (const char* pod : {"slipped-in", "renamed-container", "debugged"}) {
+    EXPECT_TRUE(rules_by_pod[pod].contains("provenance")) << pod;
+  }
+  EXPECT_EQ(rules_by_pod["faithful"], std::set<std::string>{"releasegate"}) << "a pass";
 }
 
 // An ownerReference to an owner the audit did not list as a workload (a
@@ -261,7 +303,7 @@ TEST_F(AuditTest, ReportsMatchThePolicyReportSchema) {
 
   Audit audit(*rules);
   audit.add(kind_named("Deployment"), listed(deployment("staging", "ghcr.io/acme/podinfo:6.4.0")));
-  audit.add(kind_named("ReplicaSet"), listed(replica_set("staging", "ghcr.io/acme/podinfo:6.4.0")));
+  audit.add(kind_named("ReplicaSet"), listed(replica_set("staging", "ghcr.io/acme/podinfo:6.5.0")));
   audit.add(kind_named("Pod"), listed(owned_pod("staging", "ghcr.io/acme/podinfo:6.5.0")));
   audit.list_failed(kind_named("Application"), "404 page not found", false);
   std::vector<json> reports = policy_reports(audit.finish(), {"europe-1"});
