@@ -32,6 +32,36 @@ struct RawRequest {
   bool has_kind = false;
 };
 
+// Since Kubernetes 1.30 a service account token bound to a Pod says so in
+// userInfo.extra; impersonation by a controller never carries it.
+bool is_pod_binding(std::string_view extra_key) {
+  return extra_key == "authentication.kubernetes.io/pod-name" || extra_key == "authentication.kubernetes.io/pod-uid";
+}
+
+error_code read_user_info(value field, AdmissionRequest& out) {
+  object user;
+  if (field.get_object().get(user) != SUCCESS) return SUCCESS;
+  return for_each_field(user, [&](std::string_view k, value v) -> error_code {
+    if (k == "username") out.username = string_of(v);
+    if (k == "extra") {
+      object extra;
+      if (v.get_object().get(extra) != SUCCESS) return SUCCESS;
+      return for_each_field(extra, [&](std::string_view name, value) -> error_code {
+        out.bound_to_pod = out.bound_to_pod || is_pod_binding(name);
+        return SUCCESS;
+      });
+    }
+    if (k != "groups") return SUCCESS;
+    array groups;
+    if (v.get_array().get(groups) != SUCCESS) return SUCCESS;
+    for (auto g : groups) {
+      std::string_view group;
+      if (g.get_string().get(group) == SUCCESS) out.groups.emplace_back(group);
+    }
+    return SUCCESS;
+  });
+}
+
 error_code read_request(object request, AdmissionReview& review, RawRequest& raw) {
   AdmissionRequest& out = review.request;
   raw.present = true;
@@ -56,19 +86,7 @@ error_code read_request(object request, AdmissionReview& review, RawRequest& raw
     } else if (key == "name") {
       out.name = string_of(field);
     } else if (key == "userInfo") {
-      object user;
-      if (field.get_object().get(user) != SUCCESS) return SUCCESS;
-      return for_each_field(user, [&](std::string_view k, value v) -> error_code {
-        if (k == "username") out.username = string_of(v);
-        if (k != "groups") return SUCCESS;
-        array groups;
-        if (v.get_array().get(groups) != SUCCESS) return SUCCESS;
-        for (auto g : groups) {
-          std::string_view group;
-          if (g.get_string().get(group) == SUCCESS) out.groups.emplace_back(group);
-        }
-        return SUCCESS;
-      });
+      return read_user_info(field, out);
     } else if (key == "subResource") {
       out.sub_resource = string_of(field);
     } else if (key == "dryRun") {

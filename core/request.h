@@ -148,6 +148,10 @@ struct AdmissionRequest {
   std::string name;
   std::string username;
   std::vector<std::string> groups;
+  // userInfo.extra holds a Pod binding (authentication.kubernetes.io/
+  // pod-name or pod-uid, Kubernetes 1.30+): the token of a service account
+  // used from a Pod, never a controller impersonating it.
+  bool bound_to_pod = false;
   bool dry_run = false;
   // request.subResource: "ephemeralcontainers" for `kubectl debug`; empty
   // for the object itself.
@@ -213,6 +217,7 @@ void for_each_input(Request& request, Visitor& visit) {
   };
   visit(request.kind.group), visit(request.kind.version), visit(request.kind.kind), visit(request.operation);
   visit(request.namespace_), visit(request.name), visit(request.username), visit(request.sub_resource);
+  visit(request.bound_to_pod);
   list(request.groups, [&](auto& g) { visit(g); });
   optional(request.object, object);
   optional(request.old_object, object);

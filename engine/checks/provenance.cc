@@ -26,13 +26,16 @@ std::string_view verb(Operation op) {
 
 // An impersonated tenant service account acting in its own namespace: the
 // object's, and where it takes effect (a tenant's Kustomization may not
-// target another namespace).
+// target another namespace). Anyone who may create a Pod in the tenant's
+// namespace can run as its account too: a token bound to a Pod is that,
+// never Flux impersonating the account (clusters before 1.30 do not say
+// so; policy/README.md says where tenant accounts must live there).
 bool is_tenant_identity(const Subject& subject) {
   const RuleSet& rules = subject.rules;
   const AdmissionRequest& request = subject.request;
   constexpr std::string_view kPrefix = "system:serviceaccount:";
   std::string_view user = request.username;
-  if (rules.tenants.empty() || !user.starts_with(kPrefix)) return false;
+  if (rules.tenants.empty() || request.bound_to_pod || !user.starts_with(kPrefix)) return false;
   user.remove_prefix(kPrefix.size());
   auto colon = user.find(':');
   if (colon == std::string_view::npos) return false;

@@ -462,6 +462,32 @@ TEST(TenantIdentities, AnImpersonatedTenantAccountIsApprovedInItsOwnNamespaceOnl
   EXPECT_TRUE(decide(retargeted, "system:serviceaccount:apps:dev-team").has(Rule::Provenance));
 }
 
+// Anyone who may create a Pod in the tenant's namespace may run it as the
+// tenant's account: a token bound to a Pod (userInfo.extra, Kubernetes
+// 1.30+) is never Flux impersonating the account, so it is not GitOps.
+TEST(TenantIdentities, ATenantAccountsTokenUsedFromAPodIsNotGitOps) {
+  testing::ReviewSpec spec;
+  spec.namespace_ = "apps";
+  spec.user = "system:serviceaccount:apps:dev-team";
+  spec.object = tenant_deployment("apps");
+  auto decide_review = [&] {
+    admission::ReviewParseResult parsed = admission::parse_admission_review(testing::review(spec));
+    if (!parsed.review) throw std::runtime_error(parsed.error);
+    return decide(parsed.review->request);
+  };
+  EXPECT_EQ(decide_review().outcome, Outcome::Allow) << "impersonated by kustomize-controller";
+  spec.extra = {{"authentication.kubernetes.io/credential-id", {"JTI=7c9e"}},
+                {"authentication.kubernetes.io/pod-name", {"shell"}},
+                {"authentication.kubernetes.io/pod-uid", {"0b7c4f2e-93a1-4d2b-8f5e-6a1c2d3e4f5a"}}};
+  Result from_pod = decide_review();
+  EXPECT_TRUE(from_pod.has(Rule::Provenance)) << from_pod.messages();
+  spec.extra = {{"authentication.kubernetes.io/pod-uid", {"0b7c4f2e-93a1-4d2b-8f5e-6a1c2d3e4f5a"}}};
+  EXPECT_TRUE(decide_review().has(Rule::Provenance)) << "either key is a binding";
+  // Another extra (a credential id alone) binds nothing.
+  spec.extra = {{"authentication.kubernetes.io/credential-id", {"JTI=7c9e"}}};
+  EXPECT_EQ(decide_review().outcome, Outcome::Allow);
+}
+
 TEST(TemplatePins, WorkloadTemplatesArePinnedWhenThePolicyOptsIn) {
   auto opted_in = policy_rules();
   json deployment = testing::deployment("prod", "ghcr.io/acme/podinfo:6.5.0");

@@ -190,6 +190,7 @@ std::string review(const ReviewSpec& spec, const std::string& uid) {
       {"dryRun", spec.dry_run},
   };
   if (!spec.sub_resource.empty()) request["subResource"] = spec.sub_resource;
+  if (!spec.extra.is_null()) request["userInfo"]["extra"] = spec.extra;
   return nlohmann::json{{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", request}}.dump();
 }
 

@@ -66,6 +66,7 @@ struct ReviewSpec {
   nlohmann::json old_object = nullptr;
   bool dry_run = false;
   std::string sub_resource;  // request.subResource, sent only when set
+  nlohmann::json extra = nullptr;  // request.userInfo.extra, sent only when set
 };
 std::string review(const ReviewSpec& spec, const std::string& uid = "0d8a6c2e-1f2b-4c3d-9e8f-7a6b5c4d3e2f");
 
