@@ -308,6 +308,7 @@ struct RulesFeeds {
     policy::LoadOptions load;
     load.own_namespace = config.own_namespace;
     if (!config.policy_config_maps.empty()) load.policy_config_maps = config.policy_config_maps;
+    load.evidence_config_map = config.evidence_config_map;
     load.cluster = config.server.cluster;
     if (!config.rules_namespaces.empty()) {
       runtime::ApiRulesOptions options{config.rules_namespaces, load, logged_watch(), log_reload, log_held};

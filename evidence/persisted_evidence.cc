@@ -43,7 +43,14 @@ std::string write_persisted(kube::Client& client, const std::string& namespace_,
   kube::Response response =
       client.apply(kube::resource_path("", "v1", "configmaps", namespace_, name), object, "releasegate");
   if (response.ok()) return {};
-  return "writing ConfigMap " + namespace_ + "/" + name + ": " + kube::error_of(response).describe();
+  std::string why = "writing ConfigMap " + namespace_ + "/" + name + ": " + kube::error_of(response).describe();
+  // Refused as a create: releasegate may patch this one ConfigMap, never
+  // create one (deploy/base/rbac.yaml), so it must have been shipped.
+  if (response.status == 403 || response.status == 404) {
+    why += " (it is created at install, deploy/base/evidence-configmap.yaml, and releasegate only patches it: "
+           "is it there, and is the Role releasegate-evidence-writer bound?)";
+  }
+  return why;
 }
 
 }  // namespace releasegate::evidence

@@ -36,6 +36,11 @@ struct LoadOptions {
   // The only ConfigMaps a ReleasePolicy is accepted from (serve
   // --policy-config-map); every other rules ConfigMap holds Promotions only.
   std::vector<std::string> policy_config_maps{"releasegate-policy"};
+  // The ConfigMap of own_namespace that releasegate writes itself (serve
+  // --evidence-config-map): never rules, whatever its labels, so that
+  // releasegate's own write rights (patch on that one name) cannot write
+  // promotions.
+  std::string evidence_config_map = "releasegate-evidence";
   // The cluster the rules are compiled for: only the environments it hosts
   // govern its namespaces (Environment::hosted).
   ClusterIdentity cluster;

@@ -28,6 +28,10 @@ bool same_rules(const RulesConfigMaps& a, const RulesConfigMaps& b) {
 
 }  // namespace
 
+bool is_evidence_store(const RulesConfigMap& config_map, const policy::LoadOptions& options) {
+  return config_map.namespace_ == options.own_namespace && config_map.name == options.evidence_config_map;
+}
+
 std::string rules_source_owner(const std::string& ns, const std::string& name, const std::string& own_namespace) {
   // The linker compares this with the policy ConfigMaps' names: only one in
   // releasegate's own namespace may match.
@@ -58,6 +62,13 @@ policy::LoadResult ConfigMapRules::compile_all(const RulesConfigMaps& config_map
   std::vector<policy::LoadError> refused;
   for (const RulesConfigMap* config_map : ordered) {
     std::string id = config_map->namespace_ + "/" + config_map->name;
+    if (is_evidence_store(*config_map, options)) {
+      refused.push_back({"ConfigMap " + id, "", 0, 0,
+                         "is releasegate's evidence store (--evidence-config-map), which releasegate itself "
+                         "writes: it is never read as rules; remove the label releasegate.io/rules"});
+      (*file_owner)[refused.back().file] = id;
+      continue;
+    }
     for (const std::string& key : config_map->binary_keys) {
       refused.push_back({"ConfigMap " + id + " key " + key, "", 0, 0,
                          "binaryData is not read: rules are text that reviewers read in the pull request; move "

@@ -56,6 +56,10 @@ struct ConfigMapCompile {
   std::vector<HeldConfigMap> held;
 };
 
+// Whether the ConfigMap is releasegate's evidence store
+// (LoadOptions::evidence_config_map): refused as rules, whatever it holds.
+bool is_evidence_store(const RulesConfigMap& config_map, const policy::LoadOptions& options);
+
 // Who a rules ConfigMap's documents say they are in (RuleSource::config_map):
 // the bare name in releasegate's own namespace, where --policy-config-map
 // names the policy's ConfigMaps, and namespace/name elsewhere. The one

@@ -113,6 +113,12 @@ Decision validate_rules_edit(const RuleStore::Snapshot& current, const Admission
   bool refused = std::any_of(provenance.violations.begin(), provenance.violations.end(),
                              [](const Violation& v) { return v.mode == Mode::Enforce; });
   if (refused) return provenance;
+  if (labelled(request.object) &&
+      is_evidence_store({request.namespace_, request.name, "", {}, {}}, current.from->options)) {
+    return governed_with(current.rules.get(), where(request) +
+                                                  " is releasegate's evidence store, which releasegate itself writes; "
+                                                  "it is never read as rules: keep rules in ConfigMaps of their own");
+  }
   if (labelled(request.object) && !request.object->binary_data_keys.empty()) {
     return governed_with(current.rules.get(), where(request) + " holds binaryData (" +
                                                   displayable(request.object->binary_data_keys.front(), 256) +

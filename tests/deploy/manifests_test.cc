@@ -376,14 +376,20 @@ TEST_F(Manifests, RbacGrantsExactlyWhatTheRulesAndTheAuditNeed) {
         add_grants(role, cluster);
       }
     }
-    // The rules read; the evidence ConfigMap created once, then only it
-    // patched; the shipped Lease read and updated, never created.
-    EXPECT_EQ(namespaced, (Grants{{{"", "configmaps"}, {"create", "get", "list", "watch"}},
+    // The rules read; the shipped evidence ConfigMap and Lease read and
+    // written, never created: no right to create a ConfigMap, which could
+    // be a rules ConfigMap.
+    EXPECT_EQ(namespaced, (Grants{{{"", "configmaps"}, {"get", "list", "watch"}},
                                   {{"", "configmaps/releasegate-evidence"}, {"get", "patch"}},
                                   {{"coordination.k8s.io", "leases/releasegate"}, {"get", "update"}}}))
         << name;
     yaml::Node lease = find_object(overlay(name), "Lease", "releasegate");
     EXPECT_EQ(lease["metadata"]["namespace"].scalar(), "releasegate-system") << name << ": the Lease is shipped";
+    yaml::Node evidence = find_object(overlay(name), "ConfigMap", "releasegate-evidence");
+    ASSERT_TRUE(evidence) << name << ": the evidence ConfigMap is shipped";
+    EXPECT_EQ(evidence["metadata"]["namespace"].scalar(), "releasegate-system") << name;
+    EXPECT_FALSE(evidence["data"]) << name << ": releasegate owns its data; a GitOps apply must not reset it";
+    EXPECT_FALSE(evidence["metadata"]["labels"]["releasegate.io/rules"]) << name;
     Grants expected = audited;
     expected.insert(reports.begin(), reports.end());
     EXPECT_EQ(cluster, expected) << name << ": the audit reads the governed kinds and writes reports, nothing else";

@@ -136,11 +136,19 @@ TEST_F(ObserverTest, PersistsAndARestartReadsItBack) {
                    {"updateRevision", "r1"}};
   const std::string statefulsets = "/apis/apps/v1/namespaces/staging/statefulsets";
   api.put(statefulsets, sts);
+  // releasegate's Role may patch the shipped ConfigMap, never create one
+  // (deploy/base/rbac.yaml): until it is there, persisting fails.
+  api.forbid_create(kConfigMaps);
   {
     Observer observer(api.client_config(), store, options());
     observer.start();
     ASSERT_TRUE(eventually([&] { return find(observer) != nullptr; }));
     now = kT0 + 600;
+    ASSERT_TRUE(eventually([&] { return observer.status().persist_errors >= 1; }));
+    EXPECT_FALSE(api.object(kConfigMaps, "releasegate-evidence"));
+    api.put(kConfigMaps, {{"apiVersion", "v1"},
+                          {"kind", "ConfigMap"},
+                          {"metadata", {{"name", "releasegate-evidence"}, {"namespace", "releasegate-system"}}}});
     ASSERT_TRUE(eventually([&] {
       auto cm = api.object(kConfigMaps, "releasegate-evidence");
       return cm && cm->dump().find("2026-12-02T14:12:00Z") != std::string::npos && observer.status().persists >= 1;

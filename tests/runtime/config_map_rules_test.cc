@@ -209,5 +209,28 @@ TEST(ConfigMapRulesTest, BinaryDataIsRefused) {
   EXPECT_FALSE(promotes(*compiled.result.rules, "ghcr.io/acme/checkout", "1.0.0")) << "new, so left out whole";
 }
 
+// releasegate may patch its evidence ConfigMap: labelled as rules (by a
+// leaked token of releasegate's own account, which is exempt), it would
+// let that token write promotions. It is never read as rules.
+TEST(ConfigMapRulesTest, TheEvidenceStoreIsNeverRules) {
+  ConfigMapRules rules;
+  RulesConfigMaps maps = base();
+  maps["releasegate-system/releasegate-evidence"] = config_map(
+      kOwn, "releasegate-evidence", "evidence.yaml", team_promotion("smuggled", "ghcr.io/acme/smuggled", "\"1.0.0\""));
+  ConfigMapCompile compiled = rules.compile(maps, options());
+  ASSERT_TRUE(compiled.result.rules);
+  ASSERT_EQ(compiled.held.size(), 1u);
+  EXPECT_EQ(compiled.held[0].config_map, "releasegate-system/releasegate-evidence");
+  EXPECT_FALSE(promotes(*compiled.result.rules, "ghcr.io/acme/smuggled", "1.0.0"));
+  EXPECT_TRUE(promotes(*compiled.result.rules, "ghcr.io/acme/checkout", "1.0.0")) << "the others apply";
+  // Another namespace's ConfigMap of that name is a team's like any other.
+  maps.erase("releasegate-system/releasegate-evidence");
+  maps["dev/releasegate-evidence"] = config_map(
+      "dev", "releasegate-evidence", "evidence.yaml", team_promotion("team", "ghcr.io/acme/team", "\"1.0.0\""));
+  compiled = rules.compile(maps, options());
+  ASSERT_TRUE(compiled.result.rules);
+  EXPECT_TRUE(promotes(*compiled.result.rules, "ghcr.io/acme/team", "1.0.0"));
+}
+
 }  // namespace
 }  // namespace releasegate::runtime

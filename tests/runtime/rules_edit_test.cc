@@ -144,6 +144,16 @@ TEST_F(RulesEdit, ASameNamedConfigMapInAnotherRulesNamespaceTakesNothingOver) {
       << response.dump();
 }
 
+// releasegate's own account is exempt, and may patch its evidence
+// ConfigMap: labelling that one as rules is refused whoever asks.
+TEST_F(RulesEdit, LabellingTheEvidenceStoreAsRulesIsDenied) {
+  json evidence = rules_config_map("releasegate-evidence", "evidence.yaml", testing::kTestPromotion);
+  json unlabelled = rules_config_map("releasegate-evidence", "evidence.yaml", "", false);
+  json response = validate(evidence, unlabelled, "system:serviceaccount:releasegate-system:releasegate");
+  ASSERT_EQ(response["allowed"], false) << response.dump();
+  EXPECT_NE(response["status"]["message"].get<std::string>().find("evidence store"), std::string::npos);
+}
+
 // A team's ConfigMap may hold Promotions, not a policy: only the policy's
 // own ConfigMap (--policy-config-map) may.
 TEST_F(RulesEdit, AReleasePolicyOutsideThePolicyConfigMapIsDenied) {

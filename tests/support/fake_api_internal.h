@@ -78,6 +78,7 @@ struct FakeServerImpl {
   bool down = false;
   Handler handler;
   std::string accepted_token = kToken;
+  std::set<std::string> creates_forbidden;  // collections: RBAC without create
   std::vector<FakeRequest> log;
   std::vector<std::thread> threads;
   std::set<int> fds;

@@ -442,6 +442,11 @@ std::vector<FakeRequest> FakeApiServer::watch_requests() const {
   return watches;
 }
 
+void FakeApiServer::forbid_create(const std::string& collection) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->creates_forbidden.insert(collection);
+}
+
 void FakeApiServer::set_down(bool down) {
   std::lock_guard lock(impl_->mutex);
   impl_->down = down;

@@ -160,6 +160,10 @@ class FakeApiServer {
   std::size_t open_watches() const;
   // Down: connections are accepted and closed at once.
   void set_down(bool down);
+  // RBAC without `create` in `collection`: a POST, or a server-side apply
+  // of an object that does not exist, is answered 403 Forbidden as the
+  // apiserver answers it; updates and patches of existing objects pass.
+  void forbid_create(const std::string& collection);
   // BOOKMARK events on open watches every `interval` (0, the default: none).
   void set_bookmark_interval(std::chrono::milliseconds interval);
 

@@ -417,6 +417,18 @@ std::string not_found(const FakeTarget& target) {
                       {{"name", target.name}, {"kind", target.resource}});
 }
 
+// As the apiserver refuses a create the authorizer denies (an apply that
+// would create checks `create` too).
+std::string forbidden_create(const FakeTarget& target, const std::string& name) {
+  std::string group;  // "" for /api/v1, apps for /apis/apps/v1
+  if (target.prefix.starts_with("/apis/")) group = target.prefix.substr(6, target.prefix.rfind('/') - 6);
+  return reply_status(403, "Forbidden",
+                      target.resource + " \"" + name + "\" is forbidden: User \"system:serviceaccount:releasegate-"
+                      "system:releasegate\" cannot create resource \"" + target.resource + "\" in API group \"" +
+                          group + "\" in the namespace \"" + target.namespace_ + "\"",
+                      {{"name", name}, {"kind", target.resource}});
+}
+
 std::string serve_apply(FakeServerImpl& impl, const FakeTarget& target, const FakeRequest& request) {
   auto type = request.headers.find("content-type");
   if (type == request.headers.end() || type->second != "application/apply-patch+yaml") {
@@ -443,6 +455,9 @@ std::string serve_apply(FakeServerImpl& impl, const FakeTarget& target, const Fa
     }
     if (stored == wanted) return reply_json(200, existing->second);
   }
+  if (existing == objects.end() && impl.creates_forbidden.contains(target.collection())) {
+    return forbidden_create(target, target.name);
+  }
   int status = existing == objects.end() ? 201 : 200;
   impl.put_locked(target.collection(), std::move(object));
   return reply_json(status, impl.store[target.collection()][target.name]);
@@ -455,6 +470,7 @@ std::string serve_create(FakeServerImpl& impl, const FakeTarget& target, const F
     return reply_status(400, "BadRequest", "the object to create has no metadata.name");
   }
   std::string name = object["metadata"]["name"];
+  if (impl.creates_forbidden.contains(target.collection())) return forbidden_create(target, name);
   auto& objects = impl.store[target.collection()];
   if (objects.count(name)) {
     return reply_status(409, "AlreadyExists", target.resource + " \"" + name + "\" already exists",
