@@ -84,7 +84,7 @@ bool failed(const audit::AuditResult& result) {
 }  // namespace
 
 int run_audit(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  Flags flags(with_api_flags(with_cluster_flags({"rules", "output"})), {"inventory", "publish"});
+  Flags flags(with_api_flags(with_cluster_flags({"rules", "output"})), with_cluster_switches({"inventory", "publish"}));
   std::string error;
   auto usage = [&](const std::string& message) {
     err << "releasegate audit: " << message << "\n" << kUsage;

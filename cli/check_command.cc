@@ -1,6 +1,8 @@
 #include "cli/check_command.h"
 
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <ostream>
 #include <tuple>
 
@@ -11,6 +13,7 @@
 #include "cli/manifest.h"
 #include "engine/engine.h"
 #include "policy/compiler.h"
+#include "policy/fleet.h"
 #include "runtime/rules_edit.h"
 
 namespace releasegate::cli {
@@ -20,7 +23,8 @@ constexpr const char* kUsage =
     "usage: releasegate check --rules DIR [--rules DIR ...] -f MANIFEST.yaml [-f ...] --user NAME\n"
     "                         [--group G ...] [--namespace NS] [--operation CREATE|UPDATE|DELETE]\n"
     "                         [--old OLD.yaml ...] [--base DIR ...] [--output text|json]\n"
-    "                         [--cluster-name NAME] [--cluster-label KEY=VALUE ...] [--cluster-file FILE]\n";
+    "                         [--cluster-name NAME] [--cluster-label KEY=VALUE ...] [--cluster-file FILE]\n"
+    "                         [--cluster-hosts-none] [--fleet FILE]\n";
 
 using nlohmann::json;
 using ObjectKey = std::tuple<std::string, std::string, std::string>;  // kind, namespace, name
@@ -38,11 +42,15 @@ struct CheckConfig {
   std::string operation = "CREATE";
   bool json_output = false;
   ClusterIdentity cluster;  // decide as this cluster's releasegate would
+  // Or as every cluster of this fleet file would (policy/fleet.h), one
+  // verdict per cluster and manifest.
+  std::optional<std::string> fleet_file;
 };
 
 std::optional<CheckConfig> parse_check_flags(const std::vector<std::string>& args, std::string* error) {
-  Flags flags(
-      with_cluster_flags({"rules", "f", "filename", "user", "group", "namespace", "operation", "old", "output", "base"}));
+  Flags flags(with_cluster_flags(
+                  {"rules", "f", "filename", "user", "group", "namespace", "operation", "old", "output", "base", "fleet"}),
+              with_cluster_switches());
   if (!flags.parse(args, error)) return std::nullopt;
   auto usage_error = [error](std::string message) -> std::optional<CheckConfig> {
     *error = std::move(message);
@@ -70,7 +78,28 @@ std::optional<CheckConfig> parse_check_flags(const std::vector<std::string>& arg
   auto cluster = cluster_from_flags(flags, error);
   if (!cluster) return std::nullopt;
   config.cluster = std::move(*cluster);
+  config.fleet_file = flags.get("fleet");
+  if (config.fleet_file && config.cluster.configured()) {
+    return usage_error("--fleet decides as every cluster of the fleet; give it or a cluster identity, not both");
+  }
   return config;
+}
+
+// The clusters to decide as: the fleet file's, or the one the flags give.
+bool clusters_to_judge(const CheckConfig& config, std::vector<ClusterIdentity>& clusters, std::ostream& err) {
+  if (!config.fleet_file) {
+    clusters.push_back(config.cluster);
+    return true;
+  }
+  std::ifstream in(*config.fleet_file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  policy::FleetFile fleet = policy::read_fleet_file({*config.fleet_file, text.str()});
+  if (!in) fleet.errors.push_back({*config.fleet_file, {}, 0, 0, "cannot read the fleet file"});
+  for (const policy::LoadError& e : fleet.errors) err << e.to_string() << "\n";
+  if (fleet.errors.empty() && fleet.clusters.empty()) err << *config.fleet_file << ": the fleet names no cluster\n";
+  for (policy::FleetCluster& cluster : fleet.clusters) clusters.push_back(std::move(cluster.identity));
+  return fleet.errors.empty() && !clusters.empty();
 }
 
 using admission::metadata_field;
@@ -105,19 +134,24 @@ std::optional<admission::AdmissionReview> review_of(const Manifest& m, const Man
   return std::move(parsed.review);
 }
 
-json json_result(const Manifest& m, const AdmissionRequest& r, const Decision& decision, admission::Outcome outcome) {
+// `cluster`: the fleet cluster decided as, empty without --fleet.
+json json_result(const Manifest& m, const AdmissionRequest& r, const Decision& decision, admission::Outcome outcome,
+                 const std::string& cluster) {
   json violations = json::array();
   for (const Violation& v : decision.violations) {
     violations.push_back({{"rule", to_string(v.rule)}, {"mode", to_string(v.mode)}, {"message", v.message}});
   }
-  return {{"file", m.file},       {"line", m.line},     {"kind", r.kind.kind},
-          {"namespace", r.namespace_}, {"name", r.name}, {"environment", decision.environment},
-          {"decision", admission::to_string(outcome)}, {"violations", std::move(violations)},
-          {"violationsLeftOut", decision.violations_left_out}};
+  json result = {{"file", m.file},       {"line", m.line},     {"kind", r.kind.kind},
+                 {"namespace", r.namespace_}, {"name", r.name}, {"environment", decision.environment},
+                 {"decision", admission::to_string(outcome)}, {"violations", std::move(violations)},
+                 {"violationsLeftOut", decision.violations_left_out}};
+  if (!cluster.empty()) result["cluster"] = cluster;
+  return result;
 }
 
 void print_text(std::ostream& out, const Manifest& m, const AdmissionRequest& r, const Decision& decision,
-                admission::Outcome outcome) {
+                admission::Outcome outcome, const std::string& cluster) {
+  if (!cluster.empty()) out << "cluster " << cluster << ": ";
   out << admission::to_string(outcome) << ": " << describe(r);
   if (!decision.environment.empty()) out << " (environment " << decision.environment << ")";
   out << "  [" << where(m) << "]\n";
@@ -148,9 +182,10 @@ bool read_all(const std::vector<std::string>& paths, const std::string& flag_nam
 // The rules, and with --base the rules in force (else the same);
 // nullopt, after saying why, when either is invalid.
 std::optional<std::pair<policy::LoadResult, policy::LoadResult>> load_check_rules(const CheckConfig& config,
+                                                                                  const ClusterIdentity& cluster,
                                                                                   std::ostream& err) {
   policy::LoadOptions options;
-  options.cluster = config.cluster;
+  options.cluster = cluster;
   auto load = [&](const std::vector<std::string>& directories, const char* what) -> std::optional<policy::LoadResult> {
     policy::LoadResult result = policy::load_rules(directories, options);
     if (result.rules) return result;
@@ -191,6 +226,41 @@ bool build_reviews(const CheckConfig& config, const std::vector<Manifest>& manif
   return true;
 }
 
+// Decides every review as `cluster`'s releasegate would; false, after
+// saying why, when the rules are invalid or would leave the cluster
+// ungoverned. `label` names the cluster in each verdict (with --fleet).
+bool judge_as(const CheckConfig& config, const ClusterIdentity& cluster, const std::string& label,
+              const Reviews& reviews, std::ostream& out, std::ostream& err, json& results, bool& any_denied) {
+  auto rules = load_check_rules(config, cluster, err);
+  if (!rules) return false;
+  const auto& [loaded, in_force] = *rules;
+  // A fleet file names its clusters; a cluster outside every environment
+  // is one the fleet says hosts none. Without one, a missing identity
+  // would judge a fleet's namespaces as ungoverned: refused, as serve is
+  // not ready.
+  if (!config.fleet_file) {
+    if (auto why = policy::unhosted_cluster(*loaded.rules, cluster)) {
+      err << "releasegate check: " << *why << ", or --fleet FILE to decide as every cluster of the fleet\n";
+      return false;
+    }
+  }
+  for (const auto& [manifest, review] : reviews) {
+    // As the webhook decides: a rules ConfigMap edit is linked with the
+    // rules in force.
+    Decision decision = runtime::is_rules_config_map_edit(review.request)
+                            ? runtime::validate_rules_edit({in_force.rules, in_force.from}, review.request)
+                            : engine::evaluate(*loaded.rules, review.request);
+    admission::Outcome outcome = admission::decide(decision);
+    any_denied = any_denied || outcome == admission::Outcome::Deny;
+    if (config.json_output) {
+      results.push_back(json_result(*manifest, review.request, decision, outcome, label));
+    } else {
+      print_text(out, *manifest, review.request, decision, outcome, label);
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 int run_check(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -200,9 +270,8 @@ int run_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
     err << "releasegate check: " << error << "\n" << kUsage;
     return 2;
   }
-  auto rules = load_check_rules(*config, err);
-  if (!rules) return 2;
-  const auto& [loaded, in_force] = *rules;
+  std::vector<ClusterIdentity> clusters;
+  if (!clusters_to_judge(*config, clusters, err)) return 2;
   std::vector<Manifest> manifests, old_manifests;
   if (!read_all(config->files, config->namespace_, manifests, &error) ||
       !read_all(config->old_files, config->namespace_, old_manifests, &error)) {
@@ -214,19 +283,9 @@ int run_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
 
   bool any_denied = false;
   json results = json::array();
-  for (const auto& [manifest, review] : reviews) {
-    // As the webhook decides: a rules ConfigMap edit is linked with the
-    // rules in force.
-    Decision decision = runtime::is_rules_config_map_edit(review.request)
-                            ? runtime::validate_rules_edit({in_force.rules, in_force.from}, review.request)
-                            : engine::evaluate(*loaded.rules, review.request);
-    admission::Outcome outcome = admission::decide(decision);
-    any_denied = any_denied || outcome == admission::Outcome::Deny;
-    if (config->json_output) {
-      results.push_back(json_result(*manifest, review.request, decision, outcome));
-    } else {
-      print_text(out, *manifest, review.request, decision, outcome);
-    }
+  for (const ClusterIdentity& cluster : clusters) {
+    std::string label = config->fleet_file ? cluster.describe() : "";
+    if (!judge_as(*config, cluster, label, reviews, out, err, results, any_denied)) return 2;
   }
   if (config->json_output) out << results.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   return any_denied ? 1 : 0;

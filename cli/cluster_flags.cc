@@ -12,6 +12,11 @@ std::set<std::string> with_cluster_flags(std::set<std::string> flags) {
   return flags;
 }
 
+std::set<std::string> with_cluster_switches(std::set<std::string> switches) {
+  switches.insert("cluster-hosts-none");
+  return switches;
+}
+
 std::optional<ClusterIdentity> cluster_from_flags(const Flags& flags, std::string* error) {
   ClusterIdentity cluster;
   if (auto file = flags.get("cluster-file")) {
@@ -38,6 +43,7 @@ std::optional<ClusterIdentity> cluster_from_flags(const Flags& flags, std::strin
     }
     cluster.labels[label.substr(0, equals)] = label.substr(equals + 1);
   }
+  cluster.hosts_none = flags.has("cluster-hosts-none");
   return cluster;
 }
 

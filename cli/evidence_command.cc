@@ -68,7 +68,8 @@ EvidenceSet selected(const EvidenceSet& all, const std::vector<std::string>& env
 }  // namespace
 
 int run_evidence(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  Flags flags(with_api_flags(with_cluster_flags({"rules", "environment", "evidence-config-map", "output"})));
+  Flags flags(with_api_flags(with_cluster_flags({"rules", "environment", "evidence-config-map", "output"})),
+              with_cluster_switches());
   std::string error;
   auto usage = [&](const std::string& message) {
     err << "releasegate evidence: " << message << "\n" << kUsage;

@@ -16,7 +16,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: releasegate lint --rules DIR [--rules DIR ...] [--base DIR ...] [--fleet FILE]\n"
-    "                        [--cluster-name NAME] [--cluster-label KEY=VALUE ...] [--cluster-file FILE]\n";
+    "                        [--cluster-name NAME] [--cluster-label KEY=VALUE ...] [--cluster-file FILE]\n"
+    "                        [--cluster-hosts-none]\n";
 
 // With --base (the rules on the target branch), what a pull request newly
 // promotes must have passed the environments before it there. False when
@@ -79,7 +80,7 @@ std::string hosted_text(const RuleSet& rules) {
 }  // namespace
 
 int run_lint(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  Flags flags(with_cluster_flags({"rules", "base", "fleet"}));
+  Flags flags(with_cluster_flags({"rules", "base", "fleet"}), with_cluster_switches());
   std::string error;
   std::optional<ClusterIdentity> cluster;
   if (flags.parse(args, &error) && !flags.has("rules")) error = "--rules is required";
@@ -95,6 +96,14 @@ int run_lint(const std::vector<std::string>& args, std::ostream& out, std::ostre
   if (result.rules && flags.has("base") && !check_base(flags, options, result, out, err, base)) return 1;
   if (result.rules) check_evidence(base, result);
   if (result.rules && flags.has("fleet")) check_fleet_file(*flags.get("fleet"), result, out);
+  // Rules that select clusters are linted for a cluster, or for a fleet:
+  // without either, every cluster-selecting environment looks ungoverned.
+  if (result.rules && !flags.has("fleet")) {
+    if (auto why = policy::unhosted_cluster(*result.rules, *cluster)) {
+      result.errors.push_back({"<cluster>", {}, 0, 0, *why + ", or --fleet FILE to lint for every cluster of the fleet"});
+      result.rules = nullptr;
+    }
+  }
   for (const policy::LoadError& e : result.errors) out << e.to_string() << "\n";
   for (const policy::LoadError& w : result.warnings) out << w.to_string() << " (warning)\n";
   if (!result.rules) {

@@ -14,6 +14,7 @@
 #include "cli/cluster_flags.h"
 #include "cli/flags.h"
 #include "kube/leader_election.h"
+#include "policy/fleet.h"
 #include "server/log.h"
 #include "server/server.h"
 
@@ -37,7 +38,7 @@ constexpr const char* kUsage =
     "                         [--decision-cache-size N (default 10000)] [--rules-edit-timeout D (8s)]\n"
     "                         [--policy-config-map NAME ... (default releasegate-policy)]\n"
     "                         [--cluster-name NAME] [--cluster-label KEY=VALUE ...] [--cluster-file FILE]\n"
-    "                         [--log-level debug|info|warn|error]\n"
+    "                         [--cluster-hosts-none] [--log-level debug|info|warn|error]\n"
     "durations D: 500ms, 10s, 2m\n";
 
 using server::log;
@@ -194,7 +195,7 @@ std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string>& arg
                    "rules-edit-timeout", "policy-config-map", "audit-interval", "evidence-observer",
                    "evidence-config-map", "leader-election-lease", "leader-election-lease-duration",
                    "leader-election-renew-deadline", "leader-election-retry-period"})),
-              {"rules-from-api"});
+              with_cluster_switches({"rules-from-api"}));
   if (!flags.parse(args, error)) return std::nullopt;
   auto usage_error = [error](std::string message) -> std::optional<ServeConfig> {
     *error = std::move(message);
@@ -234,28 +235,17 @@ std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string>& arg
   return config;
 }
 
-// A fleet policy served by a releasegate that hosts none of the
-// environments selecting clusters: it was not told its cluster, or was told
-// a name or label no environment selects (a typo would leave prod ungoverned).
-bool hosts_no_selected_environment(const RuleSet& rules) {
-  bool selects = false;
-  for (const Environment& env : rules.environments) {
-    if (env.clusters && env.hosted) return false;
-    selects = selects || env.clusters.has_value();
-  }
-  return selects;
-}
-
 // One log line per rules load, and one per error of a failed one.
 void log_reload(const policy::LoadResult& result, const runtime::ReloadStatus& status) {
   for (const policy::LoadError& w : result.warnings) {
     log(LogLevel::Warn, "rules warning",
         {{"file", w.file}, {"line", w.line}, {"column", w.column}, {"context", w.context}, {"warning", w.message}});
   }
-  if (result.rules && hosts_no_selected_environment(*result.rules)) {
-    log(LogLevel::Warn, "environments select clusters, but this cluster hosts none of them: check --cluster-name "
-                        "and --cluster-label",
-        {{"cluster", result.from->options.cluster.describe()}});
+  if (result.rules) {
+    if (auto why = policy::unhosted_cluster(*result.rules, result.from->options.cluster)) {
+      log(LogLevel::Error, "not ready: this cluster would leave a fleet's environments ungoverned",
+          {{"cluster", result.from->options.cluster.describe()}, {"error", *why}});
+    }
   }
   if (result.rules) {
     log(LogLevel::Info, "rules loaded",

@@ -17,6 +17,10 @@ namespace releasegate {
 struct ClusterIdentity {
   std::string name;                           // empty: not configured
   std::map<std::string, std::string> labels;  // sorted, so output is stable
+  // The operator says this cluster hosts none of the environments that
+  // select clusters (--cluster-hosts-none): without it, such a cluster is
+  // taken for a missing or mistyped identity (policy::unhosted_cluster).
+  bool hosts_none = false;
 
   bool configured() const { return !name.empty() || !labels.empty(); }
   // "prod-eu-1 {region=europe, tier=prod}", or "(unnamed cluster)".

@@ -91,6 +91,21 @@ std::vector<std::size_t> hosted_environments(const RuleSet& rules, const Cluster
   return hosted;
 }
 
+std::optional<std::string> unhosted_cluster(const RuleSet& rules, const ClusterIdentity& cluster) {
+  if (cluster.hosts_none) return std::nullopt;
+  std::vector<std::size_t> selecting;
+  for (std::size_t e = 0; e < rules.environments.size(); ++e) {
+    const Environment& env = rules.environments[e];
+    if (!env.clusters) continue;
+    if (env.clusters->matches(cluster)) return std::nullopt;
+    selecting.push_back(e);
+  }
+  if (selecting.empty()) return std::nullopt;
+  return "environments " + names_of(rules, selecting) + " select clusters, and cluster " + cluster.describe() +
+         " hosts none of them, so their namespaces would not be governed here: give this cluster's identity "
+         "(--cluster-name, --cluster-label, --cluster-file), or say --cluster-hosts-none if it is outside the fleet";
+}
+
 std::vector<LoadError> check_fleet(const RuleSet& rules, const FleetFile& fleet, const std::string& file) {
   std::vector<LoadError> errors;
   std::vector<bool> reached(rules.environments.size(), false);

@@ -39,6 +39,13 @@ FleetFile read_fleet_file(const RuleSource& source);
 // The environments `cluster` hosts under `rules`, in policy order.
 std::vector<std::size_t> hosted_environments(const RuleSet& rules, const ClusterIdentity& cluster);
 
+// Why `cluster` would leave a fleet's environments ungoverned: environments
+// select clusters, it hosts none of them, and the operator did not say so
+// (ClusterIdentity::hosts_none). A missing --cluster-file or a label typo
+// (region: EU) would otherwise allow everything in those environments'
+// namespaces. nullopt when the rules select no cluster, or it hosts one.
+std::optional<std::string> unhosted_cluster(const RuleSet& rules, const ClusterIdentity& cluster);
+
 // Every cluster hosts what its `environments` say, and every environment
 // that selects clusters is hosted by one of the fleet: errors located in
 // the fleet file.

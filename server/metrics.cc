@@ -81,6 +81,10 @@ Metrics::Metrics()
                              "failed), by collection path")),
       leading_(gauge(*registry_, "releasegate_leader_election_leading",
                      "1 while this replica leads (audits, writes reports, persists evidence); 0 while another does")),
+      cluster_unhosted_(gauge(*registry_, "releasegate_cluster_hosts_no_environment",
+                              "1 while environments select clusters, this cluster's identity selects none of them, "
+                              "and --cluster-hosts-none is not given: not ready (see /readyz clusterError)")
+                            .Add({})),
       certificate_reloads_(counter(*registry_, "releasegate_tls_certificate_reloads_total",
                                    "Serving certificate loads by result (success, failure)")),
       certificate_expiry_(gauge(*registry_, "releasegate_tls_certificate_expiry_timestamp_seconds",
@@ -161,6 +165,7 @@ std::string Metrics::scrape(const Sources& sources) {
   if (sources.audit) scrape_audit(*sources.audit);
   if (sources.evidence) scrape_evidence(*sources.evidence);
   if (sources.leader) leading_.Add({}).Set(sources.leader->leading ? 1 : 0);
+  cluster_unhosted_.Set(sources.cluster_unhosted ? 1 : 0);
   const CertificateStatus& certificate = sources.certificate;
   advance(certificate_reloads_.Add({{"result", "success"}}), static_cast<double>(certificate.reloads));
   advance(certificate_reloads_.Add({{"result", "failure"}}), static_cast<double>(certificate.failures));

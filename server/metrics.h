@@ -70,6 +70,9 @@ class Metrics {
     const evidence::ObserverStatus* evidence = nullptr;  // the evidence observer
     const kube::LeaderStatus* leader = nullptr;          // the leader election
     CertificateStatus certificate;
+    // Rules that select clusters, none of them this one, and no
+    // --cluster-hosts-none (policy::unhosted_cluster): not ready.
+    bool cluster_unhosted = false;
   };
   std::string scrape(const Sources& sources);
 
@@ -90,6 +93,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& rules_held_config_maps_;
   prometheus::Family<prometheus::Counter>& watch_relists_;
   prometheus::Family<prometheus::Gauge>& leading_;  // exists only where the election runs
+  prometheus::Gauge& cluster_unhosted_;
   prometheus::Family<prometheus::Counter>& certificate_reloads_;
   prometheus::Gauge& certificate_expiry_;
   struct AuditFamilies {

@@ -10,6 +10,7 @@
 
 #include "runtime/directory_watcher.h"
 #include "core/request.h"
+#include "policy/fleet.h"
 #include "admission/admission_handler.h"
 #include "admission/admission_response.h"
 #include "server/certificate_store.h"
@@ -231,38 +232,52 @@ struct Server::Impl {
       if (options.audit) audited = options.audit->status();
       if (options.evidence) observed = options.evidence->status();
       if (options.leader) leader = options.leader->status();
+      auto in_force = store.current();
+      bool unhosted = in_force && policy::unhosted_cluster(*in_force, options.cluster);
       res.set_content(metrics.scrape({rules ? &*rules : nullptr, watch ? &*watch : nullptr,
                                       audited ? &*audited : nullptr, observed ? &*observed : nullptr,
-                                      leader ? &*leader : nullptr, certificates.status()}),
+                                      leader ? &*leader : nullptr, certificates.status(), unhosted}),
                       "text/plain; version=0.0.4; charset=utf-8");
     });
     probes.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-      bool rules_loaded = store.current() != nullptr;
-      bool serving = admission && admission->running() && !shutting_down;
-      nlohmann::json detail{{"ready", rules_loaded && serving}, {"rulesLoaded", rules_loaded}, {"serving", serving}};
-      if (shutting_down) detail["shuttingDown"] = true;
-      if (options.rules_feed) {
-        detail["rules"] = reload_detail(options.rules_feed->status());
-        if (auto watch = options.rules_feed->watch_status()) detail["rulesWatch"] = watch_detail(*watch);
-      }
-      if (options.audit) detail["audit"] = audit_detail(options.audit->status());
-      if (options.evidence) detail["evidence"] = evidence_detail(options.evidence->status());
-      if (options.leader) detail["leaderElection"] = leader_detail(*options.leader);
-      if (options.cluster.configured()) {
-        detail["cluster"] = {{"name", options.cluster.name}, {"labels", options.cluster.labels}};
-      }
-      // The environments this cluster hosts: a fleet's operator sees at once
-      // whether its name and labels select what they should.
-      if (auto rules = store.current()) {
-        nlohmann::json hosted = nlohmann::json::array();
-        for (const Environment& env : rules->environments) {
-          if (env.hosted) hosted.push_back(env.name);
-        }
-        detail["environments"] = std::move(hosted);
-      }
-      res.status = rules_loaded && serving ? 200 : 503;
+      nlohmann::json detail = readiness();
+      res.status = detail["ready"] == true ? 200 : 503;
       res.set_content(detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
     });
+  }
+
+  // What /readyz says: ready, and each component's state.
+  nlohmann::json readiness() const {
+    auto rules = store.current();
+    bool rules_loaded = rules != nullptr;
+    bool serving = admission && admission->running() && !shutting_down;
+    // Not ready rather than allowing a fleet's namespaces unchecked: with
+    // the webhook's failurePolicy Fail, its requests are then refused.
+    std::optional<std::string> unhosted = rules ? policy::unhosted_cluster(*rules, options.cluster) : std::nullopt;
+    nlohmann::json detail{
+        {"ready", rules_loaded && serving && !unhosted}, {"rulesLoaded", rules_loaded}, {"serving", serving}};
+    if (unhosted) detail["clusterError"] = *unhosted;
+    if (shutting_down) detail["shuttingDown"] = true;
+    if (options.rules_feed) {
+      detail["rules"] = reload_detail(options.rules_feed->status());
+      if (auto watch = options.rules_feed->watch_status()) detail["rulesWatch"] = watch_detail(*watch);
+    }
+    if (options.audit) detail["audit"] = audit_detail(options.audit->status());
+    if (options.evidence) detail["evidence"] = evidence_detail(options.evidence->status());
+    if (options.leader) detail["leaderElection"] = leader_detail(*options.leader);
+    if (options.cluster.configured()) {
+      detail["cluster"] = {{"name", options.cluster.name}, {"labels", options.cluster.labels}};
+    }
+    // The environments this cluster hosts: a fleet's operator sees at once
+    // whether its name and labels select what they should.
+    if (rules) {
+      nlohmann::json hosted = nlohmann::json::array();
+      for (const Environment& env : rules->environments) {
+        if (env.hosted) hosted.push_back(env.name);
+      }
+      detail["environments"] = std::move(hosted);
+    }
+    return detail;
   }
 };
 

@@ -4,8 +4,12 @@
 // by the real binary as each cluster's releasegate would.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "tests/deploy/deploy_support.h"
 #include "tests/support/test_support.h"
+
+#include <nlohmann/json.hpp>
 
 namespace releasegate::testing {
 namespace {
@@ -58,10 +62,66 @@ TEST(FleetExamples, EachLocationRunsWhatWasPromotedThere) {
     EXPECT_EQ(r.exit_code, 1) << other.name << "\n" << r.out;
     EXPECT_NE(r.out.find("is not promoted to prod-" + other.region), std::string::npos) << r.out;
   }
-  // A cluster without its labels hosts no environment: nothing is governed.
-  CommandResult unlabelled = check(example, {"eu-1", ""}, "production/europe");
-  EXPECT_EQ(unlabelled.exit_code, 0) << unlabelled.out;
-  EXPECT_EQ(unlabelled.out.find("(environment"), std::string::npos) << unlabelled.out;
+}
+
+// A cluster whose identity selects none of the fleet's environments (its
+// labels not mounted, or mistyped) would govern nothing: check refuses to
+// decide as it, unless told that this cluster is outside the fleet. The
+// same for no identity at all, as CI running `check` would.
+TEST(FleetExamples, AClusterHostingNoEnvironmentIsRefusedUnlessDeclaredOutside) {
+  fs::path example = source_dir() / "deploy/examples/fleet/locations";
+  std::string release = (example / "releases/production/europe/podinfo.yaml").string();
+  for (const Cluster& cluster : {Cluster{"eu-1", ""}, Cluster{"eu-1", "EU"}}) {
+    CommandResult r = check(example, cluster, "production/europe");
+    EXPECT_EQ(r.exit_code, 2) << cluster.region << "\n" << r.out << r.err;
+    EXPECT_EQ(r.out, "") << "no verdict";
+  }
+  CommandResult anonymous = run_command({RELEASEGATE_BINARY, "check", "--rules", (example / "rules").string(), "--user",
+                                         kKustomizeController, "-f", release});
+  EXPECT_EQ(anonymous.exit_code, 2) << anonymous.out << anonymous.err;
+  CommandResult outside = run_command({RELEASEGATE_BINARY, "check", "--rules", (example / "rules").string(), "--user",
+                                       kKustomizeController, "-f", release, "--cluster-name", "lab-1",
+                                       "--cluster-hosts-none"});
+  EXPECT_EQ(outside.exit_code, 0) << outside.out << outside.err;
+  EXPECT_EQ(outside.out.find("(environment"), std::string::npos) << "said outside the fleet: nothing governed";
+  // lint as well: for a cluster, a fleet, or a cluster said to be outside.
+  CommandResult lint = run_command({RELEASEGATE_BINARY, "lint", "--rules", (example / "rules").string()});
+  EXPECT_EQ(lint.exit_code, 1) << lint.out << lint.err;
+  lint = run_command({RELEASEGATE_BINARY, "lint", "--rules", (example / "rules").string(), "--cluster-hosts-none"});
+  EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
+}
+
+// With --fleet, check decides as every cluster of the fleet file: one
+// verdict line per cluster and manifest.
+TEST(FleetExamples, CheckWithTheFleetJudgesEveryCluster) {
+  fs::path example = source_dir() / "deploy/examples/fleet/locations";
+  CommandResult r = run_command({RELEASEGATE_BINARY, "check", "--rules", (example / "rules").string(), "--fleet",
+                                 (example / "fleet.yaml").string(), "--user", kKustomizeController, "-f",
+                                 (example / "releases/production/europe/podinfo.yaml").string()});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  // "cluster eu-1 {region=europe}: allow: Deployment ..." -> (cluster, decision)
+  std::vector<std::pair<std::string, std::string>> verdicts;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    auto brace = line.find("}: ");
+    if (!line.starts_with("cluster ") || brace == std::string::npos) continue;
+    std::size_t decision = brace + 3;
+    verdicts.emplace_back(line.substr(8, brace + 1 - 8), line.substr(decision, line.find(':', decision) - decision));
+  }
+  EXPECT_EQ(verdicts, (std::vector<std::pair<std::string, std::string>>{
+                          {"eu-1 {region=europe}", "allow"}, {"us-1 {region=us}", "deny"}, {"asia-1 {region=asia}", "deny"}}))
+      << r.out;
+  // JSON names the cluster of each result.
+  r = run_command({RELEASEGATE_BINARY, "check", "--rules", (example / "rules").string(), "--fleet",
+                   (example / "fleet.yaml").string(), "--user", kKustomizeController, "--output", "json", "-f",
+                   (example / "releases/production/europe/podinfo.yaml").string()});
+  nlohmann::json results = nlohmann::json::parse(r.out);
+  ASSERT_EQ(results.size(), 3u) << r.out;
+  EXPECT_EQ(results[0]["cluster"], "eu-1 {region=europe}");
+  EXPECT_EQ(results[0]["decision"], "allow");
+  EXPECT_EQ(results[1]["cluster"], "us-1 {region=us}");
+  EXPECT_EQ(results[1]["environment"], "prod-us");
+  EXPECT_EQ(results[1]["decision"], "deny");
 }
 
 TEST(FleetExamples, ChainPolicyAgreesWithItsFleetAndEachClusterRunsItsVersion) {

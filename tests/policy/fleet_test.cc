@@ -52,6 +52,20 @@ TEST(Fleet, AClustersLabelsChooseTheEnvironmentsItHosts) {
   EXPECT_EQ(unnamed.rules->environment_for_namespace("prod"), std::nullopt);
 }
 
+// A cluster hosting none of the environments that select clusters would
+// govern none of their namespaces: an error unless said explicitly.
+TEST(Fleet, AClusterHostingNoSelectingEnvironmentIsUnhostedUnlessSaid) {
+  LoadResult r = compile_fleet("        staging-europe: [\"1.0.0\"]\n");
+  ASSERT_TRUE(r.rules) << errors_of(r);
+  EXPECT_TRUE(unhosted_cluster(*r.rules, {}).has_value()) << "no identity";
+  EXPECT_TRUE(unhosted_cluster(*r.rules, {"prod-eu-1", {{"region", "EU"}}}).has_value()) << "a label typo";
+  EXPECT_FALSE(unhosted_cluster(*r.rules, {"prod-eu-1", {{"region", "europe"}}}).has_value());
+  EXPECT_FALSE(unhosted_cluster(*r.rules, {"lab-1", {}, true}).has_value()) << "--cluster-hosts-none";
+  LoadResult plain = compile_rules({{"policy.yaml", testing::kTestPolicy}, {"promotion.yaml", testing::kTestPromotion}});
+  ASSERT_TRUE(plain.rules);
+  EXPECT_FALSE(unhosted_cluster(*plain.rules, {}).has_value()) << "no environment selects clusters";
+}
+
 TEST(Fleet, AVersionMustHavePassedEachEnvironmentItComesAfter) {
   // prod-us after staging-us and prod-europe: both.
   EXPECT_TRUE(compile_fleet("        staging-europe: [\"1.0.0\"]\n        prod-europe: [\"1.0.0\"]\n"

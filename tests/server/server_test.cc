@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "policy/compiler.h"
 #include "tests/support/test_support.h"
 #include "tests/support/tls_client.h"
 
@@ -76,6 +77,55 @@ class ServerTest : public ::testing::Test {
     return testing::review(spec, "uid-deny");
   }
 };
+
+// A fleet policy, and a server whose identity selects none of its
+// cluster-selecting environments (no --cluster-file mounted, a label typo):
+// not ready, with the metric, so that the webhook refuses (failurePolicy
+// Fail) rather than letting those namespaces through. Ready once told the
+// cluster is outside the fleet.
+TEST(ServerFleetIdentity, AClusterHostingNoEnvironmentIsNotReadyUnlessDeclaredOutside) {
+  auto example = testing::source_dir() / "deploy/examples/fleet/locations/rules";
+  auto certs = std::filesystem::temp_directory_path() / ("releasegate-fleet-identity-" + std::to_string(::getpid()));
+  ASSERT_TRUE(testing::make_dev_certs(certs));
+  for (ClusterIdentity cluster : {ClusterIdentity{"eu-1", {{"region", "EU"}}}, ClusterIdentity{},
+                                  ClusterIdentity{"lab-1", {}, true}}) {
+    policy::LoadOptions load;
+    load.cluster = cluster;
+    runtime::RuleStore store;
+    policy::LoadResult loaded = policy::load_rules({example.string()}, load);
+    ASSERT_TRUE(loaded.rules);
+    store.publish(loaded);
+    ServerOptions options;
+    options.listen = {"127.0.0.1", 0};
+    options.metrics_listen = {"127.0.0.1", 0};
+    options.tls = {(certs / "tls.crt").string(), (certs / "tls.key").string(), {}};
+    options.cluster = cluster;
+    Server server(options, store);
+    std::string error;
+    ASSERT_TRUE(server.start(&error)) << error;
+    httplib::Client probes("127.0.0.1", server.metrics_port());
+    auto ready = probes.Get("/readyz");
+    ASSERT_TRUE(ready);
+    json detail = json::parse(ready->body);
+    auto metrics = probes.Get("/metrics");
+    ASSERT_TRUE(metrics);
+    bool gauge_set = metrics->body.find("\nreleasegate_cluster_hosts_no_environment 1") != std::string::npos;
+    if (cluster.hosts_none) {
+      EXPECT_EQ(ready->status, 200) << ready->body;
+      EXPECT_FALSE(detail.contains("clusterError"));
+      EXPECT_FALSE(gauge_set);
+      EXPECT_NE(metrics->body.find("\nreleasegate_cluster_hosts_no_environment 0"), std::string::npos);
+    } else {
+      EXPECT_EQ(ready->status, 503) << cluster.describe() << ": " << ready->body;
+      EXPECT_EQ(detail["ready"], false);
+      EXPECT_EQ(detail["rulesLoaded"], true);
+      EXPECT_TRUE(detail["clusterError"].is_string());
+      EXPECT_TRUE(gauge_set) << metrics->body;
+    }
+    server.stop();
+  }
+  std::filesystem::remove_all(certs);
+}
 
 TEST_F(ServerTest, ValidateAnswersAdmissionReviewOverTls) {
   auto res = client()->Post("/validate", allowed_review("uid-allow"), "application/json");
