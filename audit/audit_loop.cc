@@ -93,7 +93,7 @@ void AuditLoop::audit_and_publish(const RuleSet& rules) {
   }
   std::size_t publish_errors = 0;
   if (options_.publish) {
-    PublishResult published = publish_reports(client_, result, options_.reports, &published_);
+    PublishResult published = publish_reports(client_, result, options_.reports);
     publish_errors = published.errors.size();
     errors.insert(errors.end(), published.errors.begin(), published.errors.end());
   }

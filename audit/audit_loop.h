@@ -79,7 +79,6 @@ class AuditLoop {
   std::condition_variable wake_;
   bool stop_ = false;
   AuditStatus status_;
-  PublishedReports published_;  // the audit thread's own
   std::thread thread_;
 };
 

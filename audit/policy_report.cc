@@ -129,9 +129,24 @@ json cluster_report(const AuditResult& result, std::int64_t seconds, const Repor
           {"summary", summary_json(summary)}, {"results", std::move(results).finish(seconds)}};
 }
 
-std::size_t digest_without_timestamps(json report) {
-  for (json& r : report["results"]) r.erase("timestamp");
-  return std::hash<std::string>{}(report.dump());
+// What a report says as releasegate renders it: releasegate's labels, the
+// summary and the results without their timestamps. The apiserver adds
+// metadata and a new audit only new timestamps, so a stored report has the
+// digest of its rendering unless someone changed it.
+std::size_t content_digest(const json& report) {
+  json content{{"summary", report.contains("summary") ? report["summary"] : json()},
+               {"results", report.contains("results") ? report["results"] : json()}};
+  if (content["results"].is_array()) {
+    for (json& r : content["results"]) {
+      if (r.is_object()) r.erase("timestamp");
+    }
+  }
+  json::json_pointer labels("/metadata/labels");
+  for (std::string_view key : {kManagedBy, std::string_view("releasegate.io/cluster")}) {
+    json::json_pointer label = labels / std::string(key);
+    content["labels"][std::string(key)] = report.contains(label) ? report.at(label) : json();
+  }
+  return std::hash<std::string>{}(content.dump());
 }
 
 }  // namespace
@@ -148,54 +163,67 @@ std::vector<json> policy_reports(const AuditResult& result, const ReportOptions&
 
 namespace {
 
-// Applies one report unless `last` shows it unchanged; false on an error.
-bool publish_one(kube::Client& client, const json& report, PublishedReports* last, PublishResult& published) {
+// The digest of each of releasegate's reports as stored now, by path: read
+// back at every publish, so that a report a tenant edited or deleted (a
+// namespace's admin may patch policyreports) is written again at once.
+struct StoredReports {
+  std::map<std::string, std::size_t> digests;
+  std::set<std::string> namespaces;  // of the namespaced reports listed
+  bool listed = false;               // the namespaced reports could be listed
+};
+
+// Pages of a few reports: each may be up to a mebibyte.
+constexpr std::size_t kReportsPerPage = 20;
+
+StoredReports read_stored(kube::Client& client, PublishResult& published) {
+  StoredReports stored;
+  kube::ListOptions managed;
+  managed.label_selector = std::string(kManagedBy) + "=releasegate";
+  managed.limit = kReportsPerPage;
+  kube::ListResult listed = client.list(kube::resource_path("wgpolicyk8s.io", "v1alpha2", "policyreports"), managed,
+                                        [&](json&& report) {
+                                          if (admission::metadata_field(report, "name") != kReportName) return;
+                                          std::string ns = admission::metadata_field(report, "namespace");
+                                          stored.namespaces.insert(ns);
+                                          stored.digests[report_path(ns)] = content_digest(report);
+                                        });
+  stored.listed = listed.ok;
+  if (!listed.ok) published.errors.push_back("listing releasegate's policy reports: " + listed.error.describe());
+  kube::Response cluster = client.get(report_path(""));
+  if (cluster.ok()) {
+    stored.digests[report_path("")] = content_digest(json::parse(cluster.body, nullptr, false));
+  }
+  return stored;
+}
+
+// Applies one report unless the stored one says the same; false on an error.
+bool publish_one(kube::Client& client, const json& report, const StoredReports& stored, PublishResult& published) {
   std::string namespace_ = admission::metadata_field(report, "namespace");
   std::string path = report_path(namespace_);
-  auto now = std::chrono::steady_clock::now();
-  std::size_t digest = last ? digest_without_timestamps(report) : 0;
-  if (last) {
-    auto previous = last->by_path.find(path);
-    if (previous != last->by_path.end() && previous->second.digest == digest &&
-        now - previous->second.written < last->refresh) {
-      ++published.unchanged;
-      return true;
-    }
+  auto found = stored.digests.find(path);
+  if (found != stored.digests.end() && found->second == content_digest(report)) {
+    ++published.unchanged;
+    return true;
   }
   kube::Response applied = client.apply(path, report, std::string(kFieldManager));
   if (!applied.ok()) {
     published.errors.push_back(report.value("kind", std::string()) + " " +
                                (namespace_.empty() ? "" : namespace_ + "/") + std::string(kReportName) + ": " +
                                kube::error_of(applied).describe());
-    if (last) last->by_path.erase(path);
     return false;
   }
   ++published.applied;
-  if (last) last->by_path[path] = {digest, now};
   return true;
 }
 
 // Deletes releasegate's namespace reports that `written` does not name.
-void delete_stale(kube::Client& client, const std::set<std::string>& written, PublishedReports* last,
+void delete_stale(kube::Client& client, const std::set<std::string>& written, const StoredReports& stored,
                   PublishResult& published) {
-  kube::ListOptions managed;
-  managed.label_selector = std::string(kManagedBy) + "=releasegate";
-  std::vector<std::string> stale;
-  kube::ListResult listed = client.list(kube::resource_path("wgpolicyk8s.io", "v1alpha2", "policyreports"), managed,
-                                        [&](json&& report) {
-                                          std::string ns = admission::metadata_field(report, "namespace");
-                                          std::string name = admission::metadata_field(report, "name");
-                                          if (name == kReportName && !written.contains(ns)) stale.push_back(ns);
-                                        });
-  if (!listed.ok) {
-    published.errors.push_back("listing releasegate's policy reports: " + listed.error.describe());
-    return;
-  }
-  for (const std::string& ns : stale) {
+  for (const std::string& ns : stored.namespaces) {
+    if (written.contains(ns)) continue;
     kube::Response deleted = client.request("DELETE", report_path(ns));
     if (deleted.ok() || deleted.status == 404) {
       ++published.deleted;
-      if (last) last->by_path.erase(report_path(ns));
     } else {
       published.errors.push_back("PolicyReport " + ns + "/" + std::string(kReportName) + ": " +
                                  kube::error_of(deleted).describe());
@@ -205,10 +233,10 @@ void delete_stale(kube::Client& client, const std::set<std::string>& written, Pu
 
 }  // namespace
 
-PublishResult publish_reports(kube::Client& client, const AuditResult& result, const ReportOptions& options,
-                              PublishedReports* last) {
+PublishResult publish_reports(kube::Client& client, const AuditResult& result, const ReportOptions& options) {
   PublishResult published;
   std::int64_t seconds = seconds_of(result);
+  StoredReports stored = read_stored(client, published);
   // An incomplete audit writes only the cluster report, which says what
   // could not be listed: a namespace's report without, say, its Pods would
   // look clean.
@@ -217,11 +245,11 @@ PublishResult publish_reports(kube::Client& client, const AuditResult& result, c
     for (const auto& [namespace_, ns] : result.namespaces) {
       if (namespace_.empty()) continue;
       written.insert(namespace_);
-      publish_one(client, namespace_report(namespace_, ns, seconds, options), last, published);
+      publish_one(client, namespace_report(namespace_, ns, seconds, options), stored, published);
     }
-    if (published.errors.empty()) delete_stale(client, written, last, published);
+    if (published.errors.empty() && stored.listed) delete_stale(client, written, stored, published);
   }
-  publish_one(client, cluster_report(result, seconds, options), last, published);
+  publish_one(client, cluster_report(result, seconds, options), stored, published);
   return published;
 }
 

@@ -2,8 +2,7 @@
 // Policy Reporter reads: one PolicyReport named `releasegate` per namespace
 // with results, and one ClusterPolicyReport `releasegate` with the
 // cluster-wide results and the inventory (unscored `inventory` results).
-// They are server-side applied with field manager `releasegate`, so an
-// unchanged report costs no write.
+// They are server-side applied with field manager `releasegate`.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -28,31 +27,20 @@ struct ReportOptions {
 // The namespaced reports, then the cluster report.
 std::vector<nlohmann::json> policy_reports(const AuditResult& result, const ReportOptions& options = {});
 
-// What a process last wrote of each report, so that a report whose results
-// did not change is not written again: its timestamps alone would make
-// every audit a write, and two replicas would overwrite each other's. A
-// report is written again once its entry is older than `refresh` (so one
-// deleted by hand comes back).
-struct PublishedReports {
-  struct Entry {
-    std::size_t digest = 0;  // of the report without its timestamps
-    std::chrono::steady_clock::time_point written;
-  };
-  std::map<std::string, Entry> by_path;
-  std::chrono::minutes refresh{60};
-};
-
 struct PublishResult {
   std::size_t applied = 0;
-  std::size_t unchanged = 0;  // not written: the same results as last written
+  std::size_t unchanged = 0;  // not written: the stored report says the same
   std::size_t deleted = 0;  // reports of namespaces with no results any more
   std::vector<std::string> errors;
 };
 
-// Applies every report; when the audit is complete, deletes releasegate's
+// Reads releasegate's reports back, and applies each one whose stored copy
+// says something else, or is gone: a report is not written again for new
+// timestamps alone (each audit would be a write, and replicas would
+// overwrite each other's), but one a tenant edited or deleted is repaired
+// at the next audit. When the audit is complete, deletes releasegate's
 // reports in namespaces that have none now (an incomplete audit deletes
 // nothing: a kind it could not list may be what they report).
-PublishResult publish_reports(kube::Client& client, const AuditResult& result, const ReportOptions& options = {},
-                              PublishedReports* published = nullptr);
+PublishResult publish_reports(kube::Client& client, const AuditResult& result, const ReportOptions& options = {});
 
 }  // namespace releasegate::audit

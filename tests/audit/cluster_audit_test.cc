@@ -93,16 +93,17 @@ TEST_F(ClusterAuditTest, ReportsAreAppliedAndStaleOnesDeleted) {
 
 // Two replicas audit the same cluster: a report whose results did not
 // change is not written again (its timestamps alone would make each audit
-// a write, and the replicas would overwrite each other's).
+// a write, and the replicas would overwrite each other's). The stored
+// report is what is compared, so a fresh process writes nothing either.
 TEST_F(ClusterAuditTest, AnUnchangedReportIsNotWrittenAgain) {
   kube::Client client(api.client_config());
-  PublishedReports last;
-  PublishResult first = publish_reports(client, audit_cluster(client, *rules), {}, &last);
+  PublishResult first = publish_reports(client, audit_cluster(client, *rules));
   ASSERT_TRUE(first.errors.empty());
   EXPECT_EQ(first.applied, 2u) << "staging's and the cluster's";
   std::size_t writes = api.request_count();
   std::this_thread::sleep_for(1100ms);  // a new timestamp
-  PublishResult again = publish_reports(client, audit_cluster(client, *rules), {}, &last);
+  kube::Client other_replica(api.client_config());
+  PublishResult again = publish_reports(other_replica, audit_cluster(other_replica, *rules));
   EXPECT_EQ(again.applied, 0u);
   EXPECT_EQ(again.unchanged, 2u);
   EXPECT_EQ(again.deleted, 0u) << "an unchanged report is not stale";
@@ -110,9 +111,55 @@ TEST_F(ClusterAuditTest, AnUnchangedReportIsNotWrittenAgain) {
   for (std::size_t i = writes; i < api.requests().size(); ++i) EXPECT_NE(api.requests()[i].method, "PATCH");
 
   ASSERT_TRUE(api.remove(kStagingDeployments, "old"));
-  PublishResult changed = publish_reports(client, audit_cluster(client, *rules), {}, &last);
+  PublishResult changed = publish_reports(client, audit_cluster(client, *rules));
   EXPECT_EQ(changed.applied, 1u) << "staging's results changed";
   EXPECT_EQ((*api.object(kStagingReports, "releasegate"))["summary"]["fail"], 0);
+}
+
+// Whoever may patch policyreports in a namespace (Kyverno aggregates that
+// right into admin) cannot clear releasegate's results for long: a report
+// edited, relabelled or deleted is written again at the next audit.
+TEST_F(ClusterAuditTest, AReportATenantEditedOrDeletedIsRepairedAtTheNextAudit) {
+  kube::Client client(api.client_config());
+  ASSERT_TRUE(publish_reports(client, audit_cluster(client, *rules)).errors.empty());
+  nlohmann::json original = *api.object(kStagingReports, "releasegate");
+  ASSERT_EQ(original["summary"]["fail"], 1);
+  auto tamper = [&](auto&& edit) {
+    nlohmann::json report = *api.object(kStagingReports, "releasegate");
+    edit(report);
+    api.put(kStagingReports, report);
+  };
+  auto outcomes = [](const nlohmann::json& report) {
+    std::vector<std::string> out;
+    for (const auto& r : report["results"]) out.push_back(r["result"]);
+    return out;
+  };
+  auto repaired = [&] {
+    PublishResult published = publish_reports(client, audit_cluster(client, *rules));
+    auto report = api.object(kStagingReports, "releasegate");
+    return published.errors.empty() && published.applied == 1 && report && (*report)["summary"]["fail"] == 1 &&
+           outcomes(*report) == outcomes(original) &&
+           (*report)["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "releasegate";
+  };
+  tamper([](nlohmann::json& r) {
+    r["results"] = nlohmann::json::array();
+    r["summary"]["fail"] = 0;
+  });
+  EXPECT_TRUE(repaired()) << "results cleared";
+  tamper([](nlohmann::json& r) {
+    for (auto& result : r["results"]) {
+      if (result["result"] == "fail") result["result"] = "pass";
+    }
+  });
+  EXPECT_TRUE(repaired()) << "a failure turned into a pass";
+  tamper([](nlohmann::json& r) { r["metadata"]["labels"].erase("app.kubernetes.io/managed-by"); });
+  EXPECT_TRUE(repaired()) << "unlabelled, so that releasegate's list misses it";
+  ASSERT_TRUE(api.remove(kStagingReports, "releasegate"));
+  EXPECT_TRUE(repaired()) << "deleted";
+  api.remove("/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports", "releasegate");
+  PublishResult cluster = publish_reports(client, audit_cluster(client, *rules));
+  EXPECT_EQ(cluster.applied, 1u) << "the cluster report deleted";
+  EXPECT_TRUE(api.object("/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports", "releasegate"));
 }
 
 TEST_F(ClusterAuditTest, AKindTheClusterRefusesMakesTheAuditIncompleteAndDeletesNothing) {
