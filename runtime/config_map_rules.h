@@ -2,25 +2,31 @@
 // ConfigMap key, named in every error as
 // `ConfigMap releasegate-system/promotion-checkout key checkout.yaml:12:3`.
 //
-// A broken ConfigMap does not freeze the others. The rule, exactly: the
-// ConfigMaps are compiled as they are now, oldest first. If that fails,
-// each ConfigMap that an error points into and whose rules differ from the
-// rule set in force is held back: its content in force is used instead (a
-// new one is left out). When the errors point into no such ConfigMap (the
-// unchanged side of a conflict), every changed one is held back. The rest
-// is compiled again, holding back more while that finds any. If the result
-// is valid it is put in force, and the held ConfigMaps are reported;
-// otherwise the rule set in force stays as it is. Two ConfigMaps holding
-// the same record are reported at the later-created one, so that one is
-// held: a new ConfigMap cannot take a repository from its owner by its
-// name. A deletion is never held back: a ConfigMap gone from the cluster
-// is gone from the rules, unless the rules are invalid without it (the
-// ReleasePolicy's, say), in which case nothing changes. What is in force
-// lives in memory: a restarted releasegate has no last good content, and
-// leaves a broken ConfigMap out whole until it is fixed.
+// A broken ConfigMap does not freeze the others, and a stored one does not
+// freeze another team's edits. The rule, exactly: starting from the rule
+// set in force, the changes since (ConfigMaps added, edited or deleted) are
+// tried in order: the policy's ConfigMaps first, then by creation time. A
+// change is accepted when the rules compile with it and with every change
+// accepted before it; otherwise it is held: an edited ConfigMap stays at
+// its content in force, a new one is left out, a deleted one stays in
+// force. So what is in force keeps what it holds: a ConfigMap that now
+// claims another's repository is held, whatever its name or age, and an
+// edit that only removes promotions (which cannot conflict with anything
+// in force) is never held because of another ConfigMap. Changes to
+// ConfigMaps created in the same second are tried together, each alone,
+// then those that compile alone together: if those conflict, all of them
+// are held, so a tie is never decided by a name an applier chose. At a
+// first compile (a restart) nothing is in force: every ConfigMap is a
+// change, so the older of two claiming a repository keeps it; if the
+// policy itself does not compile, nothing is in force and the server
+// stays not ready. What is in force lives in memory: a restarted
+// releasegate has no last good content, and leaves a broken ConfigMap out
+// whole until it is fixed. (All changes compiling together cost one link,
+// as before; k bad ones among n cost about k log n links.)
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -80,12 +86,11 @@ class ConfigMapRules {
   ConfigMapCompile compile(RulesConfigMaps now, const policy::LoadOptions& options);
 
  private:
-  policy::LoadResult compile_all(const RulesConfigMaps& config_maps, const policy::LoadOptions& options,
-                                 std::map<std::string, std::string>* file_owner);
-  // The ConfigMaps to hold back after `errors`, each with its errors.
-  std::map<std::string, std::vector<policy::LoadError>> culprits(
-      const RulesConfigMaps& candidate, const std::set<std::string>& held,
-      const std::vector<policy::LoadError>& errors, const std::map<std::string, std::string>& file_owner) const;
+  struct Settling;
+  policy::LoadResult compile_all(const RulesConfigMaps& config_maps, const policy::LoadOptions& options);
+  void find_changes(Settling& s) const;
+  void settle(Settling& s, std::size_t begin, std::size_t end);
+  void settle_group(Settling& s, const std::vector<std::string>& group, std::vector<policy::LoadError> errors);
 
   RulesConfigMaps in_force_;    // what the rule set in force was compiled from
   bool has_in_force_ = false;

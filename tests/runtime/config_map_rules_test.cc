@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "tests/support/test_support.h"
 
 namespace releasegate::runtime {
@@ -173,8 +175,66 @@ TEST(ConfigMapRulesTest, DeletingThePolicyChangesNothing) {
   RulesConfigMaps next = base();
   next.erase("releasegate-system/releasegate-policy");
   ConfigMapCompile compiled = rules.compile(next, options());
-  EXPECT_FALSE(compiled.result.rules) << "the rule set in force stays";
-  EXPECT_FALSE(compiled.result.errors.empty());
+  ASSERT_TRUE(compiled.result.rules);
+  EXPECT_FALSE(compiled.in_force_changed) << "the rule set in force stays";
+  ASSERT_EQ(compiled.held.size(), 1u);
+  EXPECT_EQ(compiled.held[0].config_map, "releasegate-system/releasegate-policy");
+}
+
+// A ConfigMap stored claiming another's repository (during a webhook
+// outage, by an exempt applier) is held; it must not hold the victim's
+// later edits, least of all the security team's removal of a bad version.
+TEST(ConfigMapRulesTest, AStoredConflictDoesNotFreezeTheVictimsRevocation) {
+  ConfigMapRules rules;
+  RulesConfigMaps maps = base();
+  // Older than the podinfo ConfigMap, and empty of rules until now.
+  maps["releasegate-system/squatter"] = config_map(kOwn, "squatter", "notes.txt", "", "2026-10-01T00:00:00Z");
+  ASSERT_TRUE(rules.compile(maps, options()).result.rules);
+  maps["releasegate-system/squatter"].data["squat.yaml"] =
+      team_promotion("squat", "ghcr.io/acme/podinfo", "\"6.5.0\", \"9.9.9\"");
+  ConfigMapCompile stored = rules.compile(maps, options());
+  ASSERT_TRUE(stored.result.rules);
+  ASSERT_EQ(stored.held.size(), 1u);
+  EXPECT_EQ(stored.held[0].config_map, "releasegate-system/squatter") << "it claims what is in force elsewhere";
+  // The owner revokes 6.5.1 from staging: applied, the squatter still held.
+  std::string revoked = kTestPromotion;
+  std::size_t at = revoked.find(", \"6.5.1@sha256:");
+  revoked.erase(at, revoked.find('"', at + 3) + 1 - at);
+  ASSERT_EQ(revoked.find("6.5.1@"), std::string::npos);
+  maps["releasegate-system/podinfo-promotion"].data["podinfo.yaml"] = revoked;
+  ConfigMapCompile revocation = rules.compile(maps, options());
+  ASSERT_TRUE(revocation.result.rules);
+  EXPECT_TRUE(revocation.in_force_changed);
+  ASSERT_EQ(revocation.held.size(), 1u);
+  EXPECT_EQ(revocation.held[0].config_map, "releasegate-system/squatter");
+  EXPECT_FALSE(promotes(*revocation.result.rules, "ghcr.io/acme/podinfo", "6.5.1")) << "the revocation is in force";
+  EXPECT_FALSE(promotes(*revocation.result.rules, "ghcr.io/acme/podinfo", "9.9.9"));
+}
+
+// Two ConfigMaps created in the same second, applied together (one Flux
+// apply), both claiming one repository: neither wins by its name; both are
+// held until Git says which one holds it. Another change applies.
+TEST(ConfigMapRulesTest, ATieInCreationTimeIsNotDecidedByName) {
+  for (bool first_compile : {true, false}) {
+    ConfigMapRules rules;
+    RulesConfigMaps maps = base();
+    if (!first_compile) {
+      ASSERT_TRUE(rules.compile(maps, options()).result.rules);
+    }
+    const char* second = "2026-12-01T10:00:00Z";
+    maps["releasegate-system/aaa"] = config_map(kOwn, "aaa", "a.yaml", team_promotion("a", "ghcr.io/acme/new", "\"1.0.0\""), second);
+    maps["releasegate-system/zzz"] = config_map(kOwn, "zzz", "z.yaml", team_promotion("z", "ghcr.io/acme/new", "\"2.0.0\""), second);
+    maps["releasegate-system/payments"] = config_map(
+        kOwn, "payments", "payments.yaml", team_promotion("payments", "ghcr.io/acme/payments", "\"2.0.0\""), second);
+    ConfigMapCompile compiled = rules.compile(maps, options());
+    ASSERT_TRUE(compiled.result.rules) << first_compile;
+    std::set<std::string> held;
+    for (const HeldConfigMap& h : compiled.held) held.insert(h.config_map);
+    EXPECT_EQ(held, (std::set<std::string>{"releasegate-system/aaa", "releasegate-system/zzz"})) << first_compile;
+    EXPECT_FALSE(promotes(*compiled.result.rules, "ghcr.io/acme/new", "1.0.0"));
+    EXPECT_FALSE(promotes(*compiled.result.rules, "ghcr.io/acme/new", "2.0.0"));
+    EXPECT_TRUE(promotes(*compiled.result.rules, "ghcr.io/acme/payments", "2.0.0")) << first_compile;
+  }
 }
 
 TEST(ConfigMapRulesTest, ADeletedTeamConfigMapIsGoneFromTheRules) {
