@@ -55,7 +55,7 @@ policy::LoadResult rules_from_api(kube::Client& client, const std::vector<std::s
     kube::ListOptions list;
     list.label_selector = std::string(runtime::kRulesSelector);
     kube::ListResult listed = client.list(kube::resource_path("", "v1", "configmaps", ns), list, [&](nlohmann::json&& object) {
-      runtime::RulesConfigMap config_map = runtime::rules_config_map(object);
+      runtime::RulesConfigMap config_map = runtime::rules_config_map(std::move(object));
       if (runtime::is_evidence_store(config_map, options)) return;  // never rules (serve reports it)
       for (policy::RuleSource& s : runtime::sources_of(config_map, options.own_namespace)) {
         sources.push_back(std::move(s));

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "kube/backoff.h"
+#include "kube/list_page.h"
 #include "kube/transport.h"
 #include "kube/watch_stream.h"
 
@@ -202,20 +203,26 @@ ListResult Client::list(const std::string& path, const ListOptions& options,
       result.error = error_of(response);
       return result;
     }
-    nlohmann::json page = nlohmann::json::parse(response.body, nullptr, false);
-    if (!page.is_object() || !page.contains("items") || !(page["items"].is_array() || page["items"].is_null())) {
+    // Items are handed over as they are read, each parsed alone; a page
+    // that turns out malformed past its first items fails the list (the
+    // reflector then lists again: its consumers see the list as a whole).
+    bool malformed_item = false;
+    ListPage page = read_list_page(response.body, [&](std::string_view text) {
+      nlohmann::json item = nlohmann::json::parse(text, nullptr, false);
+      if (item.is_discarded()) {
+        malformed_item = true;
+        return;
+      }
+      on_item(std::move(item));
+      ++result.items;
+    });
+    if (!page.ok || malformed_item) {
       result.error = ApiError{response.status, "", "the answer to a list is not a list"};
       return result;
     }
-    if (first) result.resource_version = metadata_string(page, "resourceVersion");
-    if (page["items"].is_array()) {
-      for (nlohmann::json& item : page["items"]) {
-        on_item(std::move(item));
-        ++result.items;
-      }
-    }
+    if (first) result.resource_version = page.resource_version;
     // Absent (built-in lists) and "" (custom resources) both end the list.
-    continue_token = metadata_string(page, "continue");
+    continue_token = page.continue_token;
     first = false;
   } while (!continue_token.empty());
   result.ok = true;

@@ -42,9 +42,6 @@
 
 namespace releasegate::kube {
 
-// namespace/name (or name for cluster-scoped objects) to the object.
-using ObjectMap = std::map<std::string, nlohmann::json>;
-
 struct ReflectorStatus {
   std::string collection;  // the options' path
   bool synced = false;     // a first complete list was delivered
@@ -104,12 +101,6 @@ struct ReflectorHandlers {
 
 class Reflector {
  public:
-  // Called on the reflector's thread with the whole copy, after each
-  // complete list and after each ADDED, MODIFIED or DELETED event (not
-  // after bookmarks): for small sets (rules ConfigMaps).
-  using OnChange = std::function<void(const ObjectMap& objects)>;
-
-  Reflector(Client& client, ReflectorOptions options, OnChange on_change);
   Reflector(Client& client, ReflectorOptions options, ReflectorHandlers handlers);
   ~Reflector();
   Reflector(const Reflector&) = delete;
@@ -121,7 +112,7 @@ class Reflector {
 
   ReflectorStatus status() const;
 
-  // The key of an object in ObjectMap.
+  // The key handlers are given: namespace/name, or name for a cluster-scoped object.
   static std::string key_of(const nlohmann::json& object);
 
  private:
@@ -141,10 +132,8 @@ class Reflector {
 
   Client& client_;
   ReflectorOptions options_;
-  OnChange on_change_;
   ReflectorHandlers handlers_;
   // The reflector thread's own:
-  ObjectMap copy_;  // with OnChange only
   struct Delivered {
     std::string resource_version;
     std::uint64_t list = 0;  // the last list that had it

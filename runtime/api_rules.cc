@@ -8,14 +8,16 @@ struct ApiRules::Namespace {
   std::string name;
   kube::Client client;
   std::unique_ptr<kube::Reflector> reflector;
-  // The namespace's ConfigMaps as last delivered; guarded by compile_mutex_.
+  // The namespace's ConfigMaps as delivered: the one copy of their text
+  // (the reflector keeps none, the content in force shares it); guarded
+  // by compile_mutex_.
   RulesConfigMaps config_maps;
   bool listed = false;
 
   Namespace(std::string ns, const kube::ClientConfig& config) : name(std::move(ns)), client(config) {}
 };
 
-RulesConfigMap rules_config_map(const nlohmann::json& object) {
+RulesConfigMap rules_config_map(nlohmann::json&& object) {
   RulesConfigMap out;
   if (!object.is_object()) return out;
   auto text = [](const nlohmann::json& in, const char* field) {
@@ -28,8 +30,8 @@ RulesConfigMap rules_config_map(const nlohmann::json& object) {
     out.created = text(*metadata, "creationTimestamp");
   }
   if (auto data = object.find("data"); data != object.end() && data->is_object()) {
-    for (const auto& [key, value] : data->items()) {
-      if (value.is_string()) out.data[key] = value.get<std::string>();
+    for (auto& [key, value] : data->items()) {
+      if (value.is_string()) out.data[key] = std::move(value.get_ref<std::string&>());  // moved, not copied
     }
   }
   if (auto binary = object.find("binaryData"); binary != object.end() && binary->is_object()) {
@@ -45,8 +47,24 @@ ApiRules::ApiRules(const kube::ClientConfig& client, ApiRulesOptions options, Ru
     kube::ReflectorOptions watch = options_.watch;
     watch.path = kube::resource_path("", "v1", "configmaps", ns->name);
     watch.list.label_selector = std::string(kRulesSelector);
-    ns->reflector = std::make_unique<kube::Reflector>(
-        ns->client, std::move(watch), [this, i](const kube::ObjectMap& objects) { on_change(i, objects); });
+    kube::ReflectorHandlers handlers;
+    handlers.upsert = [this, i](const std::string& key, nlohmann::json&& object) {
+      std::lock_guard compiling(compile_mutex_);
+      namespaces_[i]->config_maps[key] = rules_config_map(std::move(object));
+    };
+    handlers.remove = [this, i](const std::string& key) {
+      std::lock_guard compiling(compile_mutex_);
+      namespaces_[i]->config_maps.erase(key);
+    };
+    handlers.synced = [this, i] {
+      {
+        std::lock_guard compiling(compile_mutex_);
+        namespaces_[i]->listed = true;
+      }
+      on_change();
+    };
+    handlers.event = [this] { on_change(); };
+    ns->reflector = std::make_unique<kube::Reflector>(ns->client, std::move(watch), std::move(handlers));
     namespaces_.push_back(std::move(ns));
   }
 }
@@ -61,37 +79,27 @@ void ApiRules::stop() {
   for (auto& ns : namespaces_) ns->reflector->stop();
 }
 
-void ApiRules::on_change(std::size_t index, const kube::ObjectMap& objects) {
-  // On the reflector's thread: nothing may escape it (bad_alloc with a huge
+void ApiRules::on_change() {
+  // On a reflector's thread: nothing may escape it (bad_alloc with a huge
   // ConfigMap, say), and the rules in force stay as they are.
   try {
-    compile_and_publish(index, objects);
+    compile_and_publish();
   } catch (const std::exception& e) {
     std::lock_guard<std::mutex> lock(status_mutex_);
     status_.last_failure = std::chrono::system_clock::now();
-    status_.last_errors = {{"ConfigMaps of " + namespaces_[index]->name, "", 0, 0, std::string("not compiled: ") + e.what()}};
+    status_.last_errors = {{"rules ConfigMaps", "", 0, 0, std::string("not compiled: ") + e.what()}};
     ++status_.failures;
   }
 }
 
-void ApiRules::compile_and_publish(std::size_t index, const kube::ObjectMap& objects) {
+void ApiRules::compile_and_publish() {
   std::lock_guard<std::mutex> compiling(compile_mutex_);
-  Namespace& changed = *namespaces_[index];
-  RulesConfigMaps all;
-  for (const auto& [key, object] : objects) all[key] = rules_config_map(object);
-  changed.listed = true;
-  // The rules text is large (20 MB at 100,000 records), and the reflector
-  // holds it already: a copy of each namespace's is kept only when there
-  // are others to compile with.
-  if (namespaces_.size() > 1) {
-    changed.config_maps = all;
-    all.clear();
-    for (const auto& ns : namespaces_) all.insert(ns->config_maps.begin(), ns->config_maps.end());
-  }
   // Until every namespace is listed the rules would be incomplete: a
   // Promotion missing is a wrong denial, a policy missing no rules at all.
+  RulesConfigMaps all;
   for (const auto& ns : namespaces_) {
     if (!ns->listed) return;
+    all.insert(ns->config_maps.begin(), ns->config_maps.end());  // the text is shared, not copied
   }
   policy::LoadOptions load = options_.load;
   load.generation = status().generation + 1;

@@ -34,8 +34,9 @@ struct ApiRulesOptions {
 // The label selecting rules ConfigMaps.
 inline constexpr std::string_view kRulesSelector = "releasegate.io/rules=true";
 
-// A ConfigMap object as the API gives it (data, binaryData keys).
-RulesConfigMap rules_config_map(const nlohmann::json& object);
+// A ConfigMap object as the API gives it (data, binaryData keys); its
+// text is moved out of `object`.
+RulesConfigMap rules_config_map(nlohmann::json&& object);
 
 class ApiRules final : public RulesFeed {
  public:
@@ -52,8 +53,8 @@ class ApiRules final : public RulesFeed {
 
  private:
   struct Namespace;
-  void on_change(std::size_t index, const kube::ObjectMap& objects);
-  void compile_and_publish(std::size_t index, const kube::ObjectMap& objects);
+  void on_change();
+  void compile_and_publish();
 
   ApiRulesOptions options_;
   RuleStore& store_;

@@ -11,7 +11,7 @@ bool is_rules_key(const std::string& key) { return key.ends_with(".yaml") || key
 // Whether two ConfigMaps hold the same rules (other keys do not count).
 bool same_rules(const RulesConfigMap& a, const RulesConfigMap& b) {
   auto rules_of = [](const RulesConfigMap& m) {
-    std::vector<std::pair<std::string, std::string>> out;
+    std::vector<std::pair<std::string, SharedText>> out;
     for (const auto& [key, text] : m.data) {
       if (is_rules_key(key)) out.emplace_back(key, text);
     }
@@ -44,7 +44,7 @@ std::vector<policy::RuleSource> sources_of(const RulesConfigMap& config_map, con
   std::vector<policy::RuleSource> sources;
   for (const auto& [key, text] : config_map.data) {
     if (!is_rules_key(key)) continue;
-    sources.push_back({"ConfigMap " + id + " key " + key, text, policy_name});
+    sources.push_back({"ConfigMap " + id + " key " + key, text.str(), policy_name});
   }
   return sources;
 }

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "core/shared_text.h"
 #include "policy/compiler.h"
 #include "policy/incremental_compiler.h"
 
@@ -41,7 +42,7 @@ struct RulesConfigMap {
   std::string namespace_;
   std::string name;
   std::string created;  // metadata.creationTimestamp (RFC 3339, so it sorts as text)
-  std::map<std::string, std::string> data;  // its keys; only *.yaml and *.yml are rules
+  std::map<std::string, SharedText> data;   // its keys (text held once); only *.yaml and *.yml are rules
   std::vector<std::string> binary_keys;     // binaryData: refused, rules are text a reviewer reads
   bool operator==(const RulesConfigMap&) const = default;
 };

@@ -22,7 +22,8 @@ constexpr std::size_t kErrorsShown = 20;
 // names them (runtime/config_map_rules.h).
 std::vector<policy::RuleSource> sources_of(const ObjectView& config_map, const std::string& ns,
                                            const std::string& own_namespace) {
-  RulesConfigMap rules{ns, config_map.name, "", {config_map.data.begin(), config_map.data.end()}, {}};
+  RulesConfigMap rules{ns, config_map.name, "", {}, {}};
+  for (const auto& [key, text] : config_map.data) rules.data.emplace(key, text);
   return runtime::sources_of(rules, own_namespace);
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <thread>
 
 #include "tests/support/fake_api_server.h"
@@ -27,17 +28,27 @@ nlohmann::json config_map(const std::string& name, bool labelled, const std::str
   return {{"metadata", {{"name", name}, {"labels", labels}}}, {"data", {{"rules.yaml", data}}}};
 }
 
-// The copy as on_change last saw it, and how often it was called.
+// A consumer keeping whole objects from the deltas, and how often a list
+// or an event was completed.
 struct Copy {
   std::mutex mutex;
-  ObjectMap objects;
+  std::map<std::string, nlohmann::json> objects;
   int changes = 0;
-  Reflector::OnChange on_change() {
-    return [this](const ObjectMap& now) {
+  ReflectorHandlers on_change() {
+    ReflectorHandlers handlers;
+    handlers.upsert = [this](const std::string& key, nlohmann::json&& object) {
       std::lock_guard lock(mutex);
-      objects = now;
+      objects[key] = std::move(object);
+    };
+    handlers.remove = [this](const std::string& key) {
+      std::lock_guard lock(mutex);
+      objects.erase(key);
+    };
+    handlers.synced = handlers.event = [this] {
+      std::lock_guard lock(mutex);
       ++changes;
     };
+    return handlers;
   }
   std::vector<std::string> keys() {
     std::lock_guard lock(mutex);
@@ -48,6 +59,7 @@ struct Copy {
 };
 
 using releasegate::testing::eventually;
+using ObjectMap = std::map<std::string, nlohmann::json>;
 
 ReflectorOptions options() {
   ReflectorOptions options;

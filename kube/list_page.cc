@@ -1,0 +1,81 @@
+#include "kube/list_page.h"
+
+#include <simdjson.h>
+
+#include <optional>
+#include <vector>
+
+namespace releasegate::kube {
+namespace {
+
+using simdjson::error_code;
+using simdjson::SUCCESS;
+namespace od = simdjson::ondemand;
+
+error_code read_metadata(od::value field, ListPage& page) {
+  od::object metadata;
+  if (error_code e = field.get_object().get(metadata)) return e;
+  for (auto member : metadata) {
+    std::string_view key, text;
+    if (error_code e = member.unescaped_key().get(key)) return e;
+    od::value value;
+    if (error_code e = member.value().get(value)) return e;
+    if (key != "resourceVersion" && key != "continue") continue;
+    // Anything but a string reads as absent; the last of a repeated key wins.
+    if (value.get_string().get(text) != SUCCESS) text = {};
+    (key == "continue" ? page.continue_token : page.resource_version) = std::string(text);
+  }
+  return SUCCESS;
+}
+
+// The items' texts (views into the page). A second `items` replaces the
+// first, as a JSON object's last member wins.
+error_code read_items(od::value field, std::optional<std::vector<std::string_view>>& items) {
+  items.emplace();
+  if (field.is_null()) return SUCCESS;
+  od::array array;
+  if (error_code e = field.get_array().get(array)) return e;
+  for (auto element : array) {
+    od::object item;
+    if (error_code e = element.get_object().get(item)) return e;
+    std::string_view text;
+    if (error_code e = item.raw_json().get(text)) return e;
+    items->push_back(text);
+  }
+  return SUCCESS;
+}
+
+}  // namespace
+
+ListPage read_list_page(std::string& body, const std::function<void(std::string_view item)>& on_item) {
+  ListPage page;
+  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  simdjson::padded_string_view padded(body.data(), body.size(), body.capacity());
+  od::parser parser;
+  od::document document;
+  od::object list;
+  if (parser.iterate(padded).get(document) != SUCCESS || document.get_object().get(list) != SUCCESS) return page;
+  std::optional<std::vector<std::string_view>> items;
+  ListPage read;
+  for (auto member : list) {
+    std::string_view key;
+    od::value value;
+    if (member.unescaped_key().get(key) != SUCCESS || member.value().get(value) != SUCCESS) return page;
+    error_code e = SUCCESS;
+    if (key == "metadata") {
+      read.resource_version.clear();
+      read.continue_token.clear();
+      e = read_metadata(value, read);
+    }
+    if (key == "items") e = read_items(value, items);
+    if (e != SUCCESS) return page;
+  }
+  // Past the last structural character: nothing follows the list (simdjson
+  // 3.0 has no document::at_end; current_location() is out of bounds there).
+  if (!items || document.current_location().error() != simdjson::OUT_OF_BOUNDS) return page;
+  for (std::string_view item : *items) on_item(item);
+  read.ok = true;
+  return read;
+}
+
+}  // namespace releasegate::kube

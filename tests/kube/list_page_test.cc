@@ -1,0 +1,63 @@
+// A list page read without its tree (kube/list_page.h), as the apiserver
+// writes them: built-in lists (no continue on the last page), custom
+// resource lists (continue "" and items null), and pages that are not lists.
+#include "kube/list_page.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace releasegate::kube {
+namespace {
+
+struct Read {
+  ListPage page;
+  std::vector<std::string> items;
+};
+
+Read read(std::string body) {
+  Read out;
+  out.page = read_list_page(body, [&](std::string_view item) { out.items.emplace_back(item); });
+  return out;
+}
+
+TEST(ListPage, ItemsAreHandedOverAsTheirOwnTextInOrder) {
+  Read r = read(R"({"kind":"DeploymentList","apiVersion":"apps/v1",
+    "metadata":{"resourceVersion":"1204","continue":"eyJ2Ijoi\u006d"},
+    "items":[{"metadata":{"name":"a"},"spec":{"replicas":2}}, {"metadata":{"name":"b"}}]})");
+  ASSERT_TRUE(r.page.ok);
+  EXPECT_EQ(r.page.resource_version, "1204");
+  EXPECT_EQ(r.page.continue_token, "eyJ2Ijoim") << "escapes are read";
+  EXPECT_EQ(r.items, (std::vector<std::string>{R"({"metadata":{"name":"a"},"spec":{"replicas":2}})",
+                                               R"({"metadata":{"name":"b"}})"}));
+}
+
+TEST(ListPage, AnyFieldOrderAndTheLastPagesOfBothKindsOfList) {
+  Read built_in = read(R"({"items":[],"metadata":{"resourceVersion":"7"},"kind":"PodList"})");
+  ASSERT_TRUE(built_in.page.ok);
+  EXPECT_EQ(built_in.page.resource_version, "7");
+  EXPECT_EQ(built_in.page.continue_token, "");
+  Read custom = read(R"({"apiVersion":"helm.toolkit.fluxcd.io/v2","items":null,"metadata":{"continue":"","resourceVersion":"88"}})");
+  ASSERT_TRUE(custom.page.ok);
+  EXPECT_TRUE(custom.items.empty());
+  EXPECT_EQ(custom.page.resource_version, "88");
+}
+
+TEST(ListPage, WhatIsNotAListDeliversNothing) {
+  for (const char* body : {"", "[]", "{}", R"({"items":{}})", R"({"items":[1]})", R"({"items":[{"a":1},)",
+                           R"({"items":[{"a":1}]} trailing)", R"({"metadata":{},"items":[{"a":1}])"}) {
+    Read r = read(body);
+    EXPECT_FALSE(r.page.ok) << body;
+    EXPECT_TRUE(r.items.empty()) << body << ": nothing before the page is known whole";
+  }
+}
+
+TEST(ListPage, ARepeatedMemberIsReadAsTheLastOne) {
+  Read r = read(R"({"items":[{"a":1}],"metadata":{"resourceVersion":"1","resourceVersion":2},"items":[{"b":2}]})");
+  ASSERT_TRUE(r.page.ok);
+  EXPECT_EQ(r.items, std::vector<std::string>{R"({"b":2})"});
+  EXPECT_EQ(r.page.resource_version, "") << "a number is no resourceVersion";
+}
+
+}  // namespace
+}  // namespace releasegate::kube
