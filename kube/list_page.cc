@@ -32,7 +32,9 @@ error_code read_metadata(od::value field, ListPage& page) {
 // first, as a JSON object's last member wins.
 error_code read_items(od::value field, std::optional<std::vector<std::string_view>>& items) {
   items.emplace();
-  if (field.is_null()) return SUCCESS;
+  bool null = false;  // simdjson 3.0's is_null() is a result: converting it throws on an error
+  if (error_code e = field.is_null().get(null)) return e;
+  if (null) return SUCCESS;
   od::array array;
   if (error_code e = field.get_array().get(array)) return e;
   for (auto element : array) {
@@ -66,8 +68,13 @@ ListPage read_list_page(std::string& body, const std::function<void(std::string_
       read.resource_version.clear();
       read.continue_token.clear();
       e = read_metadata(value, read);
+      if (e == simdjson::INCORRECT_TYPE) e = SUCCESS;  // metadata that is not an object: none
     }
-    if (key == "items") e = read_items(value, items);
+    if (key == "items") {
+      e = read_items(value, items);
+      // Not a list of objects: no items, unless a later `items` is one.
+      if (e == simdjson::INCORRECT_TYPE) items.reset(), e = SUCCESS;
+    }
     if (e != SUCCESS) return page;
   }
   // Past the last structural character: nothing follows the list (simdjson

@@ -45,7 +45,8 @@ TEST(ListPage, AnyFieldOrderAndTheLastPagesOfBothKindsOfList) {
 
 TEST(ListPage, WhatIsNotAListDeliversNothing) {
   for (const char* body : {"", "[]", "{}", R"({"items":{}})", R"({"items":[1]})", R"({"items":[{"a":1},)",
-                           R"({"items":[{"a":1}]} trailing)", R"({"metadata":{},"items":[{"a":1}])"}) {
+                           R"({"items":[{"a":1}]} trailing)", R"({"metadata":{},"items":[{"a":1}])",
+                           R"({"items":nul,"kind":"List"})", R"({"items":[{"a":1}],"items":[2]})"}) {
     Read r = read(body);
     EXPECT_FALSE(r.page.ok) << body;
     EXPECT_TRUE(r.items.empty()) << body << ": nothing before the page is known whole";
@@ -57,6 +58,10 @@ TEST(ListPage, ARepeatedMemberIsReadAsTheLastOne) {
   ASSERT_TRUE(r.page.ok);
   EXPECT_EQ(r.items, std::vector<std::string>{R"({"b":2})"});
   EXPECT_EQ(r.page.resource_version, "") << "a number is no resourceVersion";
+  Read replaced = read(R"({"items":{"a":1},"metadata":"none","items":[{"b":2}]})");
+  ASSERT_TRUE(replaced.page.ok) << "an items that is not a list is replaced by a later one";
+  EXPECT_EQ(replaced.items, std::vector<std::string>{R"({"b":2})"});
+  EXPECT_EQ(replaced.page.resource_version, "") << "metadata that is not an object is none";
 }
 
 }  // namespace
