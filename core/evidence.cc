@@ -1,6 +1,8 @@
 #include "core/evidence.h"
 
 #include <algorithm>
+#include <functional>
+#include <utility>
 
 namespace releasegate {
 
@@ -23,13 +25,14 @@ std::string EvidenceRecord::version_text() const {
   return text;
 }
 
-std::string EvidenceSet::index_key(EvidenceOf of, std::string_view key) {
-  std::string out(of == EvidenceOf::Image ? "i " : "c ");
-  return out.append(key);
+std::uint64_t EvidenceSet::hash_of(EvidenceOf of, std::string_view key) {
+  return std::hash<std::string_view>{}(key) * 2 + (of == EvidenceOf::Chart ? 1 : 0);
 }
 
 void EvidenceSet::add(EvidenceRecord record) {
-  by_key_[index_key(record.of, record.key)].push_back(static_cast<std::uint32_t>(records_.size()));
+  auto index = static_cast<std::uint32_t>(records_.size());
+  auto [newest, added] = newest_.try_emplace(hash_of(record.of, record.key), index);
+  previous_.push_back(added ? kNone : std::exchange(newest->second, index));
   records_.push_back(std::move(record));
 }
 
@@ -37,14 +40,15 @@ std::vector<const EvidenceRecord*> EvidenceSet::find(EvidenceOf of, std::string_
                                                      std::string_view environment, std::string_view tag,
                                                      std::string_view digest) const {
   std::vector<const EvidenceRecord*> found;
-  auto it = by_key_.find(index_key(of, key));
-  if (it == by_key_.end()) return found;
-  for (std::uint32_t i : it->second) {
+  auto newest = newest_.find(hash_of(of, key));
+  if (newest == newest_.end()) return found;
+  for (std::uint32_t i = newest->second; i != kNone; i = previous_[i]) {
     const EvidenceRecord& r = records_[i];
-    if (r.environment != environment) continue;
+    if (r.of != of || r.key != key || r.environment != environment) continue;  // another key of the same hash
     bool same = !digest.empty() && !r.digest.empty() ? r.digest == digest : !tag.empty() && r.tag == tag;
     if (same) found.push_back(&r);
   }
+  std::reverse(found.begin(), found.end());  // in the order added
   return found;
 }
 

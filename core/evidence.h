@@ -57,6 +57,7 @@ struct EvidenceRecord {
 class EvidenceSet {
  public:
   void add(EvidenceRecord record);
+  void reserve(std::size_t records) { records_.reserve(records), previous_.reserve(records); }
   // The records of one version in one environment: the same digest when
   // both name one, else the same tag.
   std::vector<const EvidenceRecord*> find(EvidenceOf of, std::string_view key, std::string_view environment,
@@ -66,9 +67,14 @@ class EvidenceSet {
   bool empty() const { return records_.empty(); }
 
  private:
-  static std::string index_key(EvidenceOf of, std::string_view key);
+  static std::uint64_t hash_of(EvidenceOf of, std::string_view key);
+  static constexpr std::uint32_t kNone = ~std::uint32_t{0};
   std::vector<EvidenceRecord> records_;
-  std::unordered_map<std::string, std::vector<std::uint32_t>> by_key_;
+  // The index, 44 bytes a record (a map of strings to vectors took about
+  // 170, as much again as the observer's own state): the newest record of
+  // each hash of (kind, key), and each record's previous one of its hash.
+  std::unordered_map<std::uint64_t, std::uint32_t> newest_;
+  std::vector<std::uint32_t> previous_;
 };
 
 }  // namespace releasegate

@@ -190,6 +190,7 @@ EvidenceSet Tracker::snapshot(UnixSeconds now) const {
     }
   }
   EvidenceSet set;
+  set.reserve(history_.size() + live.size());  // exactly: a growing vector holds up to twice its records
   for (const auto& [key, r] : history_) {
     auto it = live.find(key);
     // The live state says: a failure now, or a period that covers this one.
