@@ -4,7 +4,8 @@
 // then a status-update storm on the watch at a fixed rate. Measured, each
 // against a same-run baseline that lists and watches the same way with a
 // reflector whose handlers keep nothing:
-//   - memory the observer adds once synced (RSS, after malloc_trim);
+//   - memory the observer adds once synced (RSS after malloc_trim, bytes
+//     allocated, and the peak while listing), each run in its own process;
 //   - CPU per watch event during the storm (process CPU time).
 // The fake server makes its objects as it sends them (a page at a time, no
 // store), so its own memory stays flat.
@@ -12,9 +13,11 @@
 //   releasegate_observer_scale [OBJECTS (100000)] [EVENTS (5000)] [RATE/s (1000)]
 #include <malloc.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -46,6 +49,17 @@ double heap_mb() {
   struct mallinfo2 info = mallinfo2();
   return static_cast<double>(info.uordblks + info.hblkhd) / (1024.0 * 1024.0);
 }
+
+// The process's peak RSS since reset_peak() (Linux clear_refs 5).
+double peak_mb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmHWM:")) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+void reset_peak() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
 double cpu_seconds() {
   rusage usage{};
@@ -111,16 +125,18 @@ void serve_cluster(fixtures::FakeApiServer& api, long objects, long events, long
 struct Run {
   double synced_mb = 0;   // RSS added once synced
   double heap_mb = 0;     // of which allocated (the rest: free memory the allocator keeps)
+  double peak_mb = 0;     // the most RSS added while listing
   double cpu_per_event_us = 0;
   double seconds_to_sync = 0;
 };
 
 template <class Start, class Synced, class Stop>
-Run measure(long objects, long events, long rate, Start start, Synced synced, Stop stop) {
+Run measure_here(long objects, long events, long rate, Start start, Synced synced, Stop stop) {
   fixtures::FakeApiServer api;
   serve_cluster(api, objects, events, rate);
   double before = rss_mb();
   double heap_before = heap_mb();
+  reset_peak();
   auto began = std::chrono::steady_clock::now();
   start(api);
   while (!synced()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -128,11 +144,36 @@ Run measure(long objects, long events, long rate, Start start, Synced synced, St
   run.seconds_to_sync = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   run.synced_mb = rss_mb() - before;
   run.heap_mb = heap_mb() - heap_before;
+  run.peak_mb = peak_mb() - before;
   // The storm: from the first event to the last, at the set rate.
   double cpu_before = cpu_seconds();
   std::this_thread::sleep_for(std::chrono::milliseconds(1000 * events / rate + 500));
   run.cpu_per_event_us = (cpu_seconds() - cpu_before) * 1e6 / static_cast<double>(events);
   stop();
+  return run;
+}
+
+// Each run in a process of its own (forked before any thread starts), so
+// that the second does not reuse memory the first freed but kept.
+template <class... Steps>
+Run measure(Steps... steps) {
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) std::abort();
+  pid_t child = fork();
+  if (child == 0) {
+    Run run = measure_here(steps...);
+    if (write(pipe_fds[1], &run, sizeof run) != static_cast<ssize_t>(sizeof run)) _exit(1);
+    _exit(0);
+  }
+  close(pipe_fds[1]);
+  Run run;
+  bool read_whole = read(pipe_fds[0], &run, sizeof run) == static_cast<ssize_t>(sizeof run);
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (!read_whole || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "a measuring process failed\n");
+    std::exit(1);
+  }
   return run;
 }
 
@@ -174,21 +215,27 @@ int main(int argc, char** argv) {
         observer = std::make_unique<evidence::Observer>(api.client_config(), store, options);
         observer->start();
       },
-      [&] { return observer->status().synced && observer->status().objects == static_cast<std::size_t>(objects); },
+      [&] {
+        // Listed, and a snapshot of every object published.
+        evidence::ObserverStatus status = observer->status();
+        return status.synced && status.objects == static_cast<std::size_t>(objects) &&
+               status.records >= static_cast<std::size_t>(objects);
+      },
       [&] {
         observer->stop();
         observer.reset();
       });
 
   std::printf(
-      "| run | objects | synced in s | RSS added once synced (MB) | of which allocated (MB) "
+      "| run | objects | synced in s | RSS added once synced (MB) | of which allocated (MB) | peak RSS added (MB) "
       "| CPU per event (us), %ld events at %ld/s |\n",
       events, rate);
-  std::printf("|---|---:|---:|---:|---:|---:|\n");
-  std::printf("| baseline: reflector keeping nothing | %ld | %.1f | %.1f | %.1f | %.1f |\n", objects,
-              baseline.seconds_to_sync, baseline.synced_mb, baseline.heap_mb, baseline.cpu_per_event_us);
-  std::printf("| evidence observer | %ld | %.1f | %.1f | %.1f | %.1f |\n", objects, observed.seconds_to_sync,
-              observed.synced_mb, observed.heap_mb, observed.cpu_per_event_us);
+  std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
+  std::printf("| baseline: reflector keeping nothing | %ld | %.1f | %.1f | %.1f | %.1f | %.1f |\n", objects,
+              baseline.seconds_to_sync, baseline.synced_mb, baseline.heap_mb, baseline.peak_mb,
+              baseline.cpu_per_event_us);
+  std::printf("| evidence observer | %ld | %.1f | %.1f | %.1f | %.1f | %.1f |\n", objects, observed.seconds_to_sync,
+              observed.synced_mb, observed.heap_mb, observed.peak_mb, observed.cpu_per_event_us);
   std::printf("observer's own: %.1f MB (%.1f MB allocated), %.1f us of CPU per event (%.1f%% of a core at %ld events/s)\n",
               observed.synced_mb - baseline.synced_mb, observed.heap_mb - baseline.heap_mb,
               observed.cpu_per_event_us - baseline.cpu_per_event_us,

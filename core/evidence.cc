@@ -29,11 +29,22 @@ std::uint64_t EvidenceSet::hash_of(EvidenceOf of, std::string_view key) {
   return std::hash<std::string_view>{}(key) * 2 + (of == EvidenceOf::Chart ? 1 : 0);
 }
 
-void EvidenceSet::add(EvidenceRecord record) {
+EvidenceRecord& EvidenceSet::add(EvidenceRecord record) {
   auto index = static_cast<std::uint32_t>(records_.size());
   auto [newest, added] = newest_.try_emplace(hash_of(record.of, record.key), index);
   previous_.push_back(added ? kNone : std::exchange(newest->second, index));
-  records_.push_back(std::move(record));
+  return records_.emplace_back(std::move(record));
+}
+
+EvidenceRecord* EvidenceSet::same_version(EvidenceOf of, std::string_view key, std::string_view environment,
+                                          std::string_view tag, std::string_view digest) {
+  auto newest = newest_.find(hash_of(of, key));
+  if (newest == newest_.end()) return nullptr;
+  for (std::uint32_t i = newest->second; i != kNone; i = previous_[i]) {
+    EvidenceRecord& r = records_[i];
+    if (r.of == of && r.key == key && r.environment == environment && r.tag == tag && r.digest == digest) return &r;
+  }
+  return nullptr;
 }
 
 std::vector<const EvidenceRecord*> EvidenceSet::find(EvidenceOf of, std::string_view key,

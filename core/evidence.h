@@ -56,8 +56,13 @@ struct EvidenceRecord {
 // record per version and environment and cluster that proved itself.
 class EvidenceSet {
  public:
-  void add(EvidenceRecord record);
+  EvidenceRecord& add(EvidenceRecord record);  // valid until a later add outgrows what was reserved
   void reserve(std::size_t records) { records_.reserve(records), previous_.reserve(records); }
+  // The record of exactly this version (the same tag and digest, both
+  // possibly empty) in this environment, to merge into; null when none.
+  EvidenceRecord* same_version(EvidenceOf of, std::string_view key, std::string_view environment,
+                               std::string_view tag, std::string_view digest);
+  std::vector<EvidenceRecord> take_records() && { return std::move(records_); }
   // The records of one version in one environment: the same digest when
   // both name one, else the same tag.
   std::vector<const EvidenceRecord*> find(EvidenceOf of, std::string_view key, std::string_view environment,

@@ -169,40 +169,46 @@ void Tracker::restore(const std::vector<EvidenceRecord>& records) {
 
 EvidenceSet Tracker::snapshot(UnixSeconds now) const {
   // Live periods by version: a failure anywhere in the environment wins,
-  // else the earliest start.
-  std::map<VersionKey, EvidenceRecord> live;
+  // else the earliest start. Merged in a set of their own (no map of
+  // version keys: at 100,000 objects that doubled the snapshot's memory
+  // while it was made).
+  std::size_t versions = 0;
+  for (const auto& [id, t] : objects_) versions += t.object.versions.size();
+  EvidenceSet live;
+  live.reserve(versions);  // the records merged into stay in place
   for (const auto& [id, t] : objects_) {
     if (t.since == 0 && t.degraded_at == 0) continue;
     for (const ObservedVersion& v : t.object.versions) {
-      auto [it, added] = live.try_emplace(key_of(t.environment, v), record_of(t.environment, v));
-      EvidenceRecord& r = it->second;
-      if (r.degraded_at != 0) continue;
+      EvidenceRecord* r = live.same_version(v.of, v.key, t.environment, v.tag, v.digest);
+      bool added = r == nullptr;
+      if (added) r = &live.add(record_of(t.environment, v));
+      if (r->degraded_at != 0) continue;
       if (t.degraded_at != 0) {
-        r.degraded_at = t.degraded_at;
-        r.object = t.object.describe();
-        r.ongoing = false;
-      } else if (added || t.since < r.healthy_since) {
-        r.healthy_since = t.since;
-        r.observed_until = now;
-        r.ongoing = true;
-        r.object = t.object.describe();
+        r->degraded_at = t.degraded_at;
+        r->object = t.object.describe();
+        r->ongoing = false;
+      } else if (added || t.since < r->healthy_since) {
+        r->healthy_since = t.since;
+        r->observed_until = now;
+        r->ongoing = true;
+        r->object = t.object.describe();
       }
     }
   }
   EvidenceSet set;
   set.reserve(history_.size() + live.size());  // exactly: a growing vector holds up to twice its records
   for (const auto& [key, r] : history_) {
-    auto it = live.find(key);
+    const EvidenceRecord* now_live = live.same_version(r.of, r.key, r.environment, r.tag, r.digest);
     // The live state says: a failure now, or a period that covers this one.
-    if (it != live.end() && (it->second.degraded_at != 0 || r.degraded_at != 0 ||
-                             (it->second.ongoing && it->second.healthy_since <= r.healthy_since))) {
+    if (now_live && (now_live->degraded_at != 0 || r.degraded_at != 0 ||
+                     (now_live->ongoing && now_live->healthy_since <= r.healthy_since))) {
       continue;
     }
     EvidenceRecord completed = r;
     completed.ongoing = false;
     set.add(std::move(completed));
   }
-  for (auto& [key, r] : live) set.add(std::move(r));
+  for (EvidenceRecord& r : std::move(live).take_records()) set.add(std::move(r));
   return set;
 }
 

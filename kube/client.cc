@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "kube/backoff.h"
+#include "kube/decode.h"
 #include "kube/list_page.h"
 #include "kube/transport.h"
 #include "kube/watch_stream.h"
@@ -208,7 +209,7 @@ ListResult Client::list(const std::string& path, const ListOptions& options,
     // reflector then lists again: its consumers see the list as a whole).
     bool malformed_item = false;
     ListPage page = read_list_page(response.body, [&](std::string_view text) {
-      nlohmann::json item = nlohmann::json::parse(text, nullptr, false);
+      nlohmann::json item = decode_object(text, 0);
       if (item.is_discarded()) {
         malformed_item = true;
         return;

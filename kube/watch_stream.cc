@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "kube/decode.h"
+
 namespace releasegate::kube {
 namespace {
 
@@ -23,7 +25,7 @@ bool blank(std::string_view text) { return text.find_first_not_of(" \t\r") == st
 }  // namespace
 
 std::optional<WatchEvent> parse_watch_event(std::string_view line, std::string* error) {
-  nlohmann::json parsed = nlohmann::json::parse(line, nullptr, false);
+  nlohmann::json parsed = decode_object(line, 1);
   if (parsed.is_discarded() || !parsed.is_object()) {
     *error = "watch event is not a JSON object";
     return std::nullopt;
