@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "audit/cluster_audit.h"
+#include "core/allocator.h"
 #include "bench/generated_rules.h"
 #include "runtime/api_rules.h"
 #include "tests/support/fake_api_server.h"
@@ -211,4 +212,10 @@ BENCHMARK(BM_IdleFakeServerCpu)->Unit(benchmark::kSecond)->Iterations(1)->UseRea
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  releasegate::keep_large_blocks_mapped();  // as releasegate's main
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

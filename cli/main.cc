@@ -9,6 +9,7 @@
 #include "cli/check_command.h"
 #include "cli/lint_command.h"
 #include "cli/serve_command.h"
+#include "core/allocator.h"
 
 namespace {
 
@@ -26,6 +27,7 @@ constexpr const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+  releasegate::keep_large_blocks_mapped();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsage;
