@@ -105,6 +105,34 @@ TEST(Reflector, ListsThenFollowsEvents) {
   EXPECT_EQ(status.resource_version, api.resource_version());
 }
 
+// The transform (kube/decode.h): what a consumer is given, listed or
+// watched, holds no managedFields.
+TEST(Reflector, ObjectsAreDeliveredWithoutManagedFields) {
+  FakeApiServer api;
+  ASSERT_TRUE(api.ok()) << api.error();
+  auto managed = [](const std::string& data) {
+    nlohmann::json object = config_map("a", true, data);
+    object["metadata"]["managedFields"] = {{{"manager", "kubectl"}, {"operation", "Apply"}}};
+    return object;
+  };
+  api.put(kCollection, managed("listed"));
+  Client client(api.client_config());
+  Copy copy;
+  Reflector reflector(client, options(), copy.on_change());
+  reflector.start();
+  ASSERT_TRUE(eventually([&] { return reflector.status().synced && api.open_watches() == 1; }));
+  auto held = [&] {
+    std::lock_guard lock(copy.mutex);
+    return copy.objects["releasegate-system/a"];
+  };
+  EXPECT_EQ(held()["data"]["rules.yaml"], "listed");
+  EXPECT_FALSE(held()["metadata"].contains("managedFields")) << "listed";
+  api.put(kCollection, managed("watched"));
+  ASSERT_TRUE(eventually([&] { return held()["data"]["rules.yaml"] == "watched"; }));
+  EXPECT_FALSE(held()["metadata"].contains("managedFields")) << "watched";
+  EXPECT_EQ(held()["metadata"]["name"], "a");
+}
+
 TEST(Reflector, LabelRemovedIsDeletedAndLabelAddedIsAdded) {
   FakeApiServer api;
   ASSERT_TRUE(api.ok()) << api.error();
