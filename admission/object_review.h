@@ -29,4 +29,10 @@ std::string metadata_field(const nlohmann::json& object, const char* field);
 // deleted. The error says what is wrong with the object, without where.
 ReviewParseResult review_of_object(const nlohmann::json& object, const ObjectReviewSpec& spec);
 
+// The review of a CREATE of `object_text` (JSON as the API lists it: the
+// kind and apiVersion may be missing, `kind` says them) by no requester:
+// an object at rest, as the audit judges it. The request's namespace and
+// name are the object's.
+ReviewParseResult review_of_listed_object(const GroupVersionKind& kind, std::string_view object_text);
+
 }  // namespace releasegate::admission

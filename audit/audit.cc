@@ -4,26 +4,11 @@
 #include <utility>
 
 #include "admission/object_review.h"
+#include "audit/listed_object.h"
 #include "engine/engine.h"
 
 namespace releasegate::audit {
 namespace {
-
-using nlohmann::json;
-
-// The controller that owns the object ("Kind/uid" of its ownerReference
-// with controller: true), or "" when none does.
-std::string controller_of(const json& object) {
-  json::json_pointer pointer("/metadata/ownerReferences");
-  if (!object.contains(pointer) || !object.at(pointer).is_array()) return {};
-  for (const json& owner : object.at(pointer)) {
-    if (!owner.is_object()) continue;
-    auto controller = owner.find("controller");
-    if (controller == owner.end() || !controller->is_boolean() || !controller->get<bool>()) continue;
-    return admission::string_field(owner, "kind") + "/" + admission::string_field(owner, "uid");
-  }
-  return {};
-}
 
 // Owners whose owned objects are judged through them: (owned kind, owner kind).
 constexpr std::pair<std::string_view, std::string_view> kJudgedThroughOwner[] = {
@@ -39,25 +24,23 @@ bool judged_through(std::string_view kind, std::string_view owner) {
                      [&](const auto& row) { return row.first == kind && row.second == owner_kind; });
 }
 
-// The images a pod spec names (containers and init containers) by name.
-ContainerImages images_of(const json& object, std::string_view pod_spec) {
+// The images a pod spec names in its containers and init containers, by name.
+ContainerImages images_of(const ObjectView& object) {
   ContainerImages images;
-  json::json_pointer spec{std::string(pod_spec)};
-  if (pod_spec.empty() || !object.contains(spec) || !object.at(spec).is_object()) return images;
-  for (const char* list : {"containers", "initContainers"}) {
-    auto containers = object.at(spec).find(list);
-    if (containers == object.at(spec).end() || !containers->is_array()) continue;
-    for (const json& c : *containers) {
-      if (c.is_object()) images.emplace_back(admission::string_field(c, "name"), admission::string_field(c, "image"));
+  for (const ContainerImage& image : object.images) {
+    if (image.list == ContainerList::Containers || image.list == ContainerList::InitContainers) {
+      images.emplace_back(image.container, image.image);
     }
   }
   return images;
 }
 
 // Whether a Pod runs what its owner's template says (Audit::add).
-bool runs_template(const json& pod, const ContainerImages& pod_images, const ContainerImages& template_images) {
-  json::json_pointer ephemeral("/spec/ephemeralContainers");
-  if (pod.contains(ephemeral) && pod.at(ephemeral).is_array() && !pod.at(ephemeral).empty()) return false;
+bool runs_template(const ObjectView& pod, const ContainerImages& template_images) {
+  bool debugged = std::any_of(pod.images.begin(), pod.images.end(),
+                              [](const ContainerImage& image) { return image.list == ContainerList::EphemeralContainers; });
+  if (debugged) return false;
+  ContainerImages pod_images = images_of(pod);
   return std::all_of(template_images.begin(), template_images.end(), [&](const auto& wanted) {
     auto found = std::find_if(pod_images.begin(), pod_images.end(),
                               [&](const auto& image) { return image.first == wanted.first; });
@@ -74,11 +57,12 @@ int listing_rank(const KindInfo& kind) {
   return kind.kind_class == KindClass::Pod ? 2 : 3;
 }
 
-ObjectRef ref_of(const json& object) {
-  using admission::metadata_field;
-  using admission::string_field;
-  return {string_field(object, "apiVersion"), string_field(object, "kind"), metadata_field(object, "namespace"),
-          metadata_field(object, "name"), metadata_field(object, "uid")};
+GroupVersionKind listed_kind(const KindInfo& kind) {
+  return {std::string(kind.group), std::string(listed_version(kind.group)), std::string(kind.kind)};
+}
+
+std::string api_version_of(const GroupVersionKind& kind) {
+  return kind.group.empty() ? kind.version : kind.group + "/" + kind.version;
 }
 
 }  // namespace
@@ -119,32 +103,29 @@ Audit::Audit(const RuleSet& rules, AuditOptions options) : rules_(rules), option
   result_.started = std::chrono::system_clock::now();
 }
 
-void Audit::add(const KindInfo& kind, json&& object) {
-  if (!object.is_object() || !is_governed(kind.kind_class)) return;
-  std::string owner_key = controller_of(object);
-  auto owner = owner_key.empty() ? owners_.end() : owners_.find(owner_key);
-  bool owned = owner != owners_.end() && judged_through(kind.kind, owner_key);
-  if (owned && kind.kind_class == KindClass::Pod) {
-    owned = runs_template(object, images_of(object, kind.pod_spec), owner->second);
-  }
-  if (kind.kind_class == KindClass::Workload) {
-    owners_[std::string(kind.kind) + "/" + admission::metadata_field(object, "uid")] =
-        images_of(object, kind.pod_spec);
-    if (owned) return;
-  }
-  if (!object.contains("kind")) object["kind"] = kind.kind;
-  if (!object.contains("apiVersion")) {
-    std::string version(listed_version(kind.group));
-    object["apiVersion"] = kind.group.empty() ? version : std::string(kind.group) + "/" + version;
-  }
-  admission::ReviewParseResult parsed = admission::review_of_object(object, {});
-  ObjectRef ref = ref_of(object);
-  if (!parsed.review) {
+void Audit::add(const KindInfo& kind, std::string_view text) {
+  if (!is_governed(kind.kind_class)) return;
+  GroupVersionKind gvk = listed_kind(kind);
+  admission::ReviewParseResult parsed = admission::review_of_listed_object(gvk, text);
+  std::optional<ListedObject> listed = parsed.review ? read_listed_object(text) : std::nullopt;
+  if (!parsed.review || !listed) {
     ++result_.objects;
-    record(ref.namespace_, {ref, "", "releasegate", Outcome::Error, "cannot be judged: " + parsed.error});
+    std::string error = parsed.review ? "the object is not valid JSON" : parsed.error;
+    record("", {{api_version_of(gvk), gvk.kind, "", "", ""}, "", "releasegate", Outcome::Error,
+                "a listed " + gvk.kind + " cannot be judged: " + error});
     return;
   }
-  Decision decision = engine::evaluate_at_rest(rules_, parsed.review->request, owned);
+  const AdmissionRequest& request = parsed.review->request;
+  const ObjectView& object = *request.object;
+  auto owner = listed->controller.empty() ? owners_.end() : owners_.find(listed->controller);
+  bool owned = owner != owners_.end() && judged_through(kind.kind, listed->controller);
+  if (owned && kind.kind_class == KindClass::Pod) owned = runs_template(object, owner->second);
+  if (kind.kind_class == KindClass::Workload) {
+    owners_[std::string(kind.kind) + "/" + listed->uid] = images_of(object);
+    if (owned) return;
+  }
+  ObjectRef ref{api_version_of(gvk), gvk.kind, object.namespace_, object.name, listed->uid};
+  Decision decision = engine::evaluate_at_rest(rules_, request, owned);
   if (decision.governance != Governance::Governed) return;
   ++result_.objects;
   for (const Violation& v : decision.violations) {
@@ -157,14 +138,16 @@ void Audit::add(const KindInfo& kind, json&& object) {
                             "as promoted to " + decision.environment + " in Git"});
   }
   if (decision.environment.empty()) return;
-  if (kind.kind_class == KindClass::Pod) inventory_.add_pod(decision.environment, object);
-  if (kind.delivery == DeliveryKind::FluxHelmRelease) inventory_.add_helm_release(decision.environment, object);
+  if (kind.kind_class == KindClass::Pod) inventory_.add_pod(decision.environment, *listed, object);
+  // HelmReleases are few beside Pods: their inventory reads a tree.
+  if (kind.delivery == DeliveryKind::FluxHelmRelease) {
+    nlohmann::json release = nlohmann::json::parse(text, nullptr, false);
+    if (!release.is_discarded()) inventory_.add_helm_release(decision.environment, release);
+  }
 }
 
 void Audit::list_failed(const KindInfo& kind, const std::string& why, bool served) {
-  std::string api_version = kind.group.empty() ? std::string(listed_version(kind.group))
-                                               : std::string(kind.group) + "/" + std::string(listed_version(kind.group));
-  Result result{{api_version, std::string(kind.kind), "", "", ""}, "", "audit-list",
+  Result result{{api_version_of(listed_kind(kind)), std::string(kind.kind), "", "", ""}, "", "audit-list",
                 served ? Outcome::Error : Outcome::Skip,
                 served ? "cannot list " + std::string(kind.resource) + ": " + why
                        : std::string(kind.resource) + " are not served by this cluster: " + why};

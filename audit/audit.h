@@ -4,8 +4,6 @@
 // keeps only bounded results, so a cluster is audited page by page.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <map>
@@ -87,8 +85,10 @@ class Audit {
  public:
   Audit(const RuleSet& rules, AuditOptions options = {});
 
-  // One object as listed (built-in list items carry no kind or apiVersion:
-  // they are filled in from `kind`), in audit_order(). An object a listed
+  // One object as listed, its JSON text (built-in list items carry no kind
+  // or apiVersion: `kind` says them), in audit_order(). It is read by the
+  // webhook's own parser, so that the audit decides exactly what admission
+  // would, and never becomes a tree. An object a listed
   // controller owns is judged through it: a Deployment's ReplicaSet and a
   // CronJob's Job not at all (an old one runs nothing), a Pod of a listed
   // ReplicaSet, StatefulSet, DaemonSet or Job for everything but provenance,
@@ -98,7 +98,7 @@ class Audit {
   // ephemeral container. Containers the template does not name (a sidecar
   // another webhook injects) are allowed; their images are judged like every
   // Pod's. Any other ownerReference is no excuse: the object is judged whole.
-  void add(const KindInfo& kind, nlohmann::json&& object);
+  void add(const KindInfo& kind, std::string_view object);
   // A kind that could not be listed: an error result, and the audit is not
   // complete. A kind whose CRD is not installed is skipped (`served` false).
   void list_failed(const KindInfo& kind, const std::string& why, bool served);

@@ -10,7 +10,7 @@ AuditResult audit_cluster(kube::Client& client, const RuleSet& rules, const Clus
                                            std::string(kind.resource));
     kube::ListOptions list;
     list.limit = options.page_size;
-    kube::ListResult listed = client.list(path, list, [&](nlohmann::json&& item) { audit.add(kind, std::move(item)); });
+    kube::ListResult listed = client.list_text(path, list, [&](std::string_view item) { audit.add(kind, item); });
     if (listed.ok) continue;
     // A 404 is a kind this cluster does not serve (Argo CD not installed):
     // nothing to audit, and nothing wrong.

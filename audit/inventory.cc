@@ -21,23 +21,20 @@ std::string digest_of(const std::string& image_id) {
 
 }  // namespace
 
-void InventoryBuilder::add_pod(const std::string& environment, const json& pod) {
-  std::string phase = text_at(pod, "/status/phase");
-  if (phase == "Succeeded" || phase == "Failed") return;
-  // What runs: the container statuses, which name the image as the runtime
-  // resolved it and the digest it pulled; before they exist, the spec.
-  const json* statuses = at(pod, "/status/containerStatuses");
-  const json* containers = statuses && statuses->is_array() && !statuses->empty() ? statuses : at(pod, "/spec/containers");
-  if (!containers || !containers->is_array()) return;
-  for (const json& container : *containers) {
-    if (!container.is_object()) continue;
-    auto parsed = parse_image_reference(container.value("image", std::string()));
-    if (!parsed.reference) continue;
+void InventoryBuilder::add_pod(const std::string& environment, const ListedObject& pod, const ObjectView& spec) {
+  if (pod.phase == "Succeeded" || pod.phase == "Failed") return;
+  auto add = [&](const std::string& image_text, const std::string& image_id) {
+    auto parsed = parse_image_reference(image_text);
+    if (!parsed.reference) return;
     const ImageReference& image = *parsed.reference;
-    std::string digest = container.contains("imageID") && container["imageID"].is_string()
-                             ? digest_of(container["imageID"].get<std::string>())
-                             : image.digest;
-    count(environment, image.repository(), image.tag, digest, false);
+    count(environment, image.repository(), image.tag, image_id.empty() ? image.digest : digest_of(image_id), false);
+  };
+  if (!pod.container_statuses.empty()) {
+    for (const auto& [image, image_id] : pod.container_statuses) add(image, image_id);
+    return;
+  }
+  for (const ContainerImage& image : spec.images) {
+    if (image.list == ContainerList::Containers) add(image.image, "");
   }
 }
 

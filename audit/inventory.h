@@ -13,6 +13,8 @@
 #include <tuple>
 #include <vector>
 
+#include "audit/listed_object.h"
+#include "core/request.h"
 #include "core/rule_set.h"
 #include "engine/evidence_requirement.h"
 
@@ -35,8 +37,10 @@ using Inventory = std::vector<RunningVersion>;  // sorted by environment, artifa
 
 class InventoryBuilder {
  public:
-  // A Pod in `environment` (running or pending: not Succeeded or Failed).
-  void add_pod(const std::string& environment, const nlohmann::json& pod);
+  // A Pod in `environment` (running or pending: not Succeeded or Failed):
+  // what its container statuses say runs, else (before they exist) the
+  // images its spec's containers name.
+  void add_pod(const std::string& environment, const ListedObject& pod, const ObjectView& spec);
   // A HelmRelease in `environment`.
   void add_helm_release(const std::string& environment, const nlohmann::json& release);
   // With each version's evidence, from the rules' records and what the

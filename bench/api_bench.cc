@@ -147,7 +147,10 @@ BENCHMARK(BM_AuditThroughTheApi)->Arg(10'000)->Unit(benchmark::kMillisecond)->It
 
 // The baseline: the same objects judged in memory, all held at once.
 void BM_AuditInMemory(benchmark::State& state) {
-  auto objects = deployments(static_cast<std::size_t>(state.range(0)));
+  std::vector<std::string> texts;
+  for (const auto& [collection, object] : deployments(static_cast<std::size_t>(state.range(0)))) {
+    texts.push_back(object.dump());
+  }
   auto rules = example_rules();
   const KindInfo* kind = find_kind("apps", "Deployment");
   long added_kb = 0;
@@ -155,7 +158,7 @@ void BM_AuditInMemory(benchmark::State& state) {
     long before = status_kb("VmRSS");
     reset_peak();
     audit::Audit audit(*rules);
-    for (const auto& [collection, object] : objects) audit.add(*kind, json(object));
+    for (const std::string& text : texts) audit.add(*kind, text);
     benchmark::DoNotOptimize(audit.finish());
     added_kb = std::max(added_kb, status_kb("VmHWM") - before);
   }

@@ -188,6 +188,28 @@ Response Client::apply(const std::string& path, const nlohmann::json& object, co
 
 ListResult Client::list(const std::string& path, const ListOptions& options,
                         const std::function<void(nlohmann::json&& item)>& on_item) {
+  // Items are handed over as they are read, each parsed alone; a page
+  // that turns out malformed past its first items fails the list (the
+  // reflector then lists again: its consumers see the list as a whole).
+  bool malformed_item = false;
+  ListResult result = list_text(path, options, [&](std::string_view text) {
+    if (malformed_item) return;
+    nlohmann::json item = decode_object(text, 0);
+    if (item.is_discarded()) {
+      malformed_item = true;
+      return;
+    }
+    on_item(std::move(item));
+  });
+  if (malformed_item && result.ok) {
+    result.ok = false;
+    result.error = ApiError{200, "", "an item of the list is not JSON"};
+  }
+  return result;
+}
+
+ListResult Client::list_text(const std::string& path, const ListOptions& options,
+                             const std::function<void(std::string_view item)>& on_item) {
   ListResult result;
   std::string continue_token;
   bool first = true;
@@ -204,20 +226,11 @@ ListResult Client::list(const std::string& path, const ListOptions& options,
       result.error = error_of(response);
       return result;
     }
-    // Items are handed over as they are read, each parsed alone; a page
-    // that turns out malformed past its first items fails the list (the
-    // reflector then lists again: its consumers see the list as a whole).
-    bool malformed_item = false;
     ListPage page = read_list_page(response.body, [&](std::string_view text) {
-      nlohmann::json item = decode_object(text, 0);
-      if (item.is_discarded()) {
-        malformed_item = true;
-        return;
-      }
-      on_item(std::move(item));
+      on_item(text);
       ++result.items;
     });
-    if (!page.ok || malformed_item) {
+    if (!page.ok) {
       result.error = ApiError{response.status, "", "the answer to a list is not a list"};
       return result;
     }

@@ -26,12 +26,13 @@ const KindInfo& kind_named(std::string_view kind) {
   throw std::runtime_error("no kind " + std::string(kind));
 }
 
-// As a list gives it: built-in items carry no kind or apiVersion.
-json listed(json object) {
+// An object's text as a list gives it: built-in items carry no kind or
+// apiVersion.
+std::string listed(json object) {
   object.erase("kind");
   object.erase("apiVersion");
   object["metadata"]["uid"] = "uid-" + object["metadata"].value("name", std::string());
-  return object;
+  return object.dump();
 }
 
 json owner_reference(const std::string& kind, const std::string& name) {
@@ -238,6 +239,33 @@ TEST_F(AuditTest, KindsThatCannotBeListed) {
   EXPECT_EQ(result.cluster_results[0].outcome, Outcome::Error);
 }
 
+TEST_F(AuditTest, AnItemThatIsNotAnObjectIsAnErrorInTheClusterReport) {
+  Audit audit(*rules);
+  audit.add(kind_named("Deployment"), "[1, 2]");
+  audit.add(kind_named("Deployment"), R"({"metadata": {"name": "cut", "namespace": "staging"})");
+  audit.add(kind_named("Deployment"), listed(deployment("staging", "ghcr.io/acme/podinfo:6.5.0")));
+  AuditResult result = audit.finish();
+  EXPECT_EQ(result.objects, 3u);
+  ASSERT_EQ(result.namespaces.at("").results.size(), 2u);
+  for (const Result& r : result.namespaces.at("").results) {
+    EXPECT_EQ(r.outcome, Outcome::Error);
+    EXPECT_EQ(r.object.kind, "Deployment");
+    EXPECT_EQ(r.object.api_version, "apps/v1");
+  }
+  EXPECT_EQ(result.namespaces.at("staging").summary.pass, 1u) << "the next item is judged as ever";
+}
+
+TEST_F(AuditTest, TheInventoryCountsASpecsContainersBeforeTheirStatusesExist) {
+  json pending = owned_pod("staging", "ghcr.io/acme/podinfo:6.5.1");
+  pending["status"] = {{"phase", "Pending"}};
+  Audit audit(*rules);
+  audit.add(kind_named("Pod"), listed(pending));
+  AuditResult result = audit.finish();
+  ASSERT_EQ(result.inventory.size(), 1u);
+  EXPECT_EQ(result.inventory[0].version, "6.5.1");
+  EXPECT_EQ(result.inventory[0].digest, "");
+}
+
 TEST_F(AuditTest, TheInventorySaysWhatRunsWithItsDigest) {
   json pod = owned_pod("staging", "ghcr.io/acme/podinfo:6.5.1");
   pod["status"] = {{"phase", "Running"},
@@ -280,7 +308,7 @@ TEST_F(AuditTest, TheInventoryShowsEachVersionsEvidence) {
   options.observed_evidence = &observed;
   Audit audit(*rules, options);
   audit.add(kind_named("Pod"), listed(pod));
-  audit.add(kind_named("HelmRelease"), std::move(release));
+  audit.add(kind_named("HelmRelease"), release.dump());
   AuditResult result = audit.finish();
   ASSERT_EQ(result.inventory.size(), 2u);
   EXPECT_EQ(result.inventory[0].evidence, "healthy since 2026-12-02T14:02:00Z, observed in this cluster");
@@ -365,7 +393,7 @@ TEST_F(AuditTest, CorpusObjectsAreJudged) {
       m.object["metadata"]["namespace"] = "staging";
       m.object["metadata"].erase("ownerReferences");
       Audit audit(*rules);
-      audit.add(*kind, std::move(m.object));
+      audit.add(*kind, m.object.dump());
       AuditResult result = audit.finish();
       ASSERT_EQ(result.objects, 1u) << m.file << ":" << m.line;
       for (const Result& r : result.namespaces.at("staging").results) {
