@@ -11,17 +11,13 @@
 // store), so its own memory stays flat.
 //
 //   releasegate_observer_scale [OBJECTS (100000)] [EVENTS (5000)] [RATE/s (1000)]
-#include <malloc.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <thread>
 
+#include "bench/process_measure.h"
 #include "core/allocator.h"
 #include "evidence/observer.h"
 #include "kube/reflector.h"
@@ -36,38 +32,6 @@ using nlohmann::json;
 namespace {
 
 const std::string kDeployments = "/apis/apps/v1/deployments";
-
-double rss_mb() {
-  malloc_trim(0);
-  std::ifstream statm("/proc/self/statm");
-  long pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
-}
-
-// Bytes malloc has handed out and not had back (all arenas).
-double heap_mb() {
-  struct mallinfo2 info = mallinfo2();
-  return static_cast<double>(info.uordblks + info.hblkhd) / (1024.0 * 1024.0);
-}
-
-// The process's peak RSS since reset_peak() (Linux clear_refs 5).
-double peak_mb() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.starts_with("VmHWM:")) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return 0;
-}
-void reset_peak() { std::ofstream("/proc/self/clear_refs") << "5"; }
-
-double cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](timeval t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
 
 // The fixture's Deployment (managedFields, probes, resources), Available.
 json deployment_template() {
@@ -135,49 +99,31 @@ template <class Start, class Synced, class Stop>
 Run measure_here(long objects, long events, long rate, Start start, Synced synced, Stop stop) {
   fixtures::FakeApiServer api;
   serve_cluster(api, objects, events, rate);
-  double before = rss_mb();
-  double heap_before = heap_mb();
-  reset_peak();
+  double before = bench::rss_mb();
+  double heap_before = bench::heap_mb();
+  bench::reset_peak();
   auto began = std::chrono::steady_clock::now();
   start(api);
   while (!synced()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   Run run;
   run.seconds_to_sync = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   // The storm: from the first event to the last, at the set rate.
-  double cpu_before = cpu_seconds();
+  double cpu_before = bench::cpu_seconds();
   std::this_thread::sleep_for(std::chrono::milliseconds(1000 * events / rate + 500));
-  run.cpu_per_event_us = (cpu_seconds() - cpu_before) * 1e6 / static_cast<double>(events);
+  run.cpu_per_event_us = (bench::cpu_seconds() - cpu_before) * 1e6 / static_cast<double>(events);
   // Memory at rest, after the storm: no snapshot of the listing is still
   // being made (the peak counts those).
-  run.synced_mb = rss_mb() - before;
-  run.heap_mb = heap_mb() - heap_before;
-  run.peak_mb = peak_mb() - before;
+  run.synced_mb = bench::rss_mb() - before;
+  run.heap_mb = bench::heap_mb() - heap_before;
+  run.peak_mb = bench::peak_mb() - before;
   stop();
   return run;
 }
 
-// Each run in a process of its own (forked before any thread starts), so
-// that the second does not reuse memory the first freed but kept.
+// Each run in a process of its own (forked before any thread starts).
 template <class... Steps>
 Run measure(Steps... steps) {
-  int pipe_fds[2];
-  if (pipe(pipe_fds) != 0) std::abort();
-  pid_t child = fork();
-  if (child == 0) {
-    Run run = measure_here(steps...);
-    if (write(pipe_fds[1], &run, sizeof run) != static_cast<ssize_t>(sizeof run)) _exit(1);
-    _exit(0);
-  }
-  close(pipe_fds[1]);
-  Run run;
-  bool read_whole = read(pipe_fds[0], &run, sizeof run) == static_cast<ssize_t>(sizeof run);
-  int status = 0;
-  waitpid(child, &status, 0);
-  if (!read_whole || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::fprintf(stderr, "a measuring process failed\n");
-    std::exit(1);
-  }
-  return run;
+  return bench::in_own_process<Run>([&] { return measure_here(steps...); });
 }
 
 }  // namespace

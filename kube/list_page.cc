@@ -51,7 +51,8 @@ error_code read_items(od::value field, std::optional<std::vector<std::string_vie
 
 ListPage read_list_page(std::string& body, const std::function<void(std::string_view item)>& on_item) {
   ListPage page;
-  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  static_assert(kListPagePadding >= simdjson::SIMDJSON_PADDING);
+  body.reserve(body.size() + kListPagePadding);
   simdjson::padded_string_view padded(body.data(), body.size(), body.capacity());
   od::parser parser;
   od::document document;

@@ -7,6 +7,7 @@
 // (watch_stream.h).
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,10 @@ struct ListPage {
   std::string resource_version;
   std::string continue_token;  // "" or absent: the last page
 };
+
+// The bytes read_list_page needs past a body's end (simdjson's padding):
+// a body received with this much spare capacity is never copied.
+inline constexpr std::size_t kListPagePadding = 64;
 
 // `body` gains simdjson's padding in its capacity (not its size).
 // `on_item` gets each item's JSON text, in order, once the whole page has
