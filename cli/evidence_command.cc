@@ -46,6 +46,8 @@ bool observe_cluster(kube::Client& client, const RuleSet& rules, evidence::Track
       std::string environment = evidence::environment_of(rules, *observed);
       tracker.update(id, std::move(*observed), environment, now);
     });
+    // A custom resource the API does not serve (no Flux): nothing of it runs.
+    if (!listed.ok && listed.error.code == 404 && collection.may_be_unserved) continue;
     if (!listed.ok) {
       *error = "listing " + collection.path + ": " + listed.error.describe();
       return false;

@@ -280,7 +280,8 @@ kube::ReflectorOptions logged_watch() {
     nlohmann::json fields = {{"collection", notice.collection}, {"reason", notice.reason},
                              {"resourceVersion", notice.resource_version}};
     if (notice.suppressed > 0) fields["suppressedSinceLast"] = notice.suppressed;
-    bool routine = notice.what == kube::ReflectorNotice::What::Relist;
+    bool routine = notice.what == kube::ReflectorNotice::What::Relist ||
+                   notice.what == kube::ReflectorNotice::What::NotServed;
     log(routine ? LogLevel::Info : LogLevel::Warn, std::string("API ") + std::string(kube::to_string(notice.what)),
         std::move(fields));
   };

@@ -24,6 +24,8 @@ std::string_view listed_version(std::string_view group) {
   return {};
 }
 
+bool is_built_in_group(std::string_view group) { return group.empty() || group == "apps" || group == "batch"; }
+
 
 std::string_view to_string(SourceKind kind) {
   switch (kind) {

@@ -115,4 +115,9 @@ bool is_controller_finalizer(KindClass c, std::string_view finalizer);
 // helm.toolkit.fluxcd.io): one for every group of kKinds.
 std::string_view listed_version(std::string_view group);
 
+// Whether every conformant API server serves the group ("", apps, batch);
+// the others come from CustomResourceDefinitions that may not be
+// installed (no Flux on an Argo CD cluster).
+bool is_built_in_group(std::string_view group);
+
 }  // namespace releasegate

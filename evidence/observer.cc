@@ -30,9 +30,10 @@ std::vector<EvidenceCollection> evidence_collections() {
   std::vector<EvidenceCollection> out;
   for (const KindInfo& kind : kKinds) {
     if (!is_evidence_kind(kind.kind)) continue;
-    out.push_back({std::string(kind.kind), kube::resource_path(std::string(kind.group),
-                                                               std::string(listed_version(kind.group)),
-                                                               std::string(kind.resource))});
+    out.push_back({std::string(kind.kind),
+                   kube::resource_path(std::string(kind.group), std::string(listed_version(kind.group)),
+                                       std::string(kind.resource)),
+                   !is_built_in_group(kind.group)});
   }
   return out;
 }
@@ -43,6 +44,7 @@ Observer::Observer(const kube::ClientConfig& client, const runtime::RuleStore& r
   for (const EvidenceCollection& collection : evidence_collections()) {
     kube::ReflectorOptions watch = options_.watch;
     watch.path = collection.path;
+    watch.may_be_unserved = collection.may_be_unserved;
     std::string kind = collection.kind;
     kube::ReflectorHandlers handlers;
     handlers.upsert = [this, kind](const std::string& key, nlohmann::json&& object) { on_upsert(kind, key, object); };
@@ -272,8 +274,12 @@ ObserverStatus Observer::status() const {
   if (status.idle) return status;
   for (const auto& w : watched_) {
     kube::ReflectorStatus r = w->reflector.status();
-    status.connected = status.connected && r.watching;
-    if (r.last_error && !status.last_error) status.last_error = w->kind + "s: " + r.last_error->describe();
+    if (!r.served) {
+      status.not_served.push_back(w->kind);
+    } else {
+      status.connected = status.connected && r.watching;
+      if (r.last_error && !status.last_error) status.last_error = w->kind + "s: " + r.last_error->describe();
+    }
     status.reflectors.push_back(std::move(r));
   }
   return status;

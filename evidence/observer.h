@@ -54,7 +54,8 @@ struct ObserverStatus {
   bool idle = false;
   bool restored = false;   // the persisted evidence was read (or there was none)
   bool synced = false;     // every kind listed once
-  bool connected = false;  // every watch open now
+  bool connected = false;  // every watch open now (of the kinds served)
+  std::vector<std::string> not_served;  // kinds the API does not serve (no such CRD): nothing to observe
   std::size_t objects = 0;  // tracked: running a version in an environment
   std::size_t records = 0;
   std::map<std::string, std::size_t> proven;    // environment -> versions with evidence (not degraded)
@@ -69,6 +70,7 @@ struct ObserverStatus {
 struct EvidenceCollection {
   std::string kind;  // "Deployment"
   std::string path;  // "/apis/apps/v1/deployments"
+  bool may_be_unserved = false;  // a custom resource: not served is no error (HelmRelease)
 };
 std::vector<EvidenceCollection> evidence_collections();
 

@@ -34,6 +34,7 @@ std::string_view to_string(ReflectorNotice::What what) {
     case ReflectorNotice::What::ListFailed: return "list failed";
     case ReflectorNotice::What::WatchFailed: return "watch failed";
     case ReflectorNotice::What::Relist: return "relist";
+    case ReflectorNotice::What::NotServed: return "not served";
   }
   return "?";
 }
@@ -143,25 +144,38 @@ bool Reflector::relist() {
   if (!first) notice(ReflectorNotice::What::Relist, relist_reason_, options.resource_version);
   ListResult result = list_and_deliver(options);
   if (stopping()) return false;
+  if (!result.ok && result.error.code == 404 && options_.may_be_unserved) {
+    // Not served: an empty set, and nothing to watch. Said once, when it
+    // stops being served; listed again with the backoff.
+    ReflectorStatus before = status();
+    bool was_served = before.served;
+    if (was_served) notice(ReflectorNotice::What::NotServed, result.error.describe(), options.resource_version);
+    ++lists_started_;
+    deliver_removals();
+    resource_version_.clear();
+    version_unavailable_ = false;
+    {
+      std::lock_guard lock(mutex_);
+      status_.served = false;
+      status_.synced = true;
+      status_.resource_version.clear();
+      status_.last_error = result.error;
+      status_.objects = 0;
+    }
+    if (handlers_.synced && (was_served || !before.synced)) handlers_.synced();
+    return false;
+  }
   if (!result.ok) {
     notice(ReflectorNotice::What::ListFailed, result.error.describe(), options.resource_version);
     failed(result.error);
     return false;
   }
   version_unavailable_ = false;
-  // What this complete list did not mark was removed meanwhile.
-  for (auto it = delivered_.begin(); it != delivered_.end();) {
-    if (it->second.list == lists_started_) {
-      ++it;
-      continue;
-    }
-    std::string key = it->first;
-    it = delivered_.erase(it);
-    if (handlers_.remove) handlers_.remove(key);
-  }
+  deliver_removals();
   resource_version_ = result.resource_version;
   {
     std::lock_guard lock(mutex_);
+    status_.served = true;
     status_.synced = true;
     status_.resource_version = resource_version_;
     status_.last_sync = std::chrono::system_clock::now();
@@ -174,6 +188,20 @@ bool Reflector::relist() {
   // give the free pages back, so that RSS is what the consumers keep.
   malloc_trim(0);
   return true;
+}
+
+// What the last complete list (lists_started_) did not mark was removed
+// meanwhile.
+void Reflector::deliver_removals() {
+  for (auto it = delivered_.begin(); it != delivered_.end();) {
+    if (it->second.list == lists_started_) {
+      ++it;
+      continue;
+    }
+    std::string key = it->first;
+    it = delivered_.erase(it);
+    if (handlers_.remove) handlers_.remove(key);
+  }
 }
 
 // Each item delivered as it is decoded (a page at a time: the whole list is

@@ -16,6 +16,10 @@
 //   - the first list is a consistent read, paged (client-go's is "0", a
 //     whole list from the cache in one answer: see kube/README.md).
 //
+// A collection that may not be served (ReflectorOptions::may_be_unserved)
+// and that the API does not serve (the list answers 404) is an empty set,
+// synced, listed again with the backoff until it is served.
+//
 // Consumers get deltas (ReflectorHandlers); after a complete list, what it
 // did not return is removed, so an object deleted while the watch was down
 // disappears: no state is lost or duplicated. A label-selected watch
@@ -53,6 +57,9 @@ struct ReflectorStatus {
   std::uint64_t watches = 0;     // watch streams opened
   std::uint64_t failures = 0;    // lists and watches that failed
   std::size_t objects = 0;       // in the set now
+  // False while the API answers the list with 404 and the options allow
+  // it (ReflectorOptions::may_be_unserved): no such collection is served.
+  bool served = true;
 
   std::uint64_t relists() const { return lists > 0 ? lists - 1 : 0; }  // complete lists after the first
 };
@@ -62,7 +69,7 @@ struct ReflectorStatus {
 // (a flapping API must not flood the log); `suppressed` counts the ones
 // left out before it.
 struct ReflectorNotice {
-  enum class What { ListFailed, WatchFailed, Relist };
+  enum class What { ListFailed, WatchFailed, Relist, NotServed };
   What what;
   std::string collection;
   std::string reason;            // the error, or why the watch ended
@@ -78,6 +85,12 @@ struct ReflectorOptions {
   std::chrono::seconds watch_timeout{300};
   std::chrono::milliseconds initial_backoff{800};
   std::chrono::milliseconds max_backoff{30'000};
+  // The collection is a custom resource that may not be installed (Flux's
+  // HelmRelease on an Argo CD cluster, or a Flux without its v2 API): a
+  // list answered 404 is then an empty set, synced, rather than an error
+  // forever. Never for what must exist (the rules' ConfigMaps): a 404 from
+  // a confused proxy must not read as "no rules".
+  bool may_be_unserved = false;
   std::function<void(const ReflectorNotice&)> on_notice;  // called on the reflector's thread
   std::chrono::seconds notice_interval{30};
 };
@@ -119,7 +132,8 @@ class Reflector {
   enum class Next { Watch, List };
 
   void run();
-  bool relist();                 // false when stopped or failed (after recording why)
+  bool relist();                 // false when stopped or failed (after recording why), or not served
+  void deliver_removals();       // of what the last complete list did not have
   ListResult list_and_deliver(ListOptions& options);  // with the fallback to a consistent read
   Next watch_once();
   Next after_watch(const WatchResult& result, const std::string& from, bool very_short);
@@ -145,8 +159,8 @@ class Reflector {
   std::string relist_reason_;     // why the next list is a relist
   ExponentialBackoff list_backoff_;   // before every list after the first (BackoffUntil)
   ExponentialBackoff watch_backoff_;  // before a watch after one the API did not answer
-  std::array<std::chrono::steady_clock::time_point, 3> last_notice_{};
-  std::array<std::uint64_t, 3> suppressed_{};
+  std::array<std::chrono::steady_clock::time_point, 4> last_notice_{};
+  std::array<std::uint64_t, 4> suppressed_{};
 
   mutable std::mutex mutex_;
   std::condition_variable stopping_;

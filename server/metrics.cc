@@ -1,5 +1,7 @@
 #include "server/metrics.h"
 
+#include <algorithm>
+
 #include <prometheus/text_serializer.h>
 
 #include "core/kinds.h"
@@ -113,6 +115,9 @@ Metrics::AuditFamilies::AuditFamilies(prometheus::Registry& registry)
 Metrics::EvidenceFamilies::EvidenceFamilies(prometheus::Registry& registry)
     : connected(gauge(registry, "releasegate_evidence_watch_connected",
                       "1 when the evidence observer's watches (workloads, HelmReleases) are all open")),
+      served(gauge(registry, "releasegate_evidence_kind_served",
+                   "1 when the API serves the kind the evidence observer follows; 0 when it does not (no such "
+                   "CustomResourceDefinition: nothing of it runs, and nothing is waited for)")),
       objects(gauge(registry, "releasegate_evidence_observed_objects",
                     "Workloads and HelmReleases the evidence observer follows in an environment")),
       versions(gauge(registry, "releasegate_evidence_versions",
@@ -210,6 +215,12 @@ void Metrics::scrape_audit(const audit::AuditStatus& audit) {
 
 void Metrics::scrape_evidence(const evidence::ObserverStatus& evidence) {
   evidence_.connected.Add({}).Set(evidence.connected ? 1 : 0);
+  if (!evidence.idle) {
+    for (const evidence::EvidenceCollection& c : evidence::evidence_collections()) {
+      bool unserved = std::find(evidence.not_served.begin(), evidence.not_served.end(), c.kind) != evidence.not_served.end();
+      evidence_.served.Add({{"kind", c.kind}}).Set(unserved ? 0 : 1);
+    }
+  }
   scrape_reflectors(evidence.reflectors);
   evidence_.objects.Add({}).Set(static_cast<double>(evidence.objects));
   advance(evidence_.persist_errors.Add({}), static_cast<double>(evidence.persist_errors));

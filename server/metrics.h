@@ -109,6 +109,7 @@ class Metrics {
   struct EvidenceFamilies {
     explicit EvidenceFamilies(prometheus::Registry& registry);
     prometheus::Family<prometheus::Gauge>& connected;
+    prometheus::Family<prometheus::Gauge>& served;
     prometheus::Family<prometheus::Gauge>& objects;
     prometheus::Family<prometheus::Gauge>& versions;
     prometheus::Family<prometheus::Counter>& persist_errors;

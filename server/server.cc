@@ -66,7 +66,8 @@ nlohmann::json evidence_detail(const evidence::ObserverStatus& status) {
   nlohmann::json detail{{"idle", status.idle},         {"restored", status.restored},
                         {"synced", status.synced},     {"connected", status.connected},
                         {"objects", status.objects},   {"records", status.records}, {"proven", status.proven},
-                        {"degraded", status.degraded}, {"persists", status.persists}};
+                        {"degraded", status.degraded}, {"persists", status.persists},
+                        {"notServed", status.not_served}};
   if (status.last_error) detail["lastError"] = *status.last_error;
   return detail;
 }

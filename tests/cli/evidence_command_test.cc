@@ -130,6 +130,28 @@ TEST_F(EvidenceExport, AFailedListExportsNothing) {
   EXPECT_NE(exported.err.find("statefulsets"), std::string::npos) << exported.err;
 }
 
+// No Flux (an Argo CD cluster): HelmReleases are not served, the
+// workloads' evidence is exported all the same; a built-in kind answering
+// 404 is still an error.
+TEST_F(EvidenceExport, AKindNotServedIsSkippedOnlyWhenItIsACustomResource) {
+  api.put("/apis/apps/v1/namespaces/staging/deployments",
+          testing::with_status(testing::deployment("staging", "ghcr.io/acme/podinfo:6.5.1"), Rollout::Complete,
+                               now - 31 * 60));
+  std::string not_served = "helmreleases";
+  api.set_handler([&](const testing::FakeRequest& r) -> std::optional<testing::FakeReply> {
+    if (r.path.find(not_served) == std::string::npos) return std::nullopt;
+    return testing::FakeReply::status(404, "NotFound", "the server could not find the requested resource");
+  });
+  Ran exported = export_evidence({"--environment", "staging"});
+  ASSERT_EQ(exported.code, 0) << exported.err;
+  EXPECT_NE(exported.out.find("ghcr.io/acme/podinfo"), std::string::npos) << exported.out;
+
+  not_served = "daemonsets";
+  Ran failed = export_evidence();
+  EXPECT_EQ(failed.code, 1);
+  EXPECT_NE(failed.err.find("daemonsets"), std::string::npos) << failed.err;
+}
+
 TEST_F(EvidenceExport, UsageErrors) {
   EXPECT_EQ(run(run_evidence, {"import"}).code, 2);
   EXPECT_EQ(run(run_evidence, {"export", "--kubeconfig", (dir / "kubeconfig").string()}).code, 2)

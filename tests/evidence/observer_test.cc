@@ -191,6 +191,41 @@ TEST_F(ObserverTest, TheApiDownLosesNothingAndRecovers) {
   ASSERT_TRUE(eventually([&] { return observer.status().connected; }));
 }
 
+// No Flux HelmRelease v2 API (an Argo CD cluster, or an older Flux): the
+// kind is skipped, shown as not served, and the observer syncs with what
+// exists, persists and counts as connected.
+TEST_F(ObserverTest, AKindTheApiDoesNotServeIsSkippedAndTheRestSyncs) {
+  const std::string all_helm_releases = "/apis/helm.toolkit.fluxcd.io/v2/helmreleases";
+  std::atomic<bool> flux_installed{false};
+  api.set_handler([&](const testing::FakeRequest& request) -> std::optional<testing::FakeReply> {
+    if (request.path != all_helm_releases || flux_installed) return std::nullopt;
+    return testing::FakeReply::status(404, "NotFound", "the server could not find the requested resource");
+  });
+  api.put(kDeployments, staging(Rollout::Complete, kT0));
+  api.put(kConfigMaps, {{"apiVersion", "v1"},
+                        {"kind", "ConfigMap"},
+                        {"metadata", {{"name", "releasegate-evidence"}, {"namespace", "releasegate-system"}}}});
+  Observer observer(api.client_config(), store, options());
+  observer.start();
+  ASSERT_TRUE(eventually([&] { return find(observer) != nullptr; }));
+  now = kT0 + 600;
+  ASSERT_TRUE(eventually([&] {
+    ObserverStatus status = observer.status();
+    return status.synced && status.connected && status.persists >= 1;
+  }));
+  EXPECT_EQ(observer.status().not_served, std::vector<std::string>{"HelmRelease"});
+  EXPECT_FALSE(observer.status().last_error) << *observer.status().last_error;
+  EXPECT_TRUE(find(observer));
+
+  // Flux installed later: its HelmReleases are followed from then on.
+  api.put(kHelmReleases, testing::helm_release("staging", "6.5.1", true, kT0));
+  flux_installed = true;
+  ASSERT_TRUE(eventually([&] {
+    ObserverStatus status = observer.status();
+    return status.not_served.empty() && status.objects == 2 && status.connected;
+  }));
+}
+
 // Admission over TLS reading the observer's evidence, on the real clock.
 TEST_F(ObserverTest, AdmissionDeniesUntilTheSoakHasPassed) {
   fs::path dir = fs::temp_directory_path() / ("releasegate-observer-" + std::to_string(::getpid()));

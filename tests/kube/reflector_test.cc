@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <thread>
 
@@ -333,6 +334,61 @@ TEST(Reflector, ApiDownAtStartBacksOffThenSyncs) {
   api.set_down(false);
   ASSERT_TRUE(eventually([&] { return reflector.status().synced; }));
   EXPECT_EQ(copy.keys(), (Keys{"releasegate-system/a"}));
+}
+
+// A custom resource not installed: the list answers 404 (as
+// kube-apiserver 1.28 does for an unknown group). Where the collection may
+// be unserved, that is an empty set, synced, said once; where it must
+// exist, an error, never "empty".
+TEST(Reflector, ACollectionNotServedIsEmptyOnlyWhereItMayBeUnserved) {
+  FakeApiServer api;
+  ASSERT_TRUE(api.ok()) << api.error();
+  api.put(kCollection, config_map("a", true));
+  std::atomic<bool> served{false};
+  api.set_handler([&](const FakeRequest& request) -> std::optional<testing::FakeReply> {
+    if (request.path != kCollection || served) return std::nullopt;
+    return testing::FakeReply::status(404, "NotFound", "the server could not find the requested resource");
+  });
+  {
+    // A client of its own: stopping a reflector stops its client.
+    Client client(api.client_config(), RetryPolicy{1, milliseconds(1), milliseconds(1)});
+    Copy copy;
+    Reflector must_exist(client, options(), copy.on_change());
+    must_exist.start();
+    ASSERT_TRUE(eventually([&] { return must_exist.status().failures >= 2; }));
+    EXPECT_FALSE(must_exist.status().synced);
+    EXPECT_TRUE(must_exist.status().served);
+  }
+  std::mutex mutex;
+  std::vector<ReflectorNotice::What> notices;
+  ReflectorOptions optional = options();
+  optional.may_be_unserved = true;
+  optional.notice_interval = std::chrono::seconds(0);
+  optional.on_notice = [&](const ReflectorNotice& notice) {
+    std::lock_guard lock(mutex);
+    notices.push_back(notice.what);
+  };
+  Client client(api.client_config(), RetryPolicy{1, milliseconds(1), milliseconds(1)});
+  Copy copy;
+  Reflector reflector(client, optional, copy.on_change());
+  std::size_t requests_before = api.request_count();
+  reflector.start();
+  ASSERT_TRUE(eventually([&] { return reflector.status().synced && api.request_count() >= requests_before + 3; }))
+      << "listed again while not served";
+  ReflectorStatus status = reflector.status();
+  EXPECT_FALSE(status.served);
+  EXPECT_EQ(status.lists, 0u) << "no relists counted while nothing is served";
+  ASSERT_TRUE(status.last_error);
+  EXPECT_EQ(status.last_error->code, 404);
+  EXPECT_TRUE(copy.keys().empty());
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(notices, std::vector<ReflectorNotice::What>{ReflectorNotice::What::NotServed}) << "said once";
+  }
+  served = true;
+  ASSERT_TRUE(eventually([&] { return reflector.status().served && reflector.status().watching; }));
+  EXPECT_EQ(copy.keys(), (Keys{"releasegate-system/a"}));
+  EXPECT_FALSE(reflector.status().last_error);
 }
 
 // client-go's "very short watch": an error, after which it lists again
