@@ -13,4 +13,13 @@ namespace releasegate {
 // Call first in main(), before any thread starts.
 void keep_large_blocks_mapped();
 
+// Gives the pages malloc holds free back to the system (malloc_trim), after
+// work that parsed much and keeps little (a list, a rules load), so that
+// RSS is what is kept. From any thread: calls are serialized, because
+// glibc's first malloc_trim initializes its arenas without a lock (a race
+// only where malloc is not glibc's own, as under AddressSanitizer, which
+// crashed a test with two reflectors trimming at once); under the
+// sanitizers, whose allocator is not glibc's, it does nothing.
+void return_free_memory();
+
 }  // namespace releasegate

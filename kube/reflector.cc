@@ -1,10 +1,10 @@
 #include "kube/reflector.h"
 
-#include <malloc.h>
-
 #include <random>
 #include <string_view>
 #include <utility>
+
+#include "core/allocator.h"
 
 namespace releasegate::kube {
 namespace {
@@ -186,7 +186,7 @@ bool Reflector::relist() {
   if (handlers_.synced) handlers_.synced();
   // A list parses megabytes that are garbage once its items are delivered:
   // give the free pages back, so that RSS is what the consumers keep.
-  malloc_trim(0);
+  return_free_memory();
   return true;
 }
 

@@ -1,6 +1,6 @@
 #include "runtime/api_rules.h"
 
-#include <malloc.h>
+#include "core/allocator.h"
 
 namespace releasegate::runtime {
 
@@ -128,7 +128,7 @@ void ApiRules::compile_and_publish() {
   bool published_or_failed = !compiled.result.rules || compiled.in_force_changed;
   if (options_.on_attempt && published_or_failed) options_.on_attempt(compiled.result, snapshot);
   compiled = {};
-  malloc_trim(0);  // as the reloader: parsing leaves memory free that RSS need not keep
+  return_free_memory();  // as the reloader: parsing leaves memory free that RSS need not keep
 }
 
 ReloadStatus ApiRules::status() const {

@@ -1,6 +1,6 @@
 #include "runtime/rule_reloader.h"
 
-#include <malloc.h>
+#include "core/allocator.h"
 
 namespace releasegate::runtime {
 RuleReloader::RuleReloader(ReloadOptions options, RuleStore& store)
@@ -31,7 +31,7 @@ bool RuleReloader::reload_now() {
     // re-scan.
     if (attempted_ && !compiler_.changed()) {
       read = {};
-      malloc_trim(0);  // the text read (all of it, at a re-scan) is not kept as RSS
+      return_free_memory();  // the text read (all of it, at a re-scan) is not kept as RSS
       return false;
     }
     attempted_ = true;
@@ -65,7 +65,7 @@ bool RuleReloader::reload_now() {
   // give them back to the system instead of keeping them as RSS.
   result = {};
   read = {};
-  malloc_trim(0);
+  return_free_memory();
   return loaded;
 }
 
