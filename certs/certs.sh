@@ -81,11 +81,12 @@ write_bundle() {  # CA files to trust, in order
   local b64
   b64=$(base64 -w0 < ca-bundle.crt)
   # JSON patches for kustomize, one per webhook configuration: every entry
-  # gets the bundle (the validating one has two entries, the mutating one).
+  # gets the bundle (the validating one has three entries, the mutating one).
   cat > validating-ca-bundle.json <<JSON
 [
   {"op": "add", "path": "/webhooks/0/clientConfig/caBundle", "value": "$b64"},
-  {"op": "add", "path": "/webhooks/1/clientConfig/caBundle", "value": "$b64"}
+  {"op": "add", "path": "/webhooks/1/clientConfig/caBundle", "value": "$b64"},
+  {"op": "add", "path": "/webhooks/2/clientConfig/caBundle", "value": "$b64"}
 ]
 JSON
   cat > mutating-ca-bundle.json <<JSON

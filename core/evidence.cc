@@ -10,6 +10,11 @@ bool is_evidence_kind(std::string_view kind) {
   return std::find(std::begin(kEvidenceKinds), std::end(kEvidenceKinds), kind) != std::end(kEvidenceKinds);
 }
 
+bool is_workload_status_writer(std::string_view username) {
+  return std::find(std::begin(kWorkloadStatusWriters), std::end(kWorkloadStatusWriters), username) !=
+         std::end(kWorkloadStatusWriters);
+}
+
 std::int64_t EvidenceRecord::healthy_for(UnixSeconds now) const {
   if (degraded_at != 0) return 0;
   // A record cannot prove time that has not passed yet.

@@ -29,6 +29,24 @@ enum class EvidenceOf { Image, Chart };
 inline constexpr std::string_view kEvidenceKinds[] = {"Deployment", "StatefulSet", "DaemonSet", "HelmRelease"};
 bool is_evidence_kind(std::string_view kind);
 
+// Who writes the status that the health of the workload evidence kinds is
+// read from: kube-controller-manager, as itself or (with
+// --use-service-account-credentials, as kubeadm and managed clusters run
+// it) as each controller's service account. A HelmRelease's status is
+// written by the policy's helm-controller identities (gitops.identities).
+// Anyone else's status write is refused where it could forge evidence
+// (engine/checks/status_writes.cc); the validating webhook's status entry
+// keeps these users' routine writes from reaching the webhook at all
+// (deploy/base/validatingwebhookconfiguration.yaml, tested against this
+// table).
+inline constexpr std::string_view kWorkloadStatusWriters[] = {
+    "system:kube-controller-manager",
+    "system:serviceaccount:kube-system:deployment-controller",
+    "system:serviceaccount:kube-system:statefulset-controller",
+    "system:serviceaccount:kube-system:daemon-set-controller",
+};
+bool is_workload_status_writer(std::string_view username);
+
 struct EvidenceRecord {
   EvidenceOf of = EvidenceOf::Image;
   std::string key;     // a normalised repository ("ghcr.io/acme/podinfo"), or RuleSet::chart_key

@@ -16,6 +16,7 @@ constexpr Check kChecks[] = {
     {"charts", {FluxDelivery, HelmChart, ArgoApplication}, RunsWhen::OnWriteInEnvironment, check_charts},
     {"values-images", {FluxDelivery}, RunsWhen::OnWriteInEnvironment, check_values_images},
     {"evidence", {Workload, FluxDelivery}, RunsWhen::OnWriteInEnvironment, check_evidence},
+    {"status-writes", {Workload, FluxDelivery}, RunsWhen::OnStatusWrite, check_status_writes},
 };
 
 }  // namespace
@@ -24,7 +25,9 @@ std::span<const Check> checks() { return kChecks; }
 
 bool runs(const Check& check, const Subject& subject) {
   if (!check.kinds.contains(subject.kind.kind_class)) return false;
+  if (subject.writes_status() != (check.when == RunsWhen::OnStatusWrite)) return false;
   switch (check.when) {
+    case RunsWhen::OnStatusWrite: return subject.environment.has_value() && subject.writes();
     case RunsWhen::InEnvironment: return subject.environment && !subject.exempt_requester;
     case RunsWhen::OnWrite: return subject.writes();
     case RunsWhen::OnWriteWithApprovedSources: return subject.writes() && subject.checks_sources;

@@ -54,6 +54,7 @@ void check_container_images(const Subject& subject, Findings& findings);
 void check_charts(const Subject& subject, Findings& findings);
 void check_values_images(const Subject& subject, Findings& findings);
 void check_evidence(const Subject& subject, Findings& findings);
+void check_status_writes(const Subject& subject, Findings& findings);
 
 // Shared by checks: the reason of a break-glass change (SPEC 4.3): the
 // requester is in a break-glass group and the object carries the
@@ -67,6 +68,7 @@ enum class RunsWhen {
   OnWrite,                     // CREATE or UPDATE, with or without an environment
   OnWriteWithApprovedSources,  // CREATE or UPDATE, when the policy approves sources (Subject::checks_sources)
   OnWriteInEnvironment,        // CREATE or UPDATE in an environment: what would run there
+  OnStatusWrite,               // a write to the status subresource (Subject::writes_status): no other check runs
 };
 
 // A set of kind classes, as bits.

@@ -1,5 +1,7 @@
 #include "engine/subject.h"
 
+#include "core/evidence.h"
+
 #include <algorithm>
 
 #include "core/marks.h"
@@ -163,7 +165,12 @@ bool is_exempt_requester(const RuleSet& rules, const AdmissionRequest& request) 
 std::optional<Subject> subject_of(const RuleSet& rules, const AdmissionRequest& request) {
   const KindInfo* kind = find_kind(request.kind.group, request.kind.kind);
   if (!kind || !is_governed(kind->kind_class)) return std::nullopt;
-  if (!request.sub_resource.empty() && request.sub_resource != kind->validated_subresource) return std::nullopt;
+  // Other subresources are not governed, but for the status of the kinds
+  // whose health is evidence, read from it (engine/checks/status_writes.cc).
+  bool evidence_status = request.sub_resource == "status" && is_evidence_kind(kind->kind);
+  if (!request.sub_resource.empty() && request.sub_resource != kind->validated_subresource && !evidence_status) {
+    return std::nullopt;
+  }
   const ObjectView* object = object_of(request);
   if (exempt_everywhere(rules, request, *kind, object)) return std::nullopt;
   Subject subject{rules, request, *kind, object, effective_namespace(request, object), std::nullopt};

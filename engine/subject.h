@@ -49,6 +49,9 @@ struct Subject {
   std::string description() const { return describe(request); }
   // A CREATE or UPDATE: an object that would be stored (and may run).
   bool writes() const { return request.operation != Operation::Delete && request.object; }
+  // A write to the status subresource (of an evidence kind: no other is
+  // governed): only the status check judges it.
+  bool writes_status() const { return request.sub_resource == "status"; }
   const ObjectView& written() const { return *request.object; }  // only when writes()
   const std::string& environment_name() const { return rules.environments[*environment].name; }
   // "" when governed by its own namespace, else why, for messages:

@@ -8,6 +8,7 @@
 #include <regex>
 #include <set>
 
+#include "core/evidence.h"
 #include "core/kinds.h"
 #include "tests/deploy/deploy_support.h"
 #include "tests/support/test_support.h"
@@ -188,7 +189,7 @@ TEST_F(Manifests, EveryWebhookEntryIsV1SideEffectFreeFailClosedAndQuick) {
         EXPECT_EQ(as_int(service["port"], 443), as_int(svc["spec"]["ports"][0]["port"])) << id;
       }
     }
-    EXPECT_EQ(entries, 3) << name;
+    EXPECT_EQ(entries, 4) << name;
   }
 }
 
@@ -225,6 +226,46 @@ TEST_F(Manifests, RulesEntrySeesOnlyLabelledConfigMapsInItsNamespace) {
     yaml::Node expression = entry["namespaceSelector"]["matchExpressions"][0];
     EXPECT_EQ(expression["operator"].scalar(), "In");
     EXPECT_EQ(strings(expression["values"]), Strings{"releasegate-system"});
+  }
+}
+
+// The status entry registers exactly the evidence kinds' status (from the
+// kinds table) for UPDATE, and its matchConditions leave out exactly the
+// controllers that write it: kube-controller-manager's identities
+// (core/evidence.h) and the example policy's helm-controller.
+TEST_F(Manifests, StatusEntrySeesTheEvidenceKindsStatusFromAnyoneButTheirControllers) {
+  using Resource = std::pair<std::string, std::string>;
+  std::set<Resource> evidence_status;
+  for (const KindInfo& kind : kKinds) {
+    if (is_evidence_kind(kind.kind)) evidence_status.insert({std::string(kind.group), std::string(kind.resource) + "/status"});
+  }
+  for (const std::string& name : overlays()) {
+    yaml::Node entry;
+    for (yaml::Node w : (find_object(overlay(name), "ValidatingWebhookConfiguration", "releasegate")["webhooks"]).items()) {
+      if (w["name"].scalar() == "status.releasegate.io") entry = w;
+    }
+    ASSERT_TRUE(entry) << name;
+    EXPECT_EQ(entry["clientConfig"]["service"]["path"].scalar(), "/validate");
+    std::set<Resource> registered;
+    for (yaml::Node rule : (entry["rules"]).items()) {
+      EXPECT_EQ(strings(rule["operations"]), Strings{"UPDATE"});
+      for (const std::string& group : strings(rule["apiGroups"])) {
+        for (const std::string& resource : strings(rule["resources"])) registered.insert({group, resource});
+      }
+    }
+    EXPECT_EQ(registered, evidence_status) << name;
+    ASSERT_EQ(entry["matchConditions"].size(), 1u) << name;
+    std::string expression = entry["matchConditions"][0]["expression"].scalar();
+    std::set<std::string> excluded;
+    for (std::size_t at = expression.find('\''); at != std::string::npos; at = expression.find('\'', at + 1)) {
+      std::size_t end = expression.find('\'', at + 1);
+      excluded.insert(expression.substr(at + 1, end - at - 1));
+      at = end;
+    }
+    std::set<std::string> writers(std::begin(kWorkloadStatusWriters), std::end(kWorkloadStatusWriters));
+    writers.insert("system:serviceaccount:flux-system:helm-controller");
+    EXPECT_EQ(excluded, writers) << expression;
+    EXPECT_TRUE(expression.starts_with("!(request.userInfo.username in [")) << expression;
   }
 }
 
@@ -501,7 +542,7 @@ TEST_F(Manifests, SelfManagedCarriesTheSecretAndTheCaBundleFromCertsSh) {
       EXPECT_EQ(w["clientConfig"]["caBundle"].scalar(), bundle.out) << w["name"].scalar();
     }
   }
-  EXPECT_EQ(entries, 3);
+  EXPECT_EQ(entries, 4);
 }
 
 TEST_F(Manifests, InstallStepOneSelectorLeavesOutExactlyTheWebhookConfigurations) {

@@ -76,6 +76,71 @@ TEST_F(EvidenceTest, NoEvidenceIsDeniedSayingWhatIsMissing) {
   EXPECT_TRUE(d.evidence_dependent);
 }
 
+// The health evidence is read from is the status of the evidence kinds:
+// where evidence counts (staging supplies prod's, prod requires its own),
+// only their controllers write it. A status write is judged by that alone
+// (an unpromoted image in it is the object's business, judged when written).
+TEST_F(EvidenceTest, OnlyControllersWriteTheStatusEvidenceIsReadFrom) {
+  auto status_write = [](nlohmann::json object, const std::string& user) {
+    testing::ReviewSpec spec;
+    std::string api_version = object["apiVersion"];
+    spec.group = api_version.find('/') == std::string::npos ? "" : api_version.substr(0, api_version.find('/'));
+    spec.version = api_version.substr(api_version.find('/') + 1);
+    spec.kind = object["kind"];
+    spec.namespace_ = object["metadata"]["namespace"];
+    spec.name = object["metadata"]["name"];
+    spec.operation = "UPDATE";
+    spec.sub_resource = "status";
+    spec.user = user;
+    spec.old_object = object;
+    object["status"]["observedGeneration"] = 99;
+    spec.object = object;
+    return request(spec);
+  };
+  auto deployment = [](const std::string& ns, const std::string& image = "ghcr.io/acme/podinfo:6.5.1") {
+    return testing::with_status(testing::deployment(ns, image), testing::Rollout::Complete, kT0);
+  };
+  const std::string jane = "jane@acme.com";
+  for (const std::string ns : {"staging", "prod"}) {
+    Decision forged = decide(status_write(deployment(ns), jane), nullptr, kT0);
+    ASSERT_EQ(evidence_messages(forged).size(), 1u) << ns;
+    EXPECT_EQ(forged.violations.size(), 1u) << "nothing but the status is judged";
+    std::string m = evidence_messages(forged)[0];
+    EXPECT_NE(m.find("the status of Deployment " + ns + "/podinfo is written by its controller only "
+                     "(kube-controller-manager)"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("jane@acme.com may not write it"), std::string::npos) << m;
+    for (const char* controller : {"system:kube-controller-manager", "system:serviceaccount:kube-system:deployment-controller"}) {
+      Decision routine = decide(status_write(deployment(ns, "ghcr.io/acme/podinfo:9.9.9"), controller), nullptr, kT0);
+      EXPECT_EQ(routine.governance, Governance::Governed);
+      EXPECT_TRUE(routine.violations.empty()) << ns << " " << controller << ": " << routine.violations[0].message;
+    }
+  }
+  EXPECT_TRUE(decide(status_write(deployment("dev"), jane), nullptr, kT0).violations.empty())
+      << "dev supplies no evidence";
+  nlohmann::json sts = deployment("staging");
+  sts["kind"] = "StatefulSet";
+  EXPECT_EQ(evidence_messages(decide(status_write(sts, jane), nullptr, kT0)).size(), 1u);
+  EXPECT_TRUE(decide(status_write(sts, "system:serviceaccount:kube-system:statefulset-controller"), nullptr, kT0)
+                  .violations.empty());
+
+  nlohmann::json release = testing::helm_release("staging", "6.5.1", true, kT0);
+  EXPECT_TRUE(decide(status_write(release, "system:serviceaccount:flux-system:helm-controller"), nullptr, kT0)
+                  .violations.empty());
+  for (const std::string& user : {jane, std::string(testing::kFluxKustomizeController),
+                                  std::string("system:serviceaccount:kube-system:deployment-controller")}) {
+    Decision forged = decide(status_write(release, user), nullptr, kT0);
+    ASSERT_EQ(evidence_messages(forged).size(), 1u) << user;
+    EXPECT_NE(evidence_messages(forged)[0].find("(helm-controller)"), std::string::npos);
+  }
+
+  // Other kinds' status is not governed.
+  nlohmann::json replica_set = deployment("prod");
+  replica_set["kind"] = "ReplicaSet";
+  EXPECT_EQ(decide(status_write(replica_set, jane), nullptr, kT0).governance, Governance::NotGoverned);
+}
+
 TEST_F(EvidenceTest, SoakBoundaryAndWhenItCouldPass) {
   EvidenceSet set = observed(kT0, true, kT0);
   std::string m = evidence_messages(decide(prod_deployment(kImage651), &set, kT0 + 12 * 60))[0];

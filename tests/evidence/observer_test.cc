@@ -274,9 +274,34 @@ TEST_F(ObserverTest, AdmissionDeniesUntilTheSoakHasPassed) {
   ASSERT_TRUE(metrics);
   EXPECT_NE(metrics->body.find("releasegate_evidence_versions{environment=\"staging\",state=\"proven\"} 1"),
             std::string::npos);
+  EXPECT_NE(metrics->body.find("releasegate_evidence_kind_served{kind=\"HelmRelease\"} 1"), std::string::npos);
   auto ready = probes.Get("/readyz");
   ASSERT_TRUE(ready);
   EXPECT_TRUE(nlohmann::json::parse(ready->body)["evidence"].value("synced", false)) << ready->body;
+
+  // A HelmRelease status written by hand ("deployed, Ready since 2020")
+  // would be years of soak: only helm-controller writes it.
+  auto write_status = [&](const std::string& user) {
+    testing::ReviewSpec spec;
+    spec.group = "helm.toolkit.fluxcd.io";
+    spec.version = "v2";
+    spec.kind = "HelmRelease";
+    spec.operation = "UPDATE";
+    spec.sub_resource = "status";
+    spec.user = user;
+    spec.old_object = testing::helm_release("staging", "6.5.1", true, real);
+    spec.object = testing::helm_release("staging", "6.5.1", true, 1577836800);  // 2020-01-01
+    testing::TlsClient client(server.port(), (dir / "certs/ca.crt").string());
+    EXPECT_TRUE(client.send(testing::TlsClient::post("/validate", testing::review(spec))));
+    auto response = client.read_response();
+    return response ? nlohmann::json::parse(response->body)["response"] : nlohmann::json();
+  };
+  nlohmann::json forged = write_status("jane@acme.com");
+  EXPECT_FALSE(forged.value("allowed", true)) << forged.dump();
+  EXPECT_NE(forged["status"].value("message", "").find("is written by its controller only (helm-controller)"),
+            std::string::npos)
+      << forged.dump();
+  EXPECT_TRUE(write_status("system:serviceaccount:flux-system:helm-controller").value("allowed", false));
   server.stop();
   fs::remove_all(dir);
 }
