@@ -74,10 +74,16 @@ void read_deployment(const json& object, ObservedObject& o) {
                     field(available, "status") == "True" && !(at(object, "/spec/paused") && *at(object, "/spec/paused") == true);
   if (!rolled_out) return;
   o.health = Health::Healthy;
-  o.healthy_since = time_of(field(available, "lastTransitionTime"));
-  if (field(progressing, "reason") == "NewReplicaSetAvailable") {
-    o.healthy_since = std::max(o.healthy_since, time_of(field(progressing, "lastUpdateTime")));
-  }
+  // Since the controller last finished a rollout (Progressing's reason
+  // turned NewReplicaSetAvailable), and was available since. Available's
+  // time alone never dates the version: it stays True through rolling
+  // updates, and without a Progressing condition (progressDeadlineSeconds
+  // at its maximum drops it) version N+1 would inherit the availability
+  // of every earlier one. The status then says no time: the period starts
+  // when seen, or continues what was persisted (Tracker::start).
+  if (field(progressing, "reason") != "NewReplicaSetAvailable") return;
+  o.healthy_since = std::max(time_of(field(available, "lastTransitionTime")),
+                             time_of(field(progressing, "lastUpdateTime")));
 }
 
 void read_stateful_set(const json& object, ObservedObject& o) {

@@ -33,6 +33,20 @@ TEST(Health, TheLaterOfAvailableAndTheRolloutsEnd) {
   EXPECT_EQ(o->healthy_since, kT0);  // this version since its rollout ended
 }
 
+// progressDeadlineSeconds: 2147483647 makes the controller drop the
+// Progressing condition, and Available stays True through every rolling
+// update: its time would date a new version as old as the first one.
+TEST(Health, AvailableAloneDatesNothing) {
+  auto d = staging_deployment(Rollout::Complete);
+  d["spec"]["progressDeadlineSeconds"] = 2147483647;
+  d["status"]["conditions"][0]["lastTransitionTime"] = rfc3339(kT0 - 86400 * 365);
+  d["status"]["conditions"].erase(1);
+  auto o = observe("Deployment", d);
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->health, Health::Healthy);
+  EXPECT_EQ(o->healthy_since, 0) << "the status says no time for this version";
+}
+
 TEST(Health, RollingOutOrStaleIsSettling) {
   EXPECT_EQ(observe("Deployment", staging_deployment(Rollout::Progressing))->health, Health::Settling);
   auto stale = staging_deployment(Rollout::Complete);

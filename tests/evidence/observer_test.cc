@@ -246,14 +246,17 @@ TEST_F(ObserverTest, AdmissionDeniesUntilTheSoakHasPassed) {
   server::Server server(options, store);
   std::string error;
   ASSERT_TRUE(server.start(&error)) << error;
-  auto admit = [&] {
-    testing::ReviewSpec spec;
-    spec.namespace_ = "prod";
-    spec.object = testing::deployment("prod", "ghcr.io/acme/podinfo:6.5.1@" + testing::kDigest651);
+  auto validate = [&](const testing::ReviewSpec& spec) {
     testing::TlsClient client(server.port(), (dir / "certs/ca.crt").string());
     EXPECT_TRUE(client.send(testing::TlsClient::post("/validate", testing::review(spec))));
     auto response = client.read_response();
     return response ? nlohmann::json::parse(response->body)["response"] : nlohmann::json();
+  };
+  auto admit = [&] {
+    testing::ReviewSpec spec;
+    spec.namespace_ = "prod";
+    spec.object = testing::deployment("prod", "ghcr.io/acme/podinfo:6.5.1@" + testing::kDigest651);
+    return validate(spec);
   };
   nlohmann::json denied = admit();
   EXPECT_FALSE(denied.value("allowed", true));
@@ -291,10 +294,7 @@ TEST_F(ObserverTest, AdmissionDeniesUntilTheSoakHasPassed) {
     spec.user = user;
     spec.old_object = testing::helm_release("staging", "6.5.1", true, real);
     spec.object = testing::helm_release("staging", "6.5.1", true, 1577836800);  // 2020-01-01
-    testing::TlsClient client(server.port(), (dir / "certs/ca.crt").string());
-    EXPECT_TRUE(client.send(testing::TlsClient::post("/validate", testing::review(spec))));
-    auto response = client.read_response();
-    return response ? nlohmann::json::parse(response->body)["response"] : nlohmann::json();
+    return validate(spec);
   };
   nlohmann::json forged = write_status("jane@acme.com");
   EXPECT_FALSE(forged.value("allowed", true)) << forged.dump();
