@@ -74,9 +74,9 @@ TEST_F(ObserverTest, IdleUntilAnEnvironmentRequiresEvidence) {
   Observer observer(api.client_config(), store, options());
   observer.start();
   ASSERT_TRUE(eventually([&] { return observer.status().idle; }));
-  // Requests to the API's paths only: another test's probes can reach this
-  // port when its free_port() raced with this server's bind (seen once,
-  // under ctest -j2 beside the deploy suite).
+  // Requests to the API's paths only: another test's probes once reached
+  // this port, when free_port() still drew from the ephemeral range and
+  // raced with this server's bind (under ctest -j2 beside the deploy suite).
   auto api_requests = [&] {
     std::vector<testing::FakeRequest> all = api.requests();
     return std::count_if(all.begin(), all.end(), [](const auto& r) { return r.path.starts_with("/api"); });

@@ -4,27 +4,61 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
+#include <random>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include "policy/compiler.h"
 
 namespace releasegate::testing {
 
-int free_port() {
+namespace {
+
+// The kernel's range for port-0 binds and outgoing connections.
+std::pair<int, int> ephemeral_ports() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768, high = 60999;
+  range >> low >> high;
+  return {low, high};
+}
+
+bool can_bind(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  bool bound = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
   close(fd);
-  return ntohs(address.sin_port);
+  return bound;
 }
 
+}  // namespace
+
+// Below the ephemeral range, so that no server of another test binding
+// port 0 (the fake API servers, in-process servers) and no outgoing
+// connection can be given the same port meanwhile: that race let another
+// test's probes reach a fake server once. Drawn at random, so that tests
+// running at once rarely draw the same one.
+int free_port() {
+  static std::mutex mutex;
+  static std::mt19937 draw(static_cast<unsigned>(::getpid()) ^ std::random_device{}());
+  std::lock_guard lock(mutex);
+  auto [low, high] = ephemeral_ports();
+  int first = 10'000, last = low - 1;
+  if (last <= first) first = high + 1, last = 65'535;  // an unusual range: above it
+  std::uniform_int_distribution<int> port(first, last);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    int candidate = port(draw);
+    if (can_bind(candidate)) return candidate;
+  }
+  throw std::runtime_error("no free loopback port below the ephemeral range");
+}
 
 std::filesystem::path source_dir() { return RELEASEGATE_SOURCE_DIR; }
 

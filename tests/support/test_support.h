@@ -75,8 +75,9 @@ inline constexpr const char* kReplicaSetController = "system:serviceaccount:kube
 // controller unless another user is given.
 ReviewSpec pod_review(const std::string& ns, const std::string& image, const std::string& user = kReplicaSetController);
 
-// A loopback TCP port that was free a moment ago (for servers started as a
-// separate process, which cannot report a port 0 binding back).
+// A loopback TCP port that was free a moment ago, below the kernel's
+// ephemeral range (for servers started as a separate process, which cannot
+// report a port 0 binding back).
 int free_port();
 
 // Paths given by CMake.
