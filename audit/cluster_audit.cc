@@ -10,7 +10,12 @@ AuditResult audit_cluster(kube::Client& client, const RuleSet& rules, const Clus
                                            std::string(kind.resource));
     kube::ListOptions list;
     list.limit = options.page_size;
-    kube::ListResult listed = client.list_text(path, list, [&](std::string_view item) { audit.add(kind, item); });
+    // An item the webhook's parser cannot read is an error result, not the
+    // end of the list.
+    kube::ListResult listed = client.list_text(path, list, [&](std::string_view item) {
+      audit.add(kind, item);
+      return true;
+    });
     if (listed.ok) continue;
     // A 404 is a kind this cluster does not serve (Argo CD not installed):
     // nothing to audit, and nothing wrong.

@@ -119,7 +119,7 @@ Kinds kinds(const std::string& namespace_) {
 // A page of a list of `objects` objects: app i (a Deployment, its
 // ReplicaSet, two Pods) in staging when i is even, else in prod. Every
 // other collection the audit lists is empty.
-std::string list_page(const std::vector<Kinds>& made, long objects, const std::string& path, long start, long limit) {
+std::string page_text(const std::vector<Kinds>& made, long objects, const std::string& path, long start, long limit) {
   const long apps = objects / 4;
   int kind = path == "/apis/apps/v1/deployments"    ? 0
              : path == "/apis/apps/v1/replicasets" ? 1
@@ -147,7 +147,7 @@ void serve_cluster(fixtures::FakeApiServer& api, long objects) {
   auto pages = std::make_shared<std::map<std::pair<std::string, long>, std::string>>();
   for (const char* path : {"/apis/apps/v1/deployments", "/apis/apps/v1/replicasets", "/api/v1/pods"}) {
     for (long start = 0; start == 0 || start < objects / 2; start += 250) {
-      (*pages)[{path, start}] = list_page(made, objects, path, start, 250);
+      (*pages)[{path, start}] = page_text(made, objects, path, start, 250);
     }
   }
   api.set_handler([=](const fixtures::FakeRequest& request) -> std::optional<fixtures::FakeReply> {
@@ -155,7 +155,7 @@ void serve_cluster(fixtures::FakeApiServer& api, long objects) {
     long limit = request.query.count("limit") ? std::stol(request.query.at("limit")) : 500;
     auto page = pages->find({request.path, start});
     if (limit == 250 && page != pages->end()) return fixtures::FakeReply::plain(200, "application/json", page->second);
-    return fixtures::FakeReply::plain(200, "application/json", list_page(made, objects, request.path, start, limit));
+    return fixtures::FakeReply::plain(200, "application/json", page_text(made, objects, request.path, start, limit));
   });
 }
 
@@ -206,7 +206,7 @@ int main(int argc, char** argv) {
       list.limit = 250;
       std::string path = kube::resource_path(std::string(kind->group), std::string(listed_version(kind->group)),
                                              std::string(kind->resource));
-      items += client.list_text(path, list, [](std::string_view) {}).items;
+      items += client.list_text(path, list, [](std::string_view) { return true; }).items;
     }
     return items;
   });

@@ -1,9 +1,8 @@
 #include "engine/subject.h"
 
-#include "core/evidence.h"
-
 #include <algorithm>
 
+#include "core/evidence.h"
 #include "core/marks.h"
 #include "engine/deliveries.h"
 

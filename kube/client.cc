@@ -199,25 +199,16 @@ ListResult Client::list(const std::string& path, const ListOptions& options,
   // Items are handed over as they are read, each parsed alone; a page
   // that turns out malformed past its first items fails the list (the
   // reflector then lists again: its consumers see the list as a whole).
-  bool malformed_item = false;
-  ListResult result = list_text(path, options, [&](std::string_view text) {
-    if (malformed_item) return;
+  return list_text(path, options, [&](std::string_view text) {
     nlohmann::json item = decode_object(text, 0);
-    if (item.is_discarded()) {
-      malformed_item = true;
-      return;
-    }
+    if (item.is_discarded()) return false;
     on_item(std::move(item));
+    return true;
   });
-  if (malformed_item && result.ok) {
-    result.ok = false;
-    result.error = ApiError{200, "", "an item of the list is not JSON"};
-  }
-  return result;
 }
 
 ListResult Client::list_text(const std::string& path, const ListOptions& options,
-                             const std::function<void(std::string_view item)>& on_item) {
+                             const std::function<bool(std::string_view item)>& on_item) {
   ListResult result;
   std::string continue_token;
   bool first = true;
@@ -234,12 +225,15 @@ ListResult Client::list_text(const std::string& path, const ListOptions& options
       result.error = error_of(response);
       return result;
     }
+    bool refused = false;
     ListPage page = read_list_page(response.body, [&](std::string_view text) {
-      on_item(text);
-      ++result.items;
+      if (refused) return;
+      refused = !on_item(text);
+      if (!refused) ++result.items;
     });
-    if (!page.ok) {
-      result.error = ApiError{response.status, "", "the answer to a list is not a list"};
+    if (!page.ok || refused) {
+      result.error = ApiError{response.status, "", page.ok ? "an item of the list is not JSON"
+                                                            : "the answer to a list is not a list"};
       return result;
     }
     if (first) result.resource_version = page.resource_version;

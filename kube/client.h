@@ -126,9 +126,11 @@ class Client {
   // for a consumer with a parser of its own (the audit judges each item
   // with the webhook's parser, so a tree of it would be made for nothing).
   // The text is valid only during the call; it is an item of a page whose
-  // structure was read, but is not itself checked to be valid JSON.
+  // structure was read, but is not itself checked to be valid JSON. An
+  // item the consumer refuses (on_item returns false) fails the list at
+  // once: no later item is handed over and no later page read.
   ListResult list_text(const std::string& path, const ListOptions& options,
-                       const std::function<void(std::string_view item)>& on_item);
+                       const std::function<bool(std::string_view item)>& on_item);
 
   // Watches `path` from `resource_version` with bookmarks, for at most
   // `timeout` (the server's timeoutSeconds), calling on_event for each

@@ -168,6 +168,26 @@ TEST(ClientList, ExactCompactedResourceVersionIsExpired) {
   EXPECT_EQ(result.error.message, "The resourceVersion for the provided list is too old.");
 }
 
+// An item that is not JSON fails the list where it stands: nothing after
+// it is delivered and no later page is asked for.
+TEST(ClientList, AnItemThatIsNotJsonFailsTheListAtOnce) {
+  FakeApiServer api;
+  ASSERT_TRUE(api.ok()) << api.error();
+  api.set_handler([](const FakeRequest&) -> std::optional<FakeReply> {
+    return FakeReply::plain(200, "application/json",
+                            R"({"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"7",)"
+                            R"("continue":"next"},"items":[{"metadata":{"name":"a"}},{"metadata":tru},)"
+                            R"({"metadata":{"name":"c"}}]})");
+  });
+  Client client(api.client_config());
+  ListResult result;
+  std::vector<nlohmann::json> items = list_all(client, kRulesPath, {}, &result);
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.error.message, "an item of the list is not JSON");
+  EXPECT_EQ(names_of(items), std::vector<std::string>{"a"});
+  EXPECT_EQ(api.request_count(), 1u) << "the next page is not read";
+}
+
 TEST(ClientList, StatefulPagesFollowTokensThatNeedEncoding) {
   FakeApiServer api;
   ASSERT_TRUE(api.ok()) << api.error();
