@@ -71,7 +71,7 @@ std::optional<HandledReview> AdmissionHandler::handle(Endpoint endpoint, std::st
     return std::nullopt;
   }
   // Held for the decision's life: the observer may publish a new set meanwhile.
-  std::shared_ptr<const EvidenceSet> observed = observed_evidence_ ? observed_evidence_() : nullptr;
+  std::shared_ptr<const EvidenceSource> observed = observed_evidence_ ? observed_evidence_() : nullptr;
   engine::DecisionCache::Lookup lookup = cache_.evaluate(rules, request, {observed.get(), clock_()});
   handled.cache = lookup.result;
   set_validation(handled, std::move(lookup.decision));

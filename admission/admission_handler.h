@@ -38,7 +38,7 @@ struct HandlerOptions {
   runtime::RulesEditValidator::Options rules_edits;
   // The evidence observed in this cluster (evidence::Observer::current),
   // when an observer runs; and the clock evidence is judged by.
-  std::function<std::shared_ptr<const EvidenceSet>()> observed_evidence = {};
+  std::function<std::shared_ptr<const EvidenceSource>()> observed_evidence = {};
   std::function<UnixSeconds()> clock = wall_clock;
 };
 
@@ -60,7 +60,7 @@ class AdmissionHandler {
   const runtime::RuleStore& store_;
   engine::DecisionCache cache_;
   runtime::RulesEditValidator rules_edits_;
-  std::function<std::shared_ptr<const EvidenceSet>()> observed_evidence_;
+  std::function<std::shared_ptr<const EvidenceSource>()> observed_evidence_;
   std::function<UnixSeconds()> clock_;
 };
 

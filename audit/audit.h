@@ -57,7 +57,7 @@ struct AuditOptions {
   // whatever the number of namespaces.
   std::size_t max_results = 20'000;
   // The evidence observer's, for the inventory (with the rules' records); may be null.
-  const EvidenceSet* observed_evidence = nullptr;
+  const EvidenceSource* observed_evidence = nullptr;
 };
 
 struct AuditResult {

@@ -84,7 +84,7 @@ void AuditLoop::audit_once(const RuleSet& rules) {
 void AuditLoop::audit_and_publish(const RuleSet& rules) {
   auto started = std::chrono::steady_clock::now();
   ClusterAuditOptions options = options_.audit;
-  std::shared_ptr<const EvidenceSet> observed = options_.observed_evidence ? options_.observed_evidence() : nullptr;
+  std::shared_ptr<const EvidenceSource> observed = options_.observed_evidence ? options_.observed_evidence() : nullptr;
   options.audit.observed_evidence = observed.get();
   AuditResult result = audit_cluster(client_, rules, options);
   std::vector<std::string> errors;

@@ -38,7 +38,7 @@ struct AuditLoopOptions {
   std::function<bool()> leading;
   // The evidence observer's evidence (evidence::Observer::current), shown
   // in the inventory; may be empty.
-  std::function<std::shared_ptr<const EvidenceSet>()> observed_evidence;
+  std::function<std::shared_ptr<const EvidenceSource>()> observed_evidence;
 };
 
 struct AuditStatus {

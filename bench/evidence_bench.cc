@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include "admission/admission_review.h"
@@ -58,6 +59,42 @@ void BM_DecideProdWithEvidence(benchmark::State& state) {
 }
 BENCHMARK(BM_DecideProdWithEvidence)->Arg(1)->Arg(10'000);
 
+// The same versions as the observer holds them: tracked objects, asked for
+// one version under a lock (evidence::Observer::current()'s lookup).
+class TrackedEvidence final : public EvidenceSource {
+ public:
+  explicit TrackedEvidence(std::size_t versions) : tracker_({"c"}) {
+    auto track = [&](const std::string& name, const std::string& repository) {
+      evidence::ObservedObject o{"Deployment", "staging", name, "staging", {{EvidenceOf::Image, repository, "6.5.1", ""}},
+                                 evidence::Health::Healthy, fixtures::kT0};
+      tracker_.update("Deployment staging/" + name, std::move(o), "staging", fixtures::kT0);
+    };
+    for (std::size_t i = 0; i < versions; ++i) track("service-" + std::to_string(i), "ghcr.io/acme/service-" + std::to_string(i));
+    track("podinfo", "ghcr.io/acme/podinfo");
+  }
+  std::vector<EvidenceRecord> records_of(EvidenceOf of, std::string_view key, std::string_view environment,
+                                         std::string_view tag, std::string_view digest) const override {
+    std::lock_guard lock(mutex_);
+    return tracker_.find(of, key, environment, tag, digest, fixtures::kT0 + 1860);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  evidence::Tracker tracker_;
+};
+
+void BM_DecideProdWithTrackedEvidence(benchmark::State& state) {
+  auto rules = fixtures::evidence_rules().rules;
+  AdmissionRequest request = prod_create();
+  TrackedEvidence tracked(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) {
+    Decision d = engine::evaluate(*rules, request, {&tracked, fixtures::kT0 + 1860});
+    if (!d.violations.empty()) state.SkipWithError("denied");
+    benchmark::DoNotOptimize(d);
+  }
+}
+BENCHMARK(BM_DecideProdWithTrackedEvidence)->Arg(1)->Arg(10'000);
+
 // A staging Deployment becoming healthy, to the observer's published evidence.
 void BM_ObserverEventToEvidence(benchmark::State& state) {
   fixtures::FakeApiServer api;
@@ -83,7 +120,7 @@ void BM_ObserverEventToEvidence(benchmark::State& state) {
     auto start = std::chrono::steady_clock::now();
     api.put(deployments, fixtures::with_status(fixtures::deployment("staging", "ghcr.io/acme/podinfo:" + tag),
                                               fixtures::Rollout::Complete, fixtures::kT0));
-    while (observer.current()->find(EvidenceOf::Image, "ghcr.io/acme/podinfo", "staging", tag, "").empty()) {
+    while (observer.current()->records_of(EvidenceOf::Image, "ghcr.io/acme/podinfo", "staging", tag, "").empty()) {
       std::this_thread::sleep_for(50us);
     }
     state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

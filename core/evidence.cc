@@ -30,6 +30,11 @@ std::string EvidenceRecord::version_text() const {
   return text;
 }
 
+bool matches_version(std::string_view record_tag, std::string_view record_digest, std::string_view tag,
+                  std::string_view digest) {
+  return !digest.empty() && !record_digest.empty() ? record_digest == digest : !tag.empty() && record_tag == tag;
+}
+
 std::uint64_t EvidenceSet::hash_of(EvidenceOf of, std::string_view key) {
   return std::hash<std::string_view>{}(key) * 2 + (of == EvidenceOf::Chart ? 1 : 0);
 }
@@ -61,11 +66,17 @@ std::vector<const EvidenceRecord*> EvidenceSet::find(EvidenceOf of, std::string_
   for (std::uint32_t i = newest->second; i != kNone; i = previous_[i]) {
     const EvidenceRecord& r = records_[i];
     if (r.of != of || r.key != key || r.environment != environment) continue;  // another key of the same hash
-    bool same = !digest.empty() && !r.digest.empty() ? r.digest == digest : !tag.empty() && r.tag == tag;
-    if (same) found.push_back(&r);
+    if (matches_version(r.tag, r.digest, tag, digest)) found.push_back(&r);
   }
   std::reverse(found.begin(), found.end());  // in the order added
   return found;
+}
+
+std::vector<EvidenceRecord> EvidenceSet::records_of(EvidenceOf of, std::string_view key, std::string_view environment,
+                                                    std::string_view tag, std::string_view digest) const {
+  std::vector<EvidenceRecord> out;
+  for (const EvidenceRecord* r : find(of, key, environment, tag, digest)) out.push_back(*r);
+  return out;
 }
 
 }  // namespace releasegate

@@ -70,11 +70,27 @@ struct EvidenceRecord {
   std::string version_text() const;
 };
 
+// Whether a record of (record_tag, record_digest) is evidence for the
+// version (tag, digest): the same digest when both name one, else the same
+// tag.
+bool matches_version(std::string_view record_tag, std::string_view record_digest, std::string_view tag,
+                  std::string_view digest);
+
+// Where a decision looks evidence up: the rules' records (EvidenceSet), or
+// the observer's live state (evidence/observer.h), which holds no record
+// until asked for one.
+class EvidenceSource {
+ public:
+  virtual ~EvidenceSource() = default;
+  // The records of one version in one environment (matches_version).
+  virtual std::vector<EvidenceRecord> records_of(EvidenceOf of, std::string_view key, std::string_view environment,
+                                                 std::string_view tag, std::string_view digest) const = 0;
+};
+
 // Evidence records by (kind, key): one per version and environment and
-// cluster that proved itself. The rules' are few; the observer's snapshot
-// has one per version running in an environment (about half of the
-// observer's memory at 100,000 objects: bench/README.md).
-class EvidenceSet {
+// cluster that proved itself: the rules' records, and copies of the
+// observer's made for `evidence export` and persistence.
+class EvidenceSet final : public EvidenceSource {
  public:
   EvidenceRecord& add(EvidenceRecord record);  // valid until a later add outgrows what was reserved
   void reserve(std::size_t records) { records_.reserve(records), previous_.reserve(records); }
@@ -87,6 +103,8 @@ class EvidenceSet {
   // both name one, else the same tag.
   std::vector<const EvidenceRecord*> find(EvidenceOf of, std::string_view key, std::string_view environment,
                                           std::string_view tag, std::string_view digest) const;
+  std::vector<EvidenceRecord> records_of(EvidenceOf of, std::string_view key, std::string_view environment,
+                                         std::string_view tag, std::string_view digest) const override;
   const std::vector<EvidenceRecord>& records() const { return records_; }
   std::size_t size() const { return records_.size(); }
   bool empty() const { return records_.empty(); }

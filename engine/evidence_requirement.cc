@@ -6,14 +6,14 @@
 namespace releasegate::engine {
 namespace {
 
-// The records of `version` in `environment`, observed here and written in the rules.
-std::vector<const EvidenceRecord*> records_of(const RuleSet& rules, const EvidenceVersion& version,
-                                              const std::string& environment, const Observations& observations) {
-  std::vector<const EvidenceRecord*> found =
-      rules.evidence.find(version.of, version.key, environment, version.tag, version.digest);
+// The records of `version` in `environment`, written in the rules and observed here.
+std::vector<EvidenceRecord> records_of(const RuleSet& rules, const EvidenceVersion& version,
+                                       const std::string& environment, const Observations& observations) {
+  std::vector<EvidenceRecord> found =
+      rules.evidence.records_of(version.of, version.key, environment, version.tag, version.digest);
   if (observations.observed) {
-    auto observed = observations.observed->find(version.of, version.key, environment, version.tag, version.digest);
-    found.insert(found.end(), observed.begin(), observed.end());
+    auto observed = observations.observed->records_of(version.of, version.key, environment, version.tag, version.digest);
+    found.insert(found.end(), std::make_move_iterator(observed.begin()), std::make_move_iterator(observed.end()));
   }
   return found;
 }
@@ -21,22 +21,22 @@ std::vector<const EvidenceRecord*> records_of(const RuleSet& rules, const Eviden
 // The record that proves the longest healthy period, or null. Only
 // periods that began after the version last degraded there count: a
 // failure seen now withdraws an older proof, whoever recorded it.
-const EvidenceRecord* longest(const std::vector<const EvidenceRecord*>& records, UnixSeconds now) {
+const EvidenceRecord* longest(const std::vector<EvidenceRecord>& records, UnixSeconds now) {
   UnixSeconds last_failure = 0;
-  for (const EvidenceRecord* r : records) last_failure = std::max(last_failure, r->degraded_at);
+  for (const EvidenceRecord& r : records) last_failure = std::max(last_failure, r.degraded_at);
   const EvidenceRecord* best = nullptr;
-  for (const EvidenceRecord* r : records) {
-    if (r->degraded_at != 0 || (last_failure != 0 && r->healthy_since <= last_failure)) continue;
-    if (!best || r->healthy_for(now) > best->healthy_for(now)) best = r;
+  for (const EvidenceRecord& r : records) {
+    if (r.degraded_at != 0 || (last_failure != 0 && r.healthy_since <= last_failure)) continue;
+    if (!best || r.healthy_for(now) > best->healthy_for(now)) best = &r;
   }
   return best;
 }
 
 // The record of the version's last failure there, or null.
-const EvidenceRecord* last_failure(const std::vector<const EvidenceRecord*>& records) {
+const EvidenceRecord* last_failure(const std::vector<EvidenceRecord>& records) {
   const EvidenceRecord* failed = nullptr;
-  for (const EvidenceRecord* r : records) {
-    if (r->degraded_at != 0 && (!failed || r->degraded_at > failed->degraded_at)) failed = r;
+  for (const EvidenceRecord& r : records) {
+    if (r.degraded_at != 0 && (!failed || r.degraded_at > failed->degraded_at)) failed = &r;
   }
   return failed;
 }
@@ -51,7 +51,7 @@ std::string progress_text(std::int64_t healthy, std::int64_t soak) {
 }
 
 // Why `environment` does not provide the evidence; empty when it does.
-std::string shortfall(const std::vector<const EvidenceRecord*>& records, const std::string& environment,
+std::string shortfall(const std::vector<EvidenceRecord>& records, const std::string& environment,
                       std::int64_t soak, UnixSeconds now) {
   const EvidenceRecord* best = longest(records, now);
   if (best && best->healthy_for(now) >= soak) return {};
@@ -75,7 +75,7 @@ std::string shortfall(const std::vector<const EvidenceRecord*>& records, const s
          "), and is not running there now; deploy it there again and let it run";
 }
 
-bool proven_here(const std::vector<const EvidenceRecord*>& records, UnixSeconds now) {
+bool proven_here(const std::vector<EvidenceRecord>& records, UnixSeconds now) {
   const EvidenceRecord* best = longest(records, now);
   return best && (best->ongoing || best->healthy_for(now) > 0);
 }
@@ -84,7 +84,7 @@ bool proven_here(const std::vector<const EvidenceRecord*>& records, UnixSeconds 
 
 std::string evidence_summary(const RuleSet& rules, const std::string& environment, const EvidenceVersion& version,
                              const Observations& observations) {
-  std::vector<const EvidenceRecord*> records = records_of(rules, version, environment, observations);
+  std::vector<EvidenceRecord> records = records_of(rules, version, environment, observations);
   // Times, not durations: the text stays the same from one audit to the
   // next while nothing changes, so unchanged reports are not rewritten.
   if (const EvidenceRecord* best = longest(records, observations.now)) {

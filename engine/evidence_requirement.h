@@ -17,7 +17,7 @@ namespace releasegate::engine {
 // observed in this cluster, and the time. Without an observer (check,
 // lint), only the rules' Evidence records count.
 struct Observations {
-  const EvidenceSet* observed = nullptr;
+  const EvidenceSource* observed = nullptr;
   UnixSeconds now = wall_clock();
 };
 

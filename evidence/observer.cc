@@ -20,6 +20,22 @@ struct Observer::Watched {
       : kind(std::move(kind_name)), client(config), reflector(client, std::move(options), std::move(handlers)) {}
 };
 
+// Admission's view: the tracker asked under the observer's lock, for one
+// version at a time.
+class Observer::Live final : public EvidenceSource {
+ public:
+  explicit Live(const Observer& observer) : observer_(observer) {}
+  std::vector<EvidenceRecord> records_of(EvidenceOf of, std::string_view key, std::string_view environment,
+                                         std::string_view tag, std::string_view digest) const override {
+    UnixSeconds now = observer_.options_.clock();
+    std::lock_guard lock(observer_.mutex_);
+    return observer_.tracker_.find(of, key, environment, tag, digest, now);
+  }
+
+ private:
+  const Observer& observer_;
+};
+
 namespace {
 
 std::string id_of(const std::string& kind, const std::string& key) { return kind + " " + key; }
@@ -40,7 +56,7 @@ std::vector<EvidenceCollection> evidence_collections() {
 
 Observer::Observer(const kube::ClientConfig& client, const runtime::RuleStore& rules, ObserverOptions options)
     : options_(std::move(options)), rules_(rules), client_(client), tracker_(options_.tracker) {
-  current_.store(std::make_shared<const EvidenceSet>());
+  live_ = std::make_shared<const Live>(*this);
   for (const EvidenceCollection& collection : evidence_collections()) {
     kube::ReflectorOptions watch = options_.watch;
     watch.path = collection.path;
@@ -120,10 +136,11 @@ void Observer::run() {
       UnixSeconds now = options_.clock();
       auto began = std::chrono::steady_clock::now();
       bool ticking = began >= next_tick;
+      judge_again(now);
       {
         std::lock_guard lock(mutex_);
         if (ticking) tracker_.tick(now);
-        publish(now);
+        publish();
       }
       published_for = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
       if (ticking) {
@@ -135,9 +152,9 @@ void Observer::run() {
       std::lock_guard lock(mutex_);
       status_.last_error = std::string("evidence observer: ") + e.what();
     }
-    // The events of a burst are published together, and publishing (a
-    // snapshot of every object, about 0.1 s at 100,000, with the
-    // reflectors waiting) takes at most a tenth of the time.
+    // The events of a burst are counted together, and counting (every
+    // version, with the reflectors waiting) takes at most a tenth of the
+    // time.
     wait(std::max(options_.publish_gap, 9 * published_for));
   }
 }
@@ -163,7 +180,7 @@ void Observer::persist(UnixSeconds now) {
     std::lock_guard lock(mutex_);
     // Before every kind is listed, the snapshot lacks what is running.
     if (!status_.restored || !synced() || now - persisted_at_ < options_.persist_interval.count()) return;
-    text = render_evidence(*current(), now);
+    text = render_evidence(tracker_.snapshot(now), now);
     if (text == persisted_) return;
   }
   std::string error = write_persisted(client_, options_.namespace_, options_.config_map, text);
@@ -235,28 +252,40 @@ bool Observer::judge(const std::string& id, ObservedObject object, UnixSeconds n
   return tracker_.update(id, std::move(object), environment, now);
 }
 
-void Observer::publish(UnixSeconds now) {
-  // New rules may put a namespace in another environment: judge all again.
+// New rules may put a namespace in another environment: every object is
+// judged again, a batch at a time under the lock (admission's lookups wait
+// for one batch, never for 100,000 objects).
+void Observer::judge_again(UnixSeconds now) {
   auto rules = rules_.current();
-  if (rules && (judged_rules_.owner_before(rules) || rules.owner_before(judged_rules_))) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mutex_);
+    if (!rules || !(judged_rules_.owner_before(rules) || rules.owner_before(judged_rules_))) return;
     judged_rules_ = rules;
-    std::vector<std::pair<std::string, ObservedObject>> all = tracker_.tracked();
-    for (auto& [id, object] : untracked_) all.emplace_back(id, object);
-    for (auto& [id, object] : all) judge(id, std::move(object), now);
+    ids = tracker_.ids();
+    for (const auto& [id, object] : untracked_) ids.push_back(id);
   }
-  auto set = std::make_shared<const EvidenceSet>(tracker_.snapshot(now));
-  status_.objects = tracker_.objects();
-  status_.records = set->size();
-  status_.proven.clear();
-  status_.degraded.clear();
-  for (const EvidenceRecord& r : set->records()) {
-    if (r.degraded_at != 0) {
-      ++status_.degraded[r.environment];
-    } else {
-      ++status_.proven[r.environment];
+  constexpr std::size_t kBatch = 256;
+  for (std::size_t first = 0; first < ids.size(); first += kBatch) {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = first; i < std::min(ids.size(), first + kBatch); ++i) {
+      std::optional<ObservedObject> object = tracker_.object(ids[i]);
+      if (!object) {
+        auto it = untracked_.find(ids[i]);
+        if (it == untracked_.end()) continue;  // removed meanwhile
+        object = it->second;
+      }
+      judge(ids[i], std::move(*object), now);
     }
   }
-  current_.store(std::move(set), std::memory_order_release);
+}
+
+void Observer::publish() {
+  Tracker::Counts counts = tracker_.count();
+  status_.objects = tracker_.objects();
+  status_.records = counts.records;
+  status_.proven = std::move(counts.proven);
+  status_.degraded = std::move(counts.degraded);
 }
 
 bool Observer::synced() const {

@@ -2,14 +2,16 @@
 // DaemonSets and HelmReleases of the whole cluster through the API (one
 // kube::Reflector each), judges their health (evidence/health.h) in the
 // environment the rules in force give their namespace, and keeps, with a
-// Tracker, since when each version has run healthy. Admission reads the
-// published snapshot (current()); nothing here runs on a listener thread.
+// Tracker, since when each version has run healthy. Admission asks the
+// tracker for the one version it judges (current(): a lookup under the
+// observer's lock, no snapshot of the cluster is kept); nothing else here
+// runs on a listener thread.
 //
 // A restart loses nothing: Deployments and HelmReleases say in their
 // status since when they are healthy, and the rest is persisted, as
 // Evidence documents, in a ConfigMap of releasegate's own namespace
 // (read back at start, written at most every persist interval). Changes
-// are published together, at most every publish_gap.
+// are counted for the status together, at most every publish_gap.
 #pragma once
 
 #include <atomic>
@@ -39,9 +41,10 @@ struct ObserverOptions {
   // replicas); every replica observes and keeps its own evidence.
   std::function<bool()> leading;
   std::chrono::milliseconds tick{15'000};            // how often settling and persistence are looked at
-  // Evidence is published at most this often, and at most a tenth of the
-  // time: a snapshot of 100,000 objects takes about 0.1 s, and a busy
-  // cluster's status updates come by the hundred.
+  // The status (versions proven and degraded) is counted at most this
+  // often, and at most a tenth of the time: a count over 100,000 objects
+  // takes milliseconds, and a busy cluster's status updates come by the
+  // hundred.
   std::chrono::milliseconds publish_gap{100};
   std::chrono::seconds persist_interval{120};
   kube::ReflectorOptions watch;  // path is set per kind
@@ -84,12 +87,14 @@ class Observer {
   void start();  // restores, then starts the watches and the ticks, on its own threads
   void stop();
 
-  // The evidence observed now (an empty set before the first list).
-  std::shared_ptr<const EvidenceSet> current() const { return current_.load(std::memory_order_acquire); }
+  // The evidence observed, asked version by version (nothing before the
+  // first list but what was restored). Valid while the observer lives.
+  std::shared_ptr<const EvidenceSource> current() const { return live_; }
   ObserverStatus status() const;
 
  private:
   struct Watched;
+  class Live;
   void run();
   bool restore();
   void persist(UnixSeconds now);
@@ -98,7 +103,8 @@ class Observer {
   void on_remove(const std::string& kind, const std::string& key);
   void changed();  // something to publish
   bool judge(const std::string& id, ObservedObject object, UnixSeconds now);  // mutex_ held
-  void publish(UnixSeconds now);                                                     // mutex_ held
+  void judge_again(UnixSeconds now);  // when the rules changed
+  void publish();                     // the status's counts; mutex_ held
   void wait(std::chrono::milliseconds delay);
   bool synced() const;  // every kind listed once
   bool needed() const;  // an environment requires evidence
@@ -114,7 +120,7 @@ class Observer {
   std::string persisted_;  // the text last written
   UnixSeconds persisted_at_ = 0;
   ObserverStatus status_;
-  std::atomic<std::shared_ptr<const EvidenceSet>> current_;
+  std::shared_ptr<const EvidenceSource> live_;  // a Live
   std::mutex wait_mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;  // guarded by wait_mutex_

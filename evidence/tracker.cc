@@ -1,36 +1,115 @@
 #include "evidence/tracker.h"
 
 #include <algorithm>
+#include <functional>
 
 namespace releasegate::evidence {
 
-Tracker::VersionKey Tracker::key_of(const std::string& environment, const ObservedVersion& v) {
-  return {environment, static_cast<int>(v.of), v.key, v.tag, v.digest};
+Tracker::VersionKey Tracker::key_of(const Version& v) {
+  return {v.environment.str(), static_cast<int>(v.of), v.key, v.tag, v.digest};
 }
 
-EvidenceRecord Tracker::record_of(const std::string& environment, const ObservedVersion& v) const {
+std::uint64_t Tracker::hash_of(std::string_view environment, EvidenceOf of, std::string_view key) {
+  std::uint64_t hash = std::hash<std::string_view>{}(key) * 31 + std::hash<std::string_view>{}(environment);
+  return hash * 2 + (of == EvidenceOf::Chart ? 1 : 0);
+}
+
+EvidenceRecord Tracker::record_of(const Version& v) const {
   EvidenceRecord r;
   r.of = v.of;
   r.key = v.key;
   r.tag = v.tag;
   r.digest = v.digest;
-  r.environment = environment;
+  r.environment = v.environment;
   r.cluster = options_.cluster;
   r.origin = "observed in this cluster";
   return r;
 }
 
+const Tracker::Version* Tracker::find_version(std::string_view environment, EvidenceOf of, std::string_view key,
+                                              std::string_view tag, std::string_view digest) const {
+  auto [from, to] = versions_.equal_range(hash_of(environment, of, key));
+  for (auto it = from; it != to; ++it) {
+    const Version& v = it->second;
+    if (v.of == of && v.key == key && v.tag == tag && v.digest == digest && v.environment.str() == environment) {
+      return &v;
+    }
+  }
+  return nullptr;
+}
+
+// Its versions' merged periods are made again when next asked for.
+void Tracker::invalidate(const Tracked& t) {
+  for (const Version* v : t.versions) v->merged_valid = false;
+}
+
+Tracker::Tracked& Tracker::track(const std::string& id, ObservedObject object, const std::string& environment) {
+  Tracked& t = objects_[id];
+  t.kind = texts_.intern(object.kind);
+  t.namespace_ = texts_.intern(object.namespace_);
+  t.runs_in = texts_.intern(object.runs_in);
+  t.environment = texts_.intern(environment);
+  t.name = std::move(object.name);
+  t.health = object.health;
+  t.healthy_since = object.healthy_since;
+  t.versions.reserve(object.versions.size());
+  for (ObservedVersion& v : object.versions) {
+    // Non-const: this tracker's own version, found through the const lookup.
+    auto* version = const_cast<Version*>(find_version(environment, v.of, v.key, v.tag, v.digest));
+    if (version == nullptr) {
+      version = &versions_.emplace(hash_of(environment, v.of, v.key), Version())->second;
+      version->of = v.of;
+      version->key = std::move(v.key);
+      version->tag = std::move(v.tag);
+      version->digest = std::move(v.digest);
+      version->environment = t.environment;
+    }
+    if (std::find(t.versions.begin(), t.versions.end(), version) != t.versions.end()) continue;  // twice in the object
+    version->runners.push_back(&t);
+    t.versions.push_back(version);
+  }
+  invalidate(t);
+  return t;
+}
+
+void Tracker::forget(std::unordered_map<std::string, Tracked>::iterator it) {
+  Tracked& t = it->second;
+  for (Version* v : t.versions) {
+    std::erase(v->runners, &t);
+    v->merged_valid = false;
+    if (!v->runners.empty()) continue;
+    auto [from, to] = versions_.equal_range(hash_of(v->environment.str(), v->of, v->key));
+    for (auto at = from; at != to; ++at) {
+      if (&at->second == v) {
+        versions_.erase(at);
+        break;
+      }
+    }
+  }
+  objects_.erase(it);
+}
+
+bool Tracker::runs_same(const Tracked& t, const std::string& environment, const std::vector<ObservedVersion>& versions) {
+  if (t.environment.str() != environment || t.versions.size() != versions.size()) return false;
+  for (std::size_t i = 0; i < versions.size(); ++i) {
+    const Version& v = *t.versions[i];
+    const ObservedVersion& o = versions[i];
+    if (v.of != o.of || v.key != o.key || v.tag != o.tag || v.digest != o.digest) return false;
+  }
+  return true;
+}
+
 void Tracker::start(Tracked& t, UnixSeconds now) {
   t.settling_since = 0;
-  if (t.object.health == Health::Degraded) return degrade(t, now);
+  if (t.health == Health::Degraded) return degrade(t, now);
   t.degraded_at = 0;
-  if (t.object.health != Health::Healthy) return;
-  UnixSeconds since = t.object.healthy_since > 0 && t.object.healthy_since <= now ? t.object.healthy_since : now;
-  if (t.object.healthy_since == 0) {
+  if (t.health != Health::Healthy) return;
+  UnixSeconds since = t.healthy_since > 0 && t.healthy_since <= now ? t.healthy_since : now;
+  if (t.healthy_since == 0) {
     // No time in its status (StatefulSet, DaemonSet): continue a period an
     // earlier run persisted (restore) when it was seen within the grace.
-    for (const ObservedVersion& v : t.object.versions) {
-      auto it = history_.find(key_of(t.environment, v));
+    for (const Version* v : t.versions) {
+      auto it = history_.find(key_of(*v));
       if (it != history_.end() && it->second.ongoing && it->second.degraded_at == 0 &&
           it->second.observed_until >= now - options_.settle_grace_seconds) {
         since = std::min(since, it->second.healthy_since);
@@ -41,15 +120,15 @@ void Tracker::start(Tracked& t, UnixSeconds now) {
 }
 
 void Tracker::end_period(const Tracked& t, UnixSeconds now) {
-  if (t.since == 0 || t.degraded_at != 0 || t.environment.empty()) return;
+  if (t.since == 0 || t.degraded_at != 0) return;
   ++periods_ended_;
   UnixSeconds until = t.settling_since ? t.settling_since : now;
-  for (const ObservedVersion& v : t.object.versions) {
-    EvidenceRecord r = record_of(t.environment, v);
+  for (const Version* v : t.versions) {
+    EvidenceRecord r = record_of(*v);
     r.healthy_since = t.since;
     r.observed_until = until;
-    r.object = t.object.describe();
-    auto [it, added] = history_.emplace(key_of(t.environment, v), r);
+    r.object = t.describe();
+    auto [it, added] = history_.emplace(key_of(*v), r);
     // Keep the longest period proven, unless the version failed since.
     if (!added && (it->second.degraded_at != 0 || it->second.ongoing || r.healthy_for(now) >= it->second.healthy_for(now))) {
       it->second = std::move(r);
@@ -62,22 +141,22 @@ void Tracker::degrade(Tracked& t, UnixSeconds now) {
   if (t.degraded_at == 0) t.degraded_at = now;
   t.since = 0;
   t.settling_since = 0;
-  for (const ObservedVersion& v : t.object.versions) {
-    EvidenceRecord r = record_of(t.environment, v);
+  for (const Version* v : t.versions) {
+    EvidenceRecord r = record_of(*v);
     r.degraded_at = t.degraded_at;
-    r.object = t.object.describe();
-    history_[key_of(t.environment, v)] = std::move(r);  // withdrawn until healthy again
+    r.object = t.describe();
+    history_[key_of(*v)] = std::move(r);  // withdrawn until healthy again
   }
   bound_history();
 }
 
-// What the evidence of a tracked object depends on: when it changes, or a
-// period ends into the history, the snapshot changes.
 auto Tracker::state_of(const std::string& id) const -> std::optional<State> {
   auto it = objects_.find(id);
   if (it == objects_.end()) return std::nullopt;
   const Tracked& t = it->second;
-  return State{t.environment, t.object.versions, t.object.health, t.since, t.settling_since, t.degraded_at};
+  State state{t.environment.str(), {}, t.health, t.since, t.settling_since, t.degraded_at};
+  for (const Version* v : t.versions) state.versions.push_back({v->of, v->key, v->tag, v->digest});
+  return state;
 }
 
 bool Tracker::update(const std::string& id, ObservedObject object, const std::string& environment, UnixSeconds now) {
@@ -89,28 +168,35 @@ bool Tracker::update(const std::string& id, ObservedObject object, const std::st
 
 void Tracker::apply_update(const std::string& id, ObservedObject object, const std::string& environment,
                            UnixSeconds now) {
+  std::vector<ObservedVersion>& versions = object.versions;
+  for (std::size_t i = versions.size(); i-- > 0;) {  // each once, in order
+    if (std::find(versions.begin(), versions.begin() + static_cast<std::ptrdiff_t>(i), versions[i]) !=
+        versions.begin() + static_cast<std::ptrdiff_t>(i)) {
+      versions.erase(versions.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+  }
   auto it = objects_.find(id);
-  bool changed = it != objects_.end() &&
-                 (it->second.environment != environment || it->second.object.versions != object.versions);
-  if (changed) {
+  bool replaced = it != objects_.end() && !runs_same(it->second, environment, versions);
+  if (replaced) {
     end_period(it->second, now);
-    objects_.erase(it);
+    forget(it);
     it = objects_.end();
   }
   if (environment.empty()) return;
   if (it == objects_.end()) {
-    Tracked& t = objects_[id];
-    t.object = std::move(object);
-    t.environment = environment;
+    Tracked& t = track(id, std::move(object), environment);
     start(t, now);
     // Seen changing here: its period cannot have begun before, whatever a
     // status left over from the previous version says.
-    if (changed && t.since != 0) t.since = std::max(t.since, now);
+    if (replaced && t.since != 0) t.since = std::max(t.since, now);
     return;
   }
   Tracked& t = it->second;
-  t.object = std::move(object);
-  switch (t.object.health) {
+  invalidate(t);
+  t.health = object.health;
+  t.healthy_since = object.healthy_since;
+  if (t.runs_in.str() != object.runs_in) t.runs_in = texts_.intern(object.runs_in);
+  switch (t.health) {
     case Health::Degraded: return degrade(t, now);
     case Health::Idle:
       end_period(t, now);
@@ -132,32 +218,49 @@ void Tracker::apply_update(const std::string& id, ObservedObject object, const s
   }
 }
 
-std::vector<std::pair<std::string, ObservedObject>> Tracker::tracked() const {
-  std::vector<std::pair<std::string, ObservedObject>> out;
+std::vector<std::string> Tracker::ids() const {
+  std::vector<std::string> out;
   out.reserve(objects_.size());
-  for (const auto& [id, t] : objects_) out.emplace_back(id, t.object);
+  for (const auto& [id, t] : objects_) out.push_back(id);
   return out;
+}
+
+std::optional<ObservedObject> Tracker::object(const std::string& id) const {
+  auto it = objects_.find(id);
+  if (it == objects_.end()) return std::nullopt;
+  const Tracked& t = it->second;
+  ObservedObject o;
+  o.kind = t.kind;
+  o.namespace_ = t.namespace_;
+  o.name = t.name;
+  o.runs_in = t.runs_in;
+  for (const Version* v : t.versions) o.versions.push_back({v->of, v->key, v->tag, v->digest});
+  o.health = t.health;
+  o.healthy_since = t.healthy_since;
+  return o;
 }
 
 bool Tracker::remove(const std::string& id, UnixSeconds now) {
   auto it = objects_.find(id);
   if (it == objects_.end()) return false;
   end_period(it->second, now);
-  objects_.erase(it);
+  forget(it);
   return true;
 }
 
 void Tracker::tick(UnixSeconds now) {
   for (auto& [id, t] : objects_) {
-    if (t.settling_since != 0 && now - t.settling_since > options_.settle_grace_seconds) degrade(t, t.settling_since);
+    if (t.settling_since != 0 && now - t.settling_since > options_.settle_grace_seconds) {
+      degrade(t, t.settling_since);
+      invalidate(t);
+    }
   }
 }
 
 void Tracker::restore(const std::vector<EvidenceRecord>& records) {
   for (const EvidenceRecord& r : records) {
     if (r.degraded_at != 0 || r.observed_until < r.healthy_since) continue;
-    ObservedVersion v{r.of, r.key, r.tag, r.digest};
-    auto [it, added] = history_.emplace(key_of(r.environment, v), r);
+    auto [it, added] = history_.emplace(VersionKey{r.environment, static_cast<int>(r.of), r.key, r.tag, r.digest}, r);
     if (!added && r.observed_until - r.healthy_since > it->second.observed_until - it->second.healthy_since) {
       it->second = r;
     }
@@ -167,49 +270,95 @@ void Tracker::restore(const std::vector<EvidenceRecord>& records) {
   bound_history();
 }
 
-EvidenceSet Tracker::snapshot(UnixSeconds now) const {
-  // Live periods by version: a failure anywhere in the environment wins,
-  // else the earliest start. Merged in a set of their own (no map of
-  // version keys: at 100,000 objects that doubled the snapshot's memory
-  // while it was made).
-  std::size_t versions = 0;
-  for (const auto& [id, t] : objects_) versions += t.object.versions.size();
-  EvidenceSet live;
-  live.reserve(versions);  // the records merged into stay in place
-  for (const auto& [id, t] : objects_) {
-    if (t.since == 0 && t.degraded_at == 0) continue;
-    for (const ObservedVersion& v : t.object.versions) {
-      EvidenceRecord* r = live.same_version(v.of, v.key, t.environment, v.tag, v.digest);
-      bool added = r == nullptr;
-      if (added) r = &live.add(record_of(t.environment, v));
-      if (r->degraded_at != 0) continue;
-      if (t.degraded_at != 0) {
-        r->degraded_at = t.degraded_at;
-        r->object = t.object.describe();
-        r->ongoing = false;
-      } else if (added || t.since < r->healthy_since) {
-        r->healthy_since = t.since;
-        r->observed_until = now;
-        r->ongoing = true;
-        r->object = t.object.describe();
+auto Tracker::merged(const Version& v) const -> const Merged& {
+  if (!v.merged_valid) {
+    Merged m;
+    for (const Tracked* t : v.runners) {
+      if (t->since == 0 && t->degraded_at == 0) continue;  // not healthy yet
+      if (t->degraded_at != 0) {
+        m.degraded_at = t->degraded_at;
+        m.by = t;
+        break;
       }
+      if (!m.by || t->since < m.since) m = {t->since, 0, t};
     }
+    v.merged = m;
+    v.merged_valid = true;
   }
+  return v.merged;
+}
+
+std::optional<EvidenceRecord> Tracker::live_record(const Version& v, UnixSeconds now) const {
+  const Merged& m = merged(v);
+  if (!m.by) return std::nullopt;
+  EvidenceRecord r = record_of(v);
+  r.object = m.by->describe();
+  if (m.since != 0) {
+    r.healthy_since = m.since;
+    r.observed_until = now;
+  }
+  r.degraded_at = m.degraded_at;
+  r.ongoing = m.degraded_at == 0;
+  return r;
+}
+
+std::optional<EvidenceRecord> Tracker::history_record(const EvidenceRecord& r) const {
+  if (const Version* v = find_version(r.environment, r.of, r.key, r.tag, r.digest)) {
+    const Merged& live = merged(*v);
+    if (live.by && (live.degraded_at != 0 || r.degraded_at != 0 || live.since <= r.healthy_since)) return std::nullopt;
+  }
+  EvidenceRecord completed = r;
+  completed.ongoing = false;
+  return completed;
+}
+
+std::vector<EvidenceRecord> Tracker::find(EvidenceOf of, std::string_view key, std::string_view environment,
+                                          std::string_view tag, std::string_view digest, UnixSeconds now) const {
+  std::vector<EvidenceRecord> out;
+  const VersionKey first{std::string(environment), static_cast<int>(of), std::string(key), "", ""};
+  for (auto it = history_.lower_bound(first); it != history_.end(); ++it) {
+    const auto& [env, kind, k, t, d] = it->first;
+    if (env != environment || kind != static_cast<int>(of) || k != key) break;
+    if (!matches_version(t, d, tag, digest)) continue;
+    if (auto r = history_record(it->second)) out.push_back(std::move(*r));
+  }
+  auto [from, to] = versions_.equal_range(hash_of(environment, of, key));
+  for (auto it = from; it != to; ++it) {
+    const Version& v = it->second;
+    if (v.of != of || v.key != key || v.environment.str() != environment) continue;  // another of the same hash
+    if (!matches_version(v.tag, v.digest, tag, digest)) continue;
+    if (auto r = live_record(v, now)) out.push_back(std::move(*r));
+  }
+  return out;
+}
+
+EvidenceSet Tracker::snapshot(UnixSeconds now) const {
   EvidenceSet set;
-  set.reserve(history_.size() + live.size());  // exactly: a growing vector holds up to twice its records
+  set.reserve(history_.size() + versions_.size());  // exactly: a growing vector holds up to twice its records
   for (const auto& [key, r] : history_) {
-    const EvidenceRecord* now_live = live.same_version(r.of, r.key, r.environment, r.tag, r.digest);
-    // The live state says: a failure now, or a period that covers this one.
-    if (now_live && (now_live->degraded_at != 0 || r.degraded_at != 0 ||
-                     (now_live->ongoing && now_live->healthy_since <= r.healthy_since))) {
-      continue;
-    }
-    EvidenceRecord completed = r;
-    completed.ongoing = false;
-    set.add(std::move(completed));
+    if (auto completed = history_record(r)) set.add(std::move(*completed));
   }
-  for (EvidenceRecord& r : std::move(live).take_records()) set.add(std::move(r));
+  for (const auto& [hash, v] : versions_) {
+    if (auto live = live_record(v, now)) set.add(std::move(*live));
+  }
   return set;
+}
+
+Tracker::Counts Tracker::count() const {
+  Counts counts;
+  for (const auto& [key, r] : history_) {
+    if (auto completed = history_record(r)) {
+      ++counts.records;
+      ++(completed->degraded_at != 0 ? counts.degraded : counts.proven)[completed->environment];
+    }
+  }
+  for (const auto& [hash, v] : versions_) {
+    const Merged& m = merged(v);
+    if (!m.by) continue;
+    ++counts.records;
+    ++(m.degraded_at != 0 ? counts.degraded : counts.proven)[v.environment.str()];
+  }
+  return counts;
 }
 
 void Tracker::bound_history() {

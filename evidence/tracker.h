@@ -21,10 +21,13 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "core/evidence.h"
+#include "core/shared_text.h"
 #include "evidence/health.h"
 
 namespace releasegate::evidence {
@@ -36,14 +39,25 @@ struct TrackerOptions {
   std::size_t max_history_per_artifact = 16;  // per environment and repository or chart
 };
 
+// Evidence is not copied out as records: a record is made when a decision
+// asks for one version (find), or for export and persistence (snapshot).
+// Each version in an environment is held once, with the objects that run
+// it; an object holds its names (namespace, environment: shared texts), a
+// few times, and pointers to its versions. At 100,000 objects the
+// observer's state is bench/README.md's "Observer at scale".
+//
+// Not thread-safe: the observer serializes its calls.
 class Tracker {
  public:
   explicit Tracker(TrackerOptions options) : options_(std::move(options)) {}
+  Tracker(const Tracker&) = delete;  // objects point into the versions
+  Tracker& operator=(const Tracker&) = delete;
 
   // An object as seen at `now`, governed as `environment` ("" when none:
   // it is forgotten, its period ended). `id` identifies it across updates.
   // Whether its evidence changed (most status updates change nothing: the
-  // observer then publishes nothing). O(log n), whatever n.
+  // observer then publishes nothing). O(1) on average, whatever the number
+  // of objects.
   bool update(const std::string& id, ObservedObject object, const std::string& environment, UnixSeconds now);
   // Whether it was tracked.
   bool remove(const std::string& id, UnixSeconds now);
@@ -55,23 +69,60 @@ class Tracker {
   // period was last seen within the grace: a restart loses nothing.
   void restore(const std::vector<EvidenceRecord>& records);
 
-  // The evidence at `now`: the periods of the objects, and the history.
+  // The records of one version in one environment at `now`
+  // (EvidenceSource::records_of): admission's question. The work is in
+  // the objects that run that version, and remembered until one changes.
+  std::vector<EvidenceRecord> find(EvidenceOf of, std::string_view key, std::string_view environment,
+                                   std::string_view tag, std::string_view digest, UnixSeconds now) const;
+  // Every record at `now`: the periods of the objects and the history
+  // (export and persistence; a copy of everything, made when asked).
   EvidenceSet snapshot(UnixSeconds now) const;
+  struct Counts {
+    std::size_t records = 0;                       // as many as snapshot() has
+    std::map<std::string, std::size_t> proven;     // environment -> versions with evidence (not degraded)
+    std::map<std::string, std::size_t> degraded;   // environment -> versions degraded
+  };
+  Counts count() const;
   std::size_t objects() const { return objects_.size(); }
-  // The objects tracked now, by id (to judge them again under new rules).
-  std::vector<std::pair<std::string, ObservedObject>> tracked() const;
+  // The objects tracked now (to judge them again under new rules, one at a
+  // time: no copy of them all is made).
+  std::vector<std::string> ids() const;
+  std::optional<ObservedObject> object(const std::string& id) const;
 
  private:
+  struct Tracked;
+  // A live period merged over the objects running one version: a failure
+  // anywhere in the environment wins, else the earliest start.
+  struct Merged {
+    UnixSeconds since = 0, degraded_at = 0;
+    const Tracked* by = nullptr;  // null: no evidence now
+  };
+  // One version in one environment, and the objects that run it there.
+  struct Version {
+    EvidenceOf of = EvidenceOf::Image;
+    std::string key, tag, digest;
+    SharedText environment;
+    std::vector<const Tracked*> runners;  // in the order they came
+    mutable Merged merged;                // of the runners, while merged_valid
+    mutable bool merged_valid = false;
+  };
   struct Tracked {
-    ObservedObject object;
-    std::string environment;
-    UnixSeconds since = 0;            // the period's start; 0: none
-    UnixSeconds settling_since = 0;   // within a period, not healthy since
+    SharedText kind, namespace_, runs_in, environment;
+    std::string name;
+    std::vector<Version*> versions;  // distinct
+    Health health = Health::Settling;
+    UnixSeconds healthy_since = 0;  // as its status says
+    UnixSeconds since = 0;           // the period's start; 0: none
+    UnixSeconds settling_since = 0;  // within a period, not healthy since
     UnixSeconds degraded_at = 0;
+    std::string describe() const { return kind.str() + " " + namespace_.str() + "/" + name; }
   };
   using VersionKey = std::tuple<std::string, int, std::string, std::string, std::string>;  // env, of, key, tag, digest
-  static VersionKey key_of(const std::string& environment, const ObservedVersion& v);
+  static VersionKey key_of(const Version& v);
+  static std::uint64_t hash_of(std::string_view environment, EvidenceOf of, std::string_view key);
 
+  // What the evidence of an object depends on: when it changes, or a
+  // period ends into the history, the evidence changed.
   struct State {
     std::string environment;
     std::vector<ObservedVersion> versions;
@@ -81,14 +132,29 @@ class Tracker {
   };
   std::optional<State> state_of(const std::string& id) const;
   void apply_update(const std::string& id, ObservedObject object, const std::string& environment, UnixSeconds now);
+  Tracked& track(const std::string& id, ObservedObject object, const std::string& environment);
+  void forget(std::unordered_map<std::string, Tracked>::iterator it);  // unlinked from its versions
+  static bool runs_same(const Tracked& t, const std::string& environment, const std::vector<ObservedVersion>& versions);
+  static void invalidate(const Tracked& t);
+  const Version* find_version(std::string_view environment, EvidenceOf of, std::string_view key, std::string_view tag,
+                              std::string_view digest) const;
   void start(Tracked& t, UnixSeconds now);
   void end_period(const Tracked& t, UnixSeconds now);
   void degrade(Tracked& t, UnixSeconds now);
-  EvidenceRecord record_of(const std::string& environment, const ObservedVersion& v) const;
+  const Merged& merged(const Version& v) const;
+  std::optional<EvidenceRecord> live_record(const Version& v, UnixSeconds now) const;
+  // A completed period of the history, unless the live state says more
+  // (a failure now, or a period that covers it).
+  std::optional<EvidenceRecord> history_record(const EvidenceRecord& r) const;
+  EvidenceRecord record_of(const Version& v) const;
   void bound_history();
 
   TrackerOptions options_;
-  std::map<std::string, Tracked> objects_;
+  TextPool texts_;
+  std::unordered_map<std::string, Tracked> objects_;
+  // By hash of (environment, kind, key): the versions of one repository or
+  // chart in one environment (and of any other of the same hash).
+  std::unordered_multimap<std::uint64_t, Version> versions_;
   std::map<VersionKey, EvidenceRecord> history_;
   std::uint64_t periods_ended_ = 0;  // periods moved into the history so far
 };

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/support/evidence_fixtures.h"
 
 namespace releasegate::evidence {
@@ -144,6 +146,109 @@ TEST(Tracker, HistoryIsBounded) {
   EXPECT_TRUE(record(set, "1.0.9"));
   EXPECT_TRUE(record(set, "1.0.8"));
   EXPECT_FALSE(record(set, "1.0.5"));
+}
+
+ObservedObject running(const std::string& name, Health health, std::vector<ObservedVersion> versions,
+                       UnixSeconds since = 0) {
+  ObservedObject o = workload(health, "", since, "Deployment");
+  o.name = name;
+  o.versions = std::move(versions);
+  return o;
+}
+
+const ObservedVersion kPodinfo{EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.1", ""};
+const ObservedVersion kSidecar{EvidenceOf::Image, "ghcr.io/acme/proxy", "1.20", "sha256:" + std::string(64, 'a')};
+
+// Two objects running the same version: one record, the earliest start,
+// and a failure of either withdraws it; each object's end is its own.
+TEST(Tracker, AVersionRunByManyObjectsIsOneRecord) {
+  Tracker tracker({"c"});
+  tracker.update("x", running("x", Health::Healthy, {kPodinfo, kSidecar}), "staging", kT0);
+  tracker.update("y", running("y", Health::Healthy, {kSidecar}), "staging", kT0 + 100);
+  auto sidecar = [&](UnixSeconds now) {
+    return tracker.find(EvidenceOf::Image, kSidecar.key, "staging", kSidecar.tag, kSidecar.digest, now);
+  };
+  ASSERT_EQ(sidecar(kT0 + 200).size(), 1u);
+  EXPECT_EQ(sidecar(kT0 + 200)[0].healthy_since, kT0);
+  EXPECT_EQ(sidecar(kT0 + 200)[0].observed_until, kT0 + 200);
+  EXPECT_EQ(sidecar(kT0 + 200)[0].object, "Deployment staging/x");
+
+  tracker.update("y", running("y", Health::Degraded, {kSidecar}), "staging", kT0 + 300);
+  ASSERT_EQ(sidecar(kT0 + 400).size(), 1u);
+  EXPECT_EQ(sidecar(kT0 + 400)[0].degraded_at, kT0 + 300) << "a failure anywhere in the environment wins";
+  EXPECT_FALSE(sidecar(kT0 + 400)[0].ongoing);
+  EXPECT_EQ(sidecar(kT0 + 400)[0].object, "Deployment staging/y");
+
+  tracker.remove("y", kT0 + 500);
+  ASSERT_EQ(sidecar(kT0 + 600).size(), 1u);
+  EXPECT_TRUE(sidecar(kT0 + 600)[0].ongoing) << "x runs on";
+  EXPECT_EQ(tracker.find(EvidenceOf::Image, kPodinfo.key, "staging", kPodinfo.tag, "", kT0 + 600)[0].healthy_since, kT0)
+      << "x's own version is untouched by y";
+  tracker.remove("x", kT0 + 700);
+  EXPECT_EQ(tracker.objects(), 0u);
+  ASSERT_EQ(sidecar(kT0 + 800).size(), 1u);
+  EXPECT_FALSE(sidecar(kT0 + 800)[0].ongoing) << "only history is left";
+  EXPECT_EQ(sidecar(kT0 + 800)[0].observed_until, kT0 + 700);
+}
+
+// Admission's lookup answers exactly as a snapshot of everything would, for
+// every version and environment, through starts, failures, replacements,
+// restores and removals; and the counts agree with the snapshot.
+TEST(Tracker, FindAndCountAgreeWithTheSnapshot) {
+  Tracker tracker({"c"});
+  std::vector<EvidenceRecord> restored(1);
+  restored[0].key = kPodinfo.key;
+  restored[0].tag = "6.5.0";
+  restored[0].environment = "staging";
+  restored[0].healthy_since = kT0 - 3600;
+  restored[0].observed_until = kT0 - 60;
+  tracker.restore(restored);
+  const std::vector<std::string> tags = {"6.5.0", "6.5.1", "6.5.2"};
+  UnixSeconds now = kT0;
+  auto check = [&](const std::string& step) {
+    const EvidenceSet all = tracker.snapshot(now);
+    Tracker::Counts counts = tracker.count();
+    EXPECT_EQ(counts.records, all.size()) << step;
+    std::size_t proven = 0;
+    for (const auto& [env, n] : counts.proven) proven += n;
+    for (const auto& [env, n] : counts.degraded) proven += n;
+    EXPECT_EQ(proven, all.size()) << step;
+    for (const std::string env : {"staging", "prod"}) {
+      for (const std::string& tag : tags) {
+        std::vector<EvidenceRecord> found = tracker.find(EvidenceOf::Image, kPodinfo.key, env, tag, "", now);
+        std::vector<const EvidenceRecord*> expected = all.find(EvidenceOf::Image, kPodinfo.key, env, tag, "");
+        ASSERT_EQ(found.size(), expected.size()) << step << " " << env << " " << tag;
+        for (const EvidenceRecord* e : expected) {
+          bool same = std::any_of(found.begin(), found.end(), [&](const EvidenceRecord& f) {
+            return f.healthy_since == e->healthy_since && f.observed_until == e->observed_until &&
+                   f.degraded_at == e->degraded_at && f.ongoing == e->ongoing && f.object == e->object &&
+                   f.cluster == e->cluster && f.origin == e->origin;
+          });
+          EXPECT_TRUE(same) << step << " " << env << " " << tag << " " << e->object;
+        }
+      }
+    }
+  };
+  auto version = [&](const std::string& tag) { return ObservedVersion{EvidenceOf::Image, kPodinfo.key, tag, ""}; };
+  check("restored");
+  tracker.update("a", running("a", Health::Healthy, {version("6.5.0")}), "staging", now);
+  check("a continues the restored period");
+  tracker.update("b", running("b", Health::Settling, {version("6.5.1")}), "staging", now += 60);
+  check("b rolling out");
+  tracker.update("b", running("b", Health::Healthy, {version("6.5.1")}), "staging", now += 60);
+  tracker.update("c", running("c", Health::Healthy, {version("6.5.1")}), "prod", now += 60);
+  check("b healthy, c in prod");
+  tracker.update("a", running("a", Health::Healthy, {version("6.5.1")}), "staging", now += 60);
+  check("a replaced");
+  tracker.update("b", running("b", Health::Settling, {version("6.5.1")}), "staging", now += 60);
+  tracker.tick(now += 3600);
+  check("b settled too long");
+  tracker.update("a", running("a", Health::Idle, {version("6.5.1")}), "staging", now += 60);
+  tracker.remove("c", now += 60);
+  check("a scaled to zero, c removed");
+  tracker.update("b", running("b", Health::Healthy, {version("6.5.2")}), "staging", now += 60);
+  tracker.remove("a", now += 60);
+  check("b replaced, a removed");
 }
 
 }  // namespace
