@@ -6,7 +6,7 @@
 namespace releasegate::evidence {
 
 Tracker::VersionKey Tracker::key_of(const Version& v) {
-  return {v.environment.str(), static_cast<int>(v.of), v.key, v.tag, v.digest};
+  return {v.environment.str(), static_cast<int>(v.of), std::string(v.key()), std::string(v.tag()), std::string(v.digest())};
 }
 
 std::uint64_t Tracker::hash_of(std::string_view environment, EvidenceOf of, std::string_view key) {
@@ -17,9 +17,9 @@ std::uint64_t Tracker::hash_of(std::string_view environment, EvidenceOf of, std:
 EvidenceRecord Tracker::record_of(const Version& v) const {
   EvidenceRecord r;
   r.of = v.of;
-  r.key = v.key;
-  r.tag = v.tag;
-  r.digest = v.digest;
+  r.key = v.key();
+  r.tag = v.tag();
+  r.digest = v.digest();
   r.environment = v.environment;
   r.cluster = options_.cluster;
   r.origin = "observed in this cluster";
@@ -31,7 +31,7 @@ const Tracker::Version* Tracker::find_version(std::string_view environment, Evid
   auto [from, to] = versions_.equal_range(hash_of(environment, of, key));
   for (auto it = from; it != to; ++it) {
     const Version& v = it->second;
-    if (v.of == of && v.key == key && v.tag == tag && v.digest == digest && v.environment.str() == environment) {
+    if (v.of == of && v.key() == key && v.tag() == tag && v.digest() == digest && v.environment.str() == environment) {
       return &v;
     }
   }
@@ -43,26 +43,29 @@ void Tracker::invalidate(const Tracked& t) {
   for (const Version* v : t.versions) v->merged_valid = false;
 }
 
+Tracker::Version::Version(const ObservedVersion& v, SharedText environment_name)
+    : of(v.of),
+      text(v.key + '\0' + v.tag + '\0' + v.digest),
+      tag_at(static_cast<std::uint32_t>(v.key.size() + 1)),
+      digest_at(static_cast<std::uint32_t>(v.key.size() + v.tag.size() + 2)),
+      environment(std::move(environment_name)) {
+  text.shrink_to_fit();
+}
+
 Tracker::Tracked& Tracker::track(const std::string& id, ObservedObject object, const std::string& environment) {
-  Tracked& t = objects_[id];
-  t.kind = texts_.intern(object.kind);
-  t.namespace_ = texts_.intern(object.namespace_);
+  auto [it, added] = objects_.try_emplace(id);
+  Tracked& t = it->second;
+  t.id = &it->first;
   t.runs_in = texts_.intern(object.runs_in);
   t.environment = texts_.intern(environment);
-  t.name = std::move(object.name);
   t.health = object.health;
   t.healthy_since = object.healthy_since;
   t.versions.reserve(object.versions.size());
-  for (ObservedVersion& v : object.versions) {
+  for (const ObservedVersion& v : object.versions) {
     // Non-const: this tracker's own version, found through the const lookup.
     auto* version = const_cast<Version*>(find_version(environment, v.of, v.key, v.tag, v.digest));
     if (version == nullptr) {
-      version = &versions_.emplace(hash_of(environment, v.of, v.key), Version())->second;
-      version->of = v.of;
-      version->key = std::move(v.key);
-      version->tag = std::move(v.tag);
-      version->digest = std::move(v.digest);
-      version->environment = t.environment;
+      version = &versions_.emplace(hash_of(environment, v.of, v.key), Version(v, t.environment))->second;
     }
     if (std::find(t.versions.begin(), t.versions.end(), version) != t.versions.end()) continue;  // twice in the object
     version->runners.push_back(&t);
@@ -78,7 +81,7 @@ void Tracker::forget(std::unordered_map<std::string, Tracked>::iterator it) {
     std::erase(v->runners, &t);
     v->merged_valid = false;
     if (!v->runners.empty()) continue;
-    auto [from, to] = versions_.equal_range(hash_of(v->environment.str(), v->of, v->key));
+    auto [from, to] = versions_.equal_range(hash_of(v->environment.str(), v->of, v->key()));
     for (auto at = from; at != to; ++at) {
       if (&at->second == v) {
         versions_.erase(at);
@@ -92,9 +95,7 @@ void Tracker::forget(std::unordered_map<std::string, Tracked>::iterator it) {
 bool Tracker::runs_same(const Tracked& t, const std::string& environment, const std::vector<ObservedVersion>& versions) {
   if (t.environment.str() != environment || t.versions.size() != versions.size()) return false;
   for (std::size_t i = 0; i < versions.size(); ++i) {
-    const Version& v = *t.versions[i];
-    const ObservedVersion& o = versions[i];
-    if (v.of != o.of || v.key != o.key || v.tag != o.tag || v.digest != o.digest) return false;
+    if (!t.versions[i]->is(versions[i])) return false;
   }
   return true;
 }
@@ -127,7 +128,7 @@ void Tracker::end_period(const Tracked& t, UnixSeconds now) {
     EvidenceRecord r = record_of(*v);
     r.healthy_since = t.since;
     r.observed_until = until;
-    r.object = t.describe();
+    r.object = *t.id;
     auto [it, added] = history_.emplace(key_of(*v), r);
     // Keep the longest period proven, unless the version failed since.
     if (!added && (it->second.degraded_at != 0 || it->second.ongoing || r.healthy_for(now) >= it->second.healthy_for(now))) {
@@ -144,7 +145,7 @@ void Tracker::degrade(Tracked& t, UnixSeconds now) {
   for (const Version* v : t.versions) {
     EvidenceRecord r = record_of(*v);
     r.degraded_at = t.degraded_at;
-    r.object = t.describe();
+    r.object = *t.id;
     history_[key_of(*v)] = std::move(r);  // withdrawn until healthy again
   }
   bound_history();
@@ -155,7 +156,7 @@ auto Tracker::state_of(const std::string& id) const -> std::optional<State> {
   if (it == objects_.end()) return std::nullopt;
   const Tracked& t = it->second;
   State state{t.environment.str(), {}, t.health, t.since, t.settling_since, t.degraded_at};
-  for (const Version* v : t.versions) state.versions.push_back({v->of, v->key, v->tag, v->digest});
+  for (const Version* v : t.versions) state.versions.push_back(v->observed());
   return state;
 }
 
@@ -192,10 +193,17 @@ void Tracker::apply_update(const std::string& id, ObservedObject object, const s
     return;
   }
   Tracked& t = it->second;
-  invalidate(t);
   t.health = object.health;
   t.healthy_since = object.healthy_since;
   if (t.runs_in.str() != object.runs_in) t.runs_in = texts_.intern(object.runs_in);
+  const UnixSeconds since = t.since, degraded_at = t.degraded_at;
+  advance(t, now);
+  // Routine updates change neither: a version many objects run keeps its
+  // merged period.
+  if (t.since != since || t.degraded_at != degraded_at) invalidate(t);
+}
+
+void Tracker::advance(Tracked& t, UnixSeconds now) {
   switch (t.health) {
     case Health::Degraded: return degrade(t, now);
     case Health::Idle:
@@ -230,11 +238,8 @@ std::optional<ObservedObject> Tracker::object(const std::string& id) const {
   if (it == objects_.end()) return std::nullopt;
   const Tracked& t = it->second;
   ObservedObject o;
-  o.kind = t.kind;
-  o.namespace_ = t.namespace_;
-  o.name = t.name;
   o.runs_in = t.runs_in;
-  for (const Version* v : t.versions) o.versions.push_back({v->of, v->key, v->tag, v->digest});
+  for (const Version* v : t.versions) o.versions.push_back(v->observed());
   o.health = t.health;
   o.healthy_since = t.healthy_since;
   return o;
@@ -292,7 +297,7 @@ std::optional<EvidenceRecord> Tracker::live_record(const Version& v, UnixSeconds
   const Merged& m = merged(v);
   if (!m.by) return std::nullopt;
   EvidenceRecord r = record_of(v);
-  r.object = m.by->describe();
+  r.object = *m.by->id;
   if (m.since != 0) {
     r.healthy_since = m.since;
     r.observed_until = now;
@@ -325,8 +330,8 @@ std::vector<EvidenceRecord> Tracker::find(EvidenceOf of, std::string_view key, s
   auto [from, to] = versions_.equal_range(hash_of(environment, of, key));
   for (auto it = from; it != to; ++it) {
     const Version& v = it->second;
-    if (v.of != of || v.key != key || v.environment.str() != environment) continue;  // another of the same hash
-    if (!matches_version(v.tag, v.digest, tag, digest)) continue;
+    if (v.of != of || v.key() != key || v.environment.str() != environment) continue;  // another of the same hash
+    if (!matches_version(v.tag(), v.digest(), tag, digest)) continue;
     if (auto r = live_record(v, now)) out.push_back(std::move(*r));
   }
   return out;

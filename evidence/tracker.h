@@ -54,7 +54,8 @@ class Tracker {
   Tracker& operator=(const Tracker&) = delete;
 
   // An object as seen at `now`, governed as `environment` ("" when none:
-  // it is forgotten, its period ended). `id` identifies it across updates.
+  // it is forgotten, its period ended). `id` identifies it across updates
+  // and names it in records: the observer's is object.describe().
   // Whether its evidence changed (most status updates change nothing: the
   // observer then publishes nothing). O(1) on average, whatever the number
   // of objects.
@@ -85,7 +86,8 @@ class Tracker {
   Counts count() const;
   std::size_t objects() const { return objects_.size(); }
   // The objects tracked now (to judge them again under new rules, one at a
-  // time: no copy of them all is made).
+  // time: no copy of them all is made), as far as the tracker keeps them:
+  // where they run, their versions and health; no names but the id.
   std::vector<std::string> ids() const;
   std::optional<ObservedObject> object(const std::string& id) const;
 
@@ -99,23 +101,30 @@ class Tracker {
   };
   // One version in one environment, and the objects that run it there.
   struct Version {
+    Version(const ObservedVersion& v, SharedText environment);
+    std::string_view key() const { return std::string_view(text).substr(0, tag_at - 1); }
+    std::string_view tag() const { return std::string_view(text).substr(tag_at, digest_at - 1 - tag_at); }
+    std::string_view digest() const { return std::string_view(text).substr(digest_at); }
+    bool is(const ObservedVersion& v) const { return of == v.of && key() == v.key && tag() == v.tag && digest() == v.digest; }
+    ObservedVersion observed() const { return {of, std::string(key()), std::string(tag()), std::string(digest())}; }
+
     EvidenceOf of = EvidenceOf::Image;
-    std::string key, tag, digest;
+    std::string text;  // key, tag and digest, a NUL between each: one block for the three
+    std::uint32_t tag_at = 0, digest_at = 0;
     SharedText environment;
     std::vector<const Tracked*> runners;  // in the order they came
     mutable Merged merged;                // of the runners, while merged_valid
     mutable bool merged_valid = false;
   };
   struct Tracked {
-    SharedText kind, namespace_, runs_in, environment;
-    std::string name;
+    const std::string* id = nullptr;  // its key in objects_
+    SharedText runs_in, environment;
     std::vector<Version*> versions;  // distinct
     Health health = Health::Settling;
     UnixSeconds healthy_since = 0;  // as its status says
     UnixSeconds since = 0;           // the period's start; 0: none
     UnixSeconds settling_since = 0;  // within a period, not healthy since
     UnixSeconds degraded_at = 0;
-    std::string describe() const { return kind.str() + " " + namespace_.str() + "/" + name; }
   };
   using VersionKey = std::tuple<std::string, int, std::string, std::string, std::string>;  // env, of, key, tag, digest
   static VersionKey key_of(const Version& v);
@@ -133,6 +142,7 @@ class Tracker {
   std::optional<State> state_of(const std::string& id) const;
   void apply_update(const std::string& id, ObservedObject object, const std::string& environment, UnixSeconds now);
   Tracked& track(const std::string& id, ObservedObject object, const std::string& environment);
+  void advance(Tracked& t, UnixSeconds now);  // its health seen again
   void forget(std::unordered_map<std::string, Tracked>::iterator it);  // unlinked from its versions
   static bool runs_same(const Tracked& t, const std::string& environment, const std::vector<ObservedVersion>& versions);
   static void invalidate(const Tracked& t);

@@ -163,8 +163,8 @@ const ObservedVersion kSidecar{EvidenceOf::Image, "ghcr.io/acme/proxy", "1.20", 
 // and a failure of either withdraws it; each object's end is its own.
 TEST(Tracker, AVersionRunByManyObjectsIsOneRecord) {
   Tracker tracker({"c"});
-  tracker.update("x", running("x", Health::Healthy, {kPodinfo, kSidecar}), "staging", kT0);
-  tracker.update("y", running("y", Health::Healthy, {kSidecar}), "staging", kT0 + 100);
+  tracker.update("Deployment staging/x", running("x", Health::Healthy, {kPodinfo, kSidecar}), "staging", kT0);
+  tracker.update("Deployment staging/y", running("y", Health::Healthy, {kSidecar}), "staging", kT0 + 100);
   auto sidecar = [&](UnixSeconds now) {
     return tracker.find(EvidenceOf::Image, kSidecar.key, "staging", kSidecar.tag, kSidecar.digest, now);
   };
@@ -173,18 +173,18 @@ TEST(Tracker, AVersionRunByManyObjectsIsOneRecord) {
   EXPECT_EQ(sidecar(kT0 + 200)[0].observed_until, kT0 + 200);
   EXPECT_EQ(sidecar(kT0 + 200)[0].object, "Deployment staging/x");
 
-  tracker.update("y", running("y", Health::Degraded, {kSidecar}), "staging", kT0 + 300);
+  tracker.update("Deployment staging/y", running("y", Health::Degraded, {kSidecar}), "staging", kT0 + 300);
   ASSERT_EQ(sidecar(kT0 + 400).size(), 1u);
   EXPECT_EQ(sidecar(kT0 + 400)[0].degraded_at, kT0 + 300) << "a failure anywhere in the environment wins";
   EXPECT_FALSE(sidecar(kT0 + 400)[0].ongoing);
   EXPECT_EQ(sidecar(kT0 + 400)[0].object, "Deployment staging/y");
 
-  tracker.remove("y", kT0 + 500);
+  tracker.remove("Deployment staging/y", kT0 + 500);
   ASSERT_EQ(sidecar(kT0 + 600).size(), 1u);
   EXPECT_TRUE(sidecar(kT0 + 600)[0].ongoing) << "x runs on";
   EXPECT_EQ(tracker.find(EvidenceOf::Image, kPodinfo.key, "staging", kPodinfo.tag, "", kT0 + 600)[0].healthy_since, kT0)
       << "x's own version is untouched by y";
-  tracker.remove("x", kT0 + 700);
+  tracker.remove("Deployment staging/x", kT0 + 700);
   EXPECT_EQ(tracker.objects(), 0u);
   ASSERT_EQ(sidecar(kT0 + 800).size(), 1u);
   EXPECT_FALSE(sidecar(kT0 + 800)[0].ongoing) << "only history is left";
