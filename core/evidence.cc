@@ -15,6 +15,12 @@ bool is_workload_status_writer(std::string_view username) {
          std::end(kWorkloadStatusWriters);
 }
 
+bool makes_owned_objects(std::string_view kind, std::string_view username) {
+  return std::any_of(std::begin(kOwnedObjectMakers), std::end(kOwnedObjectMakers), [&](const OwnedObjectMaker& m) {
+    return m.kind == kind && (m.username == username || username == "system:kube-controller-manager");
+  });
+}
+
 std::int64_t EvidenceRecord::healthy_for(UnixSeconds now) const {
   if (degraded_at != 0) return 0;
   // A record cannot prove time that has not passed yet.

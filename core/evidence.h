@@ -22,10 +22,11 @@ namespace releasegate {
 
 enum class EvidenceOf { Image, Chart };
 
-// The kinds whose health the observer reads and whose versions an
-// environment's evidence requirement applies to: the long-running
-// workloads and Flux HelmReleases. (Jobs and CronJobs run to completion,
-// and a controller's ReplicaSets and Pods are judged by their owner.)
+// The kinds whose health the observer reads: the long-running workloads
+// and Flux HelmReleases. (Jobs and CronJobs run to completion, and a
+// controller's ReplicaSets and Pods are seen through their owner.) An
+// environment's evidence requirement applies to every kind that runs a
+// version (engine/checks/evidence.cc).
 inline constexpr std::string_view kEvidenceKinds[] = {"Deployment", "StatefulSet", "DaemonSet", "HelmRelease"};
 bool is_evidence_kind(std::string_view kind);
 
@@ -46,6 +47,29 @@ inline constexpr std::string_view kWorkloadStatusWriters[] = {
     "system:serviceaccount:kube-system:daemon-set-controller",
 };
 bool is_workload_status_writer(std::string_view username);
+
+// Who makes the objects a workload owns, from the template its owner was
+// admitted with: kube-controller-manager, as itself or as each
+// controller's service account. Their writes run versions already judged
+// at the owner (a Pod made again on a drain, a Deployment's new
+// ReplicaSet, a CronJob's Job) and never wait for evidence
+// (engine/checks/evidence.cc); anyone else's ReplicaSet, Pod or Job is
+// held to evidence as a Deployment is.
+struct OwnedObjectMaker {
+  std::string_view kind;
+  std::string_view username;
+};
+inline constexpr OwnedObjectMaker kOwnedObjectMakers[] = {
+    {"ReplicaSet", "system:serviceaccount:kube-system:deployment-controller"},
+    {"Pod", "system:serviceaccount:kube-system:replicaset-controller"},
+    {"Pod", "system:serviceaccount:kube-system:statefulset-controller"},
+    {"Pod", "system:serviceaccount:kube-system:daemon-set-controller"},
+    {"Pod", "system:serviceaccount:kube-system:job-controller"},
+    {"Job", "system:serviceaccount:kube-system:cronjob-controller"},
+};
+// Whether `username` makes objects of `kind` for their owners (one of the
+// table's, or kube-controller-manager as itself).
+bool makes_owned_objects(std::string_view kind, std::string_view username);
 
 struct EvidenceRecord {
   EvidenceOf of = EvidenceOf::Image;

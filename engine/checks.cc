@@ -15,7 +15,8 @@ constexpr Check kChecks[] = {
     {"container-images", {Workload, Pod}, RunsWhen::OnWriteInEnvironment, check_container_images},
     {"charts", {FluxDelivery, HelmChart, ArgoApplication}, RunsWhen::OnWriteInEnvironment, check_charts},
     {"values-images", {FluxDelivery}, RunsWhen::OnWriteInEnvironment, check_values_images},
-    {"evidence", {Workload, FluxDelivery}, RunsWhen::OnWriteInEnvironment, check_evidence},
+    {"evidence", {Workload, Pod, FluxDelivery, HelmChart, ArgoApplication}, RunsWhen::OnWriteInEnvironment,
+     check_evidence},
     {"status-writes", {Workload, FluxDelivery}, RunsWhen::OnStatusWrite, check_status_writes},
 };
 

@@ -31,5 +31,8 @@ void check_chart(const RuleSet& rules, std::size_t env, const ChartUse& use, Fin
 // helm-controller removing a finalizer never waits on a version unpromoted
 // since (core/request.h, image_unchanged, is the same rule for images).
 bool helm_chart_unchanged(const AdmissionRequest& request);
+// The same for one of an Application's chart sources: an UPDATE whose old
+// object had this source as it is.
+bool application_source_unchanged(const AdmissionRequest& request, const ApplicationSource& source);
 
 }  // namespace releasegate::engine

@@ -8,15 +8,6 @@
 namespace releasegate::engine {
 namespace {
 
-bool application_source_unchanged(const Subject& subject, const ApplicationSource& source) {
-  const AdmissionRequest& r = subject.request;
-  if (r.operation != Operation::Update || !r.old_object) return false;
-  const auto& before = r.old_object->application_sources;
-  return std::any_of(before.begin(), before.end(), [&](const ApplicationSource& old) {
-    return old.repo_url == source.repo_url && old.chart == source.chart && old.target_revision == source.target_revision;
-  });
-}
-
 // A HelmRelease's spec.chartRef to a HelmChart: the version it installs is
 // the HelmChart's, checked against the promotions of the HelmChart's own
 // environment when it is admitted. That holds for this HelmRelease only
@@ -38,6 +29,14 @@ void check_chart_ref(const Subject& subject, const HelmChart& chart, Findings& f
 }
 
 }  // namespace
+
+bool application_source_unchanged(const AdmissionRequest& r, const ApplicationSource& source) {
+  if (r.operation != Operation::Update || !r.old_object) return false;
+  const auto& before = r.old_object->application_sources;
+  return std::any_of(before.begin(), before.end(), [&](const ApplicationSource& old) {
+    return old.repo_url == source.repo_url && old.chart == source.chart && old.target_revision == source.target_revision;
+  });
+}
 
 bool helm_chart_unchanged(const AdmissionRequest& r) {
   if (r.operation != Operation::Update || !r.old_object || !r.old_object->helm_chart || !r.object ||
@@ -70,7 +69,7 @@ void check_charts(const Subject& subject, Findings& findings) {
                 findings);
   }
   for (const ApplicationSource& source : object.application_sources) {
-    if (source.chart.empty() || application_source_unchanged(subject, source)) continue;
+    if (source.chart.empty() || application_source_unchanged(subject.request, source)) continue;
     check_chart(rules, env,
                 {"chart " + source.chart + " from " + source.repo_url, RuleSet::chart_key(source.repo_url, source.chart),
                  source.target_revision, "spec.source.targetRevision"},

@@ -1,10 +1,18 @@
 // Rule evidence: in an environment that requires it (`requires:
-// {evidenceFrom, soak}`), a Deployment, StatefulSet or DaemonSet image, or
-// a HelmRelease chart version, is admitted only once it ran healthy long
-// enough in the environments before (engine/evidence_requirement.h).
+// {evidenceFrom, soak}`), every version that can run there is admitted only
+// once it ran healthy long enough in the environments before
+// (engine/evidence_requirement.h): the images of every workload kind and
+// of Pods, the chart version of a HelmRelease (spec.chart), a Flux
+// HelmChart and an Argo CD Application. A HelmRelease whose spec.chartRef
+// names an OCIRepository installs whatever tag the source holds, which no
+// evidence can be asked of: it is denied there.
 // Only what an object changes is judged, as for promotion, so that scaling
 // or re-applying a running version never waits for evidence; versions not
-// promoted here are left to the promotion rules.
+// promoted here are left to the promotion rules. What kube-controller-
+// manager makes for an owner (a ReplicaSet's Pods, a Deployment's
+// ReplicaSets) runs what the owner was admitted with, and is not judged
+// again: a drain or a scale-up never waits for evidence
+// (core/evidence.h's kOwnedObjectMakers).
 #include <algorithm>
 
 #include "core/image_reference.h"
@@ -44,17 +52,55 @@ std::vector<EvidenceVersion> new_images(const Subject& subject) {
   return versions;
 }
 
-// A HelmRelease's spec.chart version, when it changes to an exact version
-// promoted to the environment.
-std::optional<EvidenceVersion> new_chart(const Subject& subject) {
-  const auto& chart = subject.written().helm_chart;
+// A chart version, as one promoted to the environment; nullopt when it is
+// not (the promotion rules deny it).
+std::optional<EvidenceVersion> promoted_chart(const Subject& subject, std::string key, const std::string& chart,
+                                              const std::string& version, std::string_view field) {
+  if (!subject.rules.chart_promotions.find(key, *subject.environment).find_tag(version)) return std::nullopt;
+  return EvidenceVersion{EvidenceOf::Chart, std::move(key), version, {},
+                         "chart " + chart + " " + version + " (" + std::string(field) + ")"};
+}
+
+// The chart versions the object newly installs: a HelmRelease's
+// spec.chart, a HelmChart's spec.version, an Application's sources.
+std::vector<EvidenceVersion> new_charts(const Subject& subject) {
+  std::vector<EvidenceVersion> versions;
+  const ObjectView& object = subject.written();
   const AdmissionRequest& r = subject.request;
-  if (!chart || chart->chart_ref || helm_chart_unchanged(r)) return std::nullopt;
-  const std::string& ns = chart->source_namespace.empty() ? r.namespace_ : chart->source_namespace;
-  std::string key = RuleSet::chart_key(chart->source_kind, ns, chart->source_name, chart->chart);
-  if (!subject.rules.chart_promotions.find(key, *subject.environment).find_tag(chart->version)) return std::nullopt;
-  return EvidenceVersion{EvidenceOf::Chart, key, chart->version, {},
-                         "chart " + chart->chart + " " + chart->version + " (spec.chart.spec.version)"};
+  if (const auto& chart = object.helm_chart; chart && !chart->chart_ref && !helm_chart_unchanged(r)) {
+    const std::string& ns = chart->source_namespace.empty() ? r.namespace_ : chart->source_namespace;
+    bool helm_chart_object = subject.kind.kind_class == KindClass::HelmChart;
+    if (auto v = promoted_chart(subject, RuleSet::chart_key(chart->source_kind, ns, chart->source_name, chart->chart),
+                                chart->chart, chart->version,
+                                helm_chart_object ? "spec.version" : "spec.chart.spec.version")) {
+      versions.push_back(std::move(*v));
+    }
+  }
+  for (const ApplicationSource& source : object.application_sources) {
+    if (source.chart.empty() || application_source_unchanged(r, source)) continue;
+    if (auto v = promoted_chart(subject, RuleSet::chart_key(source.repo_url, source.chart), source.chart,
+                                source.target_revision, "spec.source.targetRevision")) {
+      versions.push_back(std::move(*v));
+    }
+  }
+  return versions;
+}
+
+// A HelmRelease's spec.chartRef to an OCIRepository, newly: its version is
+// the source's tag of the moment, which no evidence can be asked of. (A
+// chartRef to a HelmChart is judged at the HelmChart, which the chart
+// rules keep in the same environment.)
+std::optional<std::string> unjudgeable_chart(const Subject& subject) {
+  const auto& chart = subject.written().helm_chart;
+  if (!chart || !chart->chart_ref || chart->source_kind == "HelmChart" || helm_chart_unchanged(subject.request)) {
+    return std::nullopt;
+  }
+  const std::string& ns = chart->source_namespace.empty() ? subject.request.namespace_ : chart->source_namespace;
+  const std::string& env = subject.environment_name();
+  return "installs the chart of " + chart->source_kind + " " + ns + "/" + chart->source_name +
+         " (spec.chartRef), whose version is the source's tag of the moment and cannot be held to evidence; " + env +
+         " requires evidence (requires.evidenceFrom): use spec.chart with a promoted version, or a chartRef to a "
+         "HelmChart in " + env;
 }
 
 }  // namespace
@@ -63,14 +109,16 @@ void check_evidence(const Subject& subject, Findings& findings) {
   const RuleSet& rules = subject.rules;
   const Environment& environment = rules.environments[*subject.environment];
   if (!environment.evidence_required || environment.promotion_open || subject.at_rest ||
-      !is_evidence_kind(subject.kind.kind)) {
+      makes_owned_objects(subject.kind.kind, subject.request.username)) {
     return;
   }
   std::vector<EvidenceVersion> versions = new_images(subject);
-  if (auto chart = new_chart(subject)) versions.push_back(std::move(*chart));
-  if (versions.empty()) return;
-  findings.evidence_dependent();
+  for (EvidenceVersion& chart : new_charts(subject)) versions.push_back(std::move(chart));
+  std::optional<std::string> unjudgeable = unjudgeable_chart(subject);
+  if (versions.empty() && !unjudgeable) return;
+  if (!versions.empty()) findings.evidence_dependent();
   std::vector<std::string> missing;
+  if (unjudgeable) missing.push_back(std::move(*unjudgeable));
   for (const EvidenceVersion& version : versions) {
     if (auto why = missing_evidence(rules, *subject.environment, version, subject.observations)) {
       missing.push_back(std::move(*why));

@@ -261,6 +261,155 @@ TEST_F(EvidenceTest, HelmReleaseChartVersions) {
   EXPECT_TRUE(evidence_messages(decide(request(spec), &set, kT0 + 1800)).empty());
 }
 
+// Every kind that can run a version is held to evidence where it is
+// required: a bare ReplicaSet, a Job, a CronJob or a Pod brings no version
+// into prod that a Deployment could not. What kube-controller-manager makes
+// for an owner runs what the owner was admitted with, and never waits (a
+// drain, a scale-up, a CronJob's next run).
+TEST_F(EvidenceTest, EveryWorkloadKindAndPodIsHeldToEvidence) {
+  auto of_kind = [](const std::string& group, const std::string& kind, const std::string& user) {
+    testing::ReviewSpec spec;
+    spec.namespace_ = "prod";
+    spec.group = group;
+    spec.version = "v1";
+    spec.kind = kind;
+    spec.user = user;
+    nlohmann::json object = testing::deployment("prod", kImage651);
+    object["apiVersion"] = group.empty() ? "v1" : group + "/v1";
+    object["kind"] = kind;
+    if (kind == "Pod") object["spec"] = nlohmann::json(object["spec"]["template"]["spec"]);
+    if (kind == "CronJob") {
+      object["spec"] = {{"schedule", "*/5 * * * *"}, {"jobTemplate", {{"spec", object["spec"]}}}};
+    }
+    spec.object = object;
+    return request(spec);
+  };
+  const EvidenceSet enough = observed(kT0, true);
+  const std::string flux(testing::kFluxKustomizeController), jane = "jane@acme.com";
+  const std::vector<std::pair<std::string, std::string>> kinds = {
+      {"apps", "ReplicaSet"}, {"batch", "Job"}, {"batch", "CronJob"}, {"", "Pod"}};
+  for (const auto& [group, kind] : kinds) {
+    for (const std::string& user : {flux, jane}) {
+      std::vector<std::string> denied = evidence_messages(decide(of_kind(group, kind, user), nullptr, kT0));
+      ASSERT_EQ(denied.size(), 1u) << kind << " by " << user;
+      EXPECT_NE(denied[0].find(kind + " prod/podinfo"), std::string::npos) << denied[0];
+      EXPECT_NE(denied[0].find("has no evidence from staging"), std::string::npos) << denied[0];
+      EXPECT_TRUE(evidence_messages(decide(of_kind(group, kind, user), &enough, kT0 + 1800)).empty()) << kind;
+    }
+  }
+  const std::string kube_system = "system:serviceaccount:kube-system:";
+  const std::vector<std::tuple<std::string, std::string, std::string>> made_for_owners = {
+      {"apps", "ReplicaSet", kube_system + "deployment-controller"},
+      {"", "Pod", kube_system + "replicaset-controller"},
+      {"", "Pod", kube_system + "statefulset-controller"},
+      {"", "Pod", kube_system + "daemon-set-controller"},
+      {"", "Pod", kube_system + "job-controller"},
+      {"batch", "Job", kube_system + "cronjob-controller"},
+      {"", "Pod", "system:kube-controller-manager"},
+  };
+  for (const auto& [group, kind, user] : made_for_owners) {
+    EXPECT_TRUE(evidence_messages(decide(of_kind(group, kind, user), nullptr, kT0)).empty()) << kind << " by " << user;
+  }
+  // A controller making another kind than its own is judged.
+  EXPECT_EQ(evidence_messages(decide(of_kind("apps", "ReplicaSet", kube_system + "replicaset-controller"), nullptr, kT0))
+                .size(),
+            1u);
+  EXPECT_EQ(evidence_messages(decide(of_kind("batch", "Job", kube_system + "job-controller"), nullptr, kT0)).size(), 1u);
+}
+
+// Chart versions, whichever object installs them: a Flux HelmChart's
+// spec.version and an Argo CD Application's chart need the evidence a
+// HelmRelease's spec.chart does; a HelmRelease whose spec.chartRef names an
+// OCIRepository installs whatever tag the source holds, and is denied
+// where evidence is required (a chartRef to a HelmChart is judged there).
+TEST_F(EvidenceTest, EveryObjectThatInstallsAChartIsHeldToEvidence) {
+  rules = load({{"charts.yaml", R"(apiVersion: releasegate.io/v1alpha1
+kind: Promotion
+metadata:
+  name: charts
+spec:
+  charts:
+    - source: HelmRepository/prod/podinfo
+      chart: podinfo
+      environments:
+        staging: ["6.5.1"]
+        prod: ["6.5.1"]
+    - source: https://stefanprodan.github.io/podinfo
+      chart: podinfo
+      environments:
+        staging: ["6.5.1"]
+        prod: ["6.5.1"]
+)"}});
+  auto flux_marked = [](nlohmann::json object) {
+    object["metadata"]["labels"] = {{"kustomize.toolkit.fluxcd.io/name", "apps"},
+                                    {"kustomize.toolkit.fluxcd.io/namespace", "flux-system"}};
+    return object;
+  };
+  testing::ReviewSpec helm_chart;
+  helm_chart.group = "source.toolkit.fluxcd.io";
+  helm_chart.version = "v1";
+  helm_chart.kind = "HelmChart";
+  helm_chart.namespace_ = "prod";
+  helm_chart.object = flux_marked(
+      {{"apiVersion", "source.toolkit.fluxcd.io/v1"},
+       {"kind", "HelmChart"},
+       {"metadata", {{"name", "podinfo"}, {"namespace", "prod"}}},
+       {"spec", {{"chart", "podinfo"}, {"version", "6.5.1"}, {"sourceRef", {{"kind", "HelmRepository"}, {"name", "podinfo"}}}}}});
+  std::vector<std::string> denied = evidence_messages(decide(request(helm_chart), nullptr, kT0));
+  ASSERT_EQ(denied.size(), 1u);
+  EXPECT_NE(denied[0].find("chart podinfo 6.5.1 (spec.version)"), std::string::npos) << denied[0];
+  EvidenceSet chart_ran;
+  chart_ran.add({EvidenceOf::Chart, "HelmRepository/prod/podinfo podinfo", "6.5.1", "", "staging", "this", kT0, kT0, true,
+                 0, "HelmRelease staging/podinfo", "observed in this cluster"});
+  EXPECT_TRUE(evidence_messages(decide(request(helm_chart), &chart_ran, kT0 + 1800)).empty());
+
+  testing::ReviewSpec application;
+  application.group = "argoproj.io";
+  application.version = "v1alpha1";
+  application.kind = "Application";
+  application.namespace_ = "prod";
+  application.object = {
+      {"apiVersion", "argoproj.io/v1alpha1"},
+      {"kind", "Application"},
+      {"metadata", {{"name", "podinfo"}, {"namespace", "prod"}}},
+      {"spec",
+       {{"project", "default"},
+        {"source",
+         {{"repoURL", "https://stefanprodan.github.io/podinfo"}, {"chart", "podinfo"}, {"targetRevision", "6.5.1"}}},
+        {"destination", {{"server", "https://kubernetes.default.svc"}, {"namespace", "prod"}}}}}};
+  denied = evidence_messages(decide(request(application), nullptr, kT0));
+  ASSERT_EQ(denied.size(), 1u);
+  EXPECT_NE(denied[0].find("chart podinfo 6.5.1 (spec.source.targetRevision)"), std::string::npos) << denied[0];
+  EvidenceSet argo_ran;
+  argo_ran.add({EvidenceOf::Chart, "https://stefanprodan.github.io/podinfo podinfo", "6.5.1", "", "staging", "this", kT0,
+                kT0, true, 0, "", "Evidence staging (evidence.yaml:1)"});
+  EXPECT_TRUE(evidence_messages(decide(request(application), &argo_ran, kT0 + 1800)).empty());
+
+  testing::ReviewSpec chart_ref;
+  chart_ref.group = "helm.toolkit.fluxcd.io";
+  chart_ref.version = "v2";
+  chart_ref.kind = "HelmRelease";
+  chart_ref.namespace_ = "prod";
+  nlohmann::json release = testing::helm_release("prod", "6.5.1", true, kT0);
+  release["spec"].erase("chart");
+  release["spec"]["chartRef"] = {{"kind", "OCIRepository"}, {"name", "podinfo"}};
+  chart_ref.object = flux_marked(release);
+  denied = evidence_messages(decide(request(chart_ref), &chart_ran, kT0 + 86400));
+  ASSERT_EQ(denied.size(), 1u);
+  EXPECT_NE(denied[0].find("installs the chart of OCIRepository prod/podinfo (spec.chartRef)"), std::string::npos)
+      << denied[0];
+  EXPECT_NE(denied[0].find("cannot be held to evidence"), std::string::npos) << denied[0];
+  chart_ref.operation = "UPDATE";
+  chart_ref.old_object = chart_ref.object;
+  EXPECT_TRUE(evidence_messages(decide(request(chart_ref), nullptr, kT0)).empty())
+      << "an unchanged chartRef (helm-controller's routine writes) is not judged again";
+  release["spec"]["chartRef"] = {{"kind", "HelmChart"}, {"name", "podinfo"}};
+  chart_ref.object = flux_marked(release);
+  chart_ref.operation = "CREATE";
+  chart_ref.old_object = nullptr;
+  EXPECT_TRUE(evidence_messages(decide(request(chart_ref), nullptr, kT0)).empty()) << "judged at the HelmChart";
+}
+
 TEST_F(EvidenceTest, NotCachedSinceTimeChangesIt) {
   engine::DecisionCache cache(100);
   EvidenceSet set = observed(kT0, true, kT0);
