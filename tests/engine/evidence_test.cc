@@ -345,6 +345,16 @@ spec:
                                     {"kustomize.toolkit.fluxcd.io/namespace", "flux-system"}};
     return object;
   };
+  // Denied without evidence, naming the chart and its field; admitted once
+  // the chart `key` ran healthy for the soak in staging.
+  auto held_to_evidence = [&](const testing::ReviewSpec& spec, const std::string& named, const std::string& key) {
+    std::vector<std::string> denied = evidence_messages(decide(request(spec), nullptr, kT0));
+    ASSERT_EQ(denied.size(), 1u) << key;
+    EXPECT_NE(denied[0].find(named), std::string::npos) << denied[0];
+    EvidenceSet ran;
+    ran.add({EvidenceOf::Chart, key, "6.5.1", "", "staging", "this", kT0, kT0, true, 0, "", "observed in this cluster"});
+    EXPECT_TRUE(evidence_messages(decide(request(spec), &ran, kT0 + 1800)).empty()) << key;
+  };
   testing::ReviewSpec helm_chart;
   helm_chart.group = "source.toolkit.fluxcd.io";
   helm_chart.version = "v1";
@@ -355,13 +365,7 @@ spec:
        {"kind", "HelmChart"},
        {"metadata", {{"name", "podinfo"}, {"namespace", "prod"}}},
        {"spec", {{"chart", "podinfo"}, {"version", "6.5.1"}, {"sourceRef", {{"kind", "HelmRepository"}, {"name", "podinfo"}}}}}});
-  std::vector<std::string> denied = evidence_messages(decide(request(helm_chart), nullptr, kT0));
-  ASSERT_EQ(denied.size(), 1u);
-  EXPECT_NE(denied[0].find("chart podinfo 6.5.1 (spec.version)"), std::string::npos) << denied[0];
-  EvidenceSet chart_ran;
-  chart_ran.add({EvidenceOf::Chart, "HelmRepository/prod/podinfo podinfo", "6.5.1", "", "staging", "this", kT0, kT0, true,
-                 0, "HelmRelease staging/podinfo", "observed in this cluster"});
-  EXPECT_TRUE(evidence_messages(decide(request(helm_chart), &chart_ran, kT0 + 1800)).empty());
+  held_to_evidence(helm_chart, "chart podinfo 6.5.1 (spec.version)", "HelmRepository/prod/podinfo podinfo");
 
   testing::ReviewSpec application;
   application.group = "argoproj.io";
@@ -377,13 +381,8 @@ spec:
         {"source",
          {{"repoURL", "https://stefanprodan.github.io/podinfo"}, {"chart", "podinfo"}, {"targetRevision", "6.5.1"}}},
         {"destination", {{"server", "https://kubernetes.default.svc"}, {"namespace", "prod"}}}}}};
-  denied = evidence_messages(decide(request(application), nullptr, kT0));
-  ASSERT_EQ(denied.size(), 1u);
-  EXPECT_NE(denied[0].find("chart podinfo 6.5.1 (spec.source.targetRevision)"), std::string::npos) << denied[0];
-  EvidenceSet argo_ran;
-  argo_ran.add({EvidenceOf::Chart, "https://stefanprodan.github.io/podinfo podinfo", "6.5.1", "", "staging", "this", kT0,
-                kT0, true, 0, "", "Evidence staging (evidence.yaml:1)"});
-  EXPECT_TRUE(evidence_messages(decide(request(application), &argo_ran, kT0 + 1800)).empty());
+  held_to_evidence(application, "chart podinfo 6.5.1 (spec.source.targetRevision)",
+                   "https://stefanprodan.github.io/podinfo podinfo");
 
   testing::ReviewSpec chart_ref;
   chart_ref.group = "helm.toolkit.fluxcd.io";
@@ -394,7 +393,10 @@ spec:
   release["spec"].erase("chart");
   release["spec"]["chartRef"] = {{"kind", "OCIRepository"}, {"name", "podinfo"}};
   chart_ref.object = flux_marked(release);
-  denied = evidence_messages(decide(request(chart_ref), &chart_ran, kT0 + 86400));
+  EvidenceSet chart_ran;
+  chart_ran.add({EvidenceOf::Chart, "OCIRepository/prod/podinfo podinfo", "6.5.1", "", "staging", "this", kT0, kT0,
+                 true, 0, "", "observed in this cluster"});
+  std::vector<std::string> denied = evidence_messages(decide(request(chart_ref), &chart_ran, kT0 + 86400));
   ASSERT_EQ(denied.size(), 1u);
   EXPECT_NE(denied[0].find("installs the chart of OCIRepository prod/podinfo (spec.chartRef)"), std::string::npos)
       << denied[0];
