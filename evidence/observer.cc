@@ -104,8 +104,8 @@ bool Observer::needed() const {
 }
 
 // Idle until evidence is needed. Then restore first (so that a
-// StatefulSet's period continues), then watch. Then publish what changed,
-// at most every publish_gap, and tick (settling turned degraded, a restore
+// StatefulSet's period continues), then watch. Then count what changed
+// for the status, at most every count_gap, and tick (settling turned degraded, a restore
 // that failed retried, persistence) every tick.
 void Observer::run() {
   while (!needed()) {
@@ -131,7 +131,7 @@ void Observer::run() {
       if (stopping_) return;
       dirty_ = false;
     }
-    auto published_for = std::chrono::milliseconds(0);
+    auto counted_for = std::chrono::milliseconds(0);
     try {
       UnixSeconds now = options_.clock();
       auto began = std::chrono::steady_clock::now();
@@ -140,9 +140,9 @@ void Observer::run() {
       {
         std::lock_guard lock(mutex_);
         if (ticking) tracker_.tick(now);
-        publish();
+        count();
       }
-      published_for = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
+      counted_for = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
       if (ticking) {
         next_tick = std::chrono::steady_clock::now() + options_.tick;
         if (!restored) restored = restore();
@@ -155,7 +155,7 @@ void Observer::run() {
     // The events of a burst are counted together, and counting (every
     // version, with the reflectors waiting) takes at most a tenth of the
     // time.
-    wait(std::max(options_.publish_gap, 9 * published_for));
+    wait(std::max(options_.count_gap, 9 * counted_for));
   }
 }
 
@@ -175,12 +175,18 @@ bool Observer::restore() {
 
 void Observer::persist(UnixSeconds now) {
   if (options_.config_map.empty() || (options_.leading && !options_.leading())) return;
-  std::string text;
+  EvidenceSet all;
   {
     std::lock_guard lock(mutex_);
     // Before every kind is listed, the snapshot lacks what is running.
     if (!status_.restored || !synced() || now - persisted_at_ < options_.persist_interval.count()) return;
-    text = render_evidence(tracker_.snapshot(now), now);
+    all = tracker_.snapshot(now);
+  }
+  // Rendered without the lock: admission's lookups wait for the copy only.
+  std::string text = render_evidence(all, now);
+  all = EvidenceSet();
+  {
+    std::lock_guard lock(mutex_);
     if (text == persisted_) return;
   }
   std::string error = write_persisted(client_, options_.namespace_, options_.config_map, text);
@@ -204,7 +210,7 @@ void Observer::changed() {
   wake_.notify_all();
 }
 
-// One object added or changed: observed, judged, and published only when
+// One object added or changed: observed, judged, and counted only when
 // its evidence changed. Constant work per event, whatever the cluster's size.
 void Observer::on_upsert(const std::string& kind, const std::string& key, const nlohmann::json& object) {
   try {
@@ -280,7 +286,7 @@ void Observer::judge_again(UnixSeconds now) {
   }
 }
 
-void Observer::publish() {
+void Observer::count() {
   Tracker::Counts counts = tracker_.count();
   status_.objects = tracker_.objects();
   status_.records = counts.records;

@@ -11,7 +11,7 @@
 // status since when they are healthy, and the rest is persisted, as
 // Evidence documents, in a ConfigMap of releasegate's own namespace
 // (read back at start, written at most every persist interval). Changes
-// are counted for the status together, at most every publish_gap.
+// are counted for the status together, at most every count_gap.
 #pragma once
 
 #include <atomic>
@@ -45,7 +45,7 @@ struct ObserverOptions {
   // often, and at most a tenth of the time: a count over 100,000 objects
   // takes milliseconds, and a busy cluster's status updates come by the
   // hundred.
-  std::chrono::milliseconds publish_gap{100};
+  std::chrono::milliseconds count_gap{100};
   std::chrono::seconds persist_interval{120};
   kube::ReflectorOptions watch;  // path is set per kind
   std::function<UnixSeconds()> clock = wall_clock;
@@ -101,10 +101,10 @@ class Observer {
   // On the reflector threads: into the tracker.
   void on_upsert(const std::string& kind, const std::string& key, const nlohmann::json& object);
   void on_remove(const std::string& kind, const std::string& key);
-  void changed();  // something to publish
+  void changed();  // something to count
   bool judge(const std::string& id, ObservedObject object, UnixSeconds now);  // mutex_ held
   void judge_again(UnixSeconds now);  // when the rules changed
-  void publish();                     // the status's counts; mutex_ held
+  void count();                       // the status's counts; mutex_ held
   void wait(std::chrono::milliseconds delay);
   bool synced() const;  // every kind listed once
   bool needed() const;  // an environment requires evidence
@@ -124,7 +124,7 @@ class Observer {
   std::mutex wait_mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;  // guarded by wait_mutex_
-  bool dirty_ = false;     // changes not published yet; guarded by wait_mutex_
+  bool dirty_ = false;     // changes not counted yet; guarded by wait_mutex_
   std::thread thread_;
 };
 

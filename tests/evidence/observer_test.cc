@@ -105,7 +105,7 @@ TEST_F(ObserverTest, ADeploymentBecomingAvailableStayingDegrading) {
   now = kT0 + 31 * 60;  // staying: still the same period
   ASSERT_TRUE(eventually([&] { return find(observer)->observed_until == kT0 + 31 * 60; }));
   EXPECT_EQ(find(observer)->healthy_for(now), 30 * 60);
-  auto counted = [&](auto field) {  // the status is counted at most every publish_gap
+  auto counted = [&](auto field) {  // the status is counted at most every count_gap
     return eventually([&] {
       ObserverStatus status = observer.status();
       auto& counts = status.*field;
