@@ -180,7 +180,7 @@ void Observer::persist(UnixSeconds now) {
     std::lock_guard lock(mutex_);
     // Before every kind is listed, the snapshot lacks what is running.
     if (!status_.restored || !synced() || now - persisted_at_ < options_.persist_interval.count()) return;
-    all = tracker_.snapshot(now);
+    all = tracker_.to_persist(now);
   }
   // Rendered without the lock: admission's lookups wait for the copy only.
   std::string text = render_evidence(all, now);

@@ -337,14 +337,26 @@ std::vector<EvidenceRecord> Tracker::find(EvidenceOf of, std::string_view key, s
   return out;
 }
 
-EvidenceSet Tracker::snapshot(UnixSeconds now) const {
+EvidenceSet Tracker::snapshot(UnixSeconds now) const { return records(now, false); }
+
+EvidenceSet Tracker::to_persist(UnixSeconds now) const { return records(now, true); }
+
+EvidenceSet Tracker::records(UnixSeconds now, bool only_undated) const {
+  // A period some object holds that its status does not date.
+  auto undated = [](const Version& v) {
+    return std::any_of(v.runners.begin(), v.runners.end(),
+                       [](const Tracked* t) { return t->since != 0 && t->healthy_since == 0; });
+  };
+  std::size_t live = 0;
+  for (const auto& [hash, v] : versions_) live += !only_undated || undated(v);
   EvidenceSet set;
-  set.reserve(history_.size() + versions_.size());  // exactly: a growing vector holds up to twice its records
+  set.reserve(history_.size() + live);  // exactly: a growing vector holds up to twice its records
   for (const auto& [key, r] : history_) {
     if (auto completed = history_record(r)) set.add(std::move(*completed));
   }
   for (const auto& [hash, v] : versions_) {
-    if (auto live = live_record(v, now)) set.add(std::move(*live));
+    if (only_undated && !undated(v)) continue;
+    if (auto record = live_record(v, now)) set.add(std::move(*record));
   }
   return set;
 }

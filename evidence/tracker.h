@@ -78,6 +78,12 @@ class Tracker {
   // Every record at `now`: the periods of the objects and the history
   // (export and persistence; a copy of everything, made when asked).
   EvidenceSet snapshot(UnixSeconds now) const;
+  // What a restart could not read back from the objects' status: the
+  // history, and the periods of versions some object runs whose status
+  // gives no time (StatefulSets, DaemonSets, a Deployment without
+  // Progressing). A Deployment or HelmRelease dated by its status is left
+  // out, so that what is persisted stays small at 100,000 objects.
+  EvidenceSet to_persist(UnixSeconds now) const;
   struct Counts {
     std::size_t records = 0;                       // as many as snapshot() has
     std::map<std::string, std::size_t> proven;     // environment -> versions with evidence (not degraded)
@@ -156,6 +162,7 @@ class Tracker {
   // A completed period of the history, unless the live state says more
   // (a failure now, or a period that covers it).
   std::optional<EvidenceRecord> history_record(const EvidenceRecord& r) const;
+  EvidenceSet records(UnixSeconds now, bool only_undated) const;
   EvidenceRecord record_of(const Version& v) const;
   void bound_history();
 

@@ -27,6 +27,7 @@ using testing::kT0;
 using testing::Rollout;
 
 const std::string kDeployments = "/apis/apps/v1/namespaces/staging/deployments";
+const std::string kStatefulSets = "/apis/apps/v1/namespaces/staging/statefulsets";
 const std::string kHelmReleases = "/apis/helm.toolkit.fluxcd.io/v2/namespaces/staging/helmreleases";
 const std::string kConfigMaps = "/api/v1/namespaces/releasegate-system/configmaps";
 
@@ -58,6 +59,17 @@ class ObserverTest : public ::testing::Test {
   static std::optional<EvidenceRecord> find(const Observer& observer, const std::string& tag = "6.5.1") {
     auto found = observer.current()->records_of(EvidenceOf::Image, "ghcr.io/acme/podinfo", "staging", tag, "");
     return found.size() == 1 ? std::optional(found[0]) : std::nullopt;
+  }
+
+  // Healthy: its status says no time, so its period is what is persisted.
+  static nlohmann::json staging_stateful_set() {
+    nlohmann::json sts = testing::deployment("staging", "ghcr.io/acme/podinfo:6.5.1");
+    sts["kind"] = "StatefulSet";
+    sts["metadata"]["generation"] = 1;
+    sts["status"] = {{"observedGeneration", 1}, {"replicas", 2},           {"readyReplicas", 2},
+                     {"updatedReplicas", 2},    {"availableReplicas", 2}, {"currentRevision", "r1"},
+                     {"updateRevision", "r1"}};
+    return sts;
   }
 
   nlohmann::json staging(Rollout rollout, UnixSeconds since, const std::string& tag = "6.5.1") {
@@ -141,14 +153,7 @@ TEST_F(ObserverTest, AHelmReleaseFailingThenSucceeding) {
 }
 
 TEST_F(ObserverTest, PersistsAndARestartReadsItBack) {
-  nlohmann::json sts = testing::deployment("staging", "ghcr.io/acme/podinfo:6.5.1");
-  sts["kind"] = "StatefulSet";
-  sts["metadata"]["generation"] = 1;
-  sts["status"] = {{"observedGeneration", 1}, {"replicas", 2},           {"readyReplicas", 2},
-                   {"updatedReplicas", 2},    {"availableReplicas", 2}, {"currentRevision", "r1"},
-                   {"updateRevision", "r1"}};
-  const std::string statefulsets = "/apis/apps/v1/namespaces/staging/statefulsets";
-  api.put(statefulsets, sts);
+  api.put(kStatefulSets, staging_stateful_set());
   // releasegate's Role may patch the shipped ConfigMap, never create one
   // (deploy/base/rbac.yaml): until it is there, persisting fails.
   api.forbid_create(kConfigMaps);
@@ -206,7 +211,7 @@ TEST_F(ObserverTest, AKindTheApiDoesNotServeIsSkippedAndTheRestSyncs) {
     if (request.path != all_helm_releases || flux_installed) return std::nullopt;
     return testing::FakeReply::status(404, "NotFound", "the server could not find the requested resource");
   });
-  api.put(kDeployments, staging(Rollout::Complete, kT0));
+  api.put(kStatefulSets, staging_stateful_set());
   api.put(kConfigMaps, {{"apiVersion", "v1"},
                         {"kind", "ConfigMap"},
                         {"metadata", {{"name", "releasegate-evidence"}, {"namespace", "releasegate-system"}}}});

@@ -251,5 +251,38 @@ TEST(Tracker, FindAndCountAgreeWithTheSnapshot) {
   check("b replaced, a removed");
 }
 
+// Persisted is what a restart could not read back: the history, and the
+// periods of objects whose status gives no time. A Deployment dated by its
+// conditions is left out (at 100,000 objects a ConfigMap could not hold it
+// all), and comes back from its status.
+TEST(Tracker, PersistsOnlyWhatARestartCouldNotReadBack) {
+  Tracker tracker({"c"});
+  const ObservedVersion old_version{EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.0", ""};
+  tracker.update("Deployment staging/dated", running("dated", Health::Healthy, {kPodinfo}, kT0), "staging", kT0);
+  tracker.update("StatefulSet staging/undated", running("undated", Health::Healthy, {kSidecar}), "staging", kT0);
+  tracker.update("Deployment staging/replaced", running("replaced", Health::Healthy, {old_version}, kT0), "staging", kT0);
+  tracker.update("Deployment staging/replaced", running("replaced", Health::Settling, {kPodinfo}), "staging", kT0 + 60);
+  const EvidenceSet persisted = tracker.to_persist(kT0 + 600);
+  EXPECT_EQ(tracker.snapshot(kT0 + 600).size(), 3u);
+  ASSERT_EQ(persisted.size(), 2u);
+  EXPECT_EQ(persisted.find(EvidenceOf::Image, kSidecar.key, "staging", kSidecar.tag, kSidecar.digest).size(), 1u)
+      << "a StatefulSet's period: its status says no time";
+  auto ended = persisted.find(EvidenceOf::Image, kPodinfo.key, "staging", "6.5.0", "");
+  ASSERT_EQ(ended.size(), 1u) << "a completed period";
+  EXPECT_EQ(ended[0]->observed_until, kT0 + 60);
+  EXPECT_TRUE(persisted.find(EvidenceOf::Image, kPodinfo.key, "staging", "6.5.1", "").empty())
+      << "the running Deployment's status dates it again after a restart";
+
+  Tracker restarted({"c"});
+  restarted.restore(persisted.records());
+  restarted.update("Deployment staging/dated", running("dated", Health::Healthy, {kPodinfo}, kT0), "staging", kT0 + 700);
+  restarted.update("StatefulSet staging/undated", running("undated", Health::Healthy, {kSidecar}), "staging", kT0 + 700);
+  for (const ObservedVersion& v : {kPodinfo, kSidecar}) {
+    auto found = restarted.find(v.of, v.key, "staging", v.tag, v.digest, kT0 + 800);
+    ASSERT_EQ(found.size(), 1u) << v.key;
+    EXPECT_EQ(found[0].healthy_since, kT0) << v.key << ": the restart lost nothing";
+  }
+}
+
 }  // namespace
 }  // namespace releasegate::evidence
