@@ -134,8 +134,8 @@ void Tracker::end_period(const Tracked& t, UnixSeconds now) {
     if (!added && (it->second.degraded_at != 0 || it->second.ongoing || r.healthy_for(now) >= it->second.healthy_for(now))) {
       it->second = std::move(r);
     }
+    bound_history(it->first);
   }
-  bound_history();
 }
 
 void Tracker::degrade(Tracked& t, UnixSeconds now) {
@@ -146,9 +146,9 @@ void Tracker::degrade(Tracked& t, UnixSeconds now) {
     EvidenceRecord r = record_of(*v);
     r.degraded_at = t.degraded_at;
     r.object = *t.id;
-    history_[key_of(*v)] = std::move(r);  // withdrawn until healthy again
+    auto [it, added] = history_.insert_or_assign(key_of(*v), std::move(r));  // withdrawn until healthy again
+    bound_history(it->first);
   }
-  bound_history();
 }
 
 auto Tracker::state_of(const std::string& id) const -> std::optional<State> {
@@ -271,8 +271,8 @@ void Tracker::restore(const std::vector<EvidenceRecord>& records) {
     }
     it->second.origin = "observed in this cluster";
     it->second.ongoing = true;  // restored: may continue (start)
+    bound_history(it->first);
   }
-  bound_history();
 }
 
 auto Tracker::merged(const Version& v) const -> const Merged& {
@@ -378,27 +378,29 @@ Tracker::Counts Tracker::count() const {
   return counts;
 }
 
-void Tracker::bound_history() {
-  // Per artifact (environment, kind, key): the most recently seen first.
-  std::map<std::tuple<std::string, int, std::string>, std::vector<std::map<VersionKey, EvidenceRecord>::iterator>> by;
-  for (auto it = history_.begin(); it != history_.end(); ++it) {
-    by[{std::get<0>(it->first), std::get<1>(it->first), std::get<2>(it->first)}].push_back(it);
+// After `touched` was added or changed. An artifact's records (environment,
+// kind, key) are neighbours in the ordered history, so only its own are
+// read: ending a period costs as much with 5,000 records kept as with 5.
+// The whole history is read only when it is full, for the oldest record.
+void Tracker::bound_history(VersionKey touched) {
+  auto seen_at = [](const EvidenceRecord& r) { return std::max(r.observed_until, r.degraded_at); };
+  auto& [environment, of, key, tag, digest] = touched;
+  tag.clear();
+  digest.clear();
+  std::vector<std::map<VersionKey, EvidenceRecord>::iterator> versions;
+  for (auto it = history_.lower_bound(touched); it != history_.end(); ++it) {
+    if (std::get<0>(it->first) != environment || std::get<1>(it->first) != of || std::get<2>(it->first) != key) break;
+    versions.push_back(it);
   }
-  auto seen = [](const auto& a, const auto& b) {
-    return std::max(a->second.observed_until, a->second.degraded_at) > std::max(b->second.observed_until, b->second.degraded_at);
-  };
-  for (auto& [artifact, versions] : by) {
-    if (versions.size() <= options_.max_history_per_artifact) continue;
-    std::sort(versions.begin(), versions.end(), seen);
+  if (versions.size() > options_.max_history_per_artifact) {
+    // The most recently seen first.
+    std::sort(versions.begin(), versions.end(), [&](auto a, auto b) { return seen_at(a->second) > seen_at(b->second); });
     for (std::size_t i = options_.max_history_per_artifact; i < versions.size(); ++i) history_.erase(versions[i]);
   }
   while (history_.size() > options_.max_history) {
     auto oldest = history_.begin();
     for (auto it = history_.begin(); it != history_.end(); ++it) {
-      if (std::max(it->second.observed_until, it->second.degraded_at) <
-          std::max(oldest->second.observed_until, oldest->second.degraded_at)) {
-        oldest = it;
-      }
+      if (seen_at(it->second) < seen_at(oldest->second)) oldest = it;
     }
     history_.erase(oldest);
   }

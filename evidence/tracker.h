@@ -164,7 +164,7 @@ class Tracker {
   std::optional<EvidenceRecord> history_record(const EvidenceRecord& r) const;
   EvidenceSet records(UnixSeconds now, bool only_undated) const;
   EvidenceRecord record_of(const Version& v) const;
-  void bound_history();
+  void bound_history(VersionKey touched);
 
   TrackerOptions options_;
   TextPool texts_;

@@ -284,5 +284,38 @@ TEST(Tracker, PersistsOnlyWhatARestartCouldNotReadBack) {
   }
 }
 
+// Across artifacts, the oldest seen go first once the history is full; an
+// artifact's own bound leaves the others' records alone.
+TEST(Tracker, AFullHistoryDropsTheOldestSeen) {
+  TrackerOptions options{"c"};
+  options.max_history = 4;
+  options.max_history_per_artifact = 2;
+  Tracker tracker(options);
+  auto run = [&](const std::string& repository, const std::string& tag, UnixSeconds at) {
+    tracker.update("Deployment staging/" + repository,
+                   running(repository, Health::Healthy, {{EvidenceOf::Image, "ghcr.io/acme/" + repository, tag, ""}}),
+                   "staging", at);
+  };
+  for (int i = 0; i < 4; ++i) run("a", "1.0." + std::to_string(i), kT0 + i * 100);  // a: 1.0.0-1.0.2 ended
+  run("b", "2.0.0", kT0 + 1000);
+  run("b", "2.0.1", kT0 + 1100);  // b: 2.0.0 ended
+  auto kept = [&](const std::string& repository, const std::string& tag) {
+    return !tracker.find(EvidenceOf::Image, "ghcr.io/acme/" + repository, "staging", tag, "", kT0 + 2000).empty();
+  };
+  EXPECT_FALSE(kept("a", "1.0.0")) << "a keeps its two most recently seen";
+  EXPECT_TRUE(kept("a", "1.0.1"));
+  EXPECT_TRUE(kept("a", "1.0.2"));
+  EXPECT_TRUE(kept("b", "2.0.0"));
+  run("c", "3.0.0", kT0 + 1200);
+  run("c", "3.0.1", kT0 + 1300);  // c: 3.0.0 ended: four ended periods, the limit
+  run("b", "2.0.2", kT0 + 1400);  // b: 2.0.1 ended: the oldest seen (a 1.0.1) goes
+  EXPECT_FALSE(kept("a", "1.0.1"));
+  EXPECT_TRUE(kept("a", "1.0.2"));
+  EXPECT_TRUE(kept("b", "2.0.0"));
+  EXPECT_TRUE(kept("b", "2.0.1"));
+  EXPECT_TRUE(kept("c", "3.0.0"));
+  EXPECT_EQ(tracker.snapshot(kT0 + 2000).size(), 4u + 3u) << "four ended, three running";
+}
+
 }  // namespace
 }  // namespace releasegate::evidence
