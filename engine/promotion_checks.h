@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/checks.h"
 
@@ -20,6 +21,7 @@ void check_image(const RuleSet& rules, std::size_t env, std::string_view where, 
 // range or a missing version lets the controller install any release.
 struct ChartUse {
   std::string subject;  // "chart podinfo from HelmRepository/flux-system/podinfo"
+  std::string chart;    // "podinfo"
   std::string key;      // into RuleSet::chart_promotions
   std::string version;  // as written
   std::string field;    // where it is written, for the fix
@@ -31,8 +33,11 @@ void check_chart(const RuleSet& rules, std::size_t env, const ChartUse& use, Fin
 // helm-controller removing a finalizer never waits on a version unpromoted
 // since (core/request.h, image_unchanged, is the same rule for images).
 bool helm_chart_unchanged(const AdmissionRequest& request);
-// The same for one of an Application's chart sources: an UPDATE whose old
-// object had this source as it is.
-bool application_source_unchanged(const AdmissionRequest& request, const ApplicationSource& source);
+
+// The chart versions the written object newly installs: a HelmRelease's
+// spec.chart, a HelmChart's spec.version, an Application's chart sources
+// (each unless an UPDATE leaves it as it was; a chartRef is not one). What
+// the chart rule and the evidence rule judge.
+std::vector<ChartUse> new_chart_uses(const Subject& subject);
 
 }  // namespace releasegate::engine

@@ -30,6 +30,8 @@ void check_chart_ref(const Subject& subject, const HelmChart& chart, Findings& f
 
 }  // namespace
 
+namespace {
+
 bool application_source_unchanged(const AdmissionRequest& r, const ApplicationSource& source) {
   if (r.operation != Operation::Update || !r.old_object) return false;
   const auto& before = r.old_object->application_sources;
@@ -37,6 +39,8 @@ bool application_source_unchanged(const AdmissionRequest& r, const ApplicationSo
     return old.repo_url == source.repo_url && old.chart == source.chart && old.target_revision == source.target_revision;
   });
 }
+
+}  // namespace
 
 bool helm_chart_unchanged(const AdmissionRequest& r) {
   if (r.operation != Operation::Update || !r.old_object || !r.old_object->helm_chart || !r.object ||
@@ -49,32 +53,35 @@ bool helm_chart_unchanged(const AdmissionRequest& r) {
          before.source_name == after.source_name && before.source_namespace == after.source_namespace;
 }
 
-void check_charts(const Subject& subject, Findings& findings) {
-  const RuleSet& rules = subject.rules;
+std::vector<ChartUse> new_chart_uses(const Subject& subject) {
+  std::vector<ChartUse> uses;
   const ObjectView& object = subject.written();
-  std::size_t env = *subject.environment;
-  // With spec.chartRef the version is the OCIRepository's tag (checked as
-  // a source) or the HelmChart's version, checked where it is admitted.
-  if (const auto& chart = object.helm_chart; chart && chart->chart_ref && chart->source_kind == "HelmChart" &&
-                                             !helm_chart_unchanged(subject.request)) {
-    check_chart_ref(subject, *chart, findings);
-  } else if (chart && !chart->chart_ref && !helm_chart_unchanged(subject.request)) {
-    std::string ns = chart->source_namespace.empty() ? subject.request.namespace_ : chart->source_namespace;
-    std::string source = chart->source_kind + "/" + ns + "/" + chart->source_name;
+  const AdmissionRequest& r = subject.request;
+  if (const auto& chart = object.helm_chart; chart && !chart->chart_ref && !helm_chart_unchanged(r)) {
+    std::string ns = chart->source_namespace.empty() ? r.namespace_ : chart->source_namespace;
     bool helm_chart_object = subject.kind.kind_class == KindClass::HelmChart;
-    check_chart(rules, env,
-                {"chart " + chart->chart + " from " + source,
-                 RuleSet::chart_key(chart->source_kind, ns, chart->source_name, chart->chart), chart->version,
-                 helm_chart_object ? "spec.version" : "spec.chart.spec.version"},
-                findings);
+    uses.push_back({"chart " + chart->chart + " from " + chart->source_kind + "/" + ns + "/" + chart->source_name,
+                    chart->chart, RuleSet::chart_key(chart->source_kind, ns, chart->source_name, chart->chart),
+                    chart->version, helm_chart_object ? "spec.version" : "spec.chart.spec.version"});
   }
   for (const ApplicationSource& source : object.application_sources) {
-    if (source.chart.empty() || application_source_unchanged(subject.request, source)) continue;
-    check_chart(rules, env,
-                {"chart " + source.chart + " from " + source.repo_url, RuleSet::chart_key(source.repo_url, source.chart),
-                 source.target_revision, "spec.source.targetRevision"},
-                findings);
+    if (source.chart.empty() || application_source_unchanged(r, source)) continue;
+    uses.push_back({"chart " + source.chart + " from " + source.repo_url, source.chart,
+                    RuleSet::chart_key(source.repo_url, source.chart), source.target_revision,
+                    "spec.source.targetRevision"});
   }
+  return uses;
+}
+
+void check_charts(const Subject& subject, Findings& findings) {
+  // With spec.chartRef the version is the OCIRepository's tag (checked as
+  // a source) or the HelmChart's version, checked where it is admitted.
+  if (const auto& chart = subject.written().helm_chart; chart && chart->chart_ref &&
+                                                         chart->source_kind == "HelmChart" &&
+                                                         !helm_chart_unchanged(subject.request)) {
+    check_chart_ref(subject, *chart, findings);
+  }
+  for (const ChartUse& use : new_chart_uses(subject)) check_chart(subject.rules, *subject.environment, use, findings);
 }
 
 }  // namespace releasegate::engine

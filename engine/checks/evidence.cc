@@ -52,36 +52,14 @@ std::vector<EvidenceVersion> new_images(const Subject& subject) {
   return versions;
 }
 
-// A chart version, as one promoted to the environment; nullopt when it is
-// not (the promotion rules deny it).
-std::optional<EvidenceVersion> promoted_chart(const Subject& subject, std::string key, const std::string& chart,
-                                              const std::string& version, std::string_view field) {
-  if (!subject.rules.chart_promotions.find(key, *subject.environment).find_tag(version)) return std::nullopt;
-  return EvidenceVersion{EvidenceOf::Chart, std::move(key), version, {},
-                         "chart " + chart + " " + version + " (" + std::string(field) + ")"};
-}
-
-// The chart versions the object newly installs: a HelmRelease's
-// spec.chart, a HelmChart's spec.version, an Application's sources.
+// The chart versions the object newly installs (new_chart_uses) that are
+// promoted to the environment (the promotion rules deny the others).
 std::vector<EvidenceVersion> new_charts(const Subject& subject) {
   std::vector<EvidenceVersion> versions;
-  const ObjectView& object = subject.written();
-  const AdmissionRequest& r = subject.request;
-  if (const auto& chart = object.helm_chart; chart && !chart->chart_ref && !helm_chart_unchanged(r)) {
-    const std::string& ns = chart->source_namespace.empty() ? r.namespace_ : chart->source_namespace;
-    bool helm_chart_object = subject.kind.kind_class == KindClass::HelmChart;
-    if (auto v = promoted_chart(subject, RuleSet::chart_key(chart->source_kind, ns, chart->source_name, chart->chart),
-                                chart->chart, chart->version,
-                                helm_chart_object ? "spec.version" : "spec.chart.spec.version")) {
-      versions.push_back(std::move(*v));
-    }
-  }
-  for (const ApplicationSource& source : object.application_sources) {
-    if (source.chart.empty() || application_source_unchanged(r, source)) continue;
-    if (auto v = promoted_chart(subject, RuleSet::chart_key(source.repo_url, source.chart), source.chart,
-                                source.target_revision, "spec.source.targetRevision")) {
-      versions.push_back(std::move(*v));
-    }
+  for (ChartUse& use : new_chart_uses(subject)) {
+    if (!subject.rules.chart_promotions.find(use.key, *subject.environment).find_tag(use.version)) continue;
+    versions.push_back({EvidenceOf::Chart, std::move(use.key), use.version, {},
+                        "chart " + use.chart + " " + use.version + " (" + use.field + ")"});
   }
   return versions;
 }

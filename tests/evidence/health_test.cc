@@ -72,12 +72,7 @@ TEST(Health, ScaledToZeroRunsNothing) {
 }
 
 TEST(Health, StatefulSetsAndDaemonSetsByTheirCounts) {
-  nlohmann::json sts = testing::deployment("staging", "ghcr.io/acme/db:1.2.3");
-  sts["kind"] = "StatefulSet";
-  sts["metadata"]["generation"] = 1;
-  sts["status"] = {{"observedGeneration", 1}, {"replicas", 2},           {"readyReplicas", 2},
-                   {"updatedReplicas", 2},    {"availableReplicas", 2}, {"currentRevision", "db-1"},
-                   {"updateRevision", "db-1"}};
+  nlohmann::json sts = testing::stateful_set("staging", "ghcr.io/acme/db:1.2.3", "db-1");
   auto o = observe("StatefulSet", sts);
   EXPECT_EQ(o->health, Health::Healthy);
   EXPECT_EQ(o->healthy_since, 0);  // its status says no time

@@ -61,17 +61,6 @@ class ObserverTest : public ::testing::Test {
     return found.size() == 1 ? std::optional(found[0]) : std::nullopt;
   }
 
-  // Healthy: its status says no time, so its period is what is persisted.
-  static nlohmann::json staging_stateful_set() {
-    nlohmann::json sts = testing::deployment("staging", "ghcr.io/acme/podinfo:6.5.1");
-    sts["kind"] = "StatefulSet";
-    sts["metadata"]["generation"] = 1;
-    sts["status"] = {{"observedGeneration", 1}, {"replicas", 2},           {"readyReplicas", 2},
-                     {"updatedReplicas", 2},    {"availableReplicas", 2}, {"currentRevision", "r1"},
-                     {"updateRevision", "r1"}};
-    return sts;
-  }
-
   nlohmann::json staging(Rollout rollout, UnixSeconds since, const std::string& tag = "6.5.1") {
     return testing::with_status(testing::deployment("staging", "ghcr.io/acme/podinfo:" + tag), rollout, since);
   }
@@ -153,7 +142,7 @@ TEST_F(ObserverTest, AHelmReleaseFailingThenSucceeding) {
 }
 
 TEST_F(ObserverTest, PersistsAndARestartReadsItBack) {
-  api.put(kStatefulSets, staging_stateful_set());
+  api.put(kStatefulSets, testing::stateful_set("staging", "ghcr.io/acme/podinfo:6.5.1"));
   // releasegate's Role may patch the shipped ConfigMap, never create one
   // (deploy/base/rbac.yaml): until it is there, persisting fails.
   api.forbid_create(kConfigMaps);
@@ -211,7 +200,7 @@ TEST_F(ObserverTest, AKindTheApiDoesNotServeIsSkippedAndTheRestSyncs) {
     if (request.path != all_helm_releases || flux_installed) return std::nullopt;
     return testing::FakeReply::status(404, "NotFound", "the server could not find the requested resource");
   });
-  api.put(kStatefulSets, staging_stateful_set());
+  api.put(kStatefulSets, testing::stateful_set("staging", "ghcr.io/acme/podinfo:6.5.1"));
   api.put(kConfigMaps, {{"apiVersion", "v1"},
                         {"kind", "ConfigMap"},
                         {"metadata", {{"name", "releasegate-evidence"}, {"namespace", "releasegate-system"}}}});

@@ -80,6 +80,18 @@ inline nlohmann::json with_status(nlohmann::json deployment, Rollout rollout, Un
   return deployment;
 }
 
+// A StatefulSet of two replicas rolled out at `revision`, as its
+// controller writes it: healthy, and its status says no time.
+inline nlohmann::json stateful_set(const std::string& ns, const std::string& image, const std::string& revision = "r1") {
+  nlohmann::json sts = deployment(ns, image);
+  sts["kind"] = "StatefulSet";
+  sts["metadata"]["generation"] = 1;
+  sts["status"] = {{"observedGeneration", 1}, {"replicas", 2},           {"readyReplicas", 2},
+                   {"updatedReplicas", 2},    {"availableReplicas", 2}, {"currentRevision", revision},
+                   {"updateRevision", revision}};
+  return sts;
+}
+
 // A HelmRelease of chart podinfo from HelmRepository flux-system/podinfo,
 // its status after helm-controller installed `version` (ok: or failed).
 inline nlohmann::json helm_release(const std::string& ns, const std::string& version, bool ok, UnixSeconds at) {
