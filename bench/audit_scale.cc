@@ -8,7 +8,10 @@
 // client's reads, TLS and page reading included) and of the process (the
 // fake server's included), and the peak memory added. Each run in a
 // process of its own. The fake server makes its pages by substituting
-// names into prepared text, so that its own share stays small.
+// names into prepared text, so that its own share stays small. A third
+// run reads the Deployments from a reflector's list (Reflector::list_now,
+// as the evidence observer lends its lists to the audit in `serve`), the
+// reflector synced before it is measured.
 //
 //   releasegate_audit_scale [OBJECTS (100000)]
 #include <chrono>
@@ -17,11 +20,13 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "audit/cluster_audit.h"
+#include "kube/reflector.h"
 #include "bench/process_measure.h"
 #include "core/allocator.h"
 #include "policy/rule_files.h"
@@ -151,6 +156,12 @@ void serve_cluster(fixtures::FakeApiServer& api, long objects) {
     }
   }
   api.set_handler([=](const fixtures::FakeRequest& request) -> std::optional<fixtures::FakeReply> {
+    if (request.query.count("watch")) {  // a watch that stays silent
+      fixtures::FakeReply silent;
+      silent.then(fixtures::FakeReply::chunked_head());
+      silent.after = fixtures::FakeReply::After::Stall;
+      return silent;
+    }
     long start = request.query.count("continue") ? std::stol(request.query.at("continue")) : 0;
     long limit = request.query.count("limit") ? std::stol(request.query.at("limit")) : 500;
     auto page = pages->find({request.path, start});
@@ -167,18 +178,40 @@ struct Run {
   std::size_t objects = 0;  // judged (the audit) or listed (the baseline)
 };
 
+// The evidence observer's reflector of Deployments, synced, keeping nothing.
+struct DeploymentWatch {
+  kube::Client client;
+  kube::Reflector reflector;
+  static kube::ReflectorOptions options() {
+    kube::ReflectorOptions o;
+    o.path = "/apis/apps/v1/deployments";
+    o.list.limit = 250;
+    return o;
+  }
+  explicit DeploymentWatch(const kube::ClientConfig& config)
+      : client(config), reflector(client, options(), kube::ReflectorHandlers{}) {}
+};
+
 template <class Work>
-Run measure(long objects, Work work) {
+Run measure(long objects, Work work, bool shared = false) {
   return bench::in_own_process<Run>([&] {
     fixtures::FakeApiServer api;
     serve_cluster(api, objects);
     kube::Client client(api.client_config());
+    std::unique_ptr<DeploymentWatch> watch;
+    if (shared) {
+      watch = std::make_unique<DeploymentWatch>(api.client_config());
+      watch->reflector.start();
+      while (!watch->reflector.status().watching) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      return_free_memory();
+    }
+    kube::Reflector* reflector = watch ? &watch->reflector : nullptr;
     double before = bench::rss_mb();
     bench::reset_peak();
     double thread_before = bench::cpu_seconds(RUSAGE_THREAD), process_before = bench::cpu_seconds();
     auto began = std::chrono::steady_clock::now();
     Run run;
-    run.objects = work(client);
+    run.objects = work(client, reflector);
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
     run.thread_cpu = bench::cpu_seconds(RUSAGE_THREAD) - thread_before;
     run.process_cpu = bench::cpu_seconds() - process_before;
@@ -199,7 +232,7 @@ int main(int argc, char** argv) {
   }
   const RuleSet& rules = *loaded.rules;
 
-  Run listed = measure(objects, [](kube::Client& client) {
+  Run listed = measure(objects, [](kube::Client& client, kube::Reflector*) {
     std::size_t items = 0;
     for (const KindInfo* kind : audit::audit_order()) {
       kube::ListOptions list;
@@ -210,10 +243,21 @@ int main(int argc, char** argv) {
     }
     return items;
   });
-  Run audited = measure(objects, [&](kube::Client& client) {
+  Run audited = measure(objects, [&](kube::Client& client, kube::Reflector*) {
     audit::AuditResult result = audit::audit_cluster(client, rules);
     return result.complete ? result.objects : 0;
   });
+  Run shared = measure(
+      objects,
+      [&](kube::Client& client, kube::Reflector* deployments) {
+        audit::ClusterAuditOptions options;
+        options.shared_list = [&](const std::string& path, const kube::Reflector::ItemText& each) {
+          return path == "/apis/apps/v1/deployments" ? deployments->list_now(each) : std::nullopt;
+        };
+        audit::AuditResult result = audit::audit_cluster(client, rules, options);
+        return result.complete ? result.objects : 0;
+      },
+      /*shared=*/true);
 
   std::printf("| run | objects | wall s | auditing thread CPU s | process CPU s | peak RSS added MB |\n");
   std::printf("|---|---:|---:|---:|---:|---:|\n");
@@ -221,6 +265,8 @@ int main(int argc, char** argv) {
               listed.seconds, listed.thread_cpu, listed.process_cpu, listed.peak_mb);
   std::printf("| audit | %zu judged | %.2f | %.2f | %.2f | %.1f |\n", audited.objects, audited.seconds,
               audited.thread_cpu, audited.process_cpu, audited.peak_mb);
+  std::printf("| audit, Deployments from a reflector's list | %zu judged | %.2f | %.2f | %.2f | %.1f |\n", shared.objects,
+              shared.seconds, shared.thread_cpu, shared.process_cpu, shared.peak_mb);
   std::printf("the audit's own: %.2f s of wall time, %.2f s of CPU, %.1f MB of peak memory\n",
               audited.seconds - listed.seconds, audited.thread_cpu - listed.thread_cpu,
               audited.peak_mb - listed.peak_mb);

@@ -359,7 +359,14 @@ struct BackgroundWork {
       audit_options.interval = config.audit_interval;
       audit_options.reports.cluster = options.cluster.name;
       audit_options.leading = leading;
-      if (observer) audit_options.observed_evidence = [o = observer.get()] { return o->current(); };
+      if (observer) {
+        audit_options.observed_evidence = [o = observer.get()] { return o->current(); };
+        // The kinds the observer watches are listed once, by its reflectors.
+        audit_options.audit.shared_list = [o = observer.get()](const std::string& path,
+                                                               const kube::Reflector::ItemText& each) {
+          return o->list_now(path, each);
+        };
+      }
       audit = std::make_unique<audit::AuditLoop>(*config.api, store, audit_options);
       options.audit = audit.get();
     }

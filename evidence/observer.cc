@@ -13,11 +13,15 @@ namespace releasegate::evidence {
 // decoded, and only the observation (a few names and versions) is kept.
 struct Observer::Watched {
   std::string kind;
+  std::string path;
   kube::Client client;
   kube::Reflector reflector;
   Watched(std::string kind_name, const kube::ClientConfig& config, kube::ReflectorOptions options,
           kube::ReflectorHandlers handlers)
-      : kind(std::move(kind_name)), client(config), reflector(client, std::move(options), std::move(handlers)) {}
+      : kind(std::move(kind_name)),
+        path(options.path),
+        client(config),
+        reflector(client, std::move(options), std::move(handlers)) {}
 };
 
 // Admission's view: the tracker asked under the observer's lock, for one
@@ -71,6 +75,13 @@ Observer::Observer(const kube::ClientConfig& client, const runtime::RuleStore& r
 }
 
 Observer::~Observer() { stop(); }
+
+std::optional<kube::ListResult> Observer::list_now(const std::string& path, const kube::Reflector::ItemText& each) {
+  for (auto& w : watched_) {
+    if (w->path == path) return w->reflector.list_now(each);
+  }
+  return std::nullopt;
+}
 
 void Observer::start() {
   if (thread_.joinable()) return;

@@ -92,6 +92,12 @@ class Observer {
   std::shared_ptr<const EvidenceSource> current() const { return live_; }
   ObserverStatus status() const;
 
+  // A complete list of `path` through the reflector that watches it
+  // (kube::Reflector::list_now), for the audit: one list per kind, shared.
+  // nullopt when no reflector of this observer watches it now (idle, or
+  // not an evidence kind): the caller lists it.
+  std::optional<kube::ListResult> list_now(const std::string& path, const kube::Reflector::ItemText& each);
+
  private:
   struct Watched;
   class Live;

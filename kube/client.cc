@@ -110,6 +110,8 @@ Client::~Client() = default;
 
 void Client::stop() { impl_->transport.stop(); }
 
+void Client::interrupt_watch() { impl_->transport.interrupt_watches(); }
+
 // One attempt on the keep-alive connection, within request_timeout as a
 // whole (httplib's read timeout is per read: a server that trickles bytes
 // would never time out).
@@ -353,7 +355,7 @@ WatchResult Client::watch(const std::string& path, const ListOptions& options, s
   };
   httplib::Response http;
   httplib::Error failure = httplib::Error::Success;
-  transport.send(*connection, request, http, failure);
+  transport.send(*connection, request, http, failure, /*watch=*/true);
   if (session.status == 0) session.status = http.status > 0 ? http.status : 0;
   session.finish(failure);
   return session.result;

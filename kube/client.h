@@ -149,6 +149,11 @@ class Client {
   // Ends a watch or a retry wait in progress, from any thread; requests
   // after it fail at once with transport_error "stopped".
   void stop();
+  // Cuts a watch in progress (it ends as Cut, or Unreachable before the
+  // server answered), from another thread; the client goes on working. A
+  // watch still connecting is missed: the caller repeats until it sees the
+  // watch end.
+  void interrupt_watch();
 
  private:
   struct Impl;

@@ -86,4 +86,42 @@ ListPage read_list_page(std::string& body, const std::function<void(std::string_
   return read;
 }
 
+ItemIdentity read_item_identity(std::string_view item) {
+  // The item is a view into a page: copied where simdjson's padding fits.
+  thread_local std::string padded;
+  padded.assign(item);
+  padded.reserve(item.size() + simdjson::SIMDJSON_PADDING);
+  thread_local od::parser parser;
+  od::document document;
+  od::object object;
+  ItemIdentity identity;
+  if (parser.iterate(padded.data(), padded.size(), padded.capacity()).get(document) != SUCCESS ||
+      document.get_object().get(object) != SUCCESS) {
+    return identity;
+  }
+  od::value metadata_value;
+  od::object metadata;
+  if (object.find_field_unordered("metadata").get(metadata_value) != SUCCESS ||
+      metadata_value.get_object().get(metadata) != SUCCESS) {
+    return identity;
+  }
+  bool name = false, version = false;
+  for (auto member : metadata) {
+    std::string_view key, text;
+    od::value value;
+    if (member.unescaped_key().get(key) != SUCCESS || member.value().get(value) != SUCCESS) return {};
+    std::string* into = key == "name" ? &identity.name
+                        : key == "namespace" ? &identity.namespace_
+                        : key == "resourceVersion" ? &identity.resource_version
+                                                   : nullptr;
+    if (into == nullptr) continue;
+    if (value.get_string().get(text) != SUCCESS) return {};
+    *into = std::string(text);
+    name |= key == "name";
+    version |= key == "resourceVersion";
+  }
+  identity.ok = name && version;
+  return identity;
+}
+
 }  // namespace releasegate::kube

@@ -29,4 +29,15 @@ inline constexpr std::size_t kListPagePadding = 64;
 // been read (nothing for a page that is not ok).
 ListPage read_list_page(std::string& body, const std::function<void(std::string_view item)>& on_item);
 
+// An item's namespace, name and resourceVersion, read from its metadata
+// without a tree (ok: all three read; a missing namespace is ""). The
+// reflector skips decoding an item whose version it delivered already: a
+// relist, or a list lent to the audit, of 100,000 unchanged objects then
+// decodes none of them.
+struct ItemIdentity {
+  bool ok = false;
+  std::string namespace_, name, resource_version;
+};
+ItemIdentity read_item_identity(std::string_view item);
+
 }  // namespace releasegate::kube

@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "core/allocator.h"
+#include "kube/decode.h"
+#include "kube/list_page.h"
 
 namespace releasegate::kube {
 namespace {
@@ -53,6 +55,7 @@ Reflector::~Reflector() { stop(); }
 void Reflector::start() {
   std::lock_guard lock(mutex_);
   if (thread_.joinable() || stop_) return;
+  running_ = true;
   thread_ = std::thread([this] { run(); });
 }
 
@@ -64,8 +67,43 @@ void Reflector::stop() {
     stop_ = true;
   }
   stopping_.notify_all();
+  request_changed_.notify_all();
   client_.stop();
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+std::optional<ListResult> Reflector::list_now(const ItemText& each) {
+  std::unique_lock lock(mutex_);
+  request_changed_.wait(lock, [this] { return stop_ || !running_ || request_ == nullptr; });
+  if (stop_ || !running_) return std::nullopt;
+  ListRequest request{&each};
+  request_ = &request;
+  stopping_.notify_all();  // a backoff wait ends for it
+  // The watch is cut until the reflector takes the request: one still
+  // connecting is missed by a cut, hence the repetition.
+  while (!request.taken && running_ && !stop_) {
+    lock.unlock();
+    client_.interrupt_watch();
+    lock.lock();
+    request_changed_.wait_for(lock, std::chrono::milliseconds(10), [&] { return request.taken || stop_; });
+  }
+  // Once taken, it is answered, even when stopping (the list then fails).
+  if (request.taken) request_changed_.wait(lock, [&] { return request.result.has_value(); });
+  if (request_ == &request) request_ = nullptr;
+  request_changed_.notify_all();
+  return request.result;
+}
+
+Reflector::ListRequest* Reflector::take_request() {
+  std::lock_guard lock(mutex_);
+  if (request_ == nullptr || request_->taken) return nullptr;
+  request_->taken = true;
+  return request_;
+}
+
+bool Reflector::request_waiting() const {
+  std::lock_guard lock(mutex_);
+  return request_ != nullptr && !request_->taken;
 }
 
 ReflectorStatus Reflector::status() const {
@@ -92,7 +130,7 @@ bool Reflector::stopping() const {
 
 void Reflector::wait(std::chrono::milliseconds delay) {
   std::unique_lock lock(mutex_);
-  stopping_.wait_for(lock, delay, [this] { return stop_; });
+  stopping_.wait_for(lock, delay, [this] { return stop_ || (request_ != nullptr && !request_->taken); });
 }
 
 void Reflector::failed(const ApiError& error) {
@@ -116,59 +154,61 @@ void Reflector::notice(ReflectorNotice::What what, std::string reason, std::stri
 
 // client-go runs ListAndWatch under wait.BackoffUntil: every list after
 // the first waits for the backoff, whatever ended the watch before it.
+// A list_now() is answered before anything else, its list taking the
+// place of the next list or watch.
 void Reflector::run() {
   Next next = Next::List;
   bool first = true;
   while (!stopping()) {
+    if (ListRequest* asked = take_request()) {
+      ListResult result = relist(asked->each);
+      first = false;
+      next = result.ok ? Next::Watch : Next::List;
+      std::lock_guard lock(mutex_);
+      if (result.ok) ++status_.lent;
+      asked->result = std::move(result);
+      request_changed_.notify_all();
+      continue;
+    }
     if (next == Next::Watch) {
       next = watch_once();
       continue;
     }
-    if (!first) wait(list_backoff_.next());
+    if (!first) wait(list_backoff_.next());  // ends early for a list_now()
     first = false;
-    if (!stopping()) next = relist() ? Next::Watch : Next::List;
+    if (!stopping() && !request_waiting()) next = relist().ok ? Next::Watch : Next::List;
   }
   std::lock_guard lock(mutex_);
   status_.watching = false;
+  running_ = false;
+  request_changed_.notify_all();
 }
 
-bool Reflector::relist() {
-  // relistResourceVersion(): the last RV, or "" once a list at it was refused.
+ListResult Reflector::relist(const ItemText* each) {
+  // relistResourceVersion(): the last RV, or "" once a list at it was
+  // refused; list_now()'s is a consistent read.
   ListOptions options = options_.list;
-  options.resource_version = version_unavailable_ ? std::string() : resource_version_;
+  options.resource_version = version_unavailable_ || each ? std::string() : resource_version_;
   // At a resourceVersion, not paged: the watch cache serves it, at that
   // version or newer ("we explicitly switch off pagination to force listing
   // from watch cache"). Paged, it would be an exact read from etcd.
   if (!options.resource_version.empty()) options.limit = 0;
   bool first = status().lists == 0;
-  if (!first) notice(ReflectorNotice::What::Relist, relist_reason_, options.resource_version);
-  ListResult result = list_and_deliver(options);
-  if (stopping()) return false;
+  if (!first && each == nullptr) notice(ReflectorNotice::What::Relist, relist_reason_, options.resource_version);
+  ListResult result = list_and_deliver(options, each);
+  if (stopping()) {
+    result.ok = false;
+    result.error = ApiError{0, "", "stopped"};
+    return result;
+  }
   if (!result.ok && result.error.code == 404 && options_.may_be_unserved) {
-    // Not served: an empty set, and nothing to watch. Said once, when it
-    // stops being served; listed again with the backoff.
-    ReflectorStatus before = status();
-    bool was_served = before.served;
-    if (was_served) notice(ReflectorNotice::What::NotServed, result.error.describe(), options.resource_version);
-    ++lists_started_;
-    deliver_removals();
-    resource_version_.clear();
-    version_unavailable_ = false;
-    {
-      std::lock_guard lock(mutex_);
-      status_.served = false;
-      status_.synced = true;
-      status_.resource_version.clear();
-      status_.last_error = result.error;
-      status_.objects = 0;
-    }
-    if (handlers_.synced && (was_served || !before.synced)) handlers_.synced();
-    return false;
+    not_served(result.error, options.resource_version);
+    return result;
   }
   if (!result.ok) {
     notice(ReflectorNotice::What::ListFailed, result.error.describe(), options.resource_version);
     failed(result.error);
-    return false;
+    return result;
   }
   version_unavailable_ = false;
   deliver_removals();
@@ -187,7 +227,28 @@ bool Reflector::relist() {
   // A list parses megabytes that are garbage once its items are delivered:
   // give the free pages back, so that RSS is what the consumers keep.
   return_free_memory();
-  return true;
+  return result;
+}
+
+// Not served: an empty set, and nothing to watch. Said once, when it
+// stops being served; listed again with the backoff.
+void Reflector::not_served(const ApiError& error, const std::string& resource_version) {
+  ReflectorStatus before = status();
+  bool was_served = before.served;
+  if (was_served) notice(ReflectorNotice::What::NotServed, error.describe(), resource_version);
+  ++lists_started_;
+  deliver_removals();
+  resource_version_.clear();
+  version_unavailable_ = false;
+  {
+    std::lock_guard lock(mutex_);
+    status_.served = false;
+    status_.synced = true;
+    status_.resource_version.clear();
+    status_.last_error = error;
+    status_.objects = 0;
+  }
+  if (handlers_.synced && (was_served || !before.synced)) handlers_.synced();
 }
 
 // What the last complete list (lists_started_) did not mark was removed
@@ -206,15 +267,27 @@ void Reflector::deliver_removals() {
 
 // Each item delivered as it is decoded (a page at a time: the whole list is
 // never held), marked with this list's number.
-ListResult Reflector::list_and_deliver(ListOptions& options) {
+ListResult Reflector::list_and_deliver(ListOptions& options, const ItemText* each) {
   std::uint64_t this_list = ++lists_started_;
-  auto collect = [this, &this_list](nlohmann::json&& item) {
+  auto collect = [this, &this_list, each](std::string_view text) {
+    if (each != nullptr && !(*each)(text)) return false;
+    // Delivered already at this version: marked, and not decoded.
+    if (ItemIdentity id = read_item_identity(text); id.ok && !id.resource_version.empty()) {
+      auto seen = delivered_.find(id.namespace_.empty() ? id.name : id.namespace_ + "/" + id.name);
+      if (seen != delivered_.end() && seen->second.resource_version == id.resource_version) {
+        seen->second.list = this_list;
+        return true;
+      }
+    }
+    nlohmann::json item = decode_object(text, 0);
+    if (item.is_discarded()) return false;
     std::string key = key_of(item);
     std::string version = resource_version_of(item);
     delivered_[key].list = this_list;
     upsert(std::move(key), std::move(version), std::move(item));
+    return true;
   };
-  ListResult result = client_.list(options_.path, options, collect);
+  ListResult result = client_.list_text(options_.path, options, collect);
   if (!result.ok && !options.resource_version.empty() && !stopping() &&
       (result.error.expired() || result.error.too_large_resource_version)) {
     // isExpiredError || isTooLargeResourceVersionError: the version is gone
@@ -225,7 +298,7 @@ ListResult Reflector::list_and_deliver(ListOptions& options) {
     this_list = ++lists_started_;  // what the refused list marked counts for nothing
     options.resource_version.clear();
     options.limit = options_.list.limit;
-    result = client_.list(options_.path, options, collect);
+    result = client_.list_text(options_.path, options, collect);
   }
   return result;
 }
@@ -284,6 +357,8 @@ Reflector::Next Reflector::watch_once() {
     std::lock_guard lock(mutex_);
     status_.watching = false;
   }
+  // Cut for a list_now(): its list comes next, whatever the cut looked like.
+  if (request_waiting()) return Next::Watch;
   // client-go's "very short watch": ended within a second with no event.
   bool very_short = result.events == 0 && Clock::now() - started < kShortWatch;
   return after_watch(result, options.resource_version, very_short);

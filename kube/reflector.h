@@ -16,6 +16,10 @@
 //   - the first list is a consistent read, paged (client-go's is "0", a
 //     whole list from the cache in one answer: see kube/README.md).
 //
+// A consumer that reads every object once in a while (the audit) shares
+// the reflector's list instead of listing again (Reflector::list_now): one
+// list and one watch per collection, whoever reads it.
+//
 // A collection that may not be served (ReflectorOptions::may_be_unserved)
 // and that the API does not serve (the list answers 404) is an empty set,
 // synced, listed again with the backoff until it is served.
@@ -54,6 +58,7 @@ struct ReflectorStatus {
   std::optional<std::chrono::system_clock::time_point> last_sync;  // last complete list
   std::optional<ApiError> last_error;  // of the last failed list or watch; cleared by a good list or an open watch
   std::uint64_t lists = 0;       // complete lists (the first and every relist)
+  std::uint64_t lent = 0;        // ... of which made for list_now(): routine, not relists
   std::uint64_t watches = 0;     // watch streams opened
   std::uint64_t failures = 0;    // lists and watches that failed
   std::size_t objects = 0;       // in the set now
@@ -61,7 +66,8 @@ struct ReflectorStatus {
   // it (ReflectorOptions::may_be_unserved): no such collection is served.
   bool served = true;
 
-  std::uint64_t relists() const { return lists > 0 ? lists - 1 : 0; }  // complete lists after the first
+  // Complete lists after the first, but for those made for list_now().
+  std::uint64_t relists() const { return lists > lent + 1 ? lists - lent - 1 : 0; }
 };
 
 // What the owner's log is told: a list or watch that failed, or a relist,
@@ -125,16 +131,43 @@ class Reflector {
 
   ReflectorStatus status() const;
 
+  // Each item's JSON text, valid during the call; false refuses it, which
+  // fails the list.
+  using ItemText = std::function<bool(std::string_view item)>;
+  // A complete list now, made on the reflector's thread as a relist and
+  // delivered as one (the handlers get only what changed), each item's
+  // text handed to `each` as it is read. A consistent read, paged, as the
+  // first list: memory stays at a page, and it is exact even after a
+  // control-plane restart. The watch in progress is cut for it, and
+  // resumes from the list's resourceVersion. Blocks until the list ends
+  // (one request at a time); nullopt when the reflector is not running.
+  // client-go has no such call: its informers keep every object and a
+  // second reader reads their cache, which this reflector does not keep.
+  std::optional<ListResult> list_now(const ItemText& each);
+
   // The key handlers are given: namespace/name, or name for a cluster-scoped object.
   static std::string key_of(const nlohmann::json& object);
 
  private:
   enum class Next { Watch, List };
 
+  // A list_now() call: taken by the reflector's thread, answered with the result.
+  struct ListRequest {
+    const ItemText* each = nullptr;
+    bool taken = false;
+    std::optional<ListResult> result;
+  };
+
   void run();
-  bool relist();                 // false when stopped or failed (after recording why), or not served
+  // A complete list, `each` seeing every item (list_now), or a relist at
+  // the last version; not ok when stopped or failed (after recording why),
+  // or not served.
+  ListResult relist(const ItemText* each = nullptr);
   void deliver_removals();       // of what the last complete list did not have
-  ListResult list_and_deliver(ListOptions& options);  // with the fallback to a consistent read
+  void not_served(const ApiError& error, const std::string& resource_version);  // a 404 where allowed
+  ListResult list_and_deliver(ListOptions& options, const ItemText* each);  // with the fallback to a consistent read
+  ListRequest* take_request();   // a list_now() waiting, now taken; null if none
+  bool request_waiting() const;  // a list_now() not taken yet
   Next watch_once();
   Next after_watch(const WatchResult& result, const std::string& from, bool very_short);
   void wait(std::chrono::milliseconds delay);  // returns early on stop()
@@ -165,6 +198,9 @@ class Reflector {
   mutable std::mutex mutex_;
   std::condition_variable stopping_;
   bool stop_ = false;
+  bool running_ = false;  // run() is on: list_now() is answered
+  ListRequest* request_ = nullptr;  // a list_now() waiting or being answered
+  std::condition_variable request_changed_;
   ReflectorStatus status_;
   std::thread thread_;
 };

@@ -126,11 +126,11 @@ std::string Transport::token(bool refresh) {
 }
 
 bool Transport::send(httplib::ClientImpl& client, httplib::Request& request, httplib::Response& response,
-                     httplib::Error& error) {
+                     httplib::Error& error, bool watch) {
   {
     std::lock_guard lock(stop_mutex_);
     if (stopped_) return false;
-    in_flight_[&client] = std::this_thread::get_id();
+    in_flight_[&client] = {std::this_thread::get_id(), watch};
   }
   client.send(request, response, error);
   std::lock_guard lock(stop_mutex_);
@@ -161,16 +161,23 @@ void Transport::stop() {
   stop_changed_.notify_all();
   Clock::time_point give_up = Clock::now() + config_.connect_timeout + std::chrono::seconds(1);
   auto others_in_flight = [this] {
-    for (const auto& [client, thread] : in_flight_) {
-      if (thread != std::this_thread::get_id()) return true;
+    for (const auto& [client, sending] : in_flight_) {
+      if (sending.thread != std::this_thread::get_id()) return true;
     }
     return false;
   };
   while (others_in_flight() && Clock::now() < give_up) {
-    for (const auto& [client, thread] : in_flight_) {
-      if (thread != std::this_thread::get_id()) client->stop();
+    for (const auto& [client, sending] : in_flight_) {
+      if (sending.thread != std::this_thread::get_id()) client->stop();
     }
     stop_changed_.wait_for(lock, std::chrono::milliseconds(10));
+  }
+}
+
+void Transport::interrupt_watches() {
+  std::lock_guard lock(stop_mutex_);
+  for (const auto& [client, sending] : in_flight_) {
+    if (sending.watch && sending.thread != std::this_thread::get_id()) client->stop();
   }
 }
 

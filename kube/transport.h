@@ -28,10 +28,11 @@ class Transport {
   std::unique_ptr<httplib::SSLClient> connect(std::chrono::milliseconds read_timeout, std::string* error) const;
   httplib::Headers headers(const std::string& content_type);
 
-  // Sends on `client`, which stop() can interrupt while it is in flight;
-  // false without sending once stopped.
+  // Sends on `client`, which stop() can interrupt while it is in flight
+  // (and interrupt_watches(), when it is a watch); false without sending
+  // once stopped.
   bool send(httplib::ClientImpl& client, httplib::Request& request, httplib::Response& response,
-            httplib::Error& error);
+            httplib::Error& error, bool watch = false);
 
   // The token to send; re-read from the file when older than a minute or when `refresh`.
   std::string token(bool refresh = false);
@@ -43,6 +44,9 @@ class Transport {
   bool sleep(std::chrono::milliseconds delay);
   bool stopped() const;
   void stop();
+  // Shuts the watches in flight now, once (a connecting one is missed:
+  // callers repeat until they see the watch end); nothing is stopped.
+  void interrupt_watches();
 
  private:
   const ClientConfig& config_;
@@ -53,7 +57,11 @@ class Transport {
   mutable std::mutex stop_mutex_;
   std::condition_variable stop_changed_;
   bool stopped_ = false;
-  std::map<httplib::ClientImpl*, std::thread::id> in_flight_;
+  struct InFlight {
+    std::thread::id thread;
+    bool watch = false;
+  };
+  std::map<httplib::ClientImpl*, InFlight> in_flight_;
 };
 
 }  // namespace releasegate::kube

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <optional>
 
+#include "audit/cluster_audit.h"
 #include "evidence/evidence_document.h"
 #include "evidence/persisted_evidence.h"
 #include "server/server.h"
@@ -30,6 +31,11 @@ const std::string kDeployments = "/apis/apps/v1/namespaces/staging/deployments";
 const std::string kStatefulSets = "/apis/apps/v1/namespaces/staging/statefulsets";
 const std::string kHelmReleases = "/apis/helm.toolkit.fluxcd.io/v2/namespaces/staging/helmreleases";
 const std::string kConfigMaps = "/api/v1/namespaces/releasegate-system/configmaps";
+
+nlohmann::json named(nlohmann::json object, const std::string& name) {
+  object["metadata"]["name"] = name;
+  return object;
+}
 
 class ObserverTest : public ::testing::Test {
  protected:
@@ -65,6 +71,44 @@ class ObserverTest : public ::testing::Test {
     return testing::with_status(testing::deployment("staging", "ghcr.io/acme/podinfo:" + tag), rollout, since);
   }
 };
+
+// The audit reads the kinds the observer watches through the observer's
+// reflectors: one list per kind and audit (not the audit's own besides),
+// the same judgement as a list of its own, and the watches go on.
+TEST_F(ObserverTest, TheAuditListsWhatTheObserverWatchesThroughItsReflectors) {
+  api.put(kDeployments, staging(Rollout::Complete, kT0));
+  api.put(kDeployments, named(testing::deployment("staging", "ghcr.io/acme/podinfo:0.0.1"), "unpromoted"));
+  Observer observer(api.client_config(), store, options());
+  kube::Client client(api.client_config());
+  audit::ClusterAuditOptions shared;
+  shared.shared_list = [&](const std::string& path, const kube::Reflector::ItemText& each) {
+    return observer.list_now(path, each);
+  };
+  std::shared_ptr<const RuleSet> rules = store.current();
+  // Not started: no reflector runs, and the audit lists alone.
+  audit::AuditResult alone = audit::audit_cluster(client, *rules, shared);
+  ASSERT_EQ(alone.objects, 2u);
+  observer.start();
+  ASSERT_TRUE(eventually([&] { return observer.status().connected && find(observer).has_value(); }));
+  api.clear_requests();
+
+  audit::AuditResult through = audit::audit_cluster(client, *rules, shared);
+  EXPECT_TRUE(through.complete);
+  EXPECT_EQ(through.objects, alone.objects);
+  EXPECT_EQ(through.counts, alone.counts);
+  std::vector<testing::FakeRequest> requests = api.requests();
+  for (const EvidenceCollection& collection : evidence_collections()) {
+    auto lists = std::count_if(requests.begin(), requests.end(), [&](const testing::FakeRequest& r) {
+      return r.path == collection.path && !r.query.contains("watch");
+    });
+    EXPECT_EQ(lists, 1) << collection.path;
+  }
+  api.put(kDeployments, named(staging(Rollout::Complete, kT0, "6.5.2"), "next"));
+  EXPECT_TRUE(eventually([&] { return find(observer, "6.5.2").has_value(); })) << "the watch went on";
+  for (const kube::ReflectorStatus& reflector : observer.status().reflectors) {
+    EXPECT_EQ(reflector.failures, 0u) << reflector.collection;
+  }
+}
 
 // No environment requires evidence: nothing is read from the API (not even
 // the persisted ConfigMap) until the rules say one does; then it observes.

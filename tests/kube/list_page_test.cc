@@ -64,5 +64,25 @@ TEST(ListPage, ARepeatedMemberIsReadAsTheLastOne) {
   EXPECT_EQ(replaced.page.resource_version, "") << "metadata that is not an object is none";
 }
 
+// The identity the reflector compares before decoding an item: read from
+// metadata alone (not from a field of the same name elsewhere), escapes
+// undone, the last of a repeated key, and nothing when a part is missing.
+TEST(ListPage, AnItemsIdentityIsReadFromItsMetadata) {
+  ItemIdentity full = read_item_identity(
+      R"({"spec":{"name":"not-this","resourceVersion":"1"},"metadata":{"name":"web\u002d1","namespace":"prod",)"
+      R"("resourceVersion":"7","labels":{"name":"x"},"resourceVersion":"8"}})");
+  EXPECT_TRUE(full.ok);
+  EXPECT_EQ(full.name, "web-1");
+  EXPECT_EQ(full.namespace_, "prod");
+  EXPECT_EQ(full.resource_version, "8");
+  ItemIdentity cluster_wide = read_item_identity(R"({"metadata":{"name":"ns","resourceVersion":"3"}})");
+  EXPECT_TRUE(cluster_wide.ok);
+  EXPECT_EQ(cluster_wide.namespace_, "");
+  EXPECT_FALSE(read_item_identity(R"({"metadata":{"name":"a"}})").ok);
+  EXPECT_FALSE(read_item_identity(R"({"metadata":{"name":"a","resourceVersion":7}})").ok);
+  EXPECT_FALSE(read_item_identity(R"({"metadata":[]})").ok);
+  EXPECT_FALSE(read_item_identity("not json").ok);
+}
+
 }  // namespace
 }  // namespace releasegate::kube

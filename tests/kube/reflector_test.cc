@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <map>
 #include <thread>
 
@@ -489,6 +490,89 @@ TEST(Reflector, DeltasAcrossARelistAreExactlyWhatChanged) {
   EXPECT_EQ(relisted, (std::vector<std::string>{"+releasegate-system/a@3", "+releasegate-system/d@1",
                                                 "-releasegate-system/c", "synced"}));
   EXPECT_EQ(reflector.status().objects, 2u);
+}
+
+// list_now(): a complete list for a second reader (the audit), made by
+// the reflector itself. The silent watch is cut for it (a watch timeout of
+// minutes is not waited for), every object's text is handed over, the
+// consumer gets only what changed (nothing), and the watch goes on from
+// the list's version.
+TEST(Reflector, ListNowHandsEveryObjectOverAndTheWatchGoesOn) {
+  FakeApiServer api;
+  ASSERT_TRUE(api.ok()) << api.error();
+  for (const char* name : {"a", "b", "c"}) api.put(kCollection, config_map(name, true, "1"));
+  Client client(api.client_config());
+  Deltas deltas;
+  ReflectorOptions slow_watch = options();
+  slow_watch.watch_timeout = std::chrono::seconds(600);
+  Reflector reflector(client, slow_watch, deltas.handlers());
+  reflector.start();
+  ASSERT_TRUE(eventually([&] { return deltas.has("synced") && reflector.status().watching; }));
+  deltas.take();
+  api.clear_requests();
+
+  std::vector<std::string> texts;
+  auto listing = std::async(std::launch::async, [&] {
+    return reflector.list_now([&](std::string_view item) {
+      texts.emplace_back(item);
+      return true;
+    });
+  });
+  ASSERT_EQ(listing.wait_for(std::chrono::seconds(120)), std::future_status::ready)
+      << "the silent watch was not cut for the list";
+  std::optional<ListResult> listed = listing.get();
+  ASSERT_TRUE(listed.has_value());
+  EXPECT_TRUE(listed->ok);
+  EXPECT_EQ(listed->items, 3u);
+  ASSERT_EQ(texts.size(), 3u);
+  for (const char* name : {"\"a\"", "\"b\"", "\"c\""}) {
+    EXPECT_EQ(std::count_if(texts.begin(), texts.end(), [&](const std::string& t) { return t.find(name) != std::string::npos; }), 1);
+  }
+  EXPECT_EQ(deltas.take(), std::vector<std::string>{"synced"}) << "nothing changed: nothing delivered again";
+  std::vector<FakeRequest> lists;
+  for (const FakeRequest& r : api.requests()) {
+    if (r.path == kCollection && !r.query.contains("watch")) lists.push_back(r);
+  }
+  ASSERT_EQ(lists.size(), 2u) << "3 objects, 2 a page";
+  EXPECT_FALSE(lists.front().query.contains("resourceVersion")) << "a consistent read";
+  EXPECT_EQ(lists.front().query.at("limit"), "2");
+  EXPECT_EQ(reflector.status().lists, 2u);
+  EXPECT_EQ(reflector.status().lent, 1u);
+  EXPECT_EQ(reflector.status().relists(), 0u) << "a lent list is routine, not a relist";
+  EXPECT_EQ(reflector.status().failures, 0u) << "the cut watch is no failure";
+
+  api.put(kCollection, config_map("d", true, "1"));
+  EXPECT_TRUE(eventually([&] { return deltas.has("+releasegate-system/d@1"); }));
+  EXPECT_EQ(reflector.status().objects, 4u);
+}
+
+// While the API is down the asked list fails, saying why; a
+// reflector not running (not started, or stopped) answers nothing.
+TEST(Reflector, ListNowFailsWithTheApiAndIsNothingWhenNotRunning) {
+  FakeApiServer api;
+  ASSERT_TRUE(api.ok()) << api.error();
+  api.put(kCollection, config_map("a", true, "1"));
+  Client client(api.client_config());
+  Deltas deltas;
+  Reflector reflector(client, options(), deltas.handlers());
+  auto count = [](std::string_view) { return true; };
+  EXPECT_FALSE(reflector.list_now(count).has_value());
+  reflector.start();
+  ASSERT_TRUE(eventually([&] { return reflector.status().watching; }));
+  api.set_down(true);
+  std::optional<ListResult> down = reflector.list_now(count);
+  ASSERT_TRUE(down.has_value());
+  EXPECT_FALSE(down->ok);
+  EXPECT_EQ(down->error.code, 0) << "no HTTP answer: " << down->error.describe();
+  api.set_down(false);
+  std::optional<ListResult> up;
+  EXPECT_TRUE(eventually([&] {
+    up = reflector.list_now(count);
+    return up && up->ok;
+  }));
+  EXPECT_EQ(up->items, 1u);
+  reflector.stop();
+  EXPECT_FALSE(reflector.list_now(count).has_value());
 }
 
 TEST(Reflector, KeyIsNamespaceAndNameOrJustName) {
