@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 
@@ -11,20 +12,22 @@
 #include "evidence/observer.h"
 #include "evidence/persisted_evidence.h"
 #include "evidence/tracker.h"
+#include "signing/key_file.h"
 
 namespace releasegate::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: releasegate evidence export --cluster-name NAME [--kubeconfig FILE] [--context NAME]\n"
+    "usage: releasegate evidence export --cluster-name NAME --signing-key FILE [--kubeconfig FILE] [--context NAME]\n"
     "                                   [--rules DIR ... | --rules-namespace NS ...] [--environment ENV ...]\n"
-    "                                   [--evidence-config-map NAME (default releasegate-evidence)] [--output FILE]\n";
+    "                                   [--evidence-config-map NAME (default releasegate-evidence)] [--output FILE]\n"
+    "       releasegate evidence keygen --output FILE [--type ecdsa-p256|ed25519 (default ecdsa-p256)]\n";
 
 // What the observer persisted in its ConfigMap, when it can be read.
-void restore(kube::Client& client, const std::string& ns, const std::string& name, evidence::Tracker& tracker,
-             std::ostream& err) {
+void restore(kube::Client& client, const std::string& ns, const std::string& name, const EvidenceTrust& trust,
+             evidence::Tracker& tracker, std::ostream& err) {
   if (name.empty()) return;
-  evidence::PersistedEvidence persisted = evidence::read_persisted(client, ns, name);
+  evidence::PersistedEvidence persisted = evidence::read_persisted(client, ns, name, trust);
   if (!persisted.error.empty()) {
     err << "releasegate evidence: " << persisted.error << (persisted.read ? "" : " (only what runs now is exported)")
         << "\n";
@@ -67,18 +70,47 @@ EvidenceSet selected(const EvidenceSet& all, const std::vector<std::string>& env
   return out;
 }
 
+// A new signing key: the private key into `path` (owner-only), its public
+// key on `out`, for the policy's evidence.trust.
+int keygen(const Flags& flags, std::ostream& out, std::ostream& err) {
+  auto path = flags.get("output");
+  std::string type = flags.get("type").value_or("ecdsa-p256");
+  if (!path) return err << "releasegate evidence keygen: --output FILE is required (the private key)\n" << kUsage, 2;
+  if (type != "ecdsa-p256" && type != "ed25519") {
+    return err << "releasegate evidence keygen: --type is ecdsa-p256 or ed25519, not \"" << type << "\"\n", 2;
+  }
+  signing::SigningKey key =
+      signing::SigningKey::generate(type == "ed25519" ? signing::KeyType::Ed25519 : signing::KeyType::EcdsaP256);
+  std::filesystem::remove(*path);
+  std::ofstream file(*path, std::ios::binary | std::ios::trunc);
+  std::filesystem::permissions(*path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  if (!(file << key.pem())) return err << "releasegate evidence keygen: cannot write " << *path << "\n", 2;
+  out << key.public_key().pem();
+  err << "releasegate evidence keygen: key " << key.public_key().id() << " written to " << *path << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int run_evidence(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  Flags flags(with_api_flags(with_cluster_flags({"rules", "environment", "evidence-config-map", "output"})),
+  Flags flags(with_api_flags(
+                  with_cluster_flags({"rules", "environment", "evidence-config-map", "output", "signing-key", "type"})),
               with_cluster_switches());
   std::string error;
   auto usage = [&](const std::string& message) {
     err << "releasegate evidence: " << message << "\n" << kUsage;
     return 2;
   };
-  if (args.empty() || args.front() != "export") return usage("the subcommand is export");
+  if (args.empty() || (args.front() != "export" && args.front() != "keygen")) {
+    return usage("the subcommand is export or keygen");
+  }
   if (!flags.parse(std::vector<std::string>(args.begin() + 1, args.end()), &error)) return usage(error);
+  if (args.front() == "keygen") return keygen(flags, out, err);
+  auto key_path = flags.get("signing-key");
+  if (!key_path) return usage("--signing-key is required: what it exports is signed by this cluster's key");
+  signing::SigningKeyFile key_file(*key_path);
+  std::shared_ptr<const signing::SigningKey> key = key_file.current(&error);
+  if (!key) return usage(error);
   if (flags.has("rules") && flags.has("rules-namespace")) return usage("give --rules or --rules-namespace, not both");
   auto cluster = cluster_from_flags(flags, &error);
   if (!cluster) return usage(error);
@@ -98,12 +130,13 @@ int run_evidence(const std::vector<std::string>& args, std::ostream& out, std::o
   }
   evidence::Tracker tracker({cluster->name});
   UnixSeconds now = wall_clock();
-  restore(client, options.own_namespace, flags.get("evidence-config-map").value_or("releasegate-evidence"), tracker, err);
+  restore(client, options.own_namespace, flags.get("evidence-config-map").value_or("releasegate-evidence"),
+          evidence::own_trust(*key, cluster->name, *rules.rules), tracker, err);
   if (!observe_cluster(client, *rules.rules, tracker, now, &error)) {
     return err << "releasegate evidence: " << error << "; nothing exported\n", 1;
   }
   EvidenceSet evidence = selected(tracker.snapshot(now), flags.all("environment"));
-  std::string text = evidence::render_evidence(evidence, now);
+  std::string text = evidence::render_evidence(evidence, now, *key);
   if (auto file = flags.get("output")) {
     std::ofstream file_out(*file, std::ios::binary | std::ios::trunc);
     if (!(file_out << text)) return err << "releasegate evidence: cannot write " << *file << "\n", 2;

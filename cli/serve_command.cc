@@ -10,6 +10,7 @@
 #include "runtime/api_rules.h"
 #include "runtime/rule_reloader.h"
 #include "audit/audit_loop.h"
+#include "signing/key_file.h"
 #include "cli/api_flags.h"
 #include "cli/cluster_flags.h"
 #include "cli/flags.h"
@@ -27,6 +28,7 @@ constexpr const char* kUsage =
     "                         [--kubeconfig FILE] [--context NAME] [--audit-interval D (10m with --rules-from-api; 0: off)]\n"
     "                         [--evidence-observer on|off (on with --rules-from-api)]\n"
     "                         [--evidence-config-map NAME (default releasegate-evidence; \"\": not persisted)]\n"
+    "                         [--evidence-signing-key FILE (the persisted evidence is signed with it)]\n"
     "                         [--leader-election-lease NAME (default releasegate; \"\": every replica audits)]\n"
     "                         [--leader-election-lease-duration D (15s)] [--leader-election-renew-deadline D (10s)]\n"
     "                         [--leader-election-retry-period D (2s)]\n"
@@ -55,6 +57,7 @@ struct ServeConfig {
   std::chrono::milliseconds audit_interval{0};  // 0: no background audit
   bool observe_evidence = false;  // the evidence observer (evidence/observer.h) runs
   std::string evidence_config_map = "releasegate-evidence";
+  std::string evidence_signing_key;  // a PEM file (a mounted Secret); empty: nothing persisted
   // With the API, the replicas elect one leader for the audit and evidence
   // persistence through this Lease in releasegate's namespace; "" : none.
   std::string leader_lease;
@@ -159,6 +162,7 @@ bool read_api_flags(const Flags& flags, ServeConfig& config, std::string* error)
     config.observe_evidence = *observer == "on";
   }
   if (auto name = flags.get("evidence-config-map")) config.evidence_config_map = *name;
+  config.evidence_signing_key = flags.get("evidence-signing-key").value_or("");
   config.leader_lease = flags.get("leader-election-lease").value_or("releasegate");
   // A second at least: a Lease holds its duration in whole seconds.
   if (!read_durations(flags,
@@ -193,7 +197,7 @@ std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string>& arg
                    "max-connections", "max-body-bytes", "max-header-bytes", "handshake-timeout", "request-timeout",
                    "idle-timeout", "write-timeout", "shutdown-grace", "log-level", "decision-cache-size",
                    "rules-edit-timeout", "policy-config-map", "audit-interval", "evidence-observer",
-                   "evidence-config-map", "leader-election-lease", "leader-election-lease-duration",
+                   "evidence-config-map", "evidence-signing-key", "leader-election-lease", "leader-election-lease-duration",
                    "leader-election-renew-deadline", "leader-election-retry-period"})),
               with_cluster_switches({"rules-from-api"}));
   if (!flags.parse(args, error)) return std::nullopt;
@@ -351,6 +355,9 @@ struct BackgroundWork {
       observer_options.config_map = config.evidence_config_map;
       observer_options.watch = logged_watch();
       observer_options.leading = leading;
+      if (!config.evidence_signing_key.empty()) {
+        observer_options.signing_key = std::make_shared<signing::SigningKeyFile>(config.evidence_signing_key);
+      }
       observer = std::make_unique<evidence::Observer>(*config.api, store, observer_options);
       options.evidence = observer.get();
     }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/cluster.h"
+#include "core/evidence_trust.h"
 #include "core/decision.h"
 #include "core/evidence.h"
 #include "core/kinds.h"
@@ -160,8 +161,10 @@ struct RuleSet {
   // By chart key (chart_key(), or "<repository URL> <chart>" for Argo CD);
   // versions in `tag`.
   PromotionIndex chart_promotions;
+  // The keys trusted to sign Evidence documents (spec.evidence.trust).
+  EvidenceTrust evidence_trust;
   // Evidence records of the rules (kind Evidence): what other clusters,
-  // or this one before, proved.
+  // or this one before, proved, each verified with evidence_trust.
   EvidenceSet evidence;
 
   Mode mode_of(Rule rule) const {

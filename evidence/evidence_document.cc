@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "policy/fragment.h"
+#include "signing/dsse.h"
 
 namespace releasegate::evidence {
 namespace {
@@ -58,24 +60,59 @@ std::pair<std::string, std::string> chart_parts(const std::string& key) {
   return {key.substr(0, space), key.substr(space + 1)};
 }
 
-void render_record(const EvidenceRecord& r, UnixSeconds now, std::string& out) {
+// One record of the statement's predicate, in the fields of
+// policy/README.md#evidence.
+nlohmann::json predicate_record(const EvidenceRecord& r, UnixSeconds now) {
   UnixSeconds until = r.ongoing ? std::max(now, r.observed_until) : r.observed_until;
+  nlohmann::json out = nlohmann::json::object();
   if (r.of == EvidenceOf::Image) {
-    out += "  - repository: " + yaml_quoted(r.key) + "\n";
-    if (!r.tag.empty()) out += "    tag: " + yaml_quoted(r.tag) + "\n";
-    if (!r.digest.empty()) out += "    digest: " + yaml_quoted(r.digest) + "\n";
+    out["repository"] = r.key;
+    if (!r.tag.empty()) out["tag"] = r.tag;
+    if (!r.digest.empty()) out["digest"] = r.digest;
   } else {
     auto [source, chart] = chart_parts(r.key);
-    out += "  - source: " + yaml_quoted(source) + "\n    chart: " + yaml_quoted(chart) + "\n    version: " + yaml_quoted(r.tag) + "\n";
+    out["source"] = source;
+    out["chart"] = chart;
+    out["version"] = r.tag;
   }
-  out += "    healthySince: " + yaml_quoted(rfc3339(r.healthy_since)) + "\n";
-  out += "    observedUntil: " + yaml_quoted(rfc3339(until)) + "\n";
-  if (!r.object.empty()) out += "    object: " + yaml_quoted(r.object) + "\n";
+  out["healthySince"] = rfc3339(r.healthy_since);
+  out["observedUntil"] = rfc3339(until);
+  if (!r.object.empty()) out["object"] = r.object;
+  return out;
+}
+
+// The in-toto Statement of one (environment, cluster): its subjects are
+// the image digests it proves (a chart, or an image known by tag only, has
+// no digest releasegate saw: it is named in the predicate alone).
+std::string statement(const std::string& environment, const std::string& cluster,
+                      const std::vector<const EvidenceRecord*>& records, UnixSeconds now) {
+  nlohmann::json subjects = nlohmann::json::array(), images = nlohmann::json::array(),
+                 charts = nlohmann::json::array();
+  for (const EvidenceRecord* r : records) {
+    (r->of == EvidenceOf::Image ? images : charts).push_back(predicate_record(*r, now));
+    if (r->of == EvidenceOf::Image && r->digest.starts_with("sha256:")) {
+      subjects.push_back({{"name", r->key}, {"digest", {{"sha256", r->digest.substr(7)}}}});
+    }
+  }
+  nlohmann::json predicate = {{"cluster", cluster}, {"environment", environment}};
+  if (!images.empty()) predicate["images"] = std::move(images);
+  if (!charts.empty()) predicate["charts"] = std::move(charts);
+  // ASCII only, and DEL escaped too: the statement is read back as YAML,
+  // which refuses raw control characters (JSON writers leave DEL raw).
+  std::string text = nlohmann::json{{"_type", kInTotoStatementType},
+                                    {"subject", std::move(subjects)},
+                                    {"predicateType", kEvidencePredicateType},
+                                    {"predicate", std::move(predicate)}}
+                         .dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+  for (std::size_t at = text.find('\x7f'); at != std::string::npos; at = text.find('\x7f', at)) {
+    text.replace(at, 1, "\\u007f");
+  }
+  return text;
 }
 
 }  // namespace
 
-std::string render_evidence(const EvidenceSet& evidence, UnixSeconds now) {
+std::string render_evidence(const EvidenceSet& evidence, UnixSeconds now, const signing::SigningKey& key) {
   std::map<std::pair<std::string, std::string>, std::vector<const EvidenceRecord*>> documents;
   for (const EvidenceRecord& r : evidence.records()) {
     if (r.degraded_at == 0 && r.healthy_for(now) > 0) documents[{r.environment, r.cluster}].push_back(&r);
@@ -85,28 +122,47 @@ std::string render_evidence(const EvidenceSet& evidence, UnixSeconds now) {
     std::sort(records.begin(), records.end(), [](const EvidenceRecord* a, const EvidenceRecord* b) {
       return std::tie(a->of, a->key, a->tag, a->digest) < std::tie(b->of, b->key, b->tag, b->digest);
     });
+    signing::Envelope envelope =
+        signing::sign_envelope(signing::kInTotoPayloadType, statement(where.first, where.second, records, now), key);
     out += "---\napiVersion: releasegate.io/v1alpha1\nkind: Evidence\nmetadata:\n  name: " +
-           yaml_quoted(document_name(where.first, where.second)) + "\nspec:\n  cluster: " + yaml_quoted(where.second) +
-           "\n  environment: " + yaml_quoted(where.first) + "\n";
-    for (EvidenceOf of : {EvidenceOf::Image, EvidenceOf::Chart}) {
-      bool any = std::any_of(records.begin(), records.end(), [of](const EvidenceRecord* r) { return r->of == of; });
-      if (!any) continue;
-      out += of == EvidenceOf::Image ? "  images:\n" : "  charts:\n";
-      for (const EvidenceRecord* r : records) {
-        if (r->of == of) render_record(*r, now, out);
-      }
+           yaml_quoted(document_name(where.first, where.second)) + "\n  annotations:\n    releasegate.io/cluster: " +
+           yaml_quoted(where.second) + "\n    releasegate.io/environment: " + yaml_quoted(where.first) +
+           "\nspec:\n  payloadType: " + std::string(signing::kInTotoPayloadType) + "\n  payload: " +
+           signing::base64_encode(envelope.payload) + "\n  signatures:\n";
+    for (const signing::Signature& s : envelope.signatures) {
+      out += "    - keyid: " + yaml_quoted(s.keyid) + "\n      sig: " + signing::base64_encode(s.sig) + "\n";
     }
   }
   return out;
 }
 
 std::vector<EvidenceRecord> read_evidence(const std::string& text, const std::string& source,
-                                          std::vector<policy::LoadError>& errors) {
+                                          const EvidenceTrust& trust, std::vector<policy::LoadError>& errors) {
   auto fragment = policy::compile_fragment(policy::RuleSource{source, text});
   errors.insert(errors.end(), fragment->errors.begin(), fragment->errors.end());
   std::vector<EvidenceRecord> records;
-  for (const policy::WrittenEvidence& written : fragment->evidence) records.push_back(written.record);
+  std::map<const signing::Envelope*, std::string> verified;
+  std::set<const signing::Envelope*> reported;
+  for (const policy::WrittenEvidence& written : fragment->evidence) {
+    std::string why = policy::verify_evidence(written, trust, verified);
+    if (why.empty()) {
+      records.push_back(written.record);
+    } else if (reported.insert(written.envelope.get()).second) {
+      errors.push_back(fragment->error_at(written.document, written.at, "Evidence not trusted, dropped: " + why));
+    }
+  }
   return records;
+}
+
+EvidenceTrust own_trust(const signing::SigningKey& key, const std::string& cluster, const RuleSet& rules) {
+  EvidenceTrust trust;
+  std::vector<std::string> environments;
+  for (const Environment& env : rules.environments) environments.push_back(env.name);
+  for (const TrustedEvidenceKey& trusted : rules.evidence_trust.keys) {
+    if (trusted.cluster == cluster) trust.keys.push_back(trusted);
+  }
+  trust.keys.push_back({cluster, std::move(environments), key.public_key()});
+  return trust;
 }
 
 }  // namespace releasegate::evidence

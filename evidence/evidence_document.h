@@ -1,25 +1,38 @@
 // Evidence records as rules documents (kind Evidence, policy/README.md):
 // what `releasegate evidence export` writes for CI to commit, and what the
-// observer persists in its ConfigMap so that a restart loses nothing. Read
-// back with the rules compiler itself, so the two can never disagree.
+// observer persists in its ConfigMap so that a restart loses nothing. Each
+// document is a DSSE envelope over an in-toto Statement, signed with the
+// cluster's key (core/evidence_trust.h). Read back with the rules compiler
+// itself, so the two can never disagree.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "core/evidence.h"
+#include "core/evidence_trust.h"
+#include "signing/signing_key.h"
+#include "core/rule_set.h"
 #include "policy/compiler.h"
 
 namespace releasegate::evidence {
 
-// One Evidence document per (environment, cluster), its records sorted;
-// a degraded record, or one not yet healthy, proves nothing and is left
-// out. An ongoing period is written as observed until `now`.
-std::string render_evidence(const EvidenceSet& evidence, UnixSeconds now);
+// One Evidence document per (environment, cluster), its records sorted,
+// signed with `key`; a degraded record, or one not yet healthy, proves
+// nothing and is left out. An ongoing period is written as observed until
+// `now`.
+std::string render_evidence(const EvidenceSet& evidence, UnixSeconds now, const signing::SigningKey& key);
 
 // The records of Evidence documents in `text` (other documents are
-// ignored); errors say where, as for rules files.
+// ignored) that a key of `trust` signed for their cluster and environment;
+// errors say where, as for rules files, and why a document is not trusted
+// (its records are dropped).
 std::vector<EvidenceRecord> read_evidence(const std::string& text, const std::string& source,
-                                          std::vector<policy::LoadError>& errors);
+                                          const EvidenceTrust& trust, std::vector<policy::LoadError>& errors);
+
+// `key` trusted for `cluster` in every environment, with the policy's own
+// entries for it: what this cluster reads its own persisted evidence with
+// (a key rotated out stays readable while the policy still trusts it).
+EvidenceTrust own_trust(const signing::SigningKey& key, const std::string& cluster, const RuleSet& rules);
 
 }  // namespace releasegate::evidence

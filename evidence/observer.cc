@@ -175,13 +175,37 @@ bool Observer::restore() {
     std::lock_guard lock(mutex_);
     return status_.restored = true;
   }
-  PersistedEvidence persisted = read_persisted(client_, options_.namespace_, options_.config_map);
+  // Read back only what this cluster's key signed: without the key,
+  // nothing is read (and nothing written over what may be there).
+  std::string no_key;
+  std::shared_ptr<const signing::SigningKey> key = signing_key(&no_key);
+  if (!key) {
+    std::lock_guard lock(mutex_);
+    status_.last_error = no_key;
+    return false;
+  }
+  std::shared_ptr<const RuleSet> rules = rules_.current();
+  if (!rules) return false;
+  PersistedEvidence persisted = read_persisted(client_, options_.namespace_, options_.config_map,
+                                               own_trust(*key, options_.tracker.cluster, *rules));
   std::lock_guard lock(mutex_);
   status_.last_error = persisted.error.empty() ? std::nullopt : std::optional<std::string>(persisted.error);
   if (!persisted.read) return false;
   tracker_.restore(persisted.records);
   persisted_ = std::move(persisted.text);
   return status_.restored = true;
+}
+
+// The key in force, or nullptr with why there is none.
+std::shared_ptr<const signing::SigningKey> Observer::signing_key(std::string* why) const {
+  std::string error;
+  std::shared_ptr<const signing::SigningKey> key = options_.signing_key ? options_.signing_key->current(&error) : nullptr;
+  if (!key) {
+    *why = options_.signing_key ? error
+                                : "no evidence signing key (--evidence-signing-key): the evidence of this cluster is "
+                                  "neither persisted nor read back";
+  }
+  return key;
 }
 
 void Observer::persist(UnixSeconds now) {
@@ -193,8 +217,15 @@ void Observer::persist(UnixSeconds now) {
     if (!status_.restored || !synced() || now - persisted_at_ < options_.persist_interval.count()) return;
     all = tracker_.to_persist(now);
   }
+  std::string no_key;
+  std::shared_ptr<const signing::SigningKey> key = signing_key(&no_key);
+  if (!key) {
+    std::lock_guard lock(mutex_);
+    status_.last_error = no_key;
+    return;
+  }
   // Rendered without the lock: admission's lookups wait for the copy only.
-  std::string text = render_evidence(all, now);
+  std::string text = render_evidence(all, now, *key);
   all = EvidenceSet();
   {
     std::lock_guard lock(mutex_);

@@ -9,8 +9,10 @@
 //
 // A restart loses nothing: Deployments and HelmReleases say in their
 // status since when they are healthy, and the rest is persisted, as
-// Evidence documents, in a ConfigMap of releasegate's own namespace
-// (read back at start, written at most every persist interval). Changes
+// Evidence documents signed with this cluster's key, in a ConfigMap of
+// releasegate's own namespace (read back at start, and only what a key
+// trusted for this cluster signed; written at most every persist
+// interval). Changes
 // are counted for the status together, at most every count_gap.
 #pragma once
 
@@ -30,6 +32,7 @@
 #include "kube/client.h"
 #include "kube/reflector.h"
 #include "runtime/rule_store.h"
+#include "signing/key_file.h"
 
 namespace releasegate::evidence {
 
@@ -49,6 +52,10 @@ struct ObserverOptions {
   std::chrono::seconds persist_interval{120};
   kube::ReflectorOptions watch;  // path is set per kind
   std::function<UnixSeconds()> clock = wall_clock;
+  // What the persisted evidence is signed with, and read back with (with
+  // the policy's keys trusted for this cluster). None: nothing is
+  // persisted or read back, and the status says so.
+  std::shared_ptr<signing::SigningKeyFile> signing_key;
 };
 
 struct ObserverStatus {
@@ -103,6 +110,7 @@ class Observer {
   class Live;
   void run();
   bool restore();
+  std::shared_ptr<const signing::SigningKey> signing_key(std::string* why) const;
   void persist(UnixSeconds now);
   // On the reflector threads: into the tracker.
   void on_upsert(const std::string& kind, const std::string& key, const nlohmann::json& object);

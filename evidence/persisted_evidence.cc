@@ -6,7 +6,8 @@
 
 namespace releasegate::evidence {
 
-PersistedEvidence read_persisted(kube::Client& client, const std::string& namespace_, const std::string& name) {
+PersistedEvidence read_persisted(kube::Client& client, const std::string& namespace_, const std::string& name,
+                                 const EvidenceTrust& trust) {
   PersistedEvidence persisted;
   std::string where = "ConfigMap " + namespace_ + "/" + name;
   kube::Response response = client.get(kube::resource_path("", "v1", "configmaps", namespace_, name));
@@ -24,7 +25,7 @@ PersistedEvidence read_persisted(kube::Client& client, const std::string& namesp
     persisted.text = object["data"].value(std::string(kEvidenceKey), "");
   }
   std::vector<policy::LoadError> errors;
-  persisted.records = read_evidence(persisted.text, where, errors);
+  persisted.records = read_evidence(persisted.text, where, trust, errors);
   if (!errors.empty()) persisted.error = "reading persisted evidence: " + errors.front().to_string();
   return persisted;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/evidence.h"
+#include "core/evidence_trust.h"
 #include "kube/client.h"
 
 namespace releasegate::evidence {
@@ -22,7 +23,10 @@ struct PersistedEvidence {
   std::string error;    // why it could not be read, or what in it is invalid
 };
 
-PersistedEvidence read_persisted(kube::Client& client, const std::string& namespace_, const std::string& name);
+// Its documents signed by a key of `trust` (evidence_document.h's
+// own_trust); any other is dropped and reported in `error`.
+PersistedEvidence read_persisted(kube::Client& client, const std::string& namespace_, const std::string& name,
+                                 const EvidenceTrust& trust);
 
 // Server-side applied (field manager releasegate); empty on success, else why not.
 std::string write_persisted(kube::Client& client, const std::string& namespace_, const std::string& name,

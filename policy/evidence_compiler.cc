@@ -1,5 +1,6 @@
 #include "policy/evidence_compiler.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -105,11 +106,14 @@ bool read_chart(Reader& reader, const yaml::Node& item, EvidenceRecord& record) 
 
 }  // namespace
 
-void compile_evidence(Reader& reader, const yaml::Node& spec, std::uint32_t document, const std::string& name,
-                      std::vector<WrittenEvidence>& into) {
+namespace {
+
+// The statement's predicate: the cluster, the environment and the records.
+void compile_predicate(Reader& reader, const yaml::Node& predicate, const WrittenEvidence& base,
+                       std::vector<WrittenEvidence>& into) {
   std::string cluster, environment;
   yaml::Node images, charts;
-  bool valid = reader.fields(spec, "Evidence spec", {
+  bool valid = reader.fields(predicate, "Evidence predicate", {
       {"cluster",
        [&](const yaml::Node& n) { return !(cluster = reader.required_string(n, "cluster").value_or("")).empty(); }, true},
       {"environment",
@@ -121,17 +125,147 @@ void compile_evidence(Reader& reader, const yaml::Node& spec, std::uint32_t docu
   if (!valid) return;
   auto read_list = [&](const yaml::Node& list, std::string_view field, auto read) {
     if (!list) return;
-    if (!list.is_sequence()) return reader.error(list, "spec." + std::string(field) + " must be a list");
+    if (!list.is_sequence()) return reader.error(list, "predicate." + std::string(field) + " must be a list");
     for (yaml::Node item : list.items()) {
-      WrittenEvidence written{document, reader.written_at(item), {}};
+      WrittenEvidence written = base;
       written.record.cluster = cluster;
       written.record.environment = environment;
-      written.record.origin = "Evidence " + name + " (" + reader.location(item) + ")";
       if (read(reader, item, written.record)) into.push_back(std::move(written));
     }
   };
   read_list(images, "images", read_image);
   read_list(charts, "charts", read_chart);
+}
+
+// Whether the statement's subjects name every image record's digest
+// (in-toto consumers read the subjects; releasegate reads the predicate:
+// the two must agree).
+bool subjects_cover(Reader& reader, const yaml::Node& subjects, const yaml::Node& at,
+                    const std::vector<WrittenEvidence>& records, std::size_t from) {
+  for (std::size_t i = from; i < records.size(); ++i) {
+    const EvidenceRecord& r = records[i].record;
+    if (r.of != EvidenceOf::Image || !r.digest.starts_with("sha256:")) continue;
+    std::string hex = r.digest.substr(7);
+    bool named = false;
+    for (yaml::Node subject : subjects.items()) {
+      named = named || (subject["name"].scalar() == r.key && subject["digest"]["sha256"].scalar() == hex);
+    }
+    if (!named) {
+      reader.error(at, "the statement's subjects do not name " + r.key + "@" + r.digest + ", which its predicate proves");
+      return false;
+    }
+  }
+  return true;
+}
+
+// The envelope's fields, decoded; nullptr after reporting why not.
+std::shared_ptr<signing::Envelope> read_envelope(Reader& reader, const yaml::Node& spec, const std::string& name) {
+  if (spec["cluster"] || spec["images"] || spec["charts"]) {
+    reader.error(spec, "Evidence " + name + " is not signed: its spec must be the DSSE envelope that `releasegate "
+                       "evidence export --signing-key` writes (payloadType, payload, signatures); records written in "
+                       "the clear prove nothing (policy/README.md#evidence)");
+    return nullptr;
+  }
+  auto envelope = std::make_shared<signing::Envelope>();
+  auto base64 = [&reader](const yaml::Node& node, std::string_view what, std::string& into) {
+    auto text = reader.required_string(node, what);
+    if (!text) return false;
+    auto bytes = signing::base64_decode(*text);
+    if (!bytes) reader.error(node, std::string(what) + " is not base64");
+    if (bytes) into = std::move(*bytes);
+    return bytes.has_value();
+  };
+  auto read_signature = [&](const yaml::Node& item) {
+    signing::Signature signature;
+    bool ok = reader.fields(item, "Evidence signature", {
+        {"keyid", [&](const yaml::Node& n) { signature.keyid = reader.string(n, "keyid").value_or(""); }},
+        {"sig", [&](const yaml::Node& n) { return base64(n, "sig", signature.sig); }, true},
+    });
+    if (ok) envelope->signatures.push_back(std::move(signature));
+    return ok;
+  };
+  bool valid = reader.fields(spec, "Evidence spec (a DSSE envelope)", {
+      {"payloadType",
+       [&](const yaml::Node& n) {
+         envelope->payload_type = reader.required_string(n, "payloadType").value_or("");
+         if (envelope->payload_type == signing::kInTotoPayloadType) return true;
+         reader.error(n, "payloadType must be " + std::string(signing::kInTotoPayloadType));
+         return false;
+       },
+       true},
+      {"payload", [&](const yaml::Node& n) { return base64(n, "payload", envelope->payload); }, true},
+      {"signatures",
+       [&](const yaml::Node& n) {
+         if (!n.is_sequence() || n.items().begin() == n.items().end()) {
+           reader.error(n, "signatures must list at least one signature");
+           return false;
+         }
+         for (yaml::Node item : n.items()) {
+           if (!read_signature(item)) return false;
+         }
+         return true;
+       },
+       true},
+  });
+  return valid ? envelope : nullptr;
+}
+
+}  // namespace
+
+void compile_evidence(Reader& reader, const yaml::Node& spec, std::uint32_t document, const std::string& name,
+                      std::vector<WrittenEvidence>& into) {
+  std::shared_ptr<signing::Envelope> envelope = read_envelope(reader, spec, name);
+  if (!envelope) return;
+  // The statement is a text of its own: its errors say so, with its lines.
+  yaml::Tree::Parsed parsed = yaml::Tree::parse(envelope->payload);
+  if (!parsed.errors.empty() || parsed.documents.size() != 1) {
+    reader.error(spec["payload"], "the payload is not an in-toto Statement: " +
+                                      (parsed.errors.empty() ? std::string("not one JSON document") : parsed.errors[0].message));
+    return;
+  }
+  Origin statement_origin = reader.origin();
+  statement_origin.file += " (Evidence " + name + ", its signed statement)";
+  statement_origin.line_offset = statement_origin.column_offset = 0;
+  Reader statement = reader.nested(statement_origin);
+  WrittenEvidence base{document, reader.written_at(spec), {}, envelope};
+  base.record.origin = "Evidence " + name + " (" + reader.location(spec) + ")";
+  std::size_t first = into.size();
+  yaml::Node subjects, predicate;
+  auto exactly = [&](std::string_view field, std::string_view wanted) {
+    return [&statement, field, wanted](const yaml::Node& n) {
+      if (statement.required_string(n, field) == std::string(wanted)) return true;
+      statement.error(n, std::string(field) + " must be " + std::string(wanted));
+      return false;
+    };
+  };
+  // Other fields are ignored, as in-toto's parsing rules ask of consumers
+  // (the predicate, releasegate's own, is read strictly).
+  std::vector<Field> known = {
+      {"_type", exactly("_type", kInTotoStatementType), true},
+      {"subject", [&](const yaml::Node& n) { subjects = n; }, true},
+      {"predicateType", exactly("predicateType", kEvidencePredicateType), true},
+      {"predicate", [&](const yaml::Node& n) { predicate = n; }, true},
+  };
+  const yaml::Node& root = parsed.documents[0];
+  for (const yaml::Node::Entry& entry : root.entries()) {
+    auto is_known = [&](const Field& f) { return f.key == entry.key.scalar(); };
+    // (An empty key stays unknown: a Field without a key is a check.)
+    if (!entry.key.scalar().empty() && std::none_of(known.begin(), known.end(), is_known)) {
+      known.push_back({entry.key.scalar(), {}});
+    }
+  }
+  if (!statement.fields(root, "in-toto Statement", known)) return;
+  compile_predicate(statement, predicate, base, into);
+  if (!subjects_cover(statement, subjects, subjects, into, first)) into.resize(first);
+}
+
+std::string verify_evidence(const WrittenEvidence& written, const EvidenceTrust& trust,
+                            std::map<const signing::Envelope*, std::string>& verified) {
+  auto found = verified.find(written.envelope.get());
+  if (found != verified.end()) return found->second;
+  std::string why = written.envelope ? trust.verify(*written.envelope, written.record.cluster, written.record.environment)
+                                     : "it is not signed";
+  return verified.emplace(written.envelope.get(), std::move(why)).first->second;
 }
 
 }  // namespace releasegate::policy

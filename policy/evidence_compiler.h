@@ -1,14 +1,19 @@
 // Compiling Evidence documents, internal to the rules compiler: what a
 // cluster proved ran healthy in an environment, as `releasegate evidence
-// export` writes it (core/evidence.h). Environments are checked against
-// the policy when sources are linked.
+// export` writes it (core/evidence.h): a DSSE envelope over an in-toto
+// Statement whose predicate holds the records (core/evidence_trust.h).
+// Environments and signatures are checked against the policy when sources
+// are linked (verified_evidence).
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/evidence.h"
+#include "core/evidence_trust.h"
 #include "core/promotion_table.h"
 #include "policy/yaml_reader.h"
 #include "policy/yaml_tree.h"
@@ -20,11 +25,20 @@ struct WrittenEvidence {
   std::uint32_t document = 0;
   WrittenAt at;
   EvidenceRecord record;
+  // The document's envelope, shared by its records: verified when linked.
+  std::shared_ptr<const signing::Envelope> envelope;
 };
 
 // Compiles an Evidence's spec (document number `document`, named `name`).
 // Errors go to the reader.
 void compile_evidence(Reader& reader, const yaml::Node& spec, std::uint32_t document, const std::string& name,
                       std::vector<WrittenEvidence>& into);
+
+// Empty when `written`'s envelope is signed by a key `trust` trusts for
+// its cluster and environment; else why not. Records of one document
+// share an envelope: `verified` (by envelope) keeps each answer, so that
+// it is verified once.
+std::string verify_evidence(const WrittenEvidence& written, const EvidenceTrust& trust,
+                            std::map<const signing::Envelope*, std::string>& verified);
 
 }  // namespace releasegate::policy

@@ -1,7 +1,9 @@
 #include "policy/linker.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "policy/policy_compiler.h"
@@ -277,14 +279,26 @@ const Fragment::Policy* find_policy(const std::vector<LinkSource>& sources, cons
 }
 
 // A source's Evidence records into `rules`, each for an environment of the
-// policy (hosted here or not: evidence comes from other clusters).
+// policy (hosted here or not: evidence comes from other clusters), and
+// each signed by a key the policy trusts for its cluster and environment:
+// one that is not is an error, so that lint, check and the rules-edit
+// webhook refuse it and say why.
 void index_evidence(const LinkSource& source, RuleSet& rules, std::vector<LoadError>& errors) {
   const Fragment& fragment = *source.fragment;
+  std::map<const signing::Envelope*, std::string> verified;
+  std::set<const signing::Envelope*> reported;
   for (const WrittenEvidence& written : fragment.evidence) {
     if (dropped(source, written.document)) continue;
     if (!rules.environment_named(written.record.environment)) {
       errors.push_back(fragment.error_at(written.document, written.at,
                                          "Evidence for " + unknown_environment(rules, written.record.environment)));
+      continue;
+    }
+    std::string why = verify_evidence(written, rules.evidence_trust, verified);
+    if (!why.empty()) {
+      if (reported.insert(written.envelope.get()).second) {
+        errors.push_back(fragment.error_at(written.document, written.at, "Evidence not trusted: " + why));
+      }
       continue;
     }
     rules.evidence.add(written.record);

@@ -339,6 +339,53 @@ void read_break_glass(Reader& reader, const yaml::Node& glass, RuleSet& rules) {
   });
 }
 
+// spec.evidence.trust: the keys that sign evidence, each for a cluster
+// and the environments it may prove.
+void read_trusted_key(Reader& reader, const yaml::Node& item, RuleSet& rules) {
+  TrustedEvidenceKey trusted;
+  std::vector<signing::PublicKey> keys;
+  bool valid = reader.fields(item, "evidence.trust entry", {
+      {"cluster", [&](const yaml::Node& n) { return !(trusted.cluster = reader.required_string(n, "evidence.trust[].cluster").value_or("")).empty(); },
+       true},
+      {"environments",
+       [&](const yaml::Node& n) {
+         for (auto& [name, at] : reader.strings(n, "evidence.trust[].environments")) {
+           if (!rules.environment_named(name)) {
+             reader.error(at, "evidence.trust: no environment named \"" + name + "\"");
+             return false;
+           }
+           trusted.environments.push_back(name);
+         }
+         return !trusted.environments.empty();
+       },
+       true},
+      {"publicKeys",
+       [&](const yaml::Node& n) {
+         for (auto& [pem, at] : reader.strings(n, "evidence.trust[].publicKeys")) {
+           std::string error;
+           auto key = signing::PublicKey::from_pem(pem, &error);
+           if (!key) {
+             reader.error(at, "evidence.trust: a public key that cannot be used: " + error);
+             return false;
+           }
+           keys.push_back(std::move(*key));
+         }
+         if (keys.empty()) reader.error(n, "evidence.trust[].publicKeys must list at least one PEM public key");
+         return !keys.empty();
+       },
+       true},
+  });
+  if (!valid) return;
+  // One entry per key: several during a rotation.
+  for (signing::PublicKey& key : keys) rules.evidence_trust.keys.push_back({trusted.cluster, trusted.environments, std::move(key)});
+}
+
+void read_evidence_settings(Reader& reader, const yaml::Node& evidence, RuleSet& rules) {
+  reader.fields(evidence, "evidence", {
+      {"trust", [&](const yaml::Node& node) { read_list(reader, node, "evidence.trust", rules, read_trusted_key); }},
+  });
+}
+
 void read_mutation(Reader& reader, const yaml::Node& mutation, RuleSet& rules) {
   reader.fields(mutation, "mutation", {
       {"workloadTemplates",
@@ -376,6 +423,7 @@ void compile_policy(Reader& reader, const yaml::Node& spec, RuleSet& rules) {
       {.key = "breakGlass", .read = read(read_break_glass), .when = Field::early},
       {.key = "exempt", .read = read(read_exempt), .when = Field::late},
       {"mutation", read(read_mutation)},
+      {"evidence", read(read_evidence_settings)},
   });
 }
 

@@ -91,6 +91,10 @@ class Reader {
   void warning(const yaml::Node& at, std::string message);
   void error(const yaml::Node& at, std::string message) { error(at.mark(), std::move(message)); }
   std::size_t error_count() const { return errors_.size(); }
+  const Origin& origin() const { return origin_; }
+  // A reader of another text held in this document (an Evidence's signed
+  // statement), reporting into the same lists; `origin` must outlive it.
+  Reader nested(const Origin& origin) const { return Reader(origin, errors_, warnings_); }
 
   // "file:line" of a node, for messages that point at another place.
   std::string location(const yaml::Node& node) const;

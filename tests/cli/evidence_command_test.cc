@@ -10,6 +10,8 @@
 
 #include "cli/check_command.h"
 #include "cli/lint_command.h"
+#include "evidence/evidence_document.h"
+#include "signing/key_file.h"
 #include "tests/support/evidence_fixtures.h"
 #include "tests/support/fake_api_server.h"
 #include "tests/support/kubeconfig_file.h"
@@ -53,15 +55,24 @@ class EvidenceExport : public ::testing::Test {
     write("base/promotion.yaml", base);
     write("pr/policy.yaml", testing::evidence_policy());
     write("pr/promotion.yaml", testing::kEvidencePromotion);
+    write("key.pem", testing::test_signing_key().pem());
   }
   void TearDown() override { fs::remove_all(dir); }
   void write(const std::string& name, const std::string& content) { std::ofstream(dir / name) << content; }
 
   Ran export_evidence(std::vector<std::string> more = {}) {
     std::vector<std::string> args = {"export", "--kubeconfig", (dir / "kubeconfig").string(), "--rules",
-                                     (dir / "pr").string(), "--cluster-name", "staging-eu-1"};
+                                     (dir / "pr").string(), "--cluster-name", "staging-eu-1",
+                                     "--signing-key", (dir / "key.pem").string()};
     args.insert(args.end(), more.begin(), more.end());
     return run(run_evidence, args);
+  }
+  // The records of what export wrote, verified as the policy's trust would.
+  static std::vector<EvidenceRecord> records(const std::string& text) {
+    std::vector<policy::LoadError> errors;
+    auto read = evidence::read_evidence(text, "exported", testing::test_trust(), errors);
+    EXPECT_TRUE(errors.empty()) << errors.front().to_string();
+    return read;
   }
   Ran lint() {
     return run(run_lint, {"--rules", (dir / "pr").string(), "--base", (dir / "base").string()});
@@ -90,7 +101,10 @@ TEST_F(EvidenceExport, WritesWhatTheClusterProvedAndLintAcceptsIt) {
   ASSERT_EQ(exported.code, 0) << exported.err;
   EXPECT_NE(exported.out.find("kind: Evidence"), std::string::npos);
   EXPECT_NE(exported.out.find("cluster: \"staging-eu-1\""), std::string::npos);
-  EXPECT_EQ(exported.out.find("7.0.0"), std::string::npos) << "dev was not asked for";
+  EXPECT_NE(exported.out.find("payloadType: application/vnd.in-toto+json"), std::string::npos);
+  std::vector<EvidenceRecord> read = records(exported.out);
+  EXPECT_EQ(read.size(), 2u);
+  for (const EvidenceRecord& r : read) EXPECT_EQ(r.environment, "staging") << "dev was not asked for";
   write("pr/evidence.yaml", exported.out);
   Ran with = lint();
   EXPECT_EQ(with.code, 0) << with.out << with.err;
@@ -144,7 +158,9 @@ TEST_F(EvidenceExport, AKindNotServedIsSkippedOnlyWhenItIsACustomResource) {
   });
   Ran exported = export_evidence({"--environment", "staging"});
   ASSERT_EQ(exported.code, 0) << exported.err;
-  EXPECT_NE(exported.out.find("ghcr.io/acme/podinfo"), std::string::npos) << exported.out;
+  std::vector<EvidenceRecord> read = records(exported.out);
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_EQ(read[0].key, "ghcr.io/acme/podinfo");
 
   not_served = "daemonsets";
   Ran failed = export_evidence();
@@ -152,8 +168,46 @@ TEST_F(EvidenceExport, AKindNotServedIsSkippedOnlyWhenItIsACustomResource) {
   EXPECT_NE(failed.err.find("daemonsets"), std::string::npos) << failed.err;
 }
 
+// Two identities: staging-eu-1 signs with its key, the prod side's policy
+// verifies. A key the policy does not trust for staging-eu-1 exports
+// evidence that lint refuses, saying why.
+TEST_F(EvidenceExport, EvidenceSignedByAnUntrustedKeyIsRefused) {
+  api.put("/apis/apps/v1/namespaces/staging/deployments",
+          testing::with_status(testing::deployment("staging", "ghcr.io/acme/podinfo:6.5.1"), Rollout::Complete,
+                               now - 31 * 60));
+  write("key.pem", signing::SigningKey::generate(signing::KeyType::EcdsaP256).pem());
+  Ran exported = export_evidence({"--environment", "staging"});
+  ASSERT_EQ(exported.code, 0) << exported.err;
+  write("pr/evidence.yaml", exported.out);
+  Ran linted = lint();
+  EXPECT_NE(linted.code, 0);
+  EXPECT_NE((linted.out + linted.err).find("Evidence not trusted"), std::string::npos) << linted.out << linted.err;
+  EXPECT_NE((linted.out + linted.err).find("does not verify with any key trusted for them"), std::string::npos);
+}
+
+// keygen: the private key into a file only its owner reads, the public
+// key printed for the policy's evidence.trust.
+TEST_F(EvidenceExport, KeygenWritesAPrivateKeyAndPrintsItsPublicKey) {
+  for (const char* type : {"ecdsa-p256", "ed25519"}) {
+    fs::path key = dir / (std::string(type) + ".pem");
+    Ran made = run(run_evidence, {"keygen", "--output", key.string(), "--type", type});
+    ASSERT_EQ(made.code, 0) << made.err;
+    EXPECT_EQ(fs::status(key).permissions() & (fs::perms::group_all | fs::perms::others_all), fs::perms::none);
+    std::string error;
+    signing::SigningKeyFile file(key);
+    auto private_key = file.current(&error);
+    ASSERT_TRUE(private_key) << error;
+    auto public_key = signing::PublicKey::from_pem(made.out, &error);
+    ASSERT_TRUE(public_key) << error << made.out;
+    EXPECT_EQ(public_key->id(), private_key->public_key().id());
+  }
+  EXPECT_EQ(run(run_evidence, {"keygen", "--output", (dir / "x.pem").string(), "--type", "rsa"}).code, 2);
+}
+
 TEST_F(EvidenceExport, UsageErrors) {
   EXPECT_EQ(run(run_evidence, {"import"}).code, 2);
+  EXPECT_EQ(run(run_evidence, {"export", "--kubeconfig", (dir / "kubeconfig").string(), "--cluster-name", "a"}).code, 2)
+      << "the signing key is required";
   EXPECT_EQ(run(run_evidence, {"export", "--kubeconfig", (dir / "kubeconfig").string()}).code, 2)
       << "the cluster's name is required";
 }

@@ -121,6 +121,27 @@ TEST(Image, BuildStageHasThePackagesInstallDepsBuildsWith) {
   EXPECT_GE(compared, 8);
 }
 
+// The build stage copies every source folder the top CMakeLists.txt
+// builds (a folder left out fails the image's build, which CI cannot run),
+// and the build context lets each through.
+TEST(Image, BuildStageCopiesEverySourceFolderTheBuildNeeds) {
+  std::string cmake = read_file(source_dir() / "CMakeLists.txt");
+  std::smatch folders;
+  ASSERT_TRUE(std::regex_search(cmake, folders, std::regex(R"(foreach\(folder ([a-z ]+)\))")));
+  std::set<std::string> copied;
+  std::vector<Stage> all = stages();
+  for (const std::string& i : all.front().instructions) {
+    std::smatch copy;
+    if (std::regex_match(i, copy, std::regex(R"(COPY ([a-z]+) ([a-z]+))"))) copied.insert(copy[1]);
+  }
+  std::string ignore = read_file(source_dir() / "deploy/Dockerfile.dockerignore");
+  std::istringstream names(folders[1].str());
+  for (std::string folder; names >> folder;) {
+    EXPECT_TRUE(copied.contains(folder)) << "deploy/Dockerfile does not COPY " << folder;
+    EXPECT_NE(ignore.find("!" + folder + "/"), std::string::npos) << "the build context leaves out " << folder;
+  }
+}
+
 TEST(Image, RunsAsTheDeploymentsNumericNonRootUserWithoutAShell) {
   std::vector<Stage> all = stages();
   ASSERT_FALSE(all.empty());

@@ -187,18 +187,14 @@ TEST_F(EvidenceTest, AFailureSeenNowWithdrawsAnOlderProof) {
 }
 
 TEST_F(EvidenceTest, EvidenceRecordsInTheRulesCount) {
-  const std::string record = std::string(R"(apiVersion: releasegate.io/v1alpha1
-kind: Evidence
-metadata: {name: staging-eu-1}
-spec:
-  cluster: staging-eu-1
-  environment: staging
-  images:
-    - repository: ghcr.io/acme/podinfo
-      digest: )") + kDigest651 + R"(
-      healthySince: "2026-12-02T14:02:00Z"
-      observedUntil: "2026-12-02T14:40:00Z"
-)";
+  const std::string record = testing::signed_evidence(
+      "staging-eu-1", {{"cluster", "staging-eu-1"},
+                       {"environment", "staging"},
+                       {"images",
+                        {{{"repository", "ghcr.io/acme/podinfo"},
+                          {"digest", kDigest651},
+                          {"healthySince", "2026-12-02T14:02:00Z"},
+                          {"observedUntil", "2026-12-02T14:40:00Z"}}}}});
   auto with_record = load({{"evidence.yaml", record}});
   Decision d = engine::evaluate(*with_record, prod_deployment(kImage651), {nullptr, kT0 + 86400});
   EXPECT_TRUE(d.violations.empty()) << d.violations.front().message;

@@ -10,6 +10,9 @@ namespace {
 
 using testing::kT0;
 
+// The test key trusted for cluster eu-1's staging and dev.
+EvidenceTrust eu_trust() { return {{{"eu-1", {"staging", "dev"}, testing::test_signing_key().public_key()}}}; }
+
 TEST(EvidenceDocument, RoundTrips) {
   EvidenceSet set;
   set.add({EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.1", testing::kDigest651, "staging", "eu-1", kT0, kT0, true,
@@ -19,9 +22,9 @@ TEST(EvidenceDocument, RoundTrips) {
   set.add({EvidenceOf::Chart, "oci://ghcr.io/acme/charts podinfo", "1.0.0", "", "dev", "eu-1", kT0, kT0 + 60, false,
            0, "", ""});
   set.add({EvidenceOf::Image, "ghcr.io/acme/broken", "1.0.0", "", "staging", "eu-1", 0, 0, false, kT0, "", ""});
-  std::string text = render_evidence(set, kT0 + 1800);
+  std::string text = render_evidence(set, kT0 + 1800, testing::test_signing_key());
   std::vector<policy::LoadError> errors;
-  std::vector<EvidenceRecord> read = read_evidence(text, "evidence.yaml", errors);
+  std::vector<EvidenceRecord> read = read_evidence(text, "evidence.yaml", eu_trust(), errors);
   ASSERT_TRUE(errors.empty()) << errors.front().to_string() << "\n" << text;
   ASSERT_EQ(read.size(), 3u) << text;  // the degraded record proves nothing
   std::map<std::string, const EvidenceRecord*> by_key;
@@ -44,7 +47,8 @@ TEST(EvidenceDocument, AnyTextReadsBackAsWritten) {
   set.add({EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.1", "", "staging", "eu-1", kT0, kT0 + 60, false, 0, object,
            ""});
   std::vector<policy::LoadError> errors;
-  auto read = read_evidence(render_evidence(set, kT0 + 120), "evidence.yaml", errors);
+  auto read = read_evidence(render_evidence(set, kT0 + 120, testing::test_signing_key()), "evidence.yaml", eu_trust(),
+                            errors);
   ASSERT_TRUE(errors.empty()) << errors.front().to_string();
   ASSERT_EQ(read.size(), 1u);
   EXPECT_EQ(read[0].object, object);
@@ -52,11 +56,30 @@ TEST(EvidenceDocument, AnyTextReadsBackAsWritten) {
 
 TEST(EvidenceDocument, ReadsOnlyEvidence) {
   std::vector<policy::LoadError> errors;
-  EXPECT_TRUE(read_evidence("", "empty.yaml", errors).empty());
+  EXPECT_TRUE(read_evidence("", "empty.yaml", eu_trust(), errors).empty());
   EXPECT_TRUE(errors.empty());
-  read_evidence("kind: [", "broken.yaml", errors);
+  read_evidence("kind: [", "broken.yaml", eu_trust(), errors);
   ASSERT_FALSE(errors.empty());
   EXPECT_EQ(errors.front().file, "broken.yaml");
+}
+
+// What another key signed, or what claims an environment the key may not
+// prove, is dropped and said; the rest of the text still reads.
+TEST(EvidenceDocument, WhatNoTrustedKeySignedIsDroppedAndSaid) {
+  EvidenceSet set;
+  set.add({EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.1", "", "staging", "eu-1", kT0, kT0 + 60, false, 0, "", ""});
+  set.add({EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.1", "", "prod", "eu-1", kT0, kT0 + 60, false, 0, "", ""});
+  std::vector<policy::LoadError> errors;
+  auto read = read_evidence(render_evidence(set, kT0 + 120, testing::test_signing_key()), "cm", eu_trust(), errors);
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_EQ(read[0].environment, "staging");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].message.find("is trusted for environment prod"), std::string::npos) << errors[0].to_string();
+  signing::SigningKey other = signing::SigningKey::generate(signing::KeyType::EcdsaP256);
+  errors.clear();
+  EXPECT_TRUE(read_evidence(render_evidence(set, kT0 + 120, other), "cm", eu_trust(), errors).empty());
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_NE(errors[1].message.find("does not verify"), std::string::npos) << errors[1].to_string();
 }
 
 }  // namespace

@@ -43,15 +43,21 @@ class ObserverTest : public ::testing::Test {
   runtime::RuleStore store;
   std::atomic<UnixSeconds> now{kT0};
 
+  fs::path key_file = fs::temp_directory_path() / ("releasegate-observer-key-" + std::to_string(::getpid()) + ".pem");
+
   void SetUp() override {
     ASSERT_TRUE(api.ok()) << api.error();
+    std::ofstream(key_file) << testing::test_signing_key().pem();
     policy::LoadResult loaded = testing::evidence_rules();
     ASSERT_TRUE(loaded.rules) << loaded.errors.front().to_string();
     store.publish(loaded);
   }
 
+  void TearDown() override { fs::remove(key_file); }
+
   ObserverOptions options() {
     ObserverOptions o;
+    o.signing_key = std::make_shared<signing::SigningKeyFile>(key_file);
     o.tracker.cluster = "staging-eu-1";
     o.namespace_ = "releasegate-system";
     o.tick = std::chrono::milliseconds(20);
@@ -202,12 +208,15 @@ TEST_F(ObserverTest, PersistsAndARestartReadsItBack) {
                           {"metadata", {{"name", "releasegate-evidence"}, {"namespace", "releasegate-system"}}}});
     ASSERT_TRUE(eventually([&] {
       auto cm = api.object(kConfigMaps, "releasegate-evidence");
-      return cm && cm->dump().find("2026-12-02T14:12:00Z") != std::string::npos && observer.status().persists >= 1;
+      if (!cm || observer.status().persists < 1) return false;
+      std::vector<policy::LoadError> errors;
+      auto records = read_evidence(cm->at("data").value(std::string(kEvidenceKey), ""), "cm", testing::test_trust(), errors);
+      return records.size() == 1 && records[0].observed_until == kT0 + 600;
     }));
   }
   auto cm = api.object(kConfigMaps, "releasegate-evidence");
   std::vector<policy::LoadError> errors;
-  auto records = read_evidence(cm->at("data").at(std::string(kEvidenceKey)), "cm", errors);
+  auto records = read_evidence(cm->at("data").at(std::string(kEvidenceKey)), "cm", testing::test_trust(), errors);
   ASSERT_TRUE(errors.empty()) << errors.front().to_string();
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].healthy_since, kT0);
@@ -219,6 +228,43 @@ TEST_F(ObserverTest, PersistsAndARestartReadsItBack) {
   restarted.start();
   ASSERT_TRUE(eventually([&] { return restarted.status().restored && find(restarted) && find(restarted)->ongoing; }));
   EXPECT_EQ(find(restarted)->healthy_since, kT0);
+}
+
+// What the ConfigMap holds is trusted only when this cluster's key (or a
+// key the policy trusts for it) signed it: a namespace admin who writes a
+// week of soak into it proves nothing. Without a key, nothing is read back
+// or written, and the status says why.
+TEST_F(ObserverTest, PersistedEvidenceCountsOnlyWhenSignedAndNeedsAKey) {
+  signing::SigningKey stranger = signing::SigningKey::generate(signing::KeyType::EcdsaP256);
+  std::string forged = testing::signed_evidence(
+      "forged", {{"cluster", "staging-eu-1"},
+                 {"environment", "staging"},
+                 {"images",
+                  {{{"repository", "ghcr.io/acme/podinfo"},
+                    {"tag", "6.5.1"},
+                    {"healthySince", "2026-11-25T14:02:00Z"},
+                    {"observedUntil", "2026-12-02T14:02:00Z"}}}}},
+      stranger);
+  api.put(kConfigMaps, {{"metadata", {{"name", "releasegate-evidence"}}}, {"data", {{std::string(kEvidenceKey), forged}}}});
+  {
+    Observer observer(api.client_config(), store, options());
+    observer.start();
+    ASSERT_TRUE(eventually([&] { return observer.status().restored && observer.status().synced; }));
+    EXPECT_FALSE(find(observer).has_value()) << "the forged record is dropped";
+    std::optional<std::string> error = observer.status().last_error;
+    ASSERT_TRUE(error.has_value());
+    EXPECT_NE(error->find("Evidence not trusted"), std::string::npos) << *error;
+  }
+  ObserverOptions keyless = options();
+  keyless.signing_key = nullptr;
+  Observer observer(api.client_config(), store, keyless);
+  observer.start();
+  ASSERT_TRUE(eventually([&] {
+    auto error = observer.status().last_error;
+    return error && error->find("no evidence signing key") != std::string::npos;
+  }));
+  EXPECT_FALSE(observer.status().restored);
+  EXPECT_EQ(observer.status().persists, 0u);
 }
 
 TEST_F(ObserverTest, TheApiDownLosesNothingAndRecovers) {

@@ -1,5 +1,6 @@
 // An object as the API returns it, read as each evidence kind (health,
 // versions), tracked, and its evidence written as a document and read back.
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -31,7 +32,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const EvidenceRecord& r : set.records()) proven += r.degraded_at == 0 && r.healthy_for(kNow + 7200) > 0;
   // Every proven record is written, and reads back without an error.
   std::vector<policy::LoadError> errors;
-  auto read = evidence::read_evidence(evidence::render_evidence(set, kNow + 7200), "fuzz.yaml", errors);
-  if (!errors.empty() || read.size() != proven) std::abort();
+  static const signing::SigningKey key = signing::SigningKey::generate(signing::KeyType::Ed25519);
+  static const EvidenceTrust trust{{{"fuzz", {"staging"}, key.public_key()}}};
+  auto read = evidence::read_evidence(evidence::render_evidence(set, kNow + 7200, key), "fuzz.yaml", trust, errors);
+  if (!errors.empty() || read.size() != proven) {
+    std::fprintf(stderr, "%zu of %zu records read back: %s\n", read.size(), proven,
+                 errors.empty() ? "" : errors.front().to_string().c_str());
+    std::abort();
+  }
   return 0;
 }

@@ -169,7 +169,7 @@ std::vector<Function> functions_of(const std::string& source) {
 std::vector<fs::path> product_sources() {
   std::vector<fs::path> out;
   for (const char* folder : {"admission", "audit", "cli", "core", "engine", "evidence", "kube", "policy", "runtime",
-                             "server"}) {
+                             "server", "signing"}) {
     for (const fs::directory_entry& entry : fs::recursive_directory_iterator(source_dir() / folder)) {
       std::string ext = entry.path().extension().string();
       if (entry.is_regular_file() && (ext == ".cc" || ext == ".h")) out.push_back(entry.path());

@@ -8,8 +8,10 @@
 
 #include <string>
 
+#include "core/evidence_trust.h"
 #include "core/time_text.h"
 #include "policy/compiler.h"
+#include "signing/dsse.h"
 #include "tests/support/test_support.h"
 
 namespace releasegate::testing {
@@ -17,13 +19,72 @@ namespace releasegate::testing {
 // 2026-12-02T14:02:00Z: the tests' clock starts here.
 inline constexpr UnixSeconds kT0 = 1796220120;
 
+// The tests' evidence signing key, made once per process (Ed25519: its
+// signatures are deterministic, so rendered evidence compares equal).
+inline const signing::SigningKey& test_signing_key() {
+  static const signing::SigningKey key = signing::SigningKey::generate(signing::KeyType::Ed25519);
+  return key;
+}
+
+// A ReleasePolicy's `evidence.trust` entry, as YAML at the spec's indentation.
+inline std::string trust_entry(const std::string& cluster, const std::string& environments,
+                               const signing::PublicKey& key) {
+  std::string pem = key.pem(), indented;
+  for (std::size_t at = 0, next; at < pem.size(); at = next + 1) {
+    next = pem.find('\n', at);
+    if (next == std::string::npos) next = pem.size();
+    indented += "            " + pem.substr(at, next - at) + "\n";
+  }
+  return "      - cluster: " + cluster + "\n        environments: " + environments +
+         "\n        publicKeys:\n          - |\n" + indented;
+}
+
 // kTestPolicy with `requires: {soak: 30m}` on prod (evidence from staging,
-// the environment before it).
-inline std::string evidence_policy(const std::string& requires_text = "requires: {soak: 30m}") {
+// the environment before it), trusting the test key for staging-eu-1's
+// evidence of staging and prod, and `more_trust` entries (trust_entry).
+inline std::string evidence_policy(const std::string& requires_text = "requires: {soak: 30m}",
+                                   const std::string& more_trust = "") {
   std::string policy = kTestPolicy;
   const std::string prod = "      requireDigest: true\n";
   policy.replace(policy.find(prod), prod.size(), prod + "      " + requires_text + "\n");
+  const std::string spec = "spec:\n";
+  policy.replace(policy.find(spec), spec.size(),
+                 spec + "  evidence:\n    trust:\n" +
+                     trust_entry("staging-eu-1", "[staging, prod]", test_signing_key().public_key()) + more_trust);
   return policy;
+}
+
+// An Evidence document as `releasegate evidence export` writes it: the
+// in-toto Statement of `predicate` (cluster, environment, images, charts;
+// its subjects the images' digests), in a DSSE envelope signed by `key`.
+inline std::string signed_evidence(const std::string& name, const nlohmann::json& predicate,
+                                   const signing::SigningKey& key = test_signing_key()) {
+  nlohmann::json subjects = nlohmann::json::array();
+  if (predicate.contains("images") && predicate["images"].is_array()) {
+    for (const nlohmann::json& image : predicate["images"]) {
+      std::string digest = image.is_object() ? image.value("digest", "") : "";
+      if (digest.starts_with("sha256:")) {
+        subjects.push_back({{"name", image.value("repository", "")}, {"digest", {{"sha256", digest.substr(7)}}}});
+      }
+    }
+  }
+  nlohmann::json statement = {{"_type", kInTotoStatementType},
+                              {"subject", subjects},
+                              {"predicateType", kEvidencePredicateType},
+                              {"predicate", predicate}};
+  signing::Envelope envelope = signing::sign_envelope(signing::kInTotoPayloadType, statement.dump(), key);
+  std::string out = "apiVersion: releasegate.io/v1alpha1\nkind: Evidence\nmetadata:\n  name: " + name +
+                    "\nspec:\n  payloadType: " + envelope.payload_type + "\n  payload: " +
+                    signing::base64_encode(envelope.payload) + "\n  signatures:\n";
+  for (const signing::Signature& sig : envelope.signatures) {
+    out += "    - keyid: \"" + sig.keyid + "\"\n      sig: " + signing::base64_encode(sig.sig) + "\n";
+  }
+  return out;
+}
+
+// The trust evidence_policy() gives the test key, for reading persisted evidence.
+inline EvidenceTrust test_trust() {
+  return {{{"staging-eu-1", {"dev", "staging", "prod"}, test_signing_key().public_key()}}};
 }
 
 inline const std::string kEvidencePromotion = R"(apiVersion: releasegate.io/v1alpha1

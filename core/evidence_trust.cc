@@ -1,0 +1,36 @@
+#include "core/evidence_trust.h"
+
+#include <algorithm>
+
+namespace releasegate {
+
+std::string EvidenceTrust::verify(const signing::Envelope& envelope, std::string_view cluster,
+                                  std::string_view environment) const {
+  bool cluster_known = false, environment_known = false;
+  for (const TrustedEvidenceKey& trusted : keys) {
+    if (trusted.cluster != cluster) continue;
+    cluster_known = true;
+    if (std::find(trusted.environments.begin(), trusted.environments.end(), environment) == trusted.environments.end()) {
+      continue;
+    }
+    environment_known = true;
+    if (signing::signed_by(envelope, trusted.key)) return {};
+  }
+  std::string claim = "it claims cluster " + std::string(cluster) + " and environment " + std::string(environment);
+  if (!cluster_known) {
+    return claim + ", and no key is trusted for cluster " + std::string(cluster) +
+           " (ReleasePolicy spec.evidence.trust)";
+  }
+  if (!environment_known) {
+    return claim + ", and no key trusted for cluster " + std::string(cluster) + " is trusted for environment " +
+           std::string(environment) + " (ReleasePolicy spec.evidence.trust[].environments)";
+  }
+  std::string signers;
+  for (const signing::Signature& s : envelope.signatures) {
+    if (!s.keyid.empty()) signers += (signers.empty() ? "" : ", ") + s.keyid.substr(0, 12);
+  }
+  return claim + ", and its signature does not verify with any key trusted for them" +
+         (signers.empty() ? std::string() : " (signed by key " + signers + "...)");
+}
+
+}  // namespace releasegate
