@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "admission/admission_review.h"
+#include "core/time_text.h"
 #include "engine/engine.h"
 #include "evidence/observer.h"
 #include "tests/support/evidence_fixtures.h"
@@ -58,6 +59,64 @@ void BM_DecideProdWithEvidence(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_DecideProdWithEvidence)->Arg(1)->Arg(10'000);
+
+// `records` signed records of staging-eu-1 in staging (podinfo 6.5.1, 31
+// minutes healthy, and other repositories), `per_document` to a document:
+// rules sources as `releasegate evidence export` writes them.
+std::vector<policy::RuleSource> signed_sources(std::size_t records, std::size_t per_document) {
+  std::vector<policy::RuleSource> sources;
+  nlohmann::json images = nlohmann::json::array();
+  auto flush = [&] {
+    nlohmann::json predicate = {{"cluster", "staging-eu-1"}, {"environment", "staging"}, {"images", images}};
+    std::string name = "evidence-" + std::to_string(sources.size());
+    sources.push_back({name + ".yaml", fixtures::signed_evidence(name, predicate)});
+    images = nlohmann::json::array();
+  };
+  for (std::size_t i = 0; i < records; ++i) {
+    std::string repository = i == 0 ? "ghcr.io/acme/podinfo" : "ghcr.io/acme/service-" + std::to_string(i);
+    images.push_back({{"repository", repository},
+                      {"tag", i == 0 ? "6.5.1" : "1.0.0"},
+                      {"healthySince", rfc3339(fixtures::kT0)},
+                      {"observedUntil", rfc3339(fixtures::kT0 + 1860)}});
+    if (images.size() == per_document) flush();
+  }
+  if (!images.empty()) flush();
+  return sources;
+}
+
+// The rules compiled without Evidence, and with 10,000 signed records in
+// documents of 1,000 (10 signatures) or of 10 (1,000 signatures): what
+// verifying at load costs, per record and per signature.
+void BM_Baseline_CompileRulesWithoutEvidence(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(fixtures::evidence_rules());
+}
+BENCHMARK(BM_Baseline_CompileRulesWithoutEvidence)->Unit(benchmark::kMillisecond);
+
+void BM_CompileSignedEvidence(benchmark::State& state) {
+  auto records = static_cast<std::size_t>(state.range(0)), per_document = static_cast<std::size_t>(state.range(1));
+  std::vector<policy::RuleSource> sources = signed_sources(records, per_document);
+  for (auto _ : state) {
+    policy::LoadResult loaded = fixtures::evidence_rules(sources);
+    if (!loaded.rules || loaded.rules->evidence.size() != records) state.SkipWithError("not compiled");
+    benchmark::DoNotOptimize(loaded);
+  }
+  state.counters["records"] = static_cast<double>(records);
+  state.counters["signatures"] = static_cast<double>((records + per_document - 1) / per_document);
+}
+BENCHMARK(BM_CompileSignedEvidence)->Args({10'000, 1'000})->Args({10'000, 10})->Unit(benchmark::kMillisecond);
+
+// A decision reading the rules' signed records (verified at load): the
+// request path is the one BM_DecideProdWithEvidence measures.
+void BM_DecideProdWithSignedEvidenceInTheRules(benchmark::State& state) {
+  auto rules = fixtures::evidence_rules(signed_sources(10'000, 1'000)).rules;
+  AdmissionRequest request = prod_create();
+  for (auto _ : state) {
+    Decision d = engine::evaluate(*rules, request, {nullptr, fixtures::kT0 + 1860});
+    if (!d.violations.empty()) state.SkipWithError("denied");
+    benchmark::DoNotOptimize(d);
+  }
+}
+BENCHMARK(BM_DecideProdWithSignedEvidenceInTheRules);
 
 // The same versions as the observer holds them: tracked objects, asked for
 // one version under a lock (evidence::Observer::current()'s lookup).
