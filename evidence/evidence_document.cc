@@ -141,7 +141,7 @@ std::vector<EvidenceRecord> read_evidence(const std::string& text, const std::st
   auto fragment = policy::compile_fragment(policy::RuleSource{source, text});
   errors.insert(errors.end(), fragment->errors.begin(), fragment->errors.end());
   std::vector<EvidenceRecord> records;
-  std::map<const signing::Envelope*, std::string> verified;
+  policy::VerifiedEnvelopes verified;
   std::set<const signing::Envelope*> reported;
   for (const policy::WrittenEvidence& written : fragment->evidence) {
     std::string why = policy::verify_evidence(written, trust, verified);

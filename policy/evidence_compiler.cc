@@ -259,13 +259,14 @@ void compile_evidence(Reader& reader, const yaml::Node& spec, std::uint32_t docu
   if (!subjects_cover(statement, subjects, subjects, into, first)) into.resize(first);
 }
 
-std::string verify_evidence(const WrittenEvidence& written, const EvidenceTrust& trust,
-                            std::map<const signing::Envelope*, std::string>& verified) {
+std::string verify_evidence(const WrittenEvidence& written, const EvidenceTrust& trust, VerifiedEnvelopes& verified) {
   auto found = verified.find(written.envelope.get());
-  if (found != verified.end()) return found->second;
-  std::string why = written.envelope ? trust.verify(*written.envelope, written.record.cluster, written.record.environment)
-                                     : "it is not signed";
-  return verified.emplace(written.envelope.get(), std::move(why)).first->second;
+  if (found == verified.end()) {
+    EvidenceVerification verification{"it is not signed"};
+    if (written.envelope) verification = trust.verify(*written.envelope, written.record.cluster, written.record.environment);
+    found = verified.emplace(written.envelope.get(), std::move(verification)).first;
+  }
+  return found->second.vouches_for(written.record.observed_until);
 }
 
 }  // namespace releasegate::policy

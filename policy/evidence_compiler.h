@@ -35,10 +35,10 @@ void compile_evidence(Reader& reader, const yaml::Node& spec, std::uint32_t docu
                       std::vector<WrittenEvidence>& into);
 
 // Empty when `written`'s envelope is signed by a key `trust` trusts for
-// its cluster and environment; else why not. Records of one document
-// share an envelope: `verified` (by envelope) keeps each answer, so that
-// it is verified once.
-std::string verify_evidence(const WrittenEvidence& written, const EvidenceTrust& trust,
-                            std::map<const signing::Envelope*, std::string>& verified);
+// its cluster and environment, and still trusted when the record was
+// observed; else why not. Records of one document share an envelope:
+// `verified` (by envelope) keeps each answer, so that it is verified once.
+using VerifiedEnvelopes = std::map<const signing::Envelope*, EvidenceVerification>;
+std::string verify_evidence(const WrittenEvidence& written, const EvidenceTrust& trust, VerifiedEnvelopes& verified);
 
 }  // namespace releasegate::policy

@@ -285,7 +285,7 @@ const Fragment::Policy* find_policy(const std::vector<LinkSource>& sources, cons
 // webhook refuse it and say why.
 void index_evidence(const LinkSource& source, RuleSet& rules, std::vector<LoadError>& errors) {
   const Fragment& fragment = *source.fragment;
-  std::map<const signing::Envelope*, std::string> verified;
+  VerifiedEnvelopes verified;
   std::set<const signing::Envelope*> reported;
   for (const WrittenEvidence& written : fragment.evidence) {
     if (dropped(source, written.document)) continue;

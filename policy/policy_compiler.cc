@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/image_reference.h"
+#include "core/time_text.h"
 #include "policy/environment_compiler.h"
 
 namespace releasegate::policy {
@@ -344,9 +345,19 @@ void read_break_glass(Reader& reader, const yaml::Node& glass, RuleSet& rules) {
 void read_trusted_key(Reader& reader, const yaml::Node& item, RuleSet& rules) {
   TrustedEvidenceKey trusted;
   std::vector<signing::PublicKey> keys;
+  auto read_cluster = [&](const yaml::Node& n) {
+    trusted.cluster = reader.required_string(n, "evidence.trust[].cluster").value_or("");
+    return !trusted.cluster.empty();
+  };
+  auto read_valid_until = [&](const yaml::Node& n) {
+    auto text = reader.string(n, "evidence.trust[].validUntil");
+    auto time = text ? parse_rfc3339(*text) : std::nullopt;
+    if (text && !time) reader.error(n, "evidence.trust[].validUntil must be an RFC 3339 time, not \"" + *text + "\"");
+    trusted.valid_until = time;
+    return time.has_value();
+  };
   bool valid = reader.fields(item, "evidence.trust entry", {
-      {"cluster", [&](const yaml::Node& n) { return !(trusted.cluster = reader.required_string(n, "evidence.trust[].cluster").value_or("")).empty(); },
-       true},
+      {"cluster", read_cluster, true},
       {"environments",
        [&](const yaml::Node& n) {
          for (auto& [name, at] : reader.strings(n, "evidence.trust[].environments")) {
@@ -374,10 +385,13 @@ void read_trusted_key(Reader& reader, const yaml::Node& item, RuleSet& rules) {
          return !keys.empty();
        },
        true},
+      {"validUntil", read_valid_until},
   });
   if (!valid) return;
   // One entry per key: several during a rotation.
-  for (signing::PublicKey& key : keys) rules.evidence_trust.keys.push_back({trusted.cluster, trusted.environments, std::move(key)});
+  for (signing::PublicKey& key : keys) {
+    rules.evidence_trust.keys.push_back({trusted.cluster, trusted.environments, std::move(key), trusted.valid_until});
+  }
 }
 
 void read_evidence_settings(Reader& reader, const yaml::Node& evidence, RuleSet& rules) {

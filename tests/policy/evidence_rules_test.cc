@@ -236,6 +236,33 @@ TEST(EvidenceTrust, SeveralKeysForAClusterDuringARotation) {
       << "staging-eu-1's key signs nothing for staging-us-1";
 }
 
+// A key retired at 14:30 (validUntil) still vouches for what was observed
+// before then, and for nothing after: a stolen key cannot extend a soak.
+TEST(EvidenceTrust, ARetiredKeyVouchesForNothingObservedAfterItsValidUntil) {
+  signing::SigningKey retired = signing::SigningKey::generate(signing::KeyType::EcdsaP256);
+  std::string policy = testing::evidence_policy(
+      "requires: {soak: 30m}", testing::trust_entry("staging-eu-1", "[staging]", retired.public_key(), "2026-12-02T14:30:00Z"));
+  nlohmann::json before = staging_predicate();
+  before.erase("charts");
+  before["images"][0]["observedUntil"] = "2026-12-02T14:20:00Z";
+  nlohmann::json after = before;
+  after["images"][0]["observedUntil"] = "2026-12-02T14:45:00Z";
+  auto compile = [&](const nlohmann::json& predicate) {
+    return policy::compile_rules({{"policy.yaml", policy},
+                                  {"promotion.yaml", testing::kEvidencePromotion},
+                                  {"evidence.yaml", testing::signed_evidence(kEvidenceName, predicate, retired)}});
+  };
+  policy::LoadResult ok = compile(before);
+  ASSERT_TRUE(ok.rules) << errors_of(ok);
+  EXPECT_EQ(ok.rules->evidence.size(), 1u);
+  policy::LoadResult refused = compile(after);
+  EXPECT_FALSE(refused.rules);
+  EXPECT_NE(errors_of(refused).find("a retired key vouches for nothing after it"), std::string::npos)
+      << errors_of(refused);
+  // The same record signed by a key without validUntil counts.
+  EXPECT_TRUE(evidence_rules({{"evidence.yaml", testing::signed_evidence(kEvidenceName, after)}}).rules);
+}
+
 TEST(EvidenceTrust, TrustEntriesAreChecked) {
   struct Case {
     std::string entry, error;
@@ -245,6 +272,8 @@ TEST(EvidenceTrust, TrustEntriesAreChecked) {
       {"      - cluster: staging-eu-1\n        environments: [staging]\n        publicKeys: [\"not a key\"]\n",
        "a public key that cannot be used"},
       {"      - cluster: staging-eu-1\n        environments: [staging]\n", "missing required field \"publicKeys\""},
+      {testing::trust_entry("staging-eu-1", "[staging]", testing::test_signing_key().public_key(), "soon"),
+       "validUntil must be an RFC 3339 time"},
   };
   for (const Case& c : cases) {
     policy::LoadResult loaded = policy::compile_rules({{"policy.yaml", testing::evidence_policy("requires: {soak: 30m}", c.entry)}});

@@ -28,7 +28,7 @@ inline const signing::SigningKey& test_signing_key() {
 
 // A ReleasePolicy's `evidence.trust` entry, as YAML at the spec's indentation.
 inline std::string trust_entry(const std::string& cluster, const std::string& environments,
-                               const signing::PublicKey& key) {
+                               const signing::PublicKey& key, const std::string& valid_until = "") {
   std::string pem = key.pem(), indented;
   for (std::size_t at = 0, next; at < pem.size(); at = next + 1) {
     next = pem.find('\n', at);
@@ -36,6 +36,7 @@ inline std::string trust_entry(const std::string& cluster, const std::string& en
     indented += "            " + pem.substr(at, next - at) + "\n";
   }
   return "      - cluster: " + cluster + "\n        environments: " + environments +
+         (valid_until.empty() ? "" : "\n        validUntil: \"" + valid_until + "\"") +
          "\n        publicKeys:\n          - |\n" + indented;
 }
 
