@@ -8,6 +8,7 @@
 
 #include "policy/compiler.h"
 #include "runtime/config_map_rules.h"
+#include "tests/support/evidence_fixtures.h"
 #include "tests/support/test_support.h"
 #include "admission/admission_handler.h"
 
@@ -146,6 +147,32 @@ TEST_F(RulesEdit, ASameNamedConfigMapInAnotherRulesNamespaceTakesNothingOver) {
 
 // releasegate's own account is exempt, and may patch its evidence
 // ConfigMap: labelling that one as rules is refused whoever asks.
+// Evidence committed to the rules counts only when a key the policy trusts
+// signed it: a pull request that writes its own soak into a ConfigMap is
+// refused at the ConfigMap's write, saying why.
+TEST_F(RulesEdit, EvidenceNoTrustedKeySignedIsDenied) {
+  store.publish(testing::evidence_rules());
+  nlohmann::json predicate = {{"cluster", "staging-eu-1"},
+                              {"environment", "staging"},
+                              {"images",
+                               {{{"repository", "ghcr.io/acme/podinfo"},
+                                 {"tag", "6.5.1"},
+                                 {"healthySince", "2026-11-25T14:02:00Z"},
+                                 {"observedUntil", "2026-12-02T14:02:00Z"}}}}};
+  json signed_by_staging = rules_config_map("evidence", "evidence.yaml", testing::signed_evidence("e", predicate));
+  json response = validate(signed_by_staging);
+  EXPECT_EQ(response["allowed"], true) << response.dump();
+
+  signing::SigningKey own = signing::SigningKey::generate(signing::KeyType::EcdsaP256);
+  json forged = rules_config_map("evidence", "evidence.yaml", testing::signed_evidence("e", predicate, own));
+  response = validate(forged);
+  ASSERT_EQ(response["allowed"], false);
+  std::string message = response["status"]["message"];
+  EXPECT_NE(message.find("[rules-edit]"), std::string::npos) << message;
+  EXPECT_NE(message.find("Evidence not trusted"), std::string::npos) << message;
+  EXPECT_NE(message.find("does not verify with any key trusted for them"), std::string::npos) << message;
+}
+
 TEST_F(RulesEdit, LabellingTheEvidenceStoreAsRulesIsDenied) {
   json evidence = rules_config_map("releasegate-evidence", "evidence.yaml", testing::kTestPromotion);
   json unlabelled = rules_config_map("releasegate-evidence", "evidence.yaml", "", false);
