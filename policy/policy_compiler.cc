@@ -343,17 +343,19 @@ void read_break_glass(Reader& reader, const yaml::Node& glass, RuleSet& rules) {
 // spec.evidence.trust: the keys that sign evidence, each for a cluster
 // and the environments it may prove.
 void read_trusted_key(Reader& reader, const yaml::Node& item, RuleSet& rules) {
-  TrustedEvidenceKey trusted;
+  std::string cluster;
+  std::vector<std::string> environments;
+  std::optional<UnixSeconds> valid_until;
   std::vector<signing::PublicKey> keys;
   auto read_cluster = [&](const yaml::Node& n) {
-    trusted.cluster = reader.required_string(n, "evidence.trust[].cluster").value_or("");
-    return !trusted.cluster.empty();
+    cluster = reader.required_string(n, "evidence.trust[].cluster").value_or("");
+    return !cluster.empty();
   };
   auto read_valid_until = [&](const yaml::Node& n) {
     auto text = reader.string(n, "evidence.trust[].validUntil");
     auto time = text ? parse_rfc3339(*text) : std::nullopt;
     if (text && !time) reader.error(n, "evidence.trust[].validUntil must be an RFC 3339 time, not \"" + *text + "\"");
-    trusted.valid_until = time;
+    valid_until = time;
     return time.has_value();
   };
   bool valid = reader.fields(item, "evidence.trust entry", {
@@ -365,9 +367,9 @@ void read_trusted_key(Reader& reader, const yaml::Node& item, RuleSet& rules) {
              reader.error(at, "evidence.trust: no environment named \"" + name + "\"");
              return false;
            }
-           trusted.environments.push_back(name);
+           environments.push_back(name);
          }
-         return !trusted.environments.empty();
+         return !environments.empty();
        },
        true},
       {"publicKeys",
@@ -390,7 +392,7 @@ void read_trusted_key(Reader& reader, const yaml::Node& item, RuleSet& rules) {
   if (!valid) return;
   // One entry per key: several during a rotation.
   for (signing::PublicKey& key : keys) {
-    rules.evidence_trust.keys.push_back({trusted.cluster, trusted.environments, std::move(key), trusted.valid_until});
+    rules.evidence_trust.keys.push_back({cluster, environments, std::move(key), valid_until});
   }
 }
 

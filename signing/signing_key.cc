@@ -93,20 +93,19 @@ const EVP_MD* digest_for(KeyType type) { return type == KeyType::Ed25519 ? nullp
 
 }  // namespace
 
+PublicKey::PublicKey(std::shared_ptr<EVP_PKEY> key, KeyType type)
+    : key_(std::move(key)), type_(type), id_(key_ ? key_id(key_.get()) : std::string()) {}
+
 std::optional<PublicKey> PublicKey::from_pem(std::string_view pem, std::string* error) {
   Bio bio = reading(pem);
-  EVP_PKEY* key = bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr;
-  if (key == nullptr) {
+  std::shared_ptr<EVP_PKEY> key = owned(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!key) {
     *error = "not a PEM public key (-----BEGIN PUBLIC KEY-----)";
     return std::nullopt;
   }
-  PublicKey out;
-  out.key_ = owned(key);
-  auto type = type_of(key, error);
+  auto type = type_of(key.get(), error);
   if (!type) return std::nullopt;
-  out.type_ = *type;
-  out.id_ = key_id(key);
-  return out;
+  return PublicKey(std::move(key), *type);
 }
 
 std::optional<PublicKey> PublicKey::from_p256_point(std::string_view point, std::string* error) {
@@ -124,11 +123,7 @@ std::optional<PublicKey> PublicKey::from_p256_point(std::string_view point, std:
     *error = "not a point of P-256";
     return std::nullopt;
   }
-  PublicKey out;
-  out.key_ = owned(key);
-  out.type_ = KeyType::EcdsaP256;
-  out.id_ = key_id(key);
-  return out;
+  return PublicKey(owned(key), KeyType::EcdsaP256);
 }
 
 std::string PublicKey::pem() const {
@@ -150,30 +145,20 @@ bool PublicKey::verify(std::string_view message, std::string_view signature) con
 
 std::optional<SigningKey> SigningKey::from_pem(std::string_view pem, std::string* error) {
   Bio bio = reading(pem);
-  EVP_PKEY* key = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr;
-  if (key == nullptr) {
+  std::shared_ptr<EVP_PKEY> key = owned(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!key) {
     *error = "not a PEM private key (-----BEGIN PRIVATE KEY----- or EC PRIVATE KEY), or one with a passphrase";
     return std::nullopt;
   }
-  SigningKey out;
-  out.key_ = owned(key);
-  auto type = type_of(key, error);
+  auto type = type_of(key.get(), error);
   if (!type) return std::nullopt;
-  out.public_.key_ = out.key_;
-  out.public_.type_ = *type;
-  out.public_.id_ = key_id(key);
-  return out;
+  return SigningKey(std::move(key), *type);
 }
 
 SigningKey SigningKey::generate(KeyType type) {
   EVP_PKEY* key = type == KeyType::Ed25519 ? EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")
                                            : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-  SigningKey out;
-  out.key_ = owned(key);
-  out.public_.key_ = out.key_;
-  out.public_.type_ = type;
-  out.public_.id_ = key ? key_id(key) : std::string();
-  return out;
+  return SigningKey(owned(key), type);
 }
 
 std::string SigningKey::pem() const {

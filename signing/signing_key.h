@@ -33,6 +33,7 @@ class PublicKey {
   bool verify(std::string_view message, std::string_view signature) const;
 
  private:
+  PublicKey(std::shared_ptr<EVP_PKEY> key, KeyType type);  // its id computed
   std::shared_ptr<EVP_PKEY> key_;
   KeyType type_ = KeyType::EcdsaP256;
   std::string id_;
@@ -53,6 +54,7 @@ class SigningKey {
   std::string sign(std::string_view message) const;
 
  private:
+  SigningKey(std::shared_ptr<EVP_PKEY> key, KeyType type) : key_(key), public_(std::move(key), type) {}
   std::shared_ptr<EVP_PKEY> key_;
   PublicKey public_;
 };
