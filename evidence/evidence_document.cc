@@ -112,16 +112,29 @@ std::string statement(const std::string& environment, const std::string& cluster
 
 }  // namespace
 
-std::string render_evidence(const EvidenceSet& evidence, UnixSeconds now, const signing::SigningKey& key) {
-  std::map<std::pair<std::string, std::string>, std::vector<const EvidenceRecord*>> documents;
+namespace {
+
+// The records to write, by (environment, cluster), each group sorted; a
+// degraded record, or one not yet healthy, proves nothing.
+using Documents = std::map<std::pair<std::string, std::string>, std::vector<const EvidenceRecord*>>;
+Documents documents_of(const EvidenceSet& evidence, UnixSeconds now) {
+  Documents documents;
   for (const EvidenceRecord& r : evidence.records()) {
     if (r.degraded_at == 0 && r.healthy_for(now) > 0) documents[{r.environment, r.cluster}].push_back(&r);
   }
-  std::string out;
   for (auto& [where, records] : documents) {
     std::sort(records.begin(), records.end(), [](const EvidenceRecord* a, const EvidenceRecord* b) {
       return std::tie(a->of, a->key, a->tag, a->digest) < std::tie(b->of, b->key, b->tag, b->digest);
     });
+  }
+  return documents;
+}
+
+}  // namespace
+
+std::string render_evidence(const EvidenceSet& evidence, UnixSeconds now, const signing::SigningKey& key) {
+  std::string out;
+  for (const auto& [where, records] : documents_of(evidence, now)) {
     signing::Envelope envelope =
         signing::sign_envelope(signing::kInTotoPayloadType, statement(where.first, where.second, records, now), key);
     out += "---\napiVersion: releasegate.io/v1alpha1\nkind: Evidence\nmetadata:\n  name: " +
@@ -133,6 +146,12 @@ std::string render_evidence(const EvidenceSet& evidence, UnixSeconds now, const 
       out += "    - keyid: " + yaml_quoted(s.keyid) + "\n      sig: " + signing::base64_encode(s.sig) + "\n";
     }
   }
+  return out;
+}
+
+std::string evidence_statements(const EvidenceSet& evidence, UnixSeconds now) {
+  std::string out;
+  for (const auto& [where, records] : documents_of(evidence, now)) out += statement(where.first, where.second, records, now) + "\n";
   return out;
 }
 

@@ -23,6 +23,11 @@ namespace releasegate::evidence {
 // `now`.
 std::string render_evidence(const EvidenceSet& evidence, UnixSeconds now, const signing::SigningKey& key);
 
+// The statements render_evidence signs, unsigned: equal exactly when the
+// documents say the same (an ECDSA signature differs at each signing), so
+// that unchanged evidence is not written again.
+std::string evidence_statements(const EvidenceSet& evidence, UnixSeconds now);
+
 // The records of Evidence documents in `text` (other documents are
 // ignored) that a key of `trust` signed for their cluster and environment;
 // errors say where, as for rules files, and why a document is not trusted

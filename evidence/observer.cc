@@ -192,7 +192,6 @@ bool Observer::restore() {
   status_.last_error = persisted.error.empty() ? std::nullopt : std::optional<std::string>(persisted.error);
   if (!persisted.read) return false;
   tracker_.restore(persisted.records);
-  persisted_ = std::move(persisted.text);
   return status_.restored = true;
 }
 
@@ -225,12 +224,13 @@ void Observer::persist(UnixSeconds now) {
     return;
   }
   // Rendered without the lock: admission's lookups wait for the copy only.
-  std::string text = render_evidence(all, now, *key);
-  all = EvidenceSet();
+  std::string statements = evidence_statements(all, now);
   {
     std::lock_guard lock(mutex_);
-    if (text == persisted_) return;
+    if (statements == persisted_) return;
   }
+  std::string text = render_evidence(all, now, *key);
+  all = EvidenceSet();
   std::string error = write_persisted(client_, options_.namespace_, options_.config_map, text);
   std::lock_guard lock(mutex_);
   if (!error.empty()) {
@@ -240,7 +240,7 @@ void Observer::persist(UnixSeconds now) {
   }
   ++status_.persists;
   status_.last_error.reset();
-  persisted_ = std::move(text);
+  persisted_ = std::move(statements);
   persisted_at_ = now;
 }
 

@@ -131,7 +131,7 @@ class Observer {
   Tracker tracker_;
   std::map<std::string, ObservedObject> untracked_;  // by id: in no environment now, judged again under new rules
   std::weak_ptr<const RuleSet> judged_rules_;
-  std::string persisted_;  // the text last written
+  std::string persisted_;  // the statements last written (evidence_statements)
   UnixSeconds persisted_at_ = 0;
   ObserverStatus status_;
   std::shared_ptr<const EvidenceSource> live_;  // a Live

@@ -63,6 +63,19 @@ TEST(EvidenceDocument, ReadsOnlyEvidence) {
   EXPECT_EQ(errors.front().file, "broken.yaml");
 }
 
+// ECDSA signs differently each time: whether evidence changed is told by
+// its statements, which the signature does not touch.
+TEST(EvidenceDocument, StatementsTellWhetherTheEvidenceChanged) {
+  signing::SigningKey ecdsa = signing::SigningKey::generate(signing::KeyType::EcdsaP256);
+  EvidenceSet set;
+  set.add({EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.1", "", "staging", "eu-1", kT0, kT0 + 60, false, 0, "", ""});
+  EXPECT_NE(render_evidence(set, kT0 + 120, ecdsa), render_evidence(set, kT0 + 120, ecdsa));
+  EXPECT_EQ(evidence_statements(set, kT0 + 120), evidence_statements(set, kT0 + 120));
+  EvidenceSet later = set;
+  later.add({EvidenceOf::Image, "ghcr.io/acme/podinfo", "6.5.2", "", "staging", "eu-1", kT0, kT0 + 90, false, 0, "", ""});
+  EXPECT_NE(evidence_statements(later, kT0 + 120), evidence_statements(set, kT0 + 120));
+}
+
 // What another key signed, or what claims an environment the key may not
 // prove, is dropped and said; the rest of the text still reads.
 TEST(EvidenceDocument, WhatNoTrustedKeySignedIsDroppedAndSaid) {
