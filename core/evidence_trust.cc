@@ -25,8 +25,13 @@ EvidenceVerification EvidenceTrust::verify(const signing::Envelope& envelope, st
     verified = true;
     valid_until = std::max(valid_until, trusted.valid_until.value_or(std::numeric_limits<UnixSeconds>::max()));
   }
-  if (verified) return {{}, valid_until};
-  return {why_not(envelope, cluster, environment, cluster_known, environment_known)};
+  EvidenceVerification out;
+  if (verified) {
+    out.valid_until = valid_until;
+  } else {
+    out.error = why_not(envelope, cluster, environment, cluster_known, environment_known);
+  }
+  return out;
 }
 
 std::string EvidenceTrust::why_not(const signing::Envelope& envelope, std::string_view cluster,

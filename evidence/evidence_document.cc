@@ -180,7 +180,7 @@ EvidenceTrust own_trust(const signing::SigningKey& key, const std::string& clust
   for (const TrustedEvidenceKey& trusted : rules.evidence_trust.keys) {
     if (trusted.cluster == cluster) trust.keys.push_back(trusted);
   }
-  trust.keys.push_back({cluster, std::move(environments), key.public_key()});
+  trust.keys.push_back({cluster, std::move(environments), key.public_key(), std::nullopt});
   return trust;
 }
 

@@ -76,7 +76,8 @@ std::optional<ListResult> Reflector::list_now(const ItemText& each) {
   std::unique_lock lock(mutex_);
   request_changed_.wait(lock, [this] { return stop_ || !running_ || request_ == nullptr; });
   if (stop_ || !running_) return std::nullopt;
-  ListRequest request{&each};
+  ListRequest request;
+  request.each = &each;
   request_ = &request;
   stopping_.notify_all();  // a backoff wait ends for it
   // The watch is cut until the reflector takes the request: one still

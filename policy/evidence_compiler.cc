@@ -262,7 +262,8 @@ void compile_evidence(Reader& reader, const yaml::Node& spec, std::uint32_t docu
 std::string verify_evidence(const WrittenEvidence& written, const EvidenceTrust& trust, VerifiedEnvelopes& verified) {
   auto found = verified.find(written.envelope.get());
   if (found == verified.end()) {
-    EvidenceVerification verification{"it is not signed"};
+    EvidenceVerification verification;
+    verification.error = "it is not signed";
     if (written.envelope) verification = trust.verify(*written.envelope, written.record.cluster, written.record.environment);
     found = verified.emplace(written.envelope.get(), std::move(verification)).first;
   }

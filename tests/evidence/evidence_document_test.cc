@@ -11,7 +11,9 @@ namespace {
 using testing::kT0;
 
 // The test key trusted for cluster eu-1's staging and dev.
-EvidenceTrust eu_trust() { return {{{"eu-1", {"staging", "dev"}, testing::test_signing_key().public_key()}}}; }
+EvidenceTrust eu_trust() {
+  return {{{"eu-1", {"staging", "dev"}, testing::test_signing_key().public_key(), std::nullopt}}};
+}
 
 TEST(EvidenceDocument, RoundTrips) {
   EvidenceSet set;

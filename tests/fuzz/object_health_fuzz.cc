@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Every proven record is written, and reads back without an error.
   std::vector<policy::LoadError> errors;
   static const signing::SigningKey key = signing::SigningKey::generate(signing::KeyType::Ed25519);
-  static const EvidenceTrust trust{{{"fuzz", {"staging"}, key.public_key()}}};
+  static const EvidenceTrust trust{{{"fuzz", {"staging"}, key.public_key(), std::nullopt}}};
   auto read = evidence::read_evidence(evidence::render_evidence(set, kNow + 7200, key), "fuzz.yaml", trust, errors);
   if (!errors.empty() || read.size() != proven) {
     std::fprintf(stderr, "%zu of %zu records read back: %s\n", read.size(), proven,

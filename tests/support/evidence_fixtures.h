@@ -85,7 +85,7 @@ inline std::string signed_evidence(const std::string& name, const nlohmann::json
 
 // The trust evidence_policy() gives the test key, for reading persisted evidence.
 inline EvidenceTrust test_trust() {
-  return {{{"staging-eu-1", {"dev", "staging", "prod"}, test_signing_key().public_key()}}};
+  return {{{"staging-eu-1", {"dev", "staging", "prod"}, test_signing_key().public_key(), std::nullopt}}};
 }
 
 inline const std::string kEvidencePromotion = R"(apiVersion: releasegate.io/v1alpha1
