@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
-#include <set>
 #include <utility>
 
 #include "policy/fragment.h"
@@ -160,14 +159,12 @@ std::vector<EvidenceRecord> read_evidence(const std::string& text, const std::st
   auto fragment = policy::compile_fragment(policy::RuleSource{source, text});
   errors.insert(errors.end(), fragment->errors.begin(), fragment->errors.end());
   std::vector<EvidenceRecord> records;
-  policy::VerifiedEnvelopes verified;
-  std::set<const signing::Envelope*> reported;
+  policy::EvidenceVerifier verifier(trust);
   for (const policy::WrittenEvidence& written : fragment->evidence) {
-    std::string why = policy::verify_evidence(written, trust, verified);
-    if (why.empty()) {
-      records.push_back(written.record);
-    } else if (reported.insert(written.envelope.get()).second) {
-      errors.push_back(fragment->error_at(written.document, written.at, "Evidence not trusted, dropped: " + why));
+    policy::EvidenceVerifier::Verdict verdict = verifier.verify(written);
+    if (verdict.trusted) records.push_back(written.record);
+    if (verdict.report) {
+      errors.push_back(fragment->error_at(written.document, written.at, "Evidence not trusted, dropped: " + *verdict.report));
     }
   }
   return records;

@@ -177,13 +177,8 @@ bool Observer::restore() {
   }
   // Read back only what this cluster's key signed: without the key,
   // nothing is read (and nothing written over what may be there).
-  std::string no_key;
-  std::shared_ptr<const signing::SigningKey> key = signing_key(&no_key);
-  if (!key) {
-    std::lock_guard lock(mutex_);
-    status_.last_error = no_key;
-    return false;
-  }
+  std::shared_ptr<const signing::SigningKey> key = signing_key();
+  if (!key) return false;
   std::shared_ptr<const RuleSet> rules = rules_.current();
   if (!rules) return false;
   PersistedEvidence persisted = read_persisted(client_, options_.namespace_, options_.config_map,
@@ -195,16 +190,16 @@ bool Observer::restore() {
   return status_.restored = true;
 }
 
-// The key in force, or nullptr with why there is none.
-std::shared_ptr<const signing::SigningKey> Observer::signing_key(std::string* why) const {
+// The key in force; nullptr, with why in the status, when there is none.
+std::shared_ptr<const signing::SigningKey> Observer::signing_key() {
   std::string error;
   std::shared_ptr<const signing::SigningKey> key = options_.signing_key ? options_.signing_key->current(&error) : nullptr;
-  if (!key) {
-    *why = options_.signing_key ? error
-                                : "no evidence signing key (--evidence-signing-key): the evidence of this cluster is "
-                                  "neither persisted nor read back";
-  }
-  return key;
+  if (key) return key;
+  std::lock_guard lock(mutex_);
+  status_.last_error = options_.signing_key ? error
+                                            : "no evidence signing key (--evidence-signing-key): the evidence of this "
+                                              "cluster is neither persisted nor read back";
+  return nullptr;
 }
 
 void Observer::persist(UnixSeconds now) {
@@ -216,13 +211,8 @@ void Observer::persist(UnixSeconds now) {
     if (!status_.restored || !synced() || now - persisted_at_ < options_.persist_interval.count()) return;
     all = tracker_.to_persist(now);
   }
-  std::string no_key;
-  std::shared_ptr<const signing::SigningKey> key = signing_key(&no_key);
-  if (!key) {
-    std::lock_guard lock(mutex_);
-    status_.last_error = no_key;
-    return;
-  }
+  std::shared_ptr<const signing::SigningKey> key = signing_key();
+  if (!key) return;
   // Rendered without the lock: admission's lookups wait for the copy only.
   std::string statements = evidence_statements(all, now);
   {

@@ -110,7 +110,7 @@ class Observer {
   class Live;
   void run();
   bool restore();
-  std::shared_ptr<const signing::SigningKey> signing_key(std::string* why) const;
+  std::shared_ptr<const signing::SigningKey> signing_key();  // nullptr: why is in the status
   void persist(UnixSeconds now);
   // On the reflector threads: into the tracker.
   void on_upsert(const std::string& kind, const std::string& key, const nlohmann::json& object);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "core/chart_version.h"
@@ -142,15 +143,16 @@ void compile_predicate(Reader& reader, const yaml::Node& predicate, const Writte
 // the two must agree).
 bool subjects_cover(Reader& reader, const yaml::Node& subjects, const yaml::Node& at,
                     const std::vector<WrittenEvidence>& records, std::size_t from) {
+  // "repository@sha256:hex" of each subject, read once: a document of a
+  // thousand digests is not a million comparisons.
+  std::set<std::string> named;
+  for (yaml::Node subject : subjects.items()) {
+    named.insert(subject["name"].scalar() + "@sha256:" + subject["digest"]["sha256"].scalar());
+  }
   for (std::size_t i = from; i < records.size(); ++i) {
     const EvidenceRecord& r = records[i].record;
     if (r.of != EvidenceOf::Image || !r.digest.starts_with("sha256:")) continue;
-    std::string hex = r.digest.substr(7);
-    bool named = false;
-    for (yaml::Node subject : subjects.items()) {
-      named = named || (subject["name"].scalar() == r.key && subject["digest"]["sha256"].scalar() == hex);
-    }
-    if (!named) {
+    if (!named.contains(r.key + "@" + r.digest)) {
       reader.error(at, "the statement's subjects do not name " + r.key + "@" + r.digest + ", which its predicate proves");
       return false;
     }
@@ -259,15 +261,21 @@ void compile_evidence(Reader& reader, const yaml::Node& spec, std::uint32_t docu
   if (!subjects_cover(statement, subjects, subjects, into, first)) into.resize(first);
 }
 
-std::string verify_evidence(const WrittenEvidence& written, const EvidenceTrust& trust, VerifiedEnvelopes& verified) {
-  auto found = verified.find(written.envelope.get());
-  if (found == verified.end()) {
+EvidenceVerifier::Verdict EvidenceVerifier::verify(const WrittenEvidence& written) {
+  auto found = verified_.find(written.envelope.get());
+  bool first = found == verified_.end();
+  if (first) {
     EvidenceVerification verification;
     verification.error = "it is not signed";
-    if (written.envelope) verification = trust.verify(*written.envelope, written.record.cluster, written.record.environment);
-    found = verified.emplace(written.envelope.get(), std::move(verification)).first;
+    if (written.envelope) verification = trust_.verify(*written.envelope, written.record.cluster, written.record.environment);
+    found = verified_.emplace(written.envelope.get(), std::move(verification)).first;
   }
-  return found->second.vouches_for(written.record.observed_until);
+  std::string why = found->second.vouches_for(written.record.observed_until);
+  if (why.empty()) return {true, std::nullopt};
+  // Said once a document: its records share the reason, or the first
+  // record past a retired key's validUntil says it.
+  bool said = !reported_.insert(written.envelope.get()).second;
+  return {false, said ? std::nullopt : std::optional<std::string>(std::move(why))};
 }
 
 }  // namespace releasegate::policy

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,11 +36,23 @@ struct WrittenEvidence {
 void compile_evidence(Reader& reader, const yaml::Node& spec, std::uint32_t document, const std::string& name,
                       std::vector<WrittenEvidence>& into);
 
-// Empty when `written`'s envelope is signed by a key `trust` trusts for
-// its cluster and environment, and still trusted when the record was
-// observed; else why not. Records of one document share an envelope:
-// `verified` (by envelope) keeps each answer, so that it is verified once.
-using VerifiedEnvelopes = std::map<const signing::Envelope*, EvidenceVerification>;
-std::string verify_evidence(const WrittenEvidence& written, const EvidenceTrust& trust, VerifiedEnvelopes& verified);
+// Whether each record counts: its document's envelope signed by a key
+// `trust` trusts for its cluster and environment, still trusted when the
+// record was observed. Records of one document share an envelope, which
+// is verified once, and a refusal is said once a document.
+class EvidenceVerifier {
+ public:
+  explicit EvidenceVerifier(const EvidenceTrust& trust) : trust_(trust) {}
+  struct Verdict {
+    bool trusted = false;
+    std::optional<std::string> report;  // why not, the first time for its document
+  };
+  Verdict verify(const WrittenEvidence& written);
+
+ private:
+  const EvidenceTrust& trust_;
+  std::map<const signing::Envelope*, EvidenceVerification> verified_;
+  std::set<const signing::Envelope*> reported_;
+};
 
 }  // namespace releasegate::policy

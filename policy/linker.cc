@@ -1,9 +1,7 @@
 #include "policy/linker.h"
 
 #include <algorithm>
-#include <map>
 #include <optional>
-#include <set>
 #include <utility>
 
 #include "policy/policy_compiler.h"
@@ -285,8 +283,7 @@ const Fragment::Policy* find_policy(const std::vector<LinkSource>& sources, cons
 // webhook refuse it and say why.
 void index_evidence(const LinkSource& source, RuleSet& rules, std::vector<LoadError>& errors) {
   const Fragment& fragment = *source.fragment;
-  VerifiedEnvelopes verified;
-  std::set<const signing::Envelope*> reported;
+  EvidenceVerifier verifier(rules.evidence_trust);
   for (const WrittenEvidence& written : fragment.evidence) {
     if (dropped(source, written.document)) continue;
     if (!rules.environment_named(written.record.environment)) {
@@ -294,14 +291,9 @@ void index_evidence(const LinkSource& source, RuleSet& rules, std::vector<LoadEr
                                          "Evidence for " + unknown_environment(rules, written.record.environment)));
       continue;
     }
-    std::string why = verify_evidence(written, rules.evidence_trust, verified);
-    if (!why.empty()) {
-      if (reported.insert(written.envelope.get()).second) {
-        errors.push_back(fragment.error_at(written.document, written.at, "Evidence not trusted: " + why));
-      }
-      continue;
-    }
-    rules.evidence.add(written.record);
+    EvidenceVerifier::Verdict verdict = verifier.verify(written);
+    if (verdict.report) errors.push_back(fragment.error_at(written.document, written.at, "Evidence not trusted: " + *verdict.report));
+    if (verdict.trusted) rules.evidence.add(written.record);
   }
 }
 

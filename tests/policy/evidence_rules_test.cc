@@ -153,7 +153,6 @@ TEST(EvidenceDocument, ErrorsInTheSignedStatementSayWhere) {
 // The subjects are what in-toto tools read: a statement whose subjects do
 // not name the digests its predicate proves is refused.
 TEST(EvidenceDocument, TheSubjectsMustNameTheDigestsProved) {
-  std::string document = testing::signed_evidence(kEvidenceName, staging_predicate());
   nlohmann::json statement = {{"_type", kInTotoStatementType},
                               {"subject", nlohmann::json::array()},
                               {"predicateType", kEvidencePredicateType},
