@@ -3,6 +3,13 @@
 // types, and what must not verify.
 #include "signing/dsse.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "signing/key_file.h"
+
 #include <gtest/gtest.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
@@ -118,6 +125,30 @@ TEST(Dsse, MalformedEnvelopesSayWhat) {
     EXPECT_FALSE(parse_envelope(text, &error)) << text;
     EXPECT_FALSE(error.empty()) << text;
   }
+}
+
+// A rotation in the Secret is used without a restart; a file that holds
+// no usable key (half written, deleted) keeps the last good key and says why.
+TEST(SigningKeyFile, ARotatedKeyIsReadAgainAndABrokenOneKeepsTheLast) {
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("releasegate-key-file-" + std::to_string(::getpid()) + ".pem");
+  SigningKey first = SigningKey::generate(KeyType::EcdsaP256), second = SigningKey::generate(KeyType::Ed25519);
+  SigningKeyFile file(path);
+  std::string error;
+  EXPECT_EQ(file.current(&error), nullptr);
+  EXPECT_NE(error.find("cannot read"), std::string::npos) << error;
+  std::ofstream(path, std::ios::trunc) << first.pem();
+  ASSERT_NE(file.current(&error), nullptr);
+  EXPECT_EQ(file.current()->public_key().id(), first.public_key().id());
+  EXPECT_TRUE(error.empty()) << error;
+  std::ofstream(path, std::ios::trunc) << second.pem();
+  EXPECT_EQ(file.current(&error)->public_key().id(), second.public_key().id());
+  std::ofstream(path, std::ios::trunc) << "-----BEGIN PRIVATE KEY-----\nhalf";
+  EXPECT_EQ(file.current(&error)->public_key().id(), second.public_key().id());
+  EXPECT_NE(error.find("not usable"), std::string::npos) << error;
+  std::filesystem::remove(path);
+  EXPECT_EQ(file.current(&error)->public_key().id(), second.public_key().id());
+  EXPECT_NE(error.find("cannot read"), std::string::npos) << error;
 }
 
 }  // namespace
